@@ -1,0 +1,52 @@
+# Everything a fresh Debian machine needs, installed by the project itself.
+#   make demo   install everything, start the local stack, run the pipeline demo
+#   make test   install everything, lint, run every test (starts the stack it needs)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEBIAN_PACKAGES := chromium maven openjdk-17-jdk-headless
+
+.PHONY: setup .system-packages demo test lint up down status clean-data
+
+setup: $(STAMP) .system-packages
+
+# Debian packages: Chromium for Playwright (never `playwright install`), Java 17 and Maven
+# for the Kafka and Cassandra jars. Installed only when missing.
+.system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/scrapestream infra up
+	$(BIN)/scrapestream demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup lint
+	$(BIN)/pytest
+
+up: setup
+	$(BIN)/scrapestream infra up
+
+down:
+	$(BIN)/scrapestream infra down
+
+status:
+	$(BIN)/scrapestream infra status
+
+# Removes local Kafka/Cassandra/ClickHouse data (the servers must be down).
+clean-data: down
+	rm -rf .scrapestream

@@ -1,0 +1,115 @@
+"""The `scrapestream` command: one entry point, a subcommand per job.
+
+Each handler takes the parsed arguments and the validated settings and returns an exit code.
+Handlers import what they need lazily, so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from scrapestream.config import ConfigError, Settings, load_settings
+from scrapestream.infra.process import InfraError
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+# -- infra --------------------------------------------------------------------------------
+def infra_up(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream.infra import stack
+
+    return _print_health(stack.up(settings))
+
+
+def infra_down(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream.infra import stack
+
+    for component, pids in stack.down(settings):
+        print(f"{component}: {'stopped pid ' + ', '.join(map(str, pids)) if pids else 'was not running'}")
+    return 0
+
+
+def infra_status(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream.infra import stack
+
+    return _print_health(stack.status(settings))
+
+
+def infra_logs(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream.infra import stack
+
+    print(stack.log_tail(settings, args.component, args.lines))
+    return 0
+
+
+def _print_health(report: list) -> int:
+    for health in report:
+        pids = f" pid {','.join(map(str, health.pids))}" if health.pids else ""
+        print(
+            f"{health.component:<11} {'healthy' if health.healthy else 'DOWN':<8}{pids:<12} {health.detail}"
+        )
+    return 0 if all(health.healthy for health in report) else 1
+
+
+# -- demo ---------------------------------------------------------------------------------
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream import smoke
+
+    return smoke.run(settings)
+
+
+# -- parser -------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scrapestream",
+        description="ScrapeStream: product scraping as an event-streaming pipeline "
+        "(Avro over Kafka, Faust agents, Cassandra and ClickHouse).",
+        epilog="Settings come from SCRAPESTREAM_* environment variables or scrapestream.toml; "
+        "see docs/configuration.md.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    infra = _group(commands, "infra", "run the local Kafka, Cassandra and ClickHouse stack")
+    _command(infra, "up", infra_up, "start the local stack and wait until every part answers")
+    _command(infra, "down", infra_down, "stop every local server process of ours (data is kept)")
+    _command(infra, "status", infra_status, "show whether each component answers (exit 1 if not)")
+    logs = _command(infra, "logs", infra_logs, "print the tail of a component's log")
+    logs.add_argument("component", choices=("kafka", "cassandra"))
+    logs.add_argument("-n", "--lines", type=int, default=50, help="how many lines (default 50)")
+
+    _command(commands, "demo", demo, "run the pipeline demo on the local stack")
+    return parser
+
+
+def _group(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
+    group = commands.add_parser(name, help=help_text, description=help_text)
+    return group.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+
+def _command(
+    commands: argparse._SubParsersAction, name: str, handler: Handler, help_text: str
+) -> argparse.ArgumentParser:
+    command = commands.add_parser(name, help=help_text, description=help_text)
+    command.set_defaults(handler=handler)
+    return command
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args, load_settings())
+    except ConfigError as error:
+        print(f"scrapestream: configuration error: {error}", file=sys.stderr)
+        return 2
+    except InfraError as error:
+        # Operational failures carry an actionable message; show it without a traceback.
+        print(f"scrapestream: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Every ScrapeStream setting, defined once.
+
+Values come from, in rising precedence: the defaults below, an optional TOML file
+(`SCRAPESTREAM_CONFIG`, else `./scrapestream.toml` when present) and environment variables
+named `SCRAPESTREAM_<FIELD>` (e.g. `SCRAPESTREAM_KAFKA_BOOTSTRAP`). In the TOML file a field
+`kafka_bootstrap` is written `bootstrap = "..."` under a `[kafka]` table.
+
+Everything is validated when loaded; a bad value raises `ConfigError` naming the setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "SCRAPESTREAM_"
+DEFAULT_CONFIG_FILE = Path("scrapestream.toml")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or inconsistent; the message names it."""
+
+
+def _default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "scrapestream"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the local stack keeps its data and logs (git-ignored), and where jars are cached.
+    data_dir: Path = Path(".scrapestream")
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+
+    # Kafka. Locally a single KRaft node; in production the bootstrap list of a real cluster.
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_controller_port: int = 9093
+    kafka_heap_mb: int = 768
+    kafka_partitions: int = 6
+    kafka_replication: int = 1
+    schema_registry_url: str = ""
+
+    # Cassandra.
+    cassandra_hosts: tuple[str, ...] = ("127.0.0.1",)
+    cassandra_port: int = 9042
+    cassandra_storage_port: int = 7000
+    cassandra_heap_mb: int = 1024
+    cassandra_keyspace: str = "scrapestream"
+
+    # ClickHouse: chdb:///dir (embedded engine, the default) or http(s)://host:port (a server).
+    clickhouse_url: str = ""
+    clickhouse_database: str = "scrapestream"
+
+    # Where the browser scraper finds Chromium (never downloaded by Playwright).
+    chromium_path: Path = Path("/usr/bin/chromium")
+
+    # Hosts or host:port the scrapers may fetch although they are loopback/private (SSRF guard,
+    # scrapestream.urls.UrlGuard), e.g. the demo shop: SCRAPESTREAM_SSRF_ALLOWLIST=127.0.0.1:8000
+    ssrf_allowlist: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.clickhouse_url:
+            embedded = f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+            object.__setattr__(self, "clickhouse_url", embedded)
+        _validate(self)
+
+    @property
+    def clickhouse_embedded(self) -> bool:
+        return self.clickhouse_url.startswith("chdb://")
+
+    @property
+    def clickhouse_path(self) -> Path:
+        """Data directory of the embedded engine."""
+        return Path(urlsplit(self.clickhouse_url).path)
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+def _validate(s: Settings) -> None:
+    for entry in s.kafka_bootstrap.split(","):
+        host_port(entry, "kafka_bootstrap")
+    for name in ("kafka_controller_port", "cassandra_port", "cassandra_storage_port"):
+        _check_port(getattr(s, name), name)
+    for name in ("kafka_partitions", "kafka_replication", "kafka_heap_mb", "cassandra_heap_mb"):
+        if getattr(s, name) < 1:
+            raise ConfigError(f"{_env_name(name)}: must be at least 1, got {getattr(s, name)}")
+    if not s.cassandra_hosts or not all(s.cassandra_hosts):
+        raise ConfigError(f"{_env_name('cassandra_hosts')}: give at least one host")
+    if not s.cassandra_keyspace.isidentifier():
+        raise ConfigError(f"{_env_name('cassandra_keyspace')}: {s.cassandra_keyspace!r} is not a CQL name")
+    _check_clickhouse_url(s.clickhouse_url)
+    if s.schema_registry_url and urlsplit(s.schema_registry_url).scheme not in ("http", "https"):
+        raise ConfigError(
+            f"{_env_name('schema_registry_url')}: {s.schema_registry_url!r} is not an http(s) URL"
+        )
+
+
+def host_port(value: str, setting: str) -> tuple[str, int]:
+    """Split 'host:port', raising ConfigError naming `setting` when it is not one."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError(f"{_env_name(setting)}: {value!r} is not host:port")
+    _check_port(int(port), setting)
+    return host.strip("[]"), int(port)
+
+
+def _check_port(port: int, setting: str) -> None:
+    if not 0 < port < 65536:
+        raise ConfigError(f"{_env_name(setting)}: port {port} is outside 1-65535")
+
+
+def _check_clickhouse_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "chdb":
+        if not parts.path:
+            raise ConfigError(f"{_env_name('clickhouse_url')}: {url!r} names no data directory")
+        return
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{_env_name('clickhouse_url')}: {url!r} is neither chdb:///<dir> nor http(s)://host:port"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as error:
+        raise ConfigError(f"{_env_name('clickhouse_url')}: {url!r}: {error}") from None
+
+
+def _env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+def _coerce(name: str, kind: typing.Any, raw: object) -> object:
+    """Turn a TOML or environment value into the field's type, or say which setting is wrong."""
+    try:
+        if kind is int:
+            return int(raw)  # type: ignore[call-overload]
+        if kind is Path:
+            return Path(str(raw)).expanduser()
+        if kind == tuple[str, ...]:
+            items = raw.split(",") if isinstance(raw, str) else list(raw)  # type: ignore[call-overload]
+            return tuple(str(item).strip() for item in items)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{_env_name(name)}: {raw!r} is not a valid {kind.__name__}") from None
+
+
+def _flatten_toml(document: dict[str, object], path: Path) -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}_{inner}": inner_value for inner, inner_value in value.items()})
+        else:
+            flat[key] = value
+    unknown = set(flat) - {f.name for f in dataclasses.fields(Settings)}
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+    return flat
+
+
+def load_settings(environ: typing.Mapping[str, str] | None = None) -> Settings:
+    """Build validated Settings from the config file and the environment."""
+    environ = os.environ if environ is None else environ
+    config_file = Path(environ.get(ENV_PREFIX + "CONFIG", DEFAULT_CONFIG_FILE))
+    raw: dict[str, object] = {}
+    if config_file.is_file():
+        try:
+            raw.update(_flatten_toml(tomllib.loads(config_file.read_text()), config_file))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{config_file}: not valid TOML: {error}") from None
+    elif ENV_PREFIX + "CONFIG" in environ:
+        raise ConfigError(f"{ENV_PREFIX}CONFIG: file {config_file} does not exist")
+    hints = typing.get_type_hints(Settings)
+    for f in dataclasses.fields(Settings):
+        if _env_name(f.name) in environ:
+            raw[f.name] = environ[_env_name(f.name)]
+    values = {name: _coerce(name, hints[name], value) for name, value in raw.items()}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@cache
+def settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return load_settings()

@@ -1,0 +1,100 @@
+"""`scrapestream infra up | down | status | logs`: the local stack as one unit.
+
+Kafka and Cassandra are java processes we start; ClickHouse is the embedded chdb engine (or
+a server given by URL), so it has no process of its own and only needs to answer a query.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass
+
+from scrapestream.config import Settings
+from scrapestream.infra.cassandra import CassandraService
+from scrapestream.infra.java import JavaService
+from scrapestream.infra.kafka import KafkaService
+from scrapestream.infra.process import InfraError, tail
+from scrapestream.stores import clickhouse
+
+COMPONENTS = ("kafka", "cassandra", "clickhouse")
+
+
+@dataclass(frozen=True)
+class Health:
+    component: str
+    healthy: bool
+    detail: str
+    pids: tuple[int, ...] = ()
+
+
+def java_services(settings: Settings) -> list[JavaService]:
+    return [KafkaService(settings), CassandraService(settings)]
+
+
+def up(settings: Settings) -> list[Health]:
+    """Start what is not running (both Java servers at once), then wait until each answers."""
+    started = {}
+    for service in java_services(settings):
+        if service.pids():
+            continue
+        started[service.name] = (service, service.start())
+        print(f"{service.name}: starting (log: {service.log_file})", file=sys.stderr)
+    for service, running in started.values():
+        begin = time.monotonic()
+        detail = service.wait_ready(running)
+        print(f"{service.name}: ready in {time.monotonic() - begin:.0f}s: {detail}", file=sys.stderr)
+    return status(settings)
+
+
+def down(settings: Settings) -> list[tuple[str, list[int]]]:
+    """Stop every process of ours, leaving data in place."""
+    return [(service.name, service.stop()) for service in java_services(settings)]
+
+
+def status(settings: Settings) -> list[Health]:
+    return [*(_service_health(service) for service in java_services(settings)), clickhouse_health(settings)]
+
+
+def _service_health(service: JavaService) -> Health:
+    pids = tuple(service.pids())
+    if not pids:
+        return Health(service.name, False, "not running")
+    try:
+        return Health(service.name, True, service.probe(), pids)
+    except Exception as error:  # report any failure to answer as unhealthy, with its reason
+        return Health(service.name, False, f"running but not answering: {error}", pids)
+
+
+def clickhouse_health(settings: Settings) -> Health:
+    try:
+        return Health("clickhouse", True, clickhouse.describe(settings))
+    except Exception as error:  # report any failure to answer as unhealthy, with its reason
+        owner = _embedded_owner(settings, str(error))
+        if owner:
+            # In embedded mode one process owns the store and answers for everyone else.
+            return Health("clickhouse", True, f"embedded store open in pid {owner} (its owner)", (owner,))
+        return Health("clickhouse", False, f"not answering at {settings.clickhouse_url}: {error}")
+
+
+def _embedded_owner(settings: Settings, error: str) -> int | None:
+    if not settings.clickhouse_embedded or "Cannot lock file" not in error:
+        return None
+    match = re.search(r"PID: (\d+)", (settings.clickhouse_path / "status").read_text())
+    return int(match.group(1)) if match else None
+
+
+def require_healthy(settings: Settings) -> None:
+    """Raise with every unhealthy component named, for commands that need the whole stack."""
+    broken = [health for health in status(settings) if not health.healthy]
+    if broken:
+        reasons = "; ".join(f"{health.component}: {health.detail}" for health in broken)
+        raise InfraError(f"the stack is not healthy ({reasons}); run `scrapestream infra up`")
+
+
+def log_tail(settings: Settings, component: str, lines: int) -> str:
+    services = {service.name: service for service in java_services(settings)}
+    if component not in services:
+        raise InfraError(f"no log for {component!r}: choose one of {', '.join(services)}")
+    return tail(services[component].log_file, lines)
