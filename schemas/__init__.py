@@ -1,0 +1,1 @@
+"""ScrapeStream event contracts: Avro schemas (*.avsc), their loader, codec and compatibility check."""

@@ -1,0 +1,224 @@
+"""The topic catalog: the only place topic names appear, plus the admin operations that apply it.
+
+Every topic's partition count and replication come from settings; its key, value schema, cleanup
+policy and retention are part of the contract and live here. Other modules import the name
+constants below. `catalog(settings, prefix=...)` can prefix every name, so tests get topics of
+their own that never collide with the real ones.
+
+Admin operations never delete or shrink anything: `create_topics` only adds what is missing, and
+`check_topics` reports drift for a human to resolve.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
+
+from scrapestream.config import Settings
+from scrapestream.kafka import BrokerUnavailable, make_admin
+
+SCRAPE_REQUESTS = "scrape.requests"
+SCRAPE_TASKS = {"HIGH": "scrape.tasks.high", "NORMAL": "scrape.tasks.normal", "BULK": "scrape.tasks.bulk"}
+SCRAPE_RESULTS = "scrape.results"
+PRODUCT_UPDATES = "product.updates"
+PRODUCT_STATE = "product.state"
+CACHE_INVALIDATION = "cache.invalidation"
+SCRAPE_DLQ = "scrape.dlq"
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+FOREVER = -1  # retention.ms for a compacted topic: keep the latest value per key indefinitely
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a topic must look like on the cluster, and what its messages are."""
+
+    name: str
+    partitions: int
+    replication: int
+    key: str  # what the message key is, for humans
+    value_schema: str  # event type in schemas/
+    cleanup_policy: str = "delete"
+    retention_ms: int = 7 * DAY_MS
+
+    @property
+    def config(self) -> dict[str, str]:
+        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+
+
+@dataclass(frozen=True)
+class TopicState:
+    """What a topic looks like on the cluster."""
+
+    name: str
+    partitions: int
+    replication: int
+    config: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One way a topic on the cluster differs from the catalog."""
+
+    topic: str
+    problem: str  # "missing", "too few partitions", "replication", "cleanup.policy", "retention.ms"
+    expected: str
+    actual: str
+
+    def __str__(self) -> str:
+        return f"{self.topic}: {self.problem} (expected {self.expected}, found {self.actual})"
+
+
+def catalog(settings: Settings, prefix: str = "") -> tuple[Topic, ...]:
+    """Every topic of the pipeline, with names prefixed by `prefix`."""
+
+    def topic(name: str, key: str, value_schema: str, **extra: object) -> Topic:
+        return Topic(
+            prefix + name, settings.kafka_partitions, settings.kafka_replication, key, value_schema, **extra
+        )
+
+    tasks = [
+        topic(name, "domain (one consumer owns a domain's politeness)", "ScrapeTask", retention_ms=DAY_MS)
+        for name in SCRAPE_TASKS.values()
+    ]
+    return (
+        topic(
+            SCRAPE_REQUESTS,
+            "canonical URL fingerprint (dedup is per key)",
+            "ScrapeRequest",
+            retention_ms=DAY_MS,
+        ),
+        *tasks,
+        topic(SCRAPE_RESULTS, "product id, else URL fingerprint", "ScrapeResult"),
+        topic(PRODUCT_UPDATES, "product id", "ProductUpdate"),
+        topic(PRODUCT_STATE, "product id", "ProductUpdate", cleanup_policy="compact", retention_ms=FOREVER),
+        topic(CACHE_INVALIDATION, "cache key", "CacheInvalidation", retention_ms=HOUR_MS),
+        topic(SCRAPE_DLQ, "original message key", "DeadLetter", retention_ms=14 * DAY_MS),
+    )
+
+
+def create_topics(admin: AdminClient, topics: Iterable[Topic], timeout: float = 30.0) -> dict[str, str]:
+    """Create the topics that do not exist yet; returns "created" or "exists" per topic name.
+
+    Existing topics are left exactly as they are (see `check_topics` for drift).
+    """
+    topics = list(topics)
+    existing = set(_metadata(admin, timeout).topics)
+    missing = [topic for topic in topics if topic.name not in existing]
+    outcome = {topic.name: "exists" for topic in topics if topic.name in existing}
+    if not missing:
+        return outcome
+    requests = [NewTopic(t.name, t.partitions, t.replication, config=t.config) for t in missing]
+    for name, future in admin.create_topics(requests, operation_timeout=timeout).items():
+        try:
+            future.result()
+            outcome[name] = "created"
+        except KafkaException as error:
+            if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:  # lost a race: fine
+                raise
+            outcome[name] = "exists"
+    _wait_until_visible(admin, [topic.name for topic in missing], timeout)
+    return outcome
+
+
+def describe_topics(
+    admin: AdminClient, names: Iterable[str], timeout: float = 10.0
+) -> dict[str, TopicState | None]:
+    """Partitions, replication and configuration of each topic; None for a topic that does not exist."""
+    metadata = _metadata(admin, timeout).topics
+    names = list(names)
+    present = [name for name in names if name in metadata and metadata[name].error is None]
+    resources = [ConfigResource(ResourceType.TOPIC, name) for name in present]
+    configs = admin.describe_configs(resources, request_timeout=timeout) if resources else {}
+    states: dict[str, TopicState | None] = dict.fromkeys(names)
+    for resource, future in configs.items():
+        partitions = metadata[resource.name].partitions
+        config = {key: entry.value for key, entry in future.result(timeout).items()}
+        replication = min(len(p.replicas) for p in partitions.values()) if partitions else 0
+        states[resource.name] = TopicState(resource.name, len(partitions), replication, config)
+    return states
+
+
+def check_topics(admin: AdminClient, topics: Iterable[Topic], timeout: float = 10.0) -> list[Drift]:
+    """Every difference between the catalog and the cluster that needs attention; empty when in line."""
+    topics = list(topics)
+    states = describe_topics(admin, [topic.name for topic in topics], timeout)
+    return [drift for topic in topics for drift in topic_drift(topic, states[topic.name])]
+
+
+def topic_drift(topic: Topic, state: TopicState | None) -> list[Drift]:
+    """How one topic on the cluster (None: absent) differs from its catalog entry."""
+    if state is None:
+        return [Drift(topic.name, "missing", f"{topic.partitions} partitions", "no topic")]
+    drifts = []
+    # More partitions than configured is a deliberate scale-out, not drift; fewer caps parallelism.
+    if state.partitions < topic.partitions:
+        drifts.append(Drift(topic.name, "too few partitions", str(topic.partitions), str(state.partitions)))
+    if state.replication < topic.replication:
+        drifts.append(Drift(topic.name, "replication", str(topic.replication), str(state.replication)))
+    for key, expected in topic.config.items():
+        if state.config.get(key) != expected:
+            drifts.append(Drift(topic.name, key, expected, str(state.config.get(key))))
+    return drifts
+
+
+def _metadata(admin: AdminClient, timeout: float):  # -> ClusterMetadata
+    try:
+        return admin.list_topics(timeout=timeout)
+    except KafkaException as error:
+        raise BrokerUnavailable(f"no Kafka broker answers ({error.args[0].str()})") from None
+
+
+def _wait_until_visible(admin: AdminClient, names: list[str], timeout: float) -> None:
+    """Block until new topics show in metadata, so a describe or produce right after sees them."""
+    deadline = time.monotonic() + timeout
+    while not set(names) <= set(_metadata(admin, timeout).topics):
+        if time.monotonic() > deadline:
+            raise BrokerUnavailable(f"topics {names} were created but are still not visible after {timeout}s")
+        time.sleep(0.1)
+
+
+# -- command line: `scrapestream topics create|describe|check` -------------------------------
+def run_command(action: str, settings: Settings) -> int:
+    """Run one `scrapestream topics` action; the exit code is 1 on drift or when no broker answers."""
+    commands = {"create": _print_create, "describe": _print_describe, "check": _print_check}
+    try:
+        return commands[action](make_admin(settings), catalog(settings))
+    except BrokerUnavailable as error:
+        print(f"scrapestream topics {action}: {error}", file=sys.stderr)
+        return 1
+
+
+def _print_create(admin: AdminClient, topics: tuple[Topic, ...]) -> int:
+    for name, outcome in create_topics(admin, topics).items():
+        print(f"{name:<22} {outcome}")
+    return 0
+
+
+def _print_describe(admin: AdminClient, topics: tuple[Topic, ...]) -> int:
+    states = describe_topics(admin, [topic.name for topic in topics])
+    for topic in topics:
+        state = states[topic.name]
+        if state is None:
+            print(f"{topic.name:<22} MISSING")
+            continue
+        config = " ".join(f"{key}={state.config.get(key)}" for key in topic.config)
+        print(
+            f"{topic.name:<22} partitions={state.partitions} replication={state.replication} {config} "
+            f"value={topic.value_schema} key={topic.key}"
+        )
+    return 0
+
+
+def _print_check(admin: AdminClient, topics: tuple[Topic, ...]) -> int:
+    drifts = check_topics(admin, topics)
+    for drift in drifts:
+        print(drift)
+    print(f"{len(drifts)} problem(s)" if drifts else "all topics match the catalog")
+    return 1 if drifts else 0

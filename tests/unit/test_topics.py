@@ -1,0 +1,64 @@
+"""Topic catalog contents and drift rules (the admin calls themselves are covered by integration tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from schemas.loader import EVENT_TYPES
+from scrapestream.config import Settings
+from scrapestream.topics import (
+    PRODUCT_STATE,
+    SCRAPE_TASKS,
+    Drift,
+    Topic,
+    TopicState,
+    catalog,
+    topic_drift,
+)
+
+SETTINGS = Settings(kafka_partitions=12, kafka_replication=3)
+
+
+def test_catalog_lists_every_pipeline_topic_with_settings_applied() -> None:
+    topics = catalog(SETTINGS)
+    assert [topic.name for topic in topics] == [
+        "scrape.requests",
+        *SCRAPE_TASKS.values(),
+        "scrape.results",
+        "product.updates",
+        "product.state",
+        "cache.invalidation",
+        "scrape.dlq",
+    ]
+    assert {(topic.partitions, topic.replication) for topic in topics} == {(12, 3)}
+    assert {topic.value_schema for topic in topics} == set(EVENT_TYPES)
+
+
+def test_only_product_state_is_compacted_and_kept_forever() -> None:
+    compacted = [topic for topic in catalog(SETTINGS) if topic.cleanup_policy == "compact"]
+    assert [topic.name for topic in compacted] == [PRODUCT_STATE]
+    assert compacted[0].config == {"cleanup.policy": "compact", "retention.ms": "-1"}
+
+
+def test_prefix_applies_to_every_name() -> None:
+    assert all(topic.name.startswith("test.abc.") for topic in catalog(SETTINGS, prefix="test.abc."))
+
+
+def _state(topic: Topic, **changes: object) -> TopicState:
+    state = TopicState(topic.name, topic.partitions, topic.replication, dict(topic.config))
+    return dataclasses.replace(state, **changes)
+
+
+def test_drift_rules() -> None:
+    state_topic = next(topic for topic in catalog(SETTINGS) if topic.name == PRODUCT_STATE)
+    assert topic_drift(state_topic, _state(state_topic)) == []
+    assert topic_drift(state_topic, _state(state_topic, partitions=24)) == []  # scaled out on purpose
+    assert topic_drift(state_topic, None) == [Drift(PRODUCT_STATE, "missing", "12 partitions", "no topic")]
+    drifted = _state(
+        state_topic, partitions=6, replication=1, config={"cleanup.policy": "delete", "retention.ms": "-1"}
+    )
+    assert [str(drift) for drift in topic_drift(state_topic, drifted)] == [
+        "product.state: too few partitions (expected 12, found 6)",
+        "product.state: replication (expected 3, found 1)",
+        "product.state: cleanup.policy (expected compact, found delete)",
+    ]
