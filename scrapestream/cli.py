@@ -60,6 +60,31 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     return smoke.run(settings)
 
 
+def demo_shop(args: argparse.Namespace, settings: Settings) -> int:
+    from demoshop import cli as demoshop_cli
+
+    return demoshop_cli.run(args)
+
+
+# -- topics and schemas -------------------------------------------------------------------
+def topics_command(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream import topics
+
+    return topics.run_command(args.action, settings)
+
+
+def schemas_check(args: argparse.Namespace, settings: Settings) -> int:
+    from schemas import compat
+
+    return compat.cmd_check()
+
+
+def schemas_freeze(args: argparse.Namespace, settings: Settings) -> int:
+    from schemas import compat
+
+    return compat.cmd_freeze()
+
+
 # -- parser -------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -79,7 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("component", choices=("kafka", "cassandra"))
     logs.add_argument("-n", "--lines", type=int, default=50, help="how many lines (default 50)")
 
+    topics = _group(commands, "topics", "create and verify the Kafka topics of the catalog")
+    for action, help_text in (
+        ("create", "create missing topics (existing ones are left alone, nothing is deleted)"),
+        ("describe", "show partitions and configuration of every topic"),
+        ("check", "report drift from the catalog (exit 1 if any)"),
+    ):
+        _command(topics, action, topics_command, help_text).set_defaults(action=action)
+
+    schemas = _group(commands, "schemas", "check and freeze the Avro event schemas")
+    _command(schemas, "check", schemas_check, "check every schema is frozen and BACKWARD compatible")
+    _command(schemas, "freeze", schemas_freeze, "freeze changed schemas as new history versions, then check")
+
     _command(commands, "demo", demo, "run the pipeline demo on the local stack")
+    shop = _command(commands, "demo-shop", demo_shop, "serve the local demo e-commerce site (three shops)")
+    from demoshop.cli import add_arguments as add_demo_shop_arguments  # argparse only: keeps --help fast
+
+    add_demo_shop_arguments(shop)
     return parser
 
 
