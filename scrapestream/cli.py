@@ -66,6 +66,19 @@ def demo_shop(args: argparse.Namespace, settings: Settings) -> int:
     return demoshop_cli.run(args)
 
 
+# -- requests in ---------------------------------------------------------------------------
+def publish(args: argparse.Namespace, settings: Settings) -> int:
+    from producers import cli as publish_cli
+
+    return publish_cli.run(args, settings)
+
+
+def gateway(args: argparse.Namespace, settings: Settings) -> int:
+    from producers import gateway as http_gateway
+
+    return http_gateway.run(settings)
+
+
 # -- topics and schemas -------------------------------------------------------------------
 def topics_command(args: argparse.Namespace, settings: Settings) -> int:
     from scrapestream import topics
@@ -83,6 +96,35 @@ def schemas_freeze(args: argparse.Namespace, settings: Settings) -> int:
     from schemas import compat
 
     return compat.cmd_freeze()
+
+
+# -- stores -------------------------------------------------------------------------------
+def db_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream.stores import migrate
+
+    return migrate.run_command(settings)
+
+
+# -- workers ------------------------------------------------------------------------------
+def worker_streams(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.app import run_worker
+    from streams.topology import request_router_app
+
+    run_worker(request_router_app(settings, prefix=args.topic_prefix), loglevel=args.loglevel)
+    return 0
+
+
+def worker_scraper(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import logging
+
+    from consumers.scraper.consumer import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(
+        run_worker(settings, browser=args.browser, concurrency=args.concurrency, prefix=args.topic_prefix)
+    )
+    return 0
 
 
 # -- parser -------------------------------------------------------------------------------
@@ -112,9 +154,31 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         _command(topics, action, topics_command, help_text).set_defaults(action=action)
 
+    requests = _command(commands, "publish", publish, "publish scrape requests for URLs or a file of URLs")
+    from producers.cli import add_arguments as add_publish_arguments  # argparse only: keeps --help fast
+
+    add_publish_arguments(requests)
+    _command(commands, "gateway", gateway, "serve the HTTP gateway that publishes scrape requests")
+
     schemas = _group(commands, "schemas", "check and freeze the Avro event schemas")
     _command(schemas, "check", schemas_check, "check every schema is frozen and BACKWARD compatible")
     _command(schemas, "freeze", schemas_freeze, "freeze changed schemas as new history versions, then check")
+
+    db = _group(commands, "db", "create and upgrade the Cassandra and ClickHouse schemas")
+    _command(db, "migrate", db_migrate, "apply pending migrations (idempotent; safe on every deploy)")
+
+    workers = _group(commands, "worker", "run a pipeline worker (workers of a kind share one consumer group)")
+    streams = _command(workers, "streams", worker_streams, "dedup, batch and route scrape requests (Faust)")
+    streams.add_argument("--loglevel", default="warn", choices=("crit", "error", "warn", "info", "debug"))
+    streams.add_argument(
+        "--topic-prefix", default="", help="prefix of every topic and group name (isolated test pipelines)"
+    )
+    scraper = _command(workers, "scraper", worker_scraper, "fetch and extract the pages of scrape tasks")
+    scraper.add_argument("--browser", action="store_true", help="render BROWSER/AUTO pages in Chromium")
+    scraper.add_argument("--concurrency", type=_positive, help="page fetches in flight (default: setting)")
+    scraper.add_argument(
+        "--topic-prefix", default="", help="read and write prefixed topics (isolated test or staging runs)"
+    )
 
     _command(commands, "demo", demo, "run the pipeline demo on the local stack")
     shop = _command(commands, "demo-shop", demo_shop, "serve the local demo e-commerce site (three shops)")
@@ -122,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_demo_shop_arguments(shop)
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _group(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:

@@ -45,16 +45,34 @@ class Settings:
     kafka_replication: int = 1
     schema_registry_url: str = ""
 
+    # Stream workers: tasks close at N requests or T seconds; dedup memory is kept this long.
+    batch_max_requests: int = 50
+    batch_max_seconds: float = 2.0
+    dedup_max_window_seconds: int = 86_400
+
     # Cassandra.
     cassandra_hosts: tuple[str, ...] = ("127.0.0.1",)
     cassandra_port: int = 9042
     cassandra_storage_port: int = 7000
     cassandra_heap_mb: int = 1024
     cassandra_keyspace: str = "scrapestream"
+    # Keyspace replication: "1" = SimpleStrategy with that factor (local), or a
+    # NetworkTopologyStrategy spec "dc1:3,dc2:3". Applied when `scrapestream db migrate` creates it.
+    cassandra_replication: str = "1"
+    cassandra_write_concurrency: int = 256  # writes in flight per product-store batch
+    price_history_ttl_days: int = 90  # price_history rows expire after this many days
+
+    # Sinks (consumers/sinks/base.py): flush a batch at sink_batch_rows or after sink_flush_ms;
+    # `write` blocks while sink_max_buffered_rows are waiting or in flight (backpressure).
+    sink_batch_rows: int = 2000
+    sink_flush_ms: int = 500
+    sink_max_buffered_rows: int = 20000
 
     # ClickHouse: chdb:///dir (embedded engine, the default) or http(s)://host:port (a server).
     clickhouse_url: str = ""
     clickhouse_database: str = "scrapestream"
+    # Embedded mode: the owning process answers read-only analytics queries on 127.0.0.1:<port>.
+    analytics_port: int = 8710
 
     # Where the browser scraper finds Chromium (never downloaded by Playwright).
     chromium_path: Path = Path("/usr/bin/chromium")
@@ -62,6 +80,37 @@ class Settings:
     # Hosts or host:port the scrapers may fetch although they are loopback/private (SSRF guard,
     # scrapestream.urls.UrlGuard), e.g. the demo shop: SCRAPESTREAM_SSRF_ALLOWLIST=127.0.0.1:8000
     ssrf_allowlist: tuple[str, ...] = ()
+
+    # HTTP gateway (producers/gateway.py). API keys are comma-separated; in production they come
+    # from a Kubernetes Secret through SCRAPESTREAM_GATEWAY_API_KEYS, never from a file in git.
+    # The rate limit is per key: a token bucket refilled at rate_per_second, holding at most
+    # burst tokens; each request in a batch costs one token.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8700
+    gateway_api_keys: tuple[str, ...] = ()
+    gateway_rate_per_second: int = 1000
+    gateway_burst: int = 2000
+
+    # Scraper workers (consumers/scraper/). Politeness is per domain (host) and per worker: tasks are
+    # keyed by domain, so one worker owns a domain's partition. A domain rate of 0 means unlimited.
+    scraper_group_id: str = "scrapestream-scrapers"
+    scraper_concurrency: int = 64
+    scraper_tasks_in_flight: int = 16
+    scraper_domain_rate: float = 10.0
+    scraper_domain_concurrency: int = 8
+    scraper_timeout_seconds: float = 15.0
+    scraper_max_body_bytes: int = 2_000_000
+    scraper_max_redirects: int = 5
+    scraper_retries: int = 3
+    scraper_backoff_seconds: float = 0.5
+    scraper_max_retry_after_seconds: float = 30.0
+    scraper_breaker_failures: int = 5
+    scraper_breaker_cooldown_seconds: float = 30.0
+    scraper_robots_ttl_seconds: float = 3600.0
+    scraper_user_agent: str = "ScrapeStreamBot/0.1"
+    scraper_metrics_port: int = 0
+    browser_pool_size: int = 4
+    browser_pages_per_restart: int = 500
 
     def __post_init__(self) -> None:
         if not self.clickhouse_url:
@@ -86,9 +135,12 @@ class Settings:
 def _validate(s: Settings) -> None:
     for entry in s.kafka_bootstrap.split(","):
         host_port(entry, "kafka_bootstrap")
-    for name in ("kafka_controller_port", "cassandra_port", "cassandra_storage_port"):
+    for name in ("kafka_controller_port", "cassandra_port", "cassandra_storage_port", "gateway_port"):
         _check_port(getattr(s, name), name)
-    for name in ("kafka_partitions", "kafka_replication", "kafka_heap_mb", "cassandra_heap_mb"):
+    for name in (
+        "kafka_partitions", "kafka_replication", "kafka_heap_mb", "cassandra_heap_mb",
+        "gateway_rate_per_second", "gateway_burst",
+    ):  # fmt: skip
         if getattr(s, name) < 1:
             raise ConfigError(f"{_env_name(name)}: must be at least 1, got {getattr(s, name)}")
     if not s.cassandra_hosts or not all(s.cassandra_hosts):
@@ -96,10 +148,64 @@ def _validate(s: Settings) -> None:
     if not s.cassandra_keyspace.isidentifier():
         raise ConfigError(f"{_env_name('cassandra_keyspace')}: {s.cassandra_keyspace!r} is not a CQL name")
     _check_clickhouse_url(s.clickhouse_url)
+    _validate_scraper(s)
+    _validate_stores(s)
     if s.schema_registry_url and urlsplit(s.schema_registry_url).scheme not in ("http", "https"):
         raise ConfigError(
             f"{_env_name('schema_registry_url')}: {s.schema_registry_url!r} is not an http(s) URL"
         )
+
+
+def _validate_stores(s: Settings) -> None:
+    cassandra_replication_options(s.cassandra_replication)
+    _check_port(s.analytics_port, "analytics_port")
+    for name in (
+        "cassandra_write_concurrency", "price_history_ttl_days", "sink_batch_rows", "sink_flush_ms",
+        "sink_max_buffered_rows",
+    ):  # fmt: skip
+        if getattr(s, name) < 1:
+            raise ConfigError(f"{_env_name(name)}: must be at least 1, got {getattr(s, name)}")
+    if s.sink_max_buffered_rows < s.sink_batch_rows:
+        raise ConfigError(f"{_env_name('sink_max_buffered_rows')}: must be at least sink_batch_rows")
+
+
+def cassandra_replication_options(spec: str) -> dict[str, str]:
+    """CQL replication map for "3" (SimpleStrategy) or "dc1:3,dc2:3" (NetworkTopologyStrategy)."""
+    spec = spec.strip()
+    if spec.isdigit() and int(spec) > 0:
+        return {"class": "SimpleStrategy", "replication_factor": spec}
+    options = {"class": "NetworkTopologyStrategy"}
+    for entry in spec.split(","):
+        dc, sep, factor = entry.strip().partition(":")
+        if not sep or not dc.replace("-", "_").isidentifier() or not factor.isdigit() or int(factor) < 1:
+            raise ConfigError(
+                f"{_env_name('cassandra_replication')}: {spec!r} is neither a factor like 3 "
+                "nor datacenter:factor pairs like dc1:3,dc2:3"
+            )
+        options[dc] = factor
+    return options
+
+
+def _validate_scraper(s: Settings) -> None:
+    for name in (
+        "scraper_concurrency", "scraper_tasks_in_flight", "scraper_domain_concurrency",
+        "scraper_max_body_bytes", "scraper_breaker_failures", "browser_pool_size",
+        "browser_pages_per_restart",
+    ):  # fmt: skip
+        if getattr(s, name) < 1:
+            raise ConfigError(f"{_env_name(name)}: must be at least 1, got {getattr(s, name)}")
+    for name in (
+        "scraper_domain_rate", "scraper_max_redirects", "scraper_retries", "scraper_backoff_seconds",
+        "scraper_max_retry_after_seconds", "scraper_breaker_cooldown_seconds", "scraper_robots_ttl_seconds",
+    ):  # fmt: skip
+        if getattr(s, name) < 0:
+            raise ConfigError(f"{_env_name(name)}: must not be negative, got {getattr(s, name)}")
+    if s.scraper_timeout_seconds <= 0:
+        raise ConfigError(f"{_env_name('scraper_timeout_seconds')}: must be positive")
+    if s.scraper_metrics_port:
+        _check_port(s.scraper_metrics_port, "scraper_metrics_port")
+    if not s.scraper_group_id.strip():
+        raise ConfigError(f"{_env_name('scraper_group_id')}: must not be empty")
 
 
 def host_port(value: str, setting: str) -> tuple[str, int]:
@@ -141,6 +247,8 @@ def _coerce(name: str, kind: typing.Any, raw: object) -> object:
     try:
         if kind is int:
             return int(raw)  # type: ignore[call-overload]
+        if kind is float:
+            return float(raw)  # type: ignore[arg-type]
         if kind is Path:
             return Path(str(raw)).expanduser()
         if kind == tuple[str, ...]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
@@ -73,6 +73,30 @@ class Drift:
 
     def __str__(self) -> str:
         return f"{self.topic}: {self.problem} (expected {self.expected}, found {self.actual})"
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """The name of every topic a process uses; `prefixed` gives tests topics of their own."""
+
+    requests: str = SCRAPE_REQUESTS
+    tasks: Mapping[str, str] = field(default_factory=lambda: dict(SCRAPE_TASKS))
+    results: str = SCRAPE_RESULTS
+    updates: str = PRODUCT_UPDATES
+    state: str = PRODUCT_STATE
+    invalidation: str = CACHE_INVALIDATION
+    dlq: str = SCRAPE_DLQ
+
+    @classmethod
+    def prefixed(cls, prefix: str) -> TopicNames:
+        plain = cls()
+        return cls(
+            **{
+                name: prefix + getattr(plain, name)
+                for name in ("requests", "results", "updates", "state", "invalidation", "dlq")
+            },
+            tasks={priority: prefix + name for priority, name in plain.tasks.items()},
+        )
 
 
 def catalog(settings: Settings, prefix: str = "") -> tuple[Topic, ...]:

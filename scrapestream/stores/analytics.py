@@ -1,0 +1,205 @@
+"""The analytics store (ClickHouse): one interface, two transports.
+
+- `DirectAnalyticsStore` talks to ClickHouse through clickhouse-connect: a server by URL, or the
+  embedded chdb engine inside this process. An embedded data directory can be open in ONE process
+  only (a second fails with "Cannot lock file .../status"), so in embedded mode exactly one
+  process, the owner (the fan-out worker, which is also the only writer), opens it.
+- `HttpAnalyticsReader` is for the other processes in embedded mode (gateway, CLI): it forwards
+  read-only queries to the owner, which serves them with `AnalyticsServer` on
+  127.0.0.1:`analytics_port`. Non-owners never write: every row enters through the fan-out sink,
+  so the server has no insert endpoint.
+
+`open_reader(settings)` picks the right reader for any process; `open_store(settings)` opens the
+writable store (and, in embedded mode, claims the data directory).
+
+Queries return `QueryResult` decoded from ClickHouse's JSONCompact output on both transports, so
+callers see the same values either way (numbers as JSON numbers, dates and times as strings).
+Every query runs with `readonly=1`, and anything that is not a SELECT (or WITH ... SELECT) is
+rejected with `AnalyticsQueryError` before it reaches the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+from aiohttp import web
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+from scrapestream.config import Settings
+from scrapestream.stores import clickhouse
+from scrapestream.stores.errors import StoreUnavailable
+
+LOOPBACK = "127.0.0.1"
+READ_ONLY = {"readonly": 1}
+# A block whose token was seen in the table's dedup window is dropped, and so are the rows it would
+# have pushed into materialized views (their target tables keep a dedup window too).
+DEDUP_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
+_SELECT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH)\b", re.IGNORECASE)
+
+
+class AnalyticsQueryError(ValueError):
+    """A query was refused (not read-only) or ClickHouse rejected it (syntax, unknown table, ...)."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    types: list[str]
+    rows: list[list[Any]]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"columns": self.columns, "types": self.types, "rows": self.rows}
+
+
+class AnalyticsReader(Protocol):
+    async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        """Run one read-only query; `{name:Type}` placeholders are bound from `parameters`."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class AnalyticsStore(AnalyticsReader, Protocol):
+    async def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], dedup_token: str
+    ) -> None:
+        """Insert one block into `database.table`; a block with a token seen recently is ignored."""
+        ...
+
+    async def command(self, sql: str) -> None:
+        """Run a statement that returns nothing (DDL)."""
+        ...
+
+
+def check_read_only(sql: str) -> None:
+    if not _SELECT.match(sql):
+        raise AnalyticsQueryError(f"only SELECT queries are answered, got {sql.strip()[:60]!r}")
+
+
+class DirectAnalyticsStore:
+    """clickhouse-connect clients; calls run one at a time on a private thread (chdb is not thread-safe).
+
+    Queries go through a client of their own: chdb keeps a query's settings on its connection, so
+    after the first `readonly=1` query that connection stays read-only, and writes need another.
+    """
+
+    def __init__(self, client: Client, read_client: Client, database: str) -> None:
+        self._client = client
+        self._read_client = read_client
+        self.database = database
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
+
+    async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        check_read_only(sql)
+        raw = await self._call(
+            self._read_client.raw_query, sql, parameters=parameters, settings=READ_ONLY, fmt="JSONCompact"
+        )
+        document = json.loads(raw)
+        meta = document["meta"]
+        return QueryResult([m["name"] for m in meta], [m["type"] for m in meta], document["data"])
+
+    async def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], dedup_token: str
+    ) -> None:
+        settings = {**DEDUP_SETTINGS, "insert_deduplication_token": dedup_token}
+        await self._call(
+            self._client.insert, f"{self.database}.{table}", rows, column_names=columns, settings=settings
+        )
+
+    async def command(self, sql: str) -> None:
+        await self._call(self._client.command, sql)
+
+    async def close(self) -> None:
+        await self._call(self._client.close)
+        await self._call(self._read_client.close)
+        self._thread.shutdown()
+
+    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._thread, lambda: function(*args, **kwargs))
+        except OperationalError as error:  # connection refused, timeout: the server may come back
+            raise StoreUnavailable("clickhouse", str(error)) from error
+        except DatabaseError as error:
+            raise AnalyticsQueryError(str(error)) from error
+
+
+class HttpAnalyticsReader:
+    """Forwards queries to the process that owns the embedded store (see `AnalyticsServer`)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self._url = base_url.rstrip("/") + "/query"
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        self._session = self._session or aiohttp.ClientSession(timeout=self._timeout)
+        try:
+            async with self._session.post(self._url, json={"sql": sql, "parameters": parameters}) as answer:
+                body = await answer.json()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise StoreUnavailable("analytics owner", f"{self._url}: {error!r}") from error
+        if answer.status == 400:
+            raise AnalyticsQueryError(body["error"])
+        if answer.status != 200:
+            raise StoreUnavailable(
+                "analytics owner", f"{self._url}: HTTP {answer.status} {body.get('error')}"
+            )
+        return QueryResult(body["columns"], body["types"], body["rows"])
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class AnalyticsServer:
+    """The owner's internal query endpoint: POST /query {"sql", "parameters"} on 127.0.0.1 only."""
+
+    def __init__(self, store: AnalyticsReader, port: int) -> None:
+        self._store = store
+        self.port = port
+        app = web.Application()
+        app.router.add_post("/query", self._query)
+        self._runner = web.AppRunner(app, access_log=None)
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        await web.TCPSite(self._runner, LOOPBACK, self.port).start()
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+    async def _query(self, request: web.Request) -> web.Response:
+        try:
+            payload = await request.json()
+            result = await self._store.query(str(payload["sql"]), payload.get("parameters"))
+        except (ValueError, KeyError, TypeError) as error:  # bad JSON, no sql, refused or failed query
+            return web.json_response({"error": str(error)}, status=400)
+        except StoreUnavailable as error:
+            return web.json_response({"error": str(error)}, status=503)
+        return web.json_response(result.to_json())
+
+
+def open_store(settings: Settings) -> DirectAnalyticsStore:
+    """The writable store. In embedded mode this process becomes the owner of the data directory."""
+    return DirectAnalyticsStore(
+        clickhouse.connect(settings), clickhouse.connect(settings), settings.clickhouse_database
+    )
+
+
+def open_reader(settings: Settings) -> AnalyticsReader:
+    """A reader for a process that does not own the store: direct to a server, else via the owner."""
+    if settings.clickhouse_embedded:
+        return HttpAnalyticsReader(f"http://{LOOPBACK}:{settings.analytics_port}")
+    return open_store(settings)
