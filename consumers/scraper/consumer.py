@@ -1,0 +1,400 @@
+"""The scraper worker: a consumer-group member turning ScrapeTasks into ScrapeResults.
+
+    scrape.tasks.{high,normal,bulk} --> ScrapeEngine --> scrape.results (+ scrape.requests, crawl)
+                                    \\-> scrape.dlq (undecodable tasks)
+
+Delivery: at-least-once. A task's offset is committed only after every result and discovered
+request of the task (or its dead letter) was acknowledged by the broker; tasks finish out of
+order, so commits follow the contiguous finished prefix per partition (offsets.py). A killed
+worker's uncommitted tasks are redone by the member that gets its partitions (duplicates are
+possible, losses are not). A delivery that fails after the producer's own retries stops the
+worker with an error rather than committing past it.
+
+Threads: every call on the confluent-kafka Consumer (poll, pause, commit, close) runs on one
+dedicated thread, so rebalance callbacks run there too and may block while the asyncio loop
+finishes the revoked partitions' tasks. The producer is served from the loop thread (poll(0)
+every few ms), so delivery callbacks resolve asyncio futures directly.
+
+Priority: see priority.py (buffer order plus pausing lower-priority partitions while a more
+urgent topic has lag). Graceful stop: stop polling, drop buffered tasks (not committed, so redone
+elsewhere), let running tasks finish within the grace period, commit, close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+
+from consumers.scraper import telemetry
+from consumers.scraper.engine import ScrapeEngine, ScrapeOutcome, scrape_engine
+from consumers.scraper.offsets import OffsetTracker, PartitionKey
+from consumers.scraper.outcome import Status
+from consumers.scraper.priority import PRIORITIES, PriorityBuffer, most_urgent_waiting
+from schemas.codec import Codec, CodecError
+from scrapestream import topics
+from scrapestream.config import Settings
+from scrapestream.deadletter import dead_letter
+from scrapestream.kafka import make_consumer, make_producer
+from scrapestream.urls import fingerprint
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+POLL_BATCH = 100
+IDLE_POLL_SECONDS = 0.1
+BUSY_POLL_SECONDS = 0.01
+PRODUCER_SERVE_SECONDS = 0.003
+# librdkafka settings of this consumer: a SIGKILLed worker's partitions move on within 10 s
+# (heartbeats come from librdkafka's own thread, so long scrapes never look dead), and fetches
+# come back quickly so a newly arrived high-priority task is noticed.
+CONSUMER_OVERRIDES = {"session.timeout.ms": 10_000, "fetch.wait.max.ms": 100}
+
+
+@dataclass(frozen=True)
+class ScraperTopics:
+    """The topics a worker reads and writes; `prefix` gives tests topics of their own."""
+
+    tasks: dict[str, str]  # priority -> topic
+    results: str
+    requests: str
+    dlq: str
+
+    @classmethod
+    def with_prefix(cls, prefix: str = "") -> ScraperTopics:
+        return cls(
+            tasks={priority: prefix + topics.SCRAPE_TASKS[priority] for priority in PRIORITIES},
+            results=prefix + topics.SCRAPE_RESULTS,
+            requests=prefix + topics.SCRAPE_REQUESTS,
+            dlq=prefix + topics.SCRAPE_DLQ,
+        )
+
+    def rank(self, topic: str) -> int:
+        return PRIORITIES.index(next(priority for priority, name in self.tasks.items() if name == topic))
+
+
+class DeliveryFailed(KafkaException):
+    """The broker did not acknowledge an output; the task stays uncommitted and the worker stops."""
+
+
+class ScraperWorker:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: ScrapeEngine,
+        *,
+        topics: ScraperTopics | None = None,
+        concurrency: int | None = None,
+        codec: Codec | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.topics = topics or ScraperTopics.with_prefix()
+        self.codec = codec or Codec.for_settings(settings)
+        self.grace_seconds = settings.scraper_timeout_seconds
+        self._request_slots = asyncio.Semaphore(concurrency or settings.scraper_concurrency)
+        self._task_slots = settings.scraper_tasks_in_flight
+        self._buffer_limit = 2 * settings.scraper_tasks_in_flight
+        self._consumer = make_consumer(settings, settings.scraper_group_id, **CONSUMER_OVERRIDES)
+        self._producer = make_producer(settings)
+        self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="scraper-kafka")
+        self._tracker = OffsetTracker()
+        self._buffer = PriorityBuffer()
+        self._running: dict[asyncio.Task[None], tuple[PartitionKey, int]] = {}
+        self._assigned: set[PartitionKey] = set()
+        self._paused: set[PartitionKey] = set()
+        self._next_offset: dict[PartitionKey, int] = {}
+        self._lag_by_rank: dict[int, int] = {}
+        self._committed: dict[PartitionKey, int] = {}
+        self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- main loop --------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set (or an output cannot be delivered), then shut down cleanly."""
+        self._loop = asyncio.get_running_loop()
+        self._consumer.subscribe(
+            list(self.topics.tasks.values()),
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        producer_service = asyncio.create_task(self._serve_producer())
+        try:
+            while not stop.is_set() and self._failure is None:
+                pause_all, paused_ranks = self._pause_wishes()
+                timeout = BUSY_POLL_SECONDS if self._running or len(self._buffer) else IDLE_POLL_SECONDS
+                messages = await self._in_kafka_thread(self._poll, pause_all, paused_ranks, timeout)
+                self._accept(messages)
+                self._dispatch()
+                await self._commit(asynchronous=True)
+        finally:
+            await self._shut_down()
+            producer_service.cancel()
+            self._kafka_thread.shutdown(wait=True)
+        if self._failure is not None:
+            raise self._failure
+
+    def _accept(self, messages: list[Message]) -> None:
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.fatal():
+                    raise KafkaException(error)
+                if error.code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer: %s", error)
+                continue
+            key = (message.topic(), message.partition())
+            if key not in self._assigned:
+                continue  # revoked while the batch was on its way
+            self._next_offset[key] = message.offset() + 1
+            self._tracker.track(key, message.offset())
+            self._buffer.push(self.topics.rank(message.topic()), key, message)
+
+    def _dispatch(self) -> None:
+        """Start buffered tasks, most urgent first, unless a more urgent task waits on the broker."""
+        urgent = most_urgent_waiting(self._buffer.ranks(), self._lag_by_rank)
+        while len(self._running) < self._task_slots and len(self._buffer):
+            rank = self._buffer.peek_rank()
+            if urgent is not None and rank is not None and rank > urgent:
+                return
+            message: Message = self._buffer.pop()
+            task = asyncio.create_task(self._process(message))
+            self._running[task] = ((message.topic(), message.partition()), message.offset())
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        key, offset = self._running.pop(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            self._failure = self._failure or error
+            return
+        self._tracker.done(key, offset)
+        self._dispatch()
+
+    def _pause_wishes(self) -> tuple[bool, set[int]]:
+        """(pause everything: the buffer is full, ranks to pause: less urgent than waiting work)."""
+        urgent = most_urgent_waiting(self._buffer.ranks(), self._lag_by_rank)
+        ranks = set() if urgent is None else {rank for rank in range(len(PRIORITIES)) if rank > urgent}
+        return len(self._buffer) >= self._buffer_limit, ranks
+
+    # -- one task ---------------------------------------------------------------------------
+    async def _process(self, message: Message) -> None:
+        try:
+            task = self.codec.decode("ScrapeTask", message.value())
+        except CodecError as error:
+            await self._dead_letter(message, error)
+            telemetry.task_done("DLQ")
+            return
+        await asyncio.gather(
+            *(self._scrape_and_publish(request, task["task_id"]) for request in task["requests"])
+        )
+        telemetry.task_done(task["priority"])
+
+    async def _scrape_and_publish(self, request: dict[str, Any], task_id: Any) -> None:
+        async with self._request_slots:
+            outcome = await self._scrape(request, task_id)
+        result = outcome.result
+        key = result["product"]["product_id"] if result["product"] else fingerprint(request["canonical_url"])
+        deliveries = [
+            await self._produce(self.topics.results, key, self.codec.encode("ScrapeResult", result))
+        ]
+        for child in outcome.discovered:
+            value = self.codec.encode("ScrapeRequest", child)
+            deliveries.append(
+                await self._produce(self.topics.requests, fingerprint(child["canonical_url"]), value)
+            )
+        await asyncio.gather(*deliveries)
+
+    async def _scrape(self, request: dict[str, Any], task_id: Any) -> ScrapeOutcome:
+        """The engine's outcome; an unexpected bug still yields a result (ERROR), never a lost request."""
+        try:
+            return await self.engine.scrape(request, task_id)
+        except Exception as error:
+            log.exception("scraping %s failed unexpectedly", request.get("url"))
+            return ScrapeOutcome(
+                self.engine.failure_result(request, task_id, Status.ERROR, f"internal error: {error!r}")
+            )
+
+    async def _dead_letter(self, message: Message, error: CodecError) -> None:
+        record = dead_letter(
+            topic=message.topic(),
+            partition=message.partition(),
+            offset=message.offset(),
+            key=message.key(),
+            payload=message.value(),
+            error_type=error.reason,
+            error_message=str(error),
+        )
+        delivery = await self._produce(
+            self.topics.dlq, message.key(), self.codec.encode("DeadLetter", record)
+        )
+        await delivery
+
+    # -- producing --------------------------------------------------------------------------
+    async def _produce(self, topic: str, key: str | bytes | None, value: bytes) -> asyncio.Future[None]:
+        """Hand a message to the producer; the returned future resolves when the broker acknowledged it."""
+        assert self._loop is not None
+        delivered: asyncio.Future[None] = self._loop.create_future()
+
+        def on_delivery(error: KafkaError | None, _message: Message) -> None:
+            if delivered.done():
+                return
+            if error is not None:
+                delivered.set_exception(DeliveryFailed(error))
+            else:
+                delivered.set_result(None)
+
+        while True:
+            try:
+                self._producer.produce(topic, value, key, on_delivery=on_delivery)
+                return delivered
+            except BufferError:  # local queue full: let deliveries drain
+                await asyncio.sleep(PRODUCER_SERVE_SECONDS)
+
+    async def _serve_producer(self) -> None:
+        while True:
+            self._producer.poll(0)
+            await asyncio.sleep(PRODUCER_SERVE_SECONDS)
+
+    # -- the Kafka consumer thread ----------------------------------------------------------
+    async def _in_kafka_thread(self, call: Callable[..., T], *args: Any) -> T:
+        assert self._loop is not None
+        return await self._loop.run_in_executor(self._kafka_thread, call, *args)
+
+    def _poll(self, pause_all: bool, paused_ranks: set[int], timeout: float) -> list[Message]:
+        """(Kafka thread) apply pausing, fetch a batch, refresh the lag of urgent topics."""
+        wanted = {key for key in self._assigned if pause_all or self.topics.rank(key[0]) in paused_ranks}
+        if wanted - self._paused:
+            self._consumer.pause([TopicPartition(*key) for key in wanted - self._paused])
+        if self._paused - wanted:
+            self._consumer.resume([TopicPartition(*key) for key in self._paused - wanted])
+        self._paused = wanted
+        messages = self._consumer.consume(POLL_BATCH, timeout)
+        self._lag_by_rank = self._lags()
+        return messages
+
+    def _lags(self) -> dict[int, int]:
+        """Messages on the broker not yet read, per priority rank (the least urgent is not needed)."""
+        lags = dict.fromkeys(range(len(PRIORITIES) - 1), 0)
+        for key in self._assigned:
+            rank = self.topics.rank(key[0])
+            if rank in lags and key in self._next_offset:
+                lags[rank] += max(0, self._high_watermark(key) - self._next_offset[key])
+        return lags
+
+    def _high_watermark(self, key: PartitionKey) -> int:
+        _, high = self._consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
+        if high < 0:  # not fetched yet: ask the broker
+            _, high = self._consumer.get_watermark_offsets(TopicPartition(*key), timeout=5, cached=False)
+        return high
+
+    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        """(Kafka thread) remember where each new partition starts, for the lag."""
+        for partition in consumer.committed(partitions, timeout=10):
+            key = (partition.topic, partition.partition)
+            start = partition.offset
+            if start < 0:
+                start, _ = consumer.get_watermark_offsets(partition, timeout=5, cached=False)
+            self._next_offset[key] = start
+            self._assigned.add(key)
+        log.info("assigned %s", sorted(self._assigned))
+
+    def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        """(Kafka thread) finish what runs for these partitions (briefly), commit it, let them go."""
+        keys = {(partition.topic, partition.partition) for partition in partitions}
+        self._hand_over(consumer, keys, grace=self.grace_seconds, commit=True)
+
+    def _on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        """(Kafka thread) already owned by someone else: stop at once, commit nothing."""
+        keys = {(partition.topic, partition.partition) for partition in partitions}
+        self._hand_over(consumer, keys, grace=0.0, commit=False)
+
+    def _hand_over(self, consumer: Any, keys: set[PartitionKey], grace: float, commit: bool) -> None:
+        assert self._loop is not None
+        self._assigned -= keys
+        self._paused -= keys
+        release = asyncio.run_coroutine_threadsafe(self._release(keys, grace), self._loop)
+        offsets = release.result()
+        if commit and offsets:
+            self._commit_now(consumer, offsets)
+        for key in keys:
+            self._next_offset.pop(key, None)
+            self._committed.pop(key, None)
+
+    async def _release(self, keys: set[PartitionKey], grace: float) -> dict[PartitionKey, int]:
+        """(loop) drop buffered tasks of `keys`, wait up to `grace` for running ones, cancel the rest."""
+        self._buffer.drop(keys)
+        running = [task for task, (key, _) in self._running.items() if key in keys]
+        if running and grace > 0:
+            await asyncio.wait(running, timeout=grace)
+        for task in running:
+            task.cancel()
+        offsets = self._tracker.commit_points(keys)
+        self._tracker.forget(keys)
+        return offsets
+
+    # -- commits ----------------------------------------------------------------------------
+    async def _commit(self, asynchronous: bool) -> None:
+        """Commit the commit points that moved (all of them when synchronous)."""
+        points = self._tracker.commit_points()
+        if asynchronous:
+            points = {key: offset for key, offset in points.items() if self._committed.get(key) != offset}
+        if points:
+            await self._in_kafka_thread(self._commit_now, self._consumer, points, asynchronous)
+
+    def _commit_now(
+        self, consumer: Any, offsets: dict[PartitionKey, int], asynchronous: bool = False
+    ) -> None:
+        """(Kafka thread) an async commit that fails is superseded by the next one or the final sync one."""
+        try:
+            consumer.commit(
+                offsets=[
+                    TopicPartition(topic, partition, offset) for (topic, partition), offset in offsets.items()
+                ],
+                asynchronous=asynchronous,
+            )
+        except KafkaException as error:
+            if error.args[0].code() != KafkaError._NO_OFFSET:
+                log.warning("commit failed: %s", error)
+            return
+        self._committed.update(offsets)
+
+    # -- shutdown ---------------------------------------------------------------------------
+    async def _shut_down(self) -> None:
+        self._buffer.drop(set(self._assigned))  # never started: the next owner reads them again
+        if self._running:
+            await asyncio.wait(list(self._running), timeout=self.grace_seconds)
+        for task in list(self._running):
+            task.cancel()
+        self._producer.flush(10)  # delivery callbacks run here, on the loop thread
+        await asyncio.sleep(0)  # let the finished tasks record their offsets
+        await self._commit(asynchronous=False)
+        await self._in_kafka_thread(self._consumer.close)
+
+
+async def run_worker(
+    settings: Settings, *, browser: bool = False, concurrency: int | None = None, prefix: str = ""
+) -> None:
+    """Run one scraper worker until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if settings.scraper_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.scraper_metrics_port, addr="127.0.0.1")
+    async with scrape_engine(settings, browser=browser) as engine:
+        worker = ScraperWorker(
+            settings, engine, topics=ScraperTopics.with_prefix(prefix), concurrency=concurrency
+        )
+        await worker.run(stop)

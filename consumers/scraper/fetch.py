@@ -1,0 +1,139 @@
+"""The static fetch stage: one shared aiohttp session, redirects followed by hand, hard limits.
+
+Every hop of a redirect chain is checked by the SSRF guard (scrapestream.urls.UrlGuard) before it
+is requested, so a public page cannot bounce the scraper into the private network; allowlisted
+hosts (settings.ssrf_allowlist) pass. Limits: total time for the whole chain, body size (checked
+against Content-Length before reading, and while reading), number of redirects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import aiohttp
+from yarl import URL
+
+from consumers.scraper.outcome import Response, ScrapeFailure, Status
+from scrapestream.config import Settings
+from scrapestream.urls import BlockedURL, InvalidURL, UrlGuard
+
+REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+# Headers later stages read; the rest are not copied out of aiohttp's multidict.
+KEPT_HEADERS = ("content-type", "retry-after", "content-length")
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    timeout: float
+    max_body_bytes: int
+    max_redirects: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FetchLimits:
+        return cls(
+            settings.scraper_timeout_seconds, settings.scraper_max_body_bytes, settings.scraper_max_redirects
+        )
+
+
+def make_session(settings: Settings) -> aiohttp.ClientSession:
+    """The one HTTP session a worker shares between all its fetches (connection pool, DNS cache)."""
+    connector = aiohttp.TCPConnector(
+        limit=settings.scraper_concurrency * 2, limit_per_host=0, ttl_dns_cache=300
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        headers={
+            "User-Agent": settings.scraper_user_agent,
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+        },
+        cookie_jar=aiohttp.DummyCookieJar(),  # stateless: a page never depends on an earlier one
+        timeout=aiohttp.ClientTimeout(total=None),  # the fetcher bounds the whole redirect chain itself
+    )
+
+
+class Fetcher:
+    def __init__(self, session: aiohttp.ClientSession, guard: UrlGuard, limits: FetchLimits) -> None:
+        self.session = session
+        self.guard = guard
+        self.limits = limits
+
+    async def fetch(self, url: str) -> Response:
+        """GET `url`, following redirects; any status is returned, failures raise ScrapeFailure."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.limits.timeout):
+                response = await self._follow(url)
+        except TimeoutError:
+            raise ScrapeFailure(
+                Status.TIMEOUT,
+                f"no complete answer within {self.limits.timeout:g} s",
+                retryable=True,
+                domain_fault=True,
+            ) from None
+        except BlockedURL as error:
+            raise ScrapeFailure(Status.ERROR, f"refused by the SSRF guard: {error}") from None
+        except InvalidURL as error:
+            raise ScrapeFailure(Status.ERROR, f"invalid URL: {error}") from None
+        except (aiohttp.ClientError, OSError) as error:
+            raise ScrapeFailure(
+                Status.ERROR, f"connection failed: {error!r}", retryable=True, domain_fault=True
+            ) from None
+        fetch_ms = int((time.perf_counter() - started) * 1000)
+        return Response(response.url, response.status, response.headers, response.body, fetch_ms)
+
+    async def _follow(self, url: str) -> Response:
+        for _ in range(self.limits.max_redirects + 1):
+            checked = await self.guard.check(url)
+            async with self.session.get(URL(checked, encoded=True), allow_redirects=False) as reply:
+                location = reply.headers.get("Location")
+                if reply.status in REDIRECT_STATUSES and location:
+                    url = urljoin(checked, location.strip())
+                    continue
+                headers = {name: reply.headers[name] for name in KEPT_HEADERS if name in reply.headers}
+                return Response(checked, reply.status, headers, await self._read(reply))
+        raise ScrapeFailure(Status.ERROR, f"more than {self.limits.max_redirects} redirects")
+
+    async def _read(self, reply: aiohttp.ClientResponse) -> bytes:
+        limit = self.limits.max_body_bytes
+        if reply.content_length is not None and reply.content_length > limit:
+            raise self._too_large(reply.status, f"{reply.content_length} bytes announced")
+        if reply.content_length is not None:
+            return await reply.read()
+        chunks, size = [], 0
+        async for chunk in reply.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(reply.status, f"more than {size} bytes sent")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, http_status: int, detail: str) -> ScrapeFailure:
+        return ScrapeFailure(
+            Status.ERROR,
+            f"body larger than {self.limits.max_body_bytes} bytes ({detail})",
+            http_status=http_status,
+        )
+
+
+class CachingResolver:
+    """Name -> addresses for the SSRF guard, cached for `ttl` seconds (a lookup per fetch is slow).
+
+    Caching widens the DNS-rebinding window UrlGuard documents by at most `ttl`.
+    """
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self._ttl = ttl
+        self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        cached = self._cache.get((host, port))
+        if cached and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
+        self._cache[(host, port)] = (time.monotonic(), addresses)
+        return addresses

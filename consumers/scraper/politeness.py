@@ -1,0 +1,63 @@
+"""Politeness: per-domain request rate (token bucket) and concurrency cap.
+
+Every page fetch or render goes through `Politeness.slot(domain)` (robots.txt, one fetch per site
+and TTL, does not). A worker owns a
+domain's politeness because tasks are keyed by domain (one partition, one consumer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+
+class TokenBucket:
+    """`rate` tokens per second, holding at most `capacity`; waiters are served in arrival order."""
+
+    def __init__(self, rate: float, capacity: float) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self._tokens = capacity
+        self._updated = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+                self._updated = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+class _Domain:
+    def __init__(self, rate: float, concurrency: int) -> None:
+        self.bucket = TokenBucket(rate, max(1.0, rate)) if rate > 0 else None
+        self.slots = asyncio.Semaphore(concurrency)
+
+
+class Politeness:
+    """Limits per domain: at most `concurrency` requests in flight and `rate` starts per second
+    (0 = no rate limit). The bucket holds one second of tokens, so short bursts are allowed."""
+
+    def __init__(self, rate: float, concurrency: int) -> None:
+        if rate < 0 or concurrency < 1:
+            raise ValueError(f"politeness: rate must be >= 0 and concurrency >= 1, got {rate}, {concurrency}")
+        self.rate = rate
+        self.concurrency = concurrency
+        self._domains: dict[str, _Domain] = {}
+
+    @asynccontextmanager
+    async def slot(self, domain: str) -> AsyncIterator[None]:
+        limits = self._domains.get(domain)
+        if limits is None:
+            limits = self._domains[domain] = _Domain(self.rate, self.concurrency)
+        async with limits.slots:
+            if limits.bucket is not None:
+                await limits.bucket.take()
+            yield
