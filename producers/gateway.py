@@ -1,0 +1,425 @@
+"""HTTP gateway: scrape requests in over HTTP, out to scrape.requests through the RequestPublisher.
+
+Routes
+- `POST /v1/requests` with `Content-Type: application/json`: one request object, or
+  `{"requests": [...]}` with 1 to 1,000 of them. Fields: url (required), priority, render, kind,
+  freshness_seconds, correlation_id, tags (see producers.publisher.build_request). Answers 202
+  `{"accepted": [{"request_id", "url", "canonical_url"}, ...], "count": n}` only after the broker
+  acknowledged every message.
+- `GET /healthz`: the process answers. `GET /readyz`: a broker answers and knows the request
+  topic (probed at most every READINESS_TTL seconds; 503 when not). `GET /metrics`: Prometheus.
+
+Checks of a POST, in order, each answered with JSON `{"error": ..., "field": ...}`:
+1. 401 without a known API key (`Authorization: Bearer <key>` or `X-API-Key: <key>`). Keys come
+   from settings.gateway_api_keys; every configured key is compared in constant time.
+2. 415 unless the body is declared application/json; 413 if it is larger than MAX_BODY_BYTES;
+   400 for malformed JSON or a batch of more than MAX_BATCH (also 400, not 413: the body may be
+   small, it is the count that is refused).
+3. 429 with Retry-After (whole seconds) when the key's token bucket cannot pay for the batch:
+   one token per request in it. A batch larger than the bucket could ever hold is a 400.
+4. Validation, all-or-nothing: every item is checked (fields, then the SSRF guard) before
+   anything is published; if any is invalid the whole batch is refused with 400, `field` naming
+   the first bad one (`requests[3].url`) and `errors` listing up to MAX_ERRORS_LISTED of them.
+   Nothing of a refused batch reaches Kafka, so a client fixes and resends the whole batch.
+5. If the broker fails some messages of a valid batch: 503 with `accepted` (written) and
+   `failed` (index and error); resending the failed ones is safe, dedup is downstream.
+
+SSRF: every URL goes through scrapestream.urls.UrlGuard (settings.ssrf_allowlist): non-http(s),
+loopback, private, link-local (cloud metadata), and names resolving to such addresses are
+refused. Name lookups are cached for DNS_TTL seconds. A name that does not resolve at all is let
+through: the scraper checks every URL again at fetch time, and a shop whose DNS is briefly down
+should not lose its requests.
+
+The gateway is stateless: run as many as needed behind a load balancer. Rate limits are per
+gateway process, so a key's effective limit is the setting times the number of replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import math
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from producers.publisher import (
+    InvalidRequest,
+    Receipt,
+    Record,
+    RequestPublisher,
+    build_request,
+    rejection_reason,
+)
+from scrapestream import metrics
+from scrapestream.config import ConfigError, Settings
+from scrapestream.kafka import BrokerUnavailable
+from scrapestream.topics import SCRAPE_REQUESTS
+from scrapestream.urls import InvalidURL, UrlGuard
+
+MAX_BATCH = 1000
+MAX_BODY_BYTES = 4 * 1024 * 1024  # room for MAX_BATCH requests with 2 KiB URLs and their fields
+MAX_ERRORS_LISTED = 20
+REQUEST_FIELDS = frozenset(
+    {"url", "priority", "render", "kind", "freshness_seconds", "correlation_id", "tags"}
+)
+PUBLISH_TIMEOUT_MS = 30_000  # a client waits at most this long for the broker before a 503
+READINESS_TTL = 5.0
+BROKER_PROBE_TIMEOUT = 2.0
+DNS_TTL = 60.0
+DNS_CACHE_SIZE = 10_000
+
+Clock = Callable[[], float]
+
+
+class ApiError(Exception):
+    """An HTTP error answered as JSON: {"error": message, "field": ..., plus extras}."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, **({"field": field} if field else {}), **extra}
+        self.headers = headers or {}
+
+    def response(self) -> web.Response:
+        return web.json_response(self.body, status=self.status, headers=self.headers)
+
+
+class TokenBucket:
+    """Holds up to `burst` tokens, refilled at `rate` per second; a request spends one."""
+
+    def __init__(self, rate: float, burst: float, clock: Clock = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._updated = clock()
+
+    def take(self, cost: float) -> float:
+        """Spend `cost` tokens and return 0, or spend nothing and return the seconds until they are
+        there (math.inf when `cost` exceeds `burst`: it can never be paid)."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        if cost <= self._tokens:
+            self._tokens -= cost
+            return 0.0
+        return math.inf if cost > self.burst else (cost - self._tokens) / self.rate
+
+
+class RateLimiter:
+    """A TokenBucket per client (one per configured key, so the number of buckets is bounded)."""
+
+    def __init__(self, rate: int, burst: int, clock: Clock = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def take(self, client: str, cost: int) -> float:
+        """`TokenBucket.take` on the client's bucket."""
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            bucket = self._buckets[client] = TokenBucket(self.rate, self.burst, self._clock)
+        return bucket.take(cost)
+
+
+class ApiKeys:
+    """The configured API keys. `client_of` names the caller by a hash of its key, never the key."""
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._keys = [(key.encode(), client_id(key)) for key in keys if key]
+        if not self._keys:
+            raise ConfigError("SCRAPESTREAM_GATEWAY_API_KEYS: configure at least one API key")
+
+    def client_of(self, presented: str | None) -> str | None:
+        """The client id of a presented key, or None. Compares with every key in constant time, so
+        neither the timing of one comparison nor an early exit tells how close a guess was."""
+        if presented is None:
+            return None
+        candidate = presented.encode()
+        found = None
+        for key, client in self._keys:
+            if hmac.compare_digest(candidate, key):
+                found = client
+        return found
+
+
+def client_id(key: str) -> str:
+    """What requests record in requested_by: 'api-key:' and 12 hex digits of the key's SHA-256."""
+    return "api-key:" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def presented_key(headers: Any) -> str | None:
+    """The key in `Authorization: Bearer <key>` or else `X-API-Key`, if any."""
+    scheme, _, token = headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return headers.get("X-API-Key") or None
+
+
+class CachingResolver:
+    """UrlGuard's name resolution, cached per (host, port) for `ttl` seconds; concurrent look-ups of
+    one name share a single getaddrinfo. A name that does not resolve yields no addresses (let
+    through, see the module docstring). The cache is emptied when it reaches DNS_CACHE_SIZE."""
+
+    def __init__(self, ttl: float = DNS_TTL, clock: Clock = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: dict[tuple[str, int], tuple[float, asyncio.Future[list[str]]]] = {}
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        now = self._clock()
+        entry = self._entries.get((host, port))
+        if entry is None or entry[0] <= now:
+            if len(self._entries) >= DNS_CACHE_SIZE:
+                self._entries.clear()
+            entry = (now + self._ttl, asyncio.ensure_future(self._lookup(host, port)))
+            self._entries[(host, port)] = entry
+        return await asyncio.shield(entry[1])  # one caller going away must not cancel the others' look-up
+
+    @staticmethod
+    async def _lookup(host: str, port: int) -> list[str]:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError:
+            return []
+        return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
+
+
+class Readiness:
+    """The broker probe behind /readyz, run in a thread at most once per `ttl` seconds."""
+
+    def __init__(self, probe: Callable[[], None], ttl: float = READINESS_TTL, clock: Clock = time.monotonic):
+        self._probe = probe
+        self._ttl = ttl
+        self._clock = clock
+        self._checked_at = -math.inf
+        self._problem: str | None = None
+        self._lock = asyncio.Lock()
+
+    async def problem(self) -> str | None:
+        """None when ready, else why not (from the latest probe)."""
+        async with self._lock:
+            if self._clock() - self._checked_at >= self._ttl:
+                self._problem = await asyncio.to_thread(self._run_probe)
+                self._checked_at = self._clock()
+        return self._problem
+
+    def _run_probe(self) -> str | None:
+        try:
+            self._probe()
+        except BrokerUnavailable as error:
+            return str(error)
+        return None
+
+
+# -- application ----------------------------------------------------------------------------
+PUBLISHER = web.AppKey("publisher", RequestPublisher)
+KEYS = web.AppKey("keys", ApiKeys)
+LIMITER = web.AppKey("limiter", RateLimiter)
+GUARD = web.AppKey("guard", UrlGuard)
+READINESS = web.AppKey("readiness", Readiness)
+
+
+def create_app(
+    settings: Settings, *, topic: str = SCRAPE_REQUESTS, clock: Clock = time.monotonic
+) -> web.Application:
+    """The gateway for `settings`, publishing to `topic` (tests pass a private one)."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors_and_metrics])
+    app[KEYS] = ApiKeys(settings.gateway_api_keys)
+    app[LIMITER] = RateLimiter(settings.gateway_rate_per_second, settings.gateway_burst, clock)
+    app[GUARD] = UrlGuard(settings.ssrf_allowlist, resolve=CachingResolver(clock=clock))
+
+    async def publisher_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        publisher = RequestPublisher(settings, topic=topic, **{"message.timeout.ms": PUBLISH_TIMEOUT_MS})
+        app[PUBLISHER] = publisher
+        app[READINESS] = Readiness(lambda: publisher.check_broker(BROKER_PROBE_TIMEOUT), clock=clock)
+        yield
+        await asyncio.to_thread(publisher.close)
+
+    app.cleanup_ctx.append(publisher_lifecycle)
+    app.router.add_post("/v1/requests", post_requests)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
+    return app
+
+
+def run(settings: Settings) -> int:
+    """Serve until interrupted (`scrapestream gateway`)."""
+    web.run_app(create_app(settings), host=settings.gateway_host, port=settings.gateway_port)
+    return 0
+
+
+# -- handlers -------------------------------------------------------------------------------
+async def post_requests(request: web.Request) -> web.Response:
+    app = request.app
+    client = app[KEYS].client_of(presented_key(request.headers))
+    if client is None:
+        raise ApiError(401, "missing or unknown API key (send Authorization: Bearer <key> or X-API-Key)")
+    items = parse_items(await _read_json(request))
+    _spend_tokens(app[LIMITER], client, len(items))
+    records = await validate_items(items, app[GUARD], requested_by=client)
+    receipts = await _publish(app[PUBLISHER], records)
+    accepted = [
+        {"request_id": r.request_id, "url": r.url, "canonical_url": r.canonical_url} for r in receipts
+    ]
+    return web.json_response({"accepted": accepted, "count": len(accepted)}, status=202)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    problem = await request.app[READINESS].problem()
+    if problem:
+        return web.json_response({"status": "unavailable", "error": problem}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+# -- steps of a POST ------------------------------------------------------------------------
+async def _read_json(request: web.Request) -> Any:
+    if request.content_type != "application/json":
+        raise ApiError(415, f"expected Content-Type application/json, got {request.content_type}")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes") from None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(400, f"malformed JSON: {error}") from None
+
+
+def parse_items(document: Any) -> list[tuple[str, Any]]:
+    """(field prefix for errors, item) for each request in a body: a single object or a batch."""
+    if not isinstance(document, dict):
+        raise ApiError(400, 'expected a JSON object: one request, or {"requests": [...]}')
+    if "requests" not in document:
+        return [("", document)]
+    extra = sorted(set(document) - {"requests"})
+    if extra:
+        raise ApiError(400, "unknown field next to requests", field=extra[0])
+    batch = document["requests"]
+    if not isinstance(batch, list) or not batch:
+        raise ApiError(400, "expected a non-empty array of requests", field="requests")
+    if len(batch) > MAX_BATCH:
+        raise ApiError(400, f"{len(batch)} requests, more than {MAX_BATCH} in one batch", field="requests")
+    return [(f"requests[{index}].", item) for index, item in enumerate(batch)]
+
+
+def _spend_tokens(limiter: RateLimiter, client: str, cost: int) -> None:
+    wait = limiter.take(client, cost)
+    if wait == math.inf:
+        raise ApiError(400, f"{cost} requests exceed this key's burst of {limiter.burst}", field="requests")
+    if wait:
+        metrics.GATEWAY_RATE_LIMITED.inc()
+        retry_after = str(max(1, math.ceil(wait)))
+        raise ApiError(
+            429, "rate limit exceeded", headers={"Retry-After": retry_after}, retry_after=int(retry_after)
+        )
+
+
+async def validate_items(items: list[tuple[str, Any]], guard: UrlGuard, *, requested_by: str) -> list[Record]:
+    """ScrapeRequest records for every item, or ApiError 400 listing the bad fields (the first in `field`)."""
+    outcomes = await asyncio.gather(
+        *(_checked_record(item, guard, requested_by) for _, item in items), return_exceptions=True
+    )
+    errors = [
+        _field_error(prefix, outcome)
+        for (prefix, _), outcome in zip(items, outcomes, strict=True)
+        if isinstance(outcome, BaseException)
+    ]
+    if errors:
+        first = errors[0]
+        raise ApiError(400, first["error"], field=first["field"], errors=errors[:MAX_ERRORS_LISTED])
+    return outcomes
+
+
+async def _checked_record(item: Any, guard: UrlGuard, requested_by: str) -> Record:
+    """The record of one item, its URL approved by the SSRF guard."""
+    record = _record_of(item, requested_by)
+    await guard.check(record["canonical_url"])
+    return record
+
+
+def _record_of(item: Any, requested_by: str) -> Record:
+    if not isinstance(item, dict):
+        raise InvalidRequest("", "expected a request object")
+    unknown = sorted(set(item) - REQUEST_FIELDS)
+    if unknown:
+        raise InvalidRequest(unknown[0], "unknown field")
+    if "url" not in item:
+        raise InvalidRequest("url", "is required")
+    return build_request(**item, requested_by=requested_by)
+
+
+def _field_error(prefix: str, error: BaseException) -> dict[str, str]:
+    if not isinstance(error, InvalidURL | InvalidRequest):
+        raise error  # not a validation problem (a bug): let it surface as a 500
+    metrics.REQUESTS_REJECTED.labels(rejection_reason(error)).inc()
+    field = error.field if isinstance(error, InvalidRequest) else "url"
+    message = error.problem if isinstance(error, InvalidRequest) else str(error).removeprefix("url: ")
+    return {"field": (prefix + field).rstrip("."), "error": message}
+
+
+async def _publish(publisher: RequestPublisher, records: list[Record]) -> list[Receipt]:
+    futures = [await publisher.send_async(record) for record in records]
+    outcomes = await asyncio.gather(*futures, return_exceptions=True)
+    failed = [
+        (index, outcome) for index, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)
+    ]
+    if failed:
+        raise ApiError(
+            503,
+            "the broker did not acknowledge every request; resend the failed ones",
+            accepted=[r.request_id for r in outcomes if isinstance(r, Receipt)],
+            failed=[{"index": index, "error": str(error)} for index, error in failed],
+        )
+    return outcomes
+
+
+# -- middleware -----------------------------------------------------------------------------
+@web.middleware
+async def _json_errors_and_metrics(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Answers every error as JSON and counts every response by route template and status."""
+    try:
+        response = await handler(request)
+    except ApiError as error:
+        response = error.response()
+    except web.HTTPException as error:  # aiohttp's own: 404, 405
+        allow = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else {}
+        response = web.json_response({"error": error.reason}, status=error.status, headers=allow)
+    except Exception:
+        _count(request, 500)
+        raise
+    _count(request, response.status)
+    return response
+
+
+def _count(request: web.Request, status: int) -> None:
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource else "unmatched"  # never the raw path: unbounded labels
+    metrics.GATEWAY_HTTP_REQUESTS.labels(route, str(status)).inc()

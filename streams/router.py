@@ -1,0 +1,151 @@
+"""The request router: decode, validate, deduplicate, batch and route scrape requests.
+
+Transport-free: it is given a `send` that completes once the broker acknowledged a message and
+an `ack` that marks an input event done. An input event is acked only after what it became (a
+ScrapeTask, or a DeadLetter) was delivered, or right away when it was a duplicate, so offsets
+never move past anything still in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from schemas.codec import Codec, CodecError
+from scrapestream import metrics
+from scrapestream.deadletter import dead_letter
+from scrapestream.topics import TopicNames
+from scrapestream.urls import InvalidURL, canonicalize, domain_of, fingerprint
+from streams.batching import Batch, Batcher
+from streams.dedup import FreshnessFilter
+
+Send = Callable[[str, bytes | None, bytes], Awaitable[None]]
+Ack = Callable[[Any], object]
+
+
+class SourceMessage(Protocol):
+    topic: str
+    partition: int
+    offset: int
+
+
+class InputEvent(Protocol):
+    """The part of a Faust event the router uses."""
+
+    key: bytes | None
+    value: bytes
+    message: SourceMessage
+
+
+class InvalidRequest(ValueError):
+    """A well-formed Avro ScrapeRequest that breaks a rule of the contract."""
+
+
+def validate(request: dict[str, Any], key: bytes | None) -> None:
+    try:
+        canonical = canonicalize(request["url"])
+    except InvalidURL as error:
+        raise InvalidRequest(f"url: {error}") from None
+    if request["canonical_url"] != canonical:
+        raise InvalidRequest(
+            f"canonical_url {request['canonical_url']!r} is not the canonical form {canonical!r}"
+        )
+    if key is None or key.decode(errors="replace") != fingerprint(canonical):
+        raise InvalidRequest("message key is not the fingerprint of canonical_url")
+    if request["domain"] != domain_of(canonical):
+        raise InvalidRequest(
+            f"domain {request['domain']!r} does not match the url's {domain_of(canonical)!r}"
+        )
+    if request["freshness_seconds"] < 0:
+        raise InvalidRequest(f"freshness_seconds is negative ({request['freshness_seconds']})")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class RequestRouter:
+    def __init__(
+        self,
+        codec: Codec,
+        names: TopicNames,
+        freshness: FreshnessFilter,
+        batcher: Batcher,
+        send: Send,
+        ack: Ack,
+        clock_ms: Callable[[], int] = now_ms,
+    ):
+        self._codec = codec
+        self._freshness = freshness
+        self.batcher = batcher
+        self._send = send
+        self._ack = ack
+        self._names = names
+        self._clock_ms = clock_ms
+
+    async def route(self, events: Iterable[InputEvent]) -> None:
+        """Take a batch of input events; send the tasks that filled up and the dead letters."""
+        full: list[Batch] = []
+        rejected: list[Awaitable[None]] = []
+        for event in events:
+            metrics.STREAM_REQUESTS_IN.inc()
+            try:
+                request = self._codec.decode("ScrapeRequest", event.value)
+                validate(request, event.key)
+            except CodecError as error:
+                rejected.append(self._dead_letter(event, error.reason, str(error)))
+                continue
+            except InvalidRequest as error:
+                rejected.append(self._dead_letter(event, "invalid request", str(error)))
+                continue
+            if not self._freshness.admit(event.key.decode(), request["freshness_seconds"], self._clock_ms()):
+                metrics.STREAM_DEDUP_DROPS.inc()
+                self._ack(event)
+                continue
+            if batch := self.batcher.add(request, event):
+                full.append(batch)
+        await asyncio.gather(*rejected, self.flush(full))
+
+    async def flush_due(self) -> None:
+        await self.flush(self.batcher.due())
+
+    async def flush_all(self) -> None:
+        await self.flush(self.batcher.drain())
+
+    async def flush(self, batches: list[Batch]) -> None:
+        await asyncio.gather(*(self._send_task(batch) for batch in batches))
+
+    async def _send_task(self, batch: Batch) -> None:
+        task = {
+            "task_id": uuid.uuid4(),
+            "domain": batch.domain,
+            "priority": batch.priority,
+            "requests": batch.requests,
+            "created_at": datetime.now(UTC),
+        }
+        await self._send(
+            self._names.tasks[batch.priority], batch.domain.encode(), self._codec.encode("ScrapeTask", task)
+        )
+        metrics.STREAM_BATCH_SIZE.labels(batch.priority).observe(len(batch.requests))
+        metrics.STREAM_TASKS_ROUTED.labels(batch.priority).inc()
+        for event in batch.tokens:
+            self._ack(event)
+
+    async def _dead_letter(self, event: InputEvent, reason: str, detail: str) -> None:
+        source = event.message
+        record = dead_letter(
+            topic=source.topic,
+            partition=source.partition,
+            offset=source.offset,
+            key=event.key,
+            payload=event.value,
+            error_type=reason,
+            error_message=detail,
+        )
+        await self._send(self._names.dlq, event.key, self._codec.encode("DeadLetter", record))
+        metrics.DEAD_LETTERS.labels(source.topic, reason).inc()
+        self._ack(event)

@@ -1,0 +1,196 @@
+"""Dedup, batching and routing logic with fake transports (the real-Kafka tests are in integration/)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from schemas.codec import Codec
+from scrapestream.topics import TopicNames
+from scrapestream.urls import canonicalize, domain_of, fingerprint
+from streams.batching import Batcher
+from streams.dedup import FreshnessFilter
+from streams.router import RequestRouter
+
+CODEC = Codec()
+NAMES = TopicNames.prefixed("unit.")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class FakeMessage:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class FakeEvent:
+    key: bytes | None
+    value: bytes
+    message: FakeMessage
+
+
+@dataclass
+class FakeKafka:
+    sent: list[tuple[str, bytes | None, bytes]] = field(default_factory=list)
+    acked: list[int] = field(default_factory=list)
+
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self.sent.append((topic, key, value))
+
+    def ack(self, event: FakeEvent) -> None:
+        self.acked.append(event.message.offset)
+
+    def decoded(self, topic: str, event_type: str) -> list[dict[str, Any]]:
+        return [CODEC.decode(event_type, value) for name, _, value in self.sent if name == topic]
+
+
+def request(url: str, priority: str = "NORMAL", freshness: int = 3600) -> dict[str, Any]:
+    canonical = canonicalize(url)
+    return {
+        "request_id": uuid.uuid4(), "url": url, "canonical_url": canonical, "domain": domain_of(canonical),
+        "kind": "PRODUCT", "priority": priority, "render": "AUTO", "freshness_seconds": freshness,
+        "requested_by": "test", "attempt": 0, "created_at": datetime.now(UTC), "correlation_id": None,
+        "tags": {},
+    }  # fmt: skip
+
+
+def event(offset: int, record: dict[str, Any]) -> FakeEvent:
+    key = fingerprint(record["canonical_url"]).encode()
+    return FakeEvent(key, CODEC.encode("ScrapeRequest", record), FakeMessage(NAMES.requests, 0, offset))
+
+
+def make_router(
+    clock: FakeClock, kafka: FakeKafka, memory: dict[str, int], max_size: int = 50
+) -> RequestRouter:
+    return RequestRouter(
+        CODEC, NAMES, FreshnessFilter(memory), Batcher(max_size, 2.0, clock), kafka.send, kafka.ack,
+        clock_ms=lambda: int(clock.now * 1000),
+    )  # fmt: skip
+
+
+def route(router: RequestRouter, events: list[FakeEvent]) -> None:
+    asyncio.run(router.route(events))
+
+
+def test_a_batch_closes_at_max_size_and_its_events_are_acked_only_then() -> None:
+    clock, kafka = FakeClock(), FakeKafka()
+    router = make_router(clock, kafka, {}, max_size=3)
+    route(router, [event(n, request(f"https://a.test/p/{n}")) for n in range(4)])
+    tasks = kafka.decoded(NAMES.tasks["NORMAL"], "ScrapeTask")
+    assert [len(task["requests"]) for task in tasks] == [3]
+    assert kafka.acked == [0, 1, 2]  # the fourth waits in its open batch
+    assert router.batcher.pending == 1
+
+
+def test_a_batch_closes_after_max_wait() -> None:
+    clock, kafka = FakeClock(), FakeKafka()
+    router = make_router(clock, kafka, {})
+    route(router, [event(0, request("https://a.test/p/1"))])
+    clock.now += 1.9
+    asyncio.run(router.flush_due())
+    assert kafka.sent == []
+    clock.now += 0.1
+    asyncio.run(router.flush_due())
+    assert len(kafka.decoded(NAMES.tasks["NORMAL"], "ScrapeTask")) == 1
+    assert kafka.acked == [0]
+
+
+def test_batches_group_by_domain_and_priority_and_route_by_priority() -> None:
+    clock, kafka = FakeClock(), FakeKafka()
+    router = make_router(clock, kafka, {})
+    records = [
+        request("https://a.test/1", "HIGH"), request("https://a.test/2", "BULK"),
+        request("https://b.test/1", "HIGH"), request("https://a.test/3", "HIGH"),
+    ]  # fmt: skip
+    route(router, [event(n, record) for n, record in enumerate(records)])
+    asyncio.run(router.flush_all())
+    high = kafka.decoded(NAMES.tasks["HIGH"], "ScrapeTask")
+    bulk = kafka.decoded(NAMES.tasks["BULK"], "ScrapeTask")
+    assert sorted((task["domain"], len(task["requests"])) for task in high) == [("a.test", 2), ("b.test", 1)]
+    assert [(task["domain"], task["priority"]) for task in bulk] == [("a.test", "BULK")]
+    assert kafka.decoded(NAMES.tasks["NORMAL"], "ScrapeTask") == []
+    task_keys = {key for topic, key, _ in kafka.sent}
+    assert task_keys == {b"a.test", b"b.test"}  # domain affinity
+    assert sorted(kafka.acked) == [0, 1, 2, 3]
+
+
+def test_a_url_queued_within_its_freshness_window_is_dropped_and_acked() -> None:
+    clock, kafka, memory = FakeClock(), FakeKafka(), {}
+    router = make_router(clock, kafka, memory)
+    route(router, [event(0, request("https://a.test/p?utm_source=x")), event(1, request("https://A.test/p"))])
+    assert kafka.acked == [1]  # the duplicate (same canonical URL) is done at once
+    clock.now += 3599
+    route(router, [event(2, request("https://a.test/p"))])
+    assert kafka.acked == [1, 2]
+    clock.now += 2
+    route(router, [event(3, request("https://a.test/p"))])  # the window has passed
+    asyncio.run(router.flush_all())
+    requests = [r for task in kafka.decoded(NAMES.tasks["NORMAL"], "ScrapeTask") for r in task["requests"]]
+    assert len(requests) == 2
+
+
+def test_freshness_zero_always_passes_and_expired_entries_are_forgotten() -> None:
+    memory: dict[str, int] = {}
+    dedup = FreshnessFilter(memory)
+    assert dedup.admit("k", 0, 1000) and dedup.admit("k", 0, 1001)
+    assert not dedup.admit("k", 10, 1002)
+    dedup.admit("old", 10, 10)
+    assert dedup.forget_older_than(500) == 1
+    assert set(memory) == {"k"}
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "reason"),
+    [
+        (b"\x00\x00", None, "truncated header"),
+        (b"not avro at all", b"k", "bad magic"),
+        (CODEC.encode("ScrapeRequest", request("https://a.test/p")), b"wrong-key", "invalid request"),
+        (
+            CODEC.encode("ScrapeRequest", {**request("https://a.test/p"), "canonical_url": "x"}),
+            None,
+            "invalid request",
+        ),
+        (
+            CODEC.encode("ScrapeRequest", {**request("https://a.test/p"), "url": "ftp://a.test/"}),
+            None,
+            "invalid request",
+        ),
+    ],
+)
+def test_bad_requests_become_dead_letters_with_the_reason_and_good_ones_flow(
+    value: bytes, key: bytes | None, reason: str
+) -> None:
+    clock, kafka = FakeClock(), FakeKafka()
+    router = make_router(clock, kafka, {})
+    poison = FakeEvent(key, value, FakeMessage(NAMES.requests, 3, 41))
+    route(router, [poison, event(42, request("https://a.test/good"))])
+    asyncio.run(router.flush_all())
+    [letter] = kafka.decoded(NAMES.dlq, "DeadLetter")
+    assert letter["error_type"] == reason
+    assert (letter["source_topic"], letter["source_partition"], letter["source_offset"]) == (
+        NAMES.requests,
+        3,
+        41,
+    )
+    assert letter["payload"] == value and letter["key"] == key
+    assert len(kafka.decoded(NAMES.tasks["NORMAL"], "ScrapeTask")) == 1
+    assert sorted(kafka.acked) == [41, 42]
+
+
+def test_batcher_rejects_nonsense_bounds() -> None:
+    with pytest.raises(ValueError, match="batch bounds"):
+        Batcher(0, 2.0)
