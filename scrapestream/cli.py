@@ -114,6 +114,14 @@ def worker_streams(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def worker_fanout(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.app import run_worker
+    from streams.topology import fanout_app
+
+    run_worker(fanout_app(settings, prefix=args.topic_prefix), loglevel=args.loglevel)
+    return 0
+
+
 def worker_scraper(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import logging
@@ -169,16 +177,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     workers = _group(commands, "worker", "run a pipeline worker (workers of a kind share one consumer group)")
     streams = _command(workers, "streams", worker_streams, "dedup, batch and route scrape requests (Faust)")
-    streams.add_argument("--loglevel", default="warn", choices=("crit", "error", "warn", "info", "debug"))
-    streams.add_argument(
-        "--topic-prefix", default="", help="prefix of every topic and group name (isolated test pipelines)"
+    fanout = _command(
+        workers, "fanout", worker_fanout, "store results in Cassandra and ClickHouse, emit updates (Faust)"
     )
     scraper = _command(workers, "scraper", worker_scraper, "fetch and extract the pages of scrape tasks")
     scraper.add_argument("--browser", action="store_true", help="render BROWSER/AUTO pages in Chromium")
     scraper.add_argument("--concurrency", type=_positive, help="page fetches in flight (default: setting)")
-    scraper.add_argument(
-        "--topic-prefix", default="", help="read and write prefixed topics (isolated test or staging runs)"
-    )
+    for worker in (streams, fanout):
+        worker.add_argument("--loglevel", default="warn", choices=("crit", "error", "warn", "info", "debug"))
+    for worker in (streams, fanout, scraper):
+        worker.add_argument(
+            "--topic-prefix",
+            default="",
+            help="prefix of every topic and group name (isolated test pipelines)",
+        )
 
     _command(commands, "demo", demo, "run the pipeline demo on the local stack")
     shop = _command(commands, "demo-shop", demo_shop, "serve the local demo e-commerce site (three shops)")

@@ -13,36 +13,23 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from schemas.codec import Codec, CodecError
+from schemas.codec import CodecError
 from scrapestream import metrics
-from scrapestream.deadletter import dead_letter
 from scrapestream.topics import TopicNames
 from scrapestream.urls import InvalidURL, canonicalize, domain_of, fingerprint
 from streams.batching import Batch, Batcher
 from streams.dedup import FreshnessFilter
+from streams.delivery import Delivery, InputEvent
 
-Send = Callable[[str, bytes | None, bytes], Awaitable[None]]
 Ack = Callable[[Any], object]
-
-
-class SourceMessage(Protocol):
-    topic: str
-    partition: int
-    offset: int
-
-
-class InputEvent(Protocol):
-    """The part of a Faust event the router uses."""
-
-    key: bytes | None
-    value: bytes
-    message: SourceMessage
 
 
 class InvalidRequest(ValueError):
     """A well-formed Avro ScrapeRequest that breaks a rule of the contract."""
+
+    reason = "invalid request"
 
 
 def validate(request: dict[str, Any], key: bytes | None) -> None:
@@ -71,18 +58,17 @@ def now_ms() -> int:
 class RequestRouter:
     def __init__(
         self,
-        codec: Codec,
+        delivery: Delivery,
         names: TopicNames,
         freshness: FreshnessFilter,
         batcher: Batcher,
-        send: Send,
         ack: Ack,
         clock_ms: Callable[[], int] = now_ms,
     ):
-        self._codec = codec
+        self._delivery = delivery
+        self._codec = delivery.codec
         self._freshness = freshness
         self.batcher = batcher
-        self._send = send
         self._ack = ack
         self._names = names
         self._clock_ms = clock_ms
@@ -96,11 +82,8 @@ class RequestRouter:
             try:
                 request = self._codec.decode("ScrapeRequest", event.value)
                 validate(request, event.key)
-            except CodecError as error:
-                rejected.append(self._dead_letter(event, error.reason, str(error)))
-                continue
-            except InvalidRequest as error:
-                rejected.append(self._dead_letter(event, "invalid request", str(error)))
+            except (CodecError, InvalidRequest) as error:
+                rejected.append(self._reject(event, error.reason, str(error)))
                 continue
             if not self._freshness.admit(event.key.decode(), request["freshness_seconds"], self._clock_ms()):
                 metrics.STREAM_DEDUP_DROPS.inc()
@@ -127,25 +110,14 @@ class RequestRouter:
             "requests": batch.requests,
             "created_at": datetime.now(UTC),
         }
-        await self._send(
-            self._names.tasks[batch.priority], batch.domain.encode(), self._codec.encode("ScrapeTask", task)
+        await self._delivery.send_event(
+            self._names.tasks[batch.priority], batch.domain.encode(), "ScrapeTask", task
         )
         metrics.STREAM_BATCH_SIZE.labels(batch.priority).observe(len(batch.requests))
         metrics.STREAM_TASKS_ROUTED.labels(batch.priority).inc()
         for event in batch.tokens:
             self._ack(event)
 
-    async def _dead_letter(self, event: InputEvent, reason: str, detail: str) -> None:
-        source = event.message
-        record = dead_letter(
-            topic=source.topic,
-            partition=source.partition,
-            offset=source.offset,
-            key=event.key,
-            payload=event.value,
-            error_type=reason,
-            error_message=detail,
-        )
-        await self._send(self._names.dlq, event.key, self._codec.encode("DeadLetter", record))
-        metrics.DEAD_LETTERS.labels(source.topic, reason).inc()
+    async def _reject(self, event: InputEvent, reason: str, detail: str) -> None:
+        await self._delivery.dead_letter(event, reason, detail)
         self._ack(event)

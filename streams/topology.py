@@ -1,53 +1,62 @@
 """The stream topology, readable at a glance.
 
     scrape.requests ─► route_requests: decode─validate─dedup (table)─batch ─► scrape.tasks.{high,normal,bulk}
-                                       └─ undecodable or invalid ─► scrape.dlq
+    scrape.results  ─► fan_out: Cassandra + ClickHouse ─► product.updates, product.state, cache.invalidation
+    (anything undecodable or invalid)                   ─► scrape.dlq
 
-Each stage's logic lives in its own module (router, dedup, batching); this file only wires
-them to Kafka topics, a changelog-backed table and timers.
+Each stage's logic lives in its own module (router, dedup, batching, fanout); this file only
+wires them to Kafka topics, a changelog-backed table, timers and the stores.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import faust
 
+from consumers.sinks.fanout import ResultFanout, open_fanout
 from schemas.codec import Codec
 from scrapestream.config import Settings
+from scrapestream.stores import analytics
+from scrapestream.stores.cassandra import make_cluster
 from scrapestream.topics import TopicNames
 from streams.app import make_app
 from streams.batching import Batcher
 from streams.dedup import FreshnessFilter
+from streams.delivery import Delivery
+from streams.fanout import FanoutStage
 from streams.router import RequestRouter, now_ms
 
-INPUT_BATCH = 1000  # events taken from the stream at a time
+INPUT_BATCH = 1000  # events taken from a stream at a time
 INPUT_WAIT = 0.1  # seconds to wait for a fuller input batch
+
+
+def _delivery(app: faust.App, settings: Settings, names: TopicNames, outputs: list[str]) -> Delivery:
+    topics = {name: app.topic(name) for name in (*outputs, names.dlq)}
+
+    async def send(topic: str, key: bytes | None, value: bytes) -> None:
+        delivered = await topics[topic].send(key=key, value=value)
+        await delivered
+
+    return Delivery(Codec.for_settings(settings), send, names.dlq)
 
 
 def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
     app = make_app(settings, "router", prefix=prefix)
     names = TopicNames.prefixed(prefix)
-    requests = app.topic(names.requests)
-    outputs = {name: app.topic(name) for name in (*names.tasks.values(), names.dlq)}
     # Keyed like scrape.requests (URL fingerprint) and written with the same partitioner, so each
     # worker holds the dedup memory of exactly the partitions it consumes.
     last_queued = app.Table("dedup-last-queued", partitions=settings.kafka_partitions, use_partitioner=True)
-
-    async def send(topic: str, key: bytes | None, value: bytes) -> None:
-        delivered = await outputs[topic].send(key=key, value=value)
-        await delivered
-
     router = RequestRouter(
-        Codec.for_settings(settings),
+        _delivery(app, settings, names, list(names.tasks.values())),
         names,
         FreshnessFilter(last_queued),
         Batcher(settings.batch_max_requests, settings.batch_max_seconds),
-        send=send,
         ack=lambda event: event.ack(),
     )
 
-    @app.agent(requests)
+    @app.agent(app.topic(names.requests))
     async def route_requests(stream: faust.StreamT[Any]) -> None:
         async for events in stream.noack_take(INPUT_BATCH, within=INPUT_WAIT):
             await router.route(events)
@@ -65,3 +74,67 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
         await router.flush_all()
 
     return app
+
+
+def fanout_app(settings: Settings, prefix: str = "") -> faust.App:
+    app = make_app(settings, "fanout", prefix=prefix)
+    names = TopicNames.prefixed(prefix)
+    delivery = _delivery(app, settings, names, [names.updates, names.state, names.invalidation])
+    stores = StoreConnections(settings)
+
+    @app.task
+    async def open_stores() -> None:
+        await stores.open()
+
+    @app.agent(app.topic(names.results))
+    async def fan_out(stream: faust.StreamT[Any]) -> None:
+        stage = FanoutStage(delivery, names, await stores.fanout(), ack=lambda event: event.ack())
+        async for events in stream.noack_take(INPUT_BATCH, within=INPUT_WAIT):
+            await stage.handle(events)
+
+    @app.on_before_shutdown.connect
+    async def close_stores(app: faust.App, **_: Any) -> None:
+        await stores.close()
+
+    return app
+
+
+class StoreConnections:
+    """The fan-out worker's store clients, opened once when the worker starts.
+
+    With embedded ClickHouse this process owns the data directory, so it also serves the
+    read-only query endpoint that the CLI and the gateway use.
+    """
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._ready: asyncio.Future[ResultFanout] | None = None
+        self._closers: list[Any] = []
+
+    async def open(self) -> None:
+        cluster = make_cluster(self._settings)
+        session = await asyncio.to_thread(cluster.connect)
+        store = analytics.open_store(self._settings)
+        self._closers = [cluster.shutdown, store.close]
+        if self._settings.clickhouse_embedded:
+            server = analytics.AnalyticsServer(store, self._settings.analytics_port)
+            await server.start()
+            self._closers.insert(0, server.stop)
+        fanout = await open_fanout(self._settings, session, store)
+        self._closers.insert(0, fanout.close)
+        self._opened().set_result(fanout)
+
+    async def fanout(self) -> ResultFanout:
+        """The fan-out, once `open` has finished (agents may start before it does)."""
+        return await self._opened()
+
+    def _opened(self) -> asyncio.Future[ResultFanout]:
+        if self._ready is None:
+            self._ready = asyncio.get_running_loop().create_future()
+        return self._ready
+
+    async def close(self) -> None:
+        for close in self._closers:
+            outcome = close()
+            if asyncio.iscoroutine(outcome):
+                await outcome

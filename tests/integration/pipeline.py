@@ -38,9 +38,11 @@ def prefix_of(names: TopicNames) -> str:
 class Worker:
     """A `scrapestream worker ...` subprocess on the test's settings, its output kept in a log file."""
 
-    def __init__(self, settings: Settings, log_dir: Path, *args: str) -> None:
+    def __init__(
+        self, settings: Settings, log_dir: Path, *args: str, env: dict[str, str] | None = None
+    ) -> None:
         self.log = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
-        env = {**os.environ, "SCRAPESTREAM_CLICKHOUSE_URL": settings.clickhouse_url}
+        env = {**os.environ, "SCRAPESTREAM_CLICKHOUSE_URL": settings.clickhouse_url, **(env or {})}
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "scrapestream.cli", "worker", *args],

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from schemas.codec import Codec
 from scrapestream.topics import TopicNames
 from scrapestream.urls import canonicalize, domain_of, fingerprint
 from streams.batching import Batcher
 from streams.dedup import FreshnessFilter
+from streams.delivery import Delivery
 from streams.router import RequestRouter
+from tests.unit.stream_fakes import CODEC, FakeEvent, FakeKafka, FakeMessage
 
-CODEC = Codec()
 NAMES = TopicNames.prefixed("unit.")
 
 
@@ -27,35 +26,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@dataclass
-class FakeMessage:
-    topic: str
-    partition: int
-    offset: int
-
-
-@dataclass
-class FakeEvent:
-    key: bytes | None
-    value: bytes
-    message: FakeMessage
-
-
-@dataclass
-class FakeKafka:
-    sent: list[tuple[str, bytes | None, bytes]] = field(default_factory=list)
-    acked: list[int] = field(default_factory=list)
-
-    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
-        self.sent.append((topic, key, value))
-
-    def ack(self, event: FakeEvent) -> None:
-        self.acked.append(event.message.offset)
-
-    def decoded(self, topic: str, event_type: str) -> list[dict[str, Any]]:
-        return [CODEC.decode(event_type, value) for name, _, value in self.sent if name == topic]
 
 
 def request(url: str, priority: str = "NORMAL", freshness: int = 3600) -> dict[str, Any]:
@@ -77,8 +47,8 @@ def make_router(
     clock: FakeClock, kafka: FakeKafka, memory: dict[str, int], max_size: int = 50
 ) -> RequestRouter:
     return RequestRouter(
-        CODEC, NAMES, FreshnessFilter(memory), Batcher(max_size, 2.0, clock), kafka.send, kafka.ack,
-        clock_ms=lambda: int(clock.now * 1000),
+        Delivery(CODEC, kafka.send, NAMES.dlq), NAMES, FreshnessFilter(memory), Batcher(max_size, 2.0, clock),
+        kafka.ack, clock_ms=lambda: int(clock.now * 1000),
     )  # fmt: skip
 
 

@@ -1,0 +1,75 @@
+"""The results fan-out stage: store each ScrapeResult, then announce what changed.
+
+    results ─► product store (Cassandra) + analytics (ClickHouse) ─► product.updates, product.state,
+                                                                      cache.invalidation
+
+Input events are acked only after both stores acknowledged the batch and every update and
+invalidation it caused was delivered; replays are harmless because both stores are idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from consumers.sinks.fanout import FanoutOutcome, ResultFanout
+from schemas.codec import CodecError
+from scrapestream.topics import TopicNames
+from streams.delivery import Delivery, InputEvent
+
+Ack = Callable[[Any], object]
+
+
+class FanoutStage:
+    def __init__(self, delivery: Delivery, names: TopicNames, stores: ResultFanout, ack: Ack):
+        self._delivery = delivery
+        self._names = names
+        self._stores = stores
+        self._ack = ack
+
+    async def handle(self, events: Sequence[InputEvent]) -> None:
+        decoded, rejected = [], []
+        for event in events:
+            try:
+                decoded.append((event, self._delivery.codec.decode("ScrapeResult", event.value)))
+            except CodecError as error:
+                rejected.append(self._delivery.dead_letter(event, error.reason, str(error)))
+        outcome = await self._store(decoded)
+        await asyncio.gather(
+            *rejected,
+            *(self._announce_update(update) for update in outcome.updates),
+            *(self._announce_invalidation(invalidation) for invalidation in outcome.invalidations),
+        )
+        for event in events:
+            self._ack(event)
+
+    async def _store(self, decoded: list[tuple[InputEvent, dict[str, Any]]]) -> FanoutOutcome:
+        """Store the batch; if a store refuses it for good, find and dead-letter the results it refuses."""
+        try:
+            return await self._stores.apply([result for _, result in decoded])
+        except Exception:  # unavailability is retried inside the sinks, so this refusal is permanent
+            return await self._store_one_by_one(decoded)
+
+    async def _store_one_by_one(self, decoded: list[tuple[InputEvent, dict[str, Any]]]) -> FanoutOutcome:
+        updates, invalidations = [], []
+        for event, result in decoded:
+            try:
+                outcome = await self._stores.apply([result])
+            except Exception as error:  # this one result is what the store refuses
+                await self._delivery.dead_letter(event, "store rejected", f"{type(error).__name__}: {error}")
+                continue
+            updates += outcome.updates
+            invalidations += outcome.invalidations
+        return FanoutOutcome(updates, invalidations)
+
+    async def _announce_update(self, update: dict[str, Any]) -> None:
+        key = update["product_id"].encode()
+        await asyncio.gather(
+            self._delivery.send_event(self._names.updates, key, "ProductUpdate", update),
+            self._delivery.send_event(self._names.state, key, "ProductUpdate", update),
+        )
+
+    async def _announce_invalidation(self, invalidation: dict[str, Any]) -> None:
+        key = invalidation["product_id"].encode() if invalidation["product_id"] else None
+        await self._delivery.send_event(self._names.invalidation, key, "CacheInvalidation", invalidation)
