@@ -8,8 +8,8 @@ Images, fonts, stylesheets and media are aborted in the route handler; every oth
 checked by the SSRF guard (redirect hops included, as Chromium routes each hop).
 
 When is a page done? After the load event, an init script tracks the page's own fetch/XHR calls
-and DOM mutations; the page is read once none is pending and the DOM has been quiet for
-`QUIET_MS` (bounded by the timeout). One evaluate call waits for that and returns the HTML, so a
+(including reading their bodies) and DOM mutations; the page is read once none is pending and
+the DOM has been quiet for `QUIET_MS` (bounded by the timeout). One evaluate call waits for that and returns the HTML, so a
 render costs one navigation plus one round trip.
 """
 
@@ -53,6 +53,14 @@ _SETTLE_SCRIPT = """
     pending++; touch();
     return fetchOriginal.apply(this, args).finally(() => { pending--; touch(); });
   };
+  // Reading a body is async too: count it, or a page reading JSON looks settled before it renders.
+  for (const method of ["json", "text", "arrayBuffer", "blob"]) {
+    const readOriginal = Response.prototype[method];
+    Response.prototype[method] = function (...args) {
+      pending++; touch();
+      return readOriginal.apply(this, args).finally(() => { pending--; touch(); });
+    };
+  }
   const sendOriginal = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (...args) {
     pending++; touch();
