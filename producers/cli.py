@@ -126,9 +126,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             publisher.close(args.timeout)
         except UnsentMessages as error:
             print(f"scrapestream publish: {error}", file=sys.stderr)
+        if args.file:
+            args.file.close()
         if progress:
             progress.finish()
-            args.file.close()
     _print_summary(tally, publisher.topic, time.monotonic() - started, "line" if args.file else "argument")
     return 1 if tally.failed else 0
 

@@ -61,7 +61,7 @@ from scrapestream import metrics
 from scrapestream.config import ConfigError, Settings
 from scrapestream.kafka import BrokerUnavailable
 from scrapestream.topics import SCRAPE_REQUESTS
-from scrapestream.urls import InvalidURL, UrlGuard
+from scrapestream.urls import InvalidURL, Resolver, UrlGuard
 
 MAX_BATCH = 1000
 MAX_BODY_BYTES = 4 * 1024 * 1024  # room for MAX_BATCH requests with 2 KiB URLs and their fields
@@ -172,17 +172,26 @@ def presented_key(headers: Any) -> str | None:
     return headers.get("X-API-Key") or None
 
 
+async def system_lookup(host: str, port: int) -> list[str]:
+    """The addresses getaddrinfo gives for a name; none when it does not resolve."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return []
+    return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
+
+
 class CachingResolver:
     """UrlGuard's name resolution, cached per (host, port) for `ttl` seconds; concurrent look-ups of
-    one name share a single getaddrinfo. A name that does not resolve yields no addresses (let
-    through, see the module docstring). The cache is emptied when it reaches DNS_CACHE_SIZE."""
+    one name share a single `lookup`. The cache is emptied when it reaches DNS_CACHE_SIZE."""
 
-    def __init__(self, ttl: float = DNS_TTL, clock: Clock = time.monotonic) -> None:
+    def __init__(self, lookup: Resolver = system_lookup, ttl: float = DNS_TTL, clock: Clock = time.monotonic):
+        self._lookup = lookup
         self._ttl = ttl
         self._clock = clock
-        self._entries: dict[tuple[str, int], tuple[float, asyncio.Future[list[str]]]] = {}
+        self._entries: dict[tuple[str, int], tuple[float, asyncio.Future[Iterable[str]]]] = {}
 
-    async def __call__(self, host: str, port: int) -> list[str]:
+    async def __call__(self, host: str, port: int) -> Iterable[str]:
         now = self._clock()
         entry = self._entries.get((host, port))
         if entry is None or entry[0] <= now:
@@ -192,19 +201,13 @@ class CachingResolver:
             self._entries[(host, port)] = entry
         return await asyncio.shield(entry[1])  # one caller going away must not cancel the others' look-up
 
-    @staticmethod
-    async def _lookup(host: str, port: int) -> list[str]:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError:
-            return []
-        return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
-
 
 class Readiness:
     """The broker probe behind /readyz, run in a thread at most once per `ttl` seconds."""
 
-    def __init__(self, probe: Callable[[], None], ttl: float = READINESS_TTL, clock: Clock = time.monotonic):
+    def __init__(
+        self, probe: Callable[[], None], ttl: float = READINESS_TTL, clock: Clock = time.monotonic
+    ) -> None:
         self._probe = probe
         self._ttl = ttl
         self._clock = clock
@@ -236,19 +239,17 @@ GUARD = web.AppKey("guard", UrlGuard)
 READINESS = web.AppKey("readiness", Readiness)
 
 
-def create_app(
-    settings: Settings, *, topic: str = SCRAPE_REQUESTS, clock: Clock = time.monotonic
-) -> web.Application:
+def create_app(settings: Settings, *, topic: str = SCRAPE_REQUESTS) -> web.Application:
     """The gateway for `settings`, publishing to `topic` (tests pass a private one)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors_and_metrics])
     app[KEYS] = ApiKeys(settings.gateway_api_keys)
-    app[LIMITER] = RateLimiter(settings.gateway_rate_per_second, settings.gateway_burst, clock)
-    app[GUARD] = UrlGuard(settings.ssrf_allowlist, resolve=CachingResolver(clock=clock))
+    app[LIMITER] = RateLimiter(settings.gateway_rate_per_second, settings.gateway_burst)
+    app[GUARD] = UrlGuard(settings.ssrf_allowlist, resolve=CachingResolver())
 
     async def publisher_lifecycle(app: web.Application) -> AsyncIterator[None]:
         publisher = RequestPublisher(settings, topic=topic, **{"message.timeout.ms": PUBLISH_TIMEOUT_MS})
         app[PUBLISHER] = publisher
-        app[READINESS] = Readiness(lambda: publisher.check_broker(BROKER_PROBE_TIMEOUT), clock=clock)
+        app[READINESS] = Readiness(lambda: publisher.check_broker(BROKER_PROBE_TIMEOUT))
         yield
         await asyncio.to_thread(publisher.close)
 

@@ -93,6 +93,7 @@ class Receipt(NamedTuple):  # a NamedTuple: made once per message on the poll th
 
 # A concurrent.futures.Future that resolves to a Receipt or raises DeliveryFailed.
 Delivery = concurrent.futures.Future
+Outcome = Receipt | DeliveryFailed
 
 
 def build_request(
@@ -195,9 +196,9 @@ class RequestPublisher:
         self._codec = codec or Codec.for_settings(settings)
         self._producer = make_producer(settings, **producer_overrides)
         self._closed = threading.Event()
-        self._wakeups: defaultdict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Any]]] = defaultdict(
-            list
-        )
+        # asyncio outcomes waiting for the next wake-up of their event loop
+        self._wakeups: defaultdict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Outcome]]]
+        self._wakeups = defaultdict(list)
         self._wakeups_lock = threading.Lock()
         self._poller = threading.Thread(target=self._poll_until_closed, name="publisher-poll", daemon=True)
         self._poller.start()
@@ -270,7 +271,7 @@ class RequestPublisher:
             raise BrokerUnavailable(f"topic {self.topic} does not exist")
 
     # -- internals ------------------------------------------------------------------------
-    def _try_produce(self, record: Record, resolve: Callable[[Receipt | DeliveryFailed], None]) -> bool:
+    def _try_produce(self, record: Record, resolve: Callable[[Outcome], None]) -> bool:
         """Hand one record to librdkafka; False when its queue is full (try again shortly)."""
         if self._closed.is_set():
             raise RuntimeError("the publisher is closed")
@@ -288,7 +289,7 @@ class RequestPublisher:
         self,
         record: Record,
         started: float,
-        resolve: Callable[[Receipt | DeliveryFailed], None],
+        resolve: Callable[[Outcome], None],
         error: KafkaError | None,
         message: Message,
     ) -> None:
@@ -312,7 +313,7 @@ class RequestPublisher:
         self,
         loop: asyncio.AbstractEventLoop,
         future: asyncio.Future[Receipt],
-        outcome: Receipt | DeliveryFailed,
+        outcome: Outcome,
     ) -> None:
         """Delivery callback of an asyncio send: queue the outcome for the next `_wake_event_loops`."""
         with self._wakeups_lock:
@@ -343,7 +344,7 @@ def _counted_build(url: str, fields: dict[str, Any]) -> Record:
         raise
 
 
-def _settle(future: Delivery | asyncio.Future[Receipt], outcome: Receipt | DeliveryFailed) -> None:
+def _settle(future: Delivery | asyncio.Future[Receipt], outcome: Outcome) -> None:
     if future.done():  # an asyncio caller cancelled its wait; the message was still written or failed
         return
     if isinstance(outcome, DeliveryFailed):
@@ -352,6 +353,6 @@ def _settle(future: Delivery | asyncio.Future[Receipt], outcome: Receipt | Deliv
         future.set_result(outcome)
 
 
-def _settle_all(settled: list[tuple[asyncio.Future[Receipt], Receipt | DeliveryFailed]]) -> None:
+def _settle_all(settled: list[tuple[asyncio.Future[Receipt], Outcome]]) -> None:
     for future, outcome in settled:
         _settle(future, outcome)

@@ -9,8 +9,8 @@ checked by the SSRF guard (redirect hops included, as Chromium routes each hop).
 
 When is a page done? After the load event, an init script tracks the page's own fetch/XHR calls
 (including reading their bodies) and DOM mutations; the page is read once none is pending and
-the DOM has been quiet for `QUIET_MS` (bounded by the timeout). One evaluate call waits for that and returns the HTML, so a
-render costs one navigation plus one round trip.
+the DOM has been quiet for `QUIET_MS` (bounded by the timeout). One evaluate call waits for that
+and returns the HTML, so a render costs one navigation plus one round trip.
 """
 
 from __future__ import annotations

@@ -1,0 +1,252 @@
+"""The gateway's pure parts: token buckets, API keys, body parsing and validation, caches."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import math
+
+import pytest
+
+from producers import gateway
+from producers.gateway import (
+    MAX_BATCH,
+    ApiError,
+    ApiKeys,
+    CachingResolver,
+    RateLimiter,
+    Readiness,
+    TokenBucket,
+    client_id,
+    parse_items,
+    presented_key,
+    validate_items,
+)
+from scrapestream.config import ConfigError
+from scrapestream.kafka import BrokerUnavailable
+from scrapestream.urls import UrlGuard
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# -- rate limiting --------------------------------------------------------------------------
+def test_a_bucket_pays_its_burst_then_refills_at_its_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=10, burst=20, clock=clock)
+    assert bucket.take(15) == 0
+    assert bucket.take(10) == pytest.approx(0.5)  # 5 left, 5 missing at 10/s
+    clock.now += 0.5
+    assert bucket.take(10) == 0
+    assert bucket.take(1) == pytest.approx(0.1)
+
+
+def test_an_idle_bucket_holds_no_more_than_its_burst() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=10, burst=20, clock=clock)
+    clock.now += 3600
+    assert bucket.take(20) == 0
+    assert bucket.take(1) > 0
+
+
+def test_a_cost_above_the_burst_can_never_be_paid() -> None:
+    bucket = TokenBucket(rate=10, burst=20, clock=FakeClock())
+    assert bucket.take(21) == math.inf
+    assert bucket.take(20) == 0  # the refused cost spent nothing
+
+
+def test_each_client_has_its_own_bucket() -> None:
+    limiter = RateLimiter(rate=1, burst=2, clock=FakeClock())
+    assert limiter.take("a", 2) == 0
+    assert limiter.take("a", 1) == pytest.approx(1.0)
+    assert limiter.take("b", 2) == 0
+
+
+# -- API keys -------------------------------------------------------------------------------
+def test_keys_name_clients_without_revealing_the_key() -> None:
+    keys = ApiKeys(["alpha-secret", "", "beta-secret"])
+    assert keys.client_of("alpha-secret") == client_id("alpha-secret")
+    assert keys.client_of("beta-secret") == client_id("beta-secret") != client_id("alpha-secret")
+    assert "secret" not in client_id("alpha-secret")
+    for wrong in ("alpha", "alpha-secret ", "", None):
+        assert keys.client_of(wrong) is None
+
+
+def test_every_key_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    compared: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(gateway.hmac, "compare_digest", spy)
+    ApiKeys(["k1", "k2", "k3"]).client_of("k1")
+    assert [stored for _, stored in compared] == [b"k1", b"k2", b"k3"]  # no early exit on a match
+
+
+def test_no_configured_key_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="SCRAPESTREAM_GATEWAY_API_KEYS"):
+        ApiKeys(["", ""])
+
+
+@pytest.mark.parametrize(
+    ("headers", "key"),
+    [
+        ({"Authorization": "Bearer k1"}, "k1"),
+        ({"Authorization": "bearer  k1 "}, "k1"),
+        ({"X-API-Key": "k2"}, "k2"),
+        ({"Authorization": "Basic dXNlcg==", "X-API-Key": "k2"}, "k2"),
+        ({"Authorization": "Bearer "}, None),
+        ({}, None),
+    ],
+)
+def test_the_key_comes_from_bearer_or_x_api_key(headers: dict[str, str], key: str | None) -> None:
+    assert presented_key(headers) == key
+
+
+# -- body parsing and validation ------------------------------------------------------------
+def error_of(call) -> ApiError:
+    with pytest.raises(ApiError) as error:
+        call()
+    return error.value
+
+
+def test_a_body_is_one_request_or_a_batch() -> None:
+    assert parse_items({"url": "https://a.example/"}) == [("", {"url": "https://a.example/"})]
+    batch = parse_items({"requests": [{"url": "u1"}, {"url": "u2"}]})
+    assert [prefix for prefix, _ in batch] == ["requests[0].", "requests[1]."]
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ([{"url": "x"}], None),
+        ("https://a.example/", None),
+        ({"requests": []}, "requests"),
+        ({"requests": {"url": "x"}}, "requests"),
+        ({"requests": [{"url": "x"}] * (MAX_BATCH + 1)}, "requests"),
+        ({"requests": [{"url": "x"}], "priority": "HIGH"}, "priority"),
+    ],
+)
+def test_bad_bodies_are_400_naming_the_field(document: object, field: str | None) -> None:
+    error = error_of(lambda: parse_items(document))
+    assert error.status == 400
+    assert error.body.get("field") == field
+
+
+async def _no_dns(host: str, port: int) -> list[str]:
+    return {"intranet.example": ["10.1.2.3"]}.get(host, ["93.184.215.14"])
+
+
+def validate(document: object, allowlist: tuple[str, ...] = ()) -> list[dict]:
+    guard = UrlGuard(allowlist, resolve=_no_dns)
+    return asyncio.run(validate_items(parse_items(document), guard, requested_by="api-key:abc"))
+
+
+def test_valid_items_become_records_of_the_caller() -> None:
+    records = validate(
+        {"requests": [{"url": "https://a.example/x", "priority": "bulk"}, {"url": "http://b.example"}]}
+    )
+    assert [r["canonical_url"] for r in records] == ["https://a.example/x", "http://b.example/"]
+    assert {r["requested_by"] for r in records} == {"api-key:abc"}
+    assert records[0]["priority"] == "BULK"
+
+
+@pytest.mark.parametrize(
+    ("item", "field", "message"),
+    [
+        ({}, "requests[1].url", "is required"),
+        ({"url": 7}, "requests[1].url", "expected a string"),
+        ({"url": "https://a.example/", "colour": "red"}, "requests[1].colour", "unknown field"),
+        ({"url": "https://a.example/", "priority": "now"}, "requests[1].priority", "not one of"),
+        ({"url": "https://a.example/", "tags": {"k": 1}}, "requests[1].tags.k", "expected a string"),
+        ("https://a.example/", "requests[1]", "expected a request object"),
+        ({"url": "file:///etc/passwd"}, "requests[1].url", "scheme 'file'"),
+        ({"url": "http://10.0.0.1/"}, "requests[1].url", "private address"),
+        ({"url": "http://169.254.169.254/latest/meta-data"}, "requests[1].url", "link-local"),
+        ({"url": "http://intranet.example/"}, "requests[1].url", "resolves to 10.1.2.3"),
+    ],
+)
+def test_a_bad_item_refuses_the_batch_naming_index_and_field(item: object, field: str, message: str) -> None:
+    document = {"requests": [{"url": "https://ok.example/"}, item, {"url": "https://ok.example/2"}]}
+    error = error_of(lambda: validate(document))
+    assert error.status == 400
+    assert error.body["field"] == field
+    assert message in error.body["error"]
+    assert error.body["errors"] == [{"field": field, "error": error.body["error"]}]
+
+
+def test_every_bad_item_is_listed_in_order() -> None:
+    document = {
+        "requests": [{"url": "http://127.0.0.1/"}, {"url": "https://ok.example/"}, {"priority": "HIGH"}]
+    }
+    error = error_of(lambda: validate(document))
+    assert [entry["field"] for entry in error.body["errors"]] == ["requests[0].url", "requests[2].url"]
+
+
+def test_a_single_request_names_fields_without_a_prefix() -> None:
+    assert (
+        error_of(lambda: validate({"url": "http://localhost.:1/", "render": "x"})).body["field"] == "render"
+    )
+
+
+def test_the_allowlist_lets_the_demo_shop_through() -> None:
+    assert validate({"url": "http://127.0.0.1:8123/p/1"}, allowlist=("127.0.0.1:8123",))
+    assert error_of(lambda: validate({"url": "http://127.0.0.1:8124/"}, allowlist=("127.0.0.1:8123",)))
+
+
+# -- caches ---------------------------------------------------------------------------------
+def test_name_lookups_are_shared_cached_and_expire() -> None:
+    calls: list[str] = []
+
+    async def lookup(host: str, port: int) -> list[str]:
+        calls.append(host)
+        await asyncio.sleep(0.01)
+        return ["93.184.215.14"]
+
+    clock = FakeClock()
+    resolver = CachingResolver(lookup, ttl=60, clock=clock)
+
+    async def scenario() -> None:
+        answers = await asyncio.gather(*(resolver("shop.example", 443) for _ in range(50)))
+        assert all(answer == ["93.184.215.14"] for answer in answers)
+        assert calls == ["shop.example"]
+        clock.now += 59
+        await resolver("shop.example", 443)
+        assert len(calls) == 1
+        clock.now += 2
+        await resolver("shop.example", 443)
+        assert len(calls) == 2
+
+    asyncio.run(scenario())
+
+
+def test_readiness_probes_at_most_once_per_ttl() -> None:
+    clock = FakeClock()
+    probes: list[float] = []
+    broken = True
+
+    def probe() -> None:
+        probes.append(clock.now)
+        if broken:
+            raise BrokerUnavailable("no Kafka broker answers (timed out)")
+
+    readiness = Readiness(probe, ttl=5, clock=clock)
+
+    async def scenario() -> None:
+        nonlocal broken
+        assert await readiness.problem() == "no Kafka broker answers (timed out)"
+        broken = False
+        clock.now += 4
+        assert await readiness.problem() is not None  # cached
+        clock.now += 1
+        assert await readiness.problem() is None
+        assert len(probes) == 2
+
+    asyncio.run(scenario())
