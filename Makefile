@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium maven openjdk-17-jdk-headless
 
-.PHONY: setup .system-packages demo test lint up down status clean-data
+.PHONY: setup .system-packages demo test lint helm up down status clean-data
 
 setup: $(STAMP) .system-packages
 
@@ -35,8 +35,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup lint
+test: setup lint helm
 	$(BIN)/pytest
+
+# Helm for the chart checks in tests/unit/test_helm_chart.py, built from the Go module proxy into
+# the cache outside git (first run only; the tests look for it at the same path).
+HELM_VERSION := v3.22.0
+HELM := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/scrapestream/helm/$(HELM_VERSION)/helm
+
+helm: $(HELM)
+
+$(HELM):
+	@command -v go >/dev/null || { echo "building Helm needs Go (https://go.dev/dl/)"; exit 1; }
+	GOBIN=$(dir $(HELM)) GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 up: setup
 	$(BIN)/scrapestream infra up
