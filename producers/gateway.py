@@ -6,8 +6,20 @@ Routes
   freshness_seconds, correlation_id, tags (see producers.publisher.build_request). Answers 202
   `{"accepted": [{"request_id", "url", "canonical_url"}, ...], "count": n}` only after the broker
   acknowledged every message.
+- `GET /v1/products/{product_id}` and `GET /v1/products?domain=...`: product reads, cache-first
+  (producers/product_reads.py). `GET /v1/updates`: product updates as Server-Sent Events
+  (producers/update_stream.py). `POST /v1/analytics/query`: read-only SQL
+  (producers/analytics_endpoint.py). `GET /v1/lag`: the pipeline's consumer lag (scrapestream/lag.py).
+  `GET /v1/info`: the analytics database name (for the console's queries).
+  All of these need an API key, like the POST.
+- `GET /console`: the live console page (producers/console/; the page asks for the key).
 - `GET /healthz`: the process answers. `GET /readyz`: a broker answers and knows the request
   topic (probed at most every READINESS_TTL seconds; 503 when not). `GET /metrics`: Prometheus.
+
+Background work of a gateway process: a consumer of cache.invalidation in a group of its own
+(producers/product_cache.py), one shared reader of product.updates started with the first stream
+client, and the consumer-lag monitor. With a topic prefix (`--topic-prefix`) every topic the
+gateway touches is the prefixed one.
 
 Checks of a POST, in order, each answered with JSON `{"error": ..., "field": ...}`:
 1. 401 without a known API key (`Authorization: Bearer <key>` or `X-API-Key: <key>`). Keys come
@@ -39,16 +51,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import math
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from producers import analytics_endpoint, product_reads, update_stream
+from producers.http_common import CLIENT, MAX_BODY_BYTES, ApiError, read_json
+from producers.product_cache import InvalidationListener, ProductCache
 from producers.publisher import (
     InvalidRequest,
     Receipt,
@@ -60,11 +76,12 @@ from producers.publisher import (
 from scrapestream import metrics
 from scrapestream.config import ConfigError, Settings
 from scrapestream.kafka import BrokerUnavailable
-from scrapestream.topics import SCRAPE_REQUESTS
+from scrapestream.lag import LagMonitor
+from scrapestream.stores.analytics import open_reader
+from scrapestream.topics import TopicNames
 from scrapestream.urls import InvalidURL, Resolver, UrlGuard
 
 MAX_BATCH = 1000
-MAX_BODY_BYTES = 4 * 1024 * 1024  # room for MAX_BATCH requests with 2 KiB URLs and their fields
 MAX_ERRORS_LISTED = 20
 REQUEST_FIELDS = frozenset(
     {"url", "priority", "render", "kind", "freshness_seconds", "correlation_id", "tags"}
@@ -74,29 +91,10 @@ READINESS_TTL = 5.0
 BROKER_PROBE_TIMEOUT = 2.0
 DNS_TTL = 60.0
 DNS_CACHE_SIZE = 10_000
+CONSOLE_DIR = Path(__file__).parent / "console"
 
 Clock = Callable[[], float]
-
-
-class ApiError(Exception):
-    """An HTTP error answered as JSON: {"error": message, "field": ..., plus extras}."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        field: str | None = None,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"error": message, **({"field": field} if field else {}), **extra}
-        self.headers = headers or {}
-
-    def response(self) -> web.Response:
-        return web.json_response(self.body, status=self.status, headers=self.headers)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class TokenBucket:
@@ -237,43 +235,88 @@ KEYS = web.AppKey("keys", ApiKeys)
 LIMITER = web.AppKey("limiter", RateLimiter)
 GUARD = web.AppKey("guard", UrlGuard)
 READINESS = web.AppKey("readiness", Readiness)
+LAG = web.AppKey("lag", LagMonitor)
+INVALIDATIONS = web.AppKey("invalidations", InvalidationListener)
 
 
-def create_app(settings: Settings, *, topic: str = SCRAPE_REQUESTS) -> web.Application:
-    """The gateway for `settings`, publishing to `topic` (tests pass a private one)."""
+def create_app(settings: Settings, *, topic: str | None = None, prefix: str = "") -> web.Application:
+    """The gateway for `settings` on the topics under `prefix`; `topic` overrides the request topic
+    (tests pass private ones)."""
+    names = TopicNames.prefixed(prefix)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors_and_metrics])
     app[KEYS] = ApiKeys(settings.gateway_api_keys)
     app[LIMITER] = RateLimiter(settings.gateway_rate_per_second, settings.gateway_burst)
     app[GUARD] = UrlGuard(settings.ssrf_allowlist, resolve=CachingResolver())
 
     async def publisher_lifecycle(app: web.Application) -> AsyncIterator[None]:
-        publisher = RequestPublisher(settings, topic=topic, **{"message.timeout.ms": PUBLISH_TIMEOUT_MS})
+        publisher = RequestPublisher(
+            settings, topic=topic or names.requests, **{"message.timeout.ms": PUBLISH_TIMEOUT_MS}
+        )
         app[PUBLISHER] = publisher
         app[READINESS] = Readiness(lambda: publisher.check_broker(BROKER_PROBE_TIMEOUT))
         yield
         await asyncio.to_thread(publisher.close)
 
-    app.cleanup_ctx.append(publisher_lifecycle)
+    async def reads_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        cache = ProductCache(settings.gateway_cache_size, settings.gateway_cache_ttl_seconds)
+        app[INVALIDATIONS] = listener = InvalidationListener(settings, names.invalidation, cache)
+        app[product_reads.READS] = reads = product_reads.ProductReads(settings, cache, app[PUBLISHER])
+        app[update_stream.HUB] = hub = update_stream.UpdateHub(settings, names.updates)
+        app[analytics_endpoint.READER] = reader = open_reader(settings)
+        app[LAG] = lag = LagMonitor(settings, prefix)
+        background = [asyncio.create_task(listener.run()), asyncio.create_task(lag.run())]
+        yield
+        listener.stop()
+        background[1].cancel()  # measuring runs on a thread with clients of its own: nothing to wait for
+        await asyncio.gather(*background, hub.stop(), return_exceptions=True)
+        await reads.close()
+        await reader.close()
+
+    app.cleanup_ctx.extend([publisher_lifecycle, reads_lifecycle])
     app.router.add_post("/v1/requests", post_requests)
+    app.router.add_get("/v1/products", _authenticated(product_reads.list_products))
+    app.router.add_get("/v1/products/{product_id}", _authenticated(product_reads.get_product))
+    app.router.add_get("/v1/updates", _authenticated(update_stream.stream_updates))
+    app.router.add_post("/v1/analytics/query", _authenticated(analytics_endpoint.post_query))
+    app.router.add_get("/v1/lag", _authenticated(lag_page))
+    app.router.add_get("/v1/info", _authenticated(partial(info_page, settings.clickhouse_database)))
+    app.router.add_get("/console", console_page)
+    app.router.add_static("/console/static", CONSOLE_DIR, append_version=True)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)
     return app
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, prefix: str = "") -> int:
     """Serve until interrupted (`scrapestream gateway`)."""
-    web.run_app(create_app(settings), host=settings.gateway_host, port=settings.gateway_port)
+    web.run_app(create_app(settings, prefix=prefix), host=settings.gateway_host, port=settings.gateway_port)
     return 0
+
+
+def authenticate(request: web.Request) -> str:
+    """The caller's client id; ApiError 401 without a known key."""
+    client = request.app[KEYS].client_of(presented_key(request.headers))
+    if client is None:
+        raise ApiError(401, "missing or unknown API key (send Authorization: Bearer <key> or X-API-Key)")
+    return client
+
+
+def _authenticated(handler: Handler) -> Handler:
+    """`handler` behind the API-key check; the client id is in request[CLIENT]."""
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        request[CLIENT] = authenticate(request)
+        return await handler(request)
+
+    return checked
 
 
 # -- handlers -------------------------------------------------------------------------------
 async def post_requests(request: web.Request) -> web.Response:
     app = request.app
-    client = app[KEYS].client_of(presented_key(request.headers))
-    if client is None:
-        raise ApiError(401, "missing or unknown API key (send Authorization: Bearer <key> or X-API-Key)")
-    items = parse_items(await _read_json(request))
+    client = authenticate(request)
+    items = parse_items(await read_json(request))
     _spend_tokens(app[LIMITER], client, len(items))
     records = await validate_items(items, app[GUARD], requested_by=client)
     receipts = await _publish(app[PUBLISHER], records)
@@ -298,20 +341,20 @@ async def metrics_page(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def lag_page(request: web.Request) -> web.Response:
+    return web.json_response({"partitions": request.app[LAG].snapshot()})
+
+
+async def info_page(analytics_database: str, request: web.Request) -> web.Response:
+    """What the console needs to know to build its queries."""
+    return web.json_response({"analytics_database": analytics_database})
+
+
+async def console_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(CONSOLE_DIR / "index.html")
+
+
 # -- steps of a POST ------------------------------------------------------------------------
-async def _read_json(request: web.Request) -> Any:
-    if request.content_type != "application/json":
-        raise ApiError(415, f"expected Content-Type application/json, got {request.content_type}")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes") from None
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, f"malformed JSON: {error}") from None
-
-
 def parse_items(document: Any) -> list[tuple[str, Any]]:
     """(field prefix for errors, item) for each request in a body: a single object or a batch."""
     if not isinstance(document, dict):
@@ -402,9 +445,7 @@ async def _publish(publisher: RequestPublisher, records: list[Record]) -> list[R
 
 # -- middleware -----------------------------------------------------------------------------
 @web.middleware
-async def _json_errors_and_metrics(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+async def _json_errors_and_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answers every error as JSON and counts every response by route template and status."""
     try:
         response = await handler(request)

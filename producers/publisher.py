@@ -121,7 +121,7 @@ def build_request(
         "url": url,
         "canonical_url": canonical_url,
         # = domain_of(canonical_url) for a canonical URL, without parsing it a second time
-        "domain": urlsplit(canonical_url).hostname,
+        "domain": urlsplit(canonical_url).netloc,
         "kind": _choice("kind", kind, PAGE_KINDS),
         "priority": _choice("priority", priority, PRIORITIES),
         "render": _choice("render", render, RENDER_MODES),

@@ -123,3 +123,36 @@ STREAM_TASKS_ROUTED = Counter(
 DEAD_LETTERS = Counter(
     "scrapestream_dead_letters_total", "Messages sent to the dead-letter topic.", ["source", "reason"]
 )
+
+# -- product reads on the gateway (producers/product_cache.py); hit ratio = hits / (hits + misses) --
+PRODUCT_CACHE_HITS = Counter(
+    "scrapestream_product_cache_hits_total", "Product reads answered from the gateway's cache.", ["kind"]
+)
+PRODUCT_CACHE_MISSES = Counter(
+    "scrapestream_product_cache_misses_total", "Product reads that went to Cassandra.", ["kind"]
+)
+PRODUCT_CACHE_INVALIDATIONS = Counter(
+    "scrapestream_product_cache_invalidations_total",
+    "Cache keys dropped because a CacheInvalidation named them.",
+)
+PRODUCT_REFRESHES = Counter(
+    "scrapestream_product_refreshes_total", "Refresh requests published because a stored product was too old."
+)
+
+# -- update streams (producers/update_stream.py) --
+UPDATE_STREAM_CLIENTS = Gauge("scrapestream_update_stream_clients", "Clients connected to /v1/updates.")
+UPDATE_STREAM_DROPPED = Counter(
+    "scrapestream_update_stream_dropped_total", "Streaming clients dropped because they fell behind."
+)
+
+# -- analytics SQL (gateway endpoint and CLI) --
+ANALYTICS_QUERIES = Counter(
+    "scrapestream_analytics_queries_total", "Analytics queries: outcome = ok | refused | failed.", ["outcome"]
+)
+
+# -- consumer lag (scrapestream/lag.py, exported by the gateway): high watermark - committed offset --
+CONSUMER_LAG = Gauge(
+    "scrapestream_consumer_lag",
+    "Messages not yet committed by a consumer group, per topic and partition.",
+    ["group", "topic", "partition"],
+)

@@ -14,8 +14,11 @@ writable store (and, in embedded mode, claims the data directory).
 
 Queries return `QueryResult` decoded from ClickHouse's JSONCompact output on both transports, so
 callers see the same values either way (numbers as JSON numbers, dates and times as strings).
-Every query runs with `readonly=1`, and anything that is not a SELECT (or WITH ... SELECT) is
-rejected with `AnalyticsQueryError` before it reaches the engine.
+Every query runs with `readonly=1` and the limits of `query_limits` (execution time, result rows
+and bytes). `check_read_only` refuses, before the engine sees it, anything but one SELECT (or
+WITH ... SELECT): other statements, several statements (the embedded engine would run them all,
+and the session's readonly=1 covers only the first), SETTINGS clauses (readonly=0 and limit
+overrides) and INTO OUTFILE (the engine writes that file even in readonly mode).
 """
 
 from __future__ import annotations
@@ -38,15 +41,28 @@ from scrapestream.stores import clickhouse
 from scrapestream.stores.errors import StoreUnavailable
 
 LOOPBACK = "127.0.0.1"
-READ_ONLY = {"readonly": 1}
 # A block whose token was seen in the table's dedup window is dropped, and so are the rows it would
 # have pushed into materialized views (their target tables keep a dedup window too).
 DEDUP_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 _SELECT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH)\b", re.IGNORECASE)
+# String literals, quoted identifiers and comments: blanked out before looking for keywords and ';'.
+_LITERALS_AND_COMMENTS = re.compile(
+    r"'(?:[^'\\]|\\.)*(?:'|$)|\"(?:[^\"\\]|\\.)*(?:\"|$)|`(?:[^`\\]|\\.)*(?:`|$)"
+    r"|--[^\n]*|#[^\n]*|/\*.*?(?:\*/|$)",
+    re.DOTALL,
+)
+_FIRST_WORD = re.compile(r"[A-Za-z_]+")
+_SETTINGS_CLAUSE = re.compile(r"\bSETTINGS\b", re.IGNORECASE)
+_READONLY_NAMED = re.compile(r"\breadonly\b", re.IGNORECASE)
+_INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
 
 
 class AnalyticsQueryError(ValueError):
     """A query was refused (not read-only) or ClickHouse rejected it (syntax, unknown table, ...)."""
+
+
+class QueryRefused(AnalyticsQueryError):
+    """`check_read_only` refused the query before it reached the engine; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +99,33 @@ class AnalyticsStore(AnalyticsReader, Protocol):
 
 
 def check_read_only(sql: str) -> None:
-    if not _SELECT.match(sql):
-        raise AnalyticsQueryError(f"only SELECT queries are answered, got {sql.strip()[:60]!r}")
+    """Raise QueryRefused unless `sql` is a single SELECT without SETTINGS or INTO OUTFILE."""
+    code = _LITERALS_AND_COMMENTS.sub(" ", sql).strip()
+    if not code:
+        raise QueryRefused("empty query")
+    if ";" in code.rstrip(";"):
+        raise QueryRefused("multiple statements are refused: send one query (a trailing ';' is fine)")
+    if not _SELECT.match(code):
+        word = _FIRST_WORD.search(code)
+        verb = word.group().upper() if word else code[:20]
+        raise QueryRefused(f"only read queries (SELECT, WITH ... SELECT) are answered; {verb} is refused")
+    if _SETTINGS_CLAUSE.search(code):
+        what = "SETTINGS readonly=... is" if _READONLY_NAMED.search(code) else "SETTINGS clauses are"
+        raise QueryRefused(f"{what} refused: queries run with readonly=1 and fixed limits")
+    if _INTO_OUTFILE.search(code):
+        raise QueryRefused("INTO OUTFILE is refused: results are returned, never written to files")
+
+
+def query_limits(settings: Settings) -> dict[str, Any]:
+    """Query-level settings of every read: limits, then readonly=1 last (once readonly is set, the
+    engine refuses to change any other setting in the same request)."""
+    return {
+        "max_execution_time": settings.analytics_max_execution_seconds,
+        "max_result_rows": settings.analytics_max_result_rows,
+        "max_result_bytes": settings.analytics_max_result_bytes,
+        "result_overflow_mode": "throw",
+        "readonly": 1,
+    }
 
 
 class DirectAnalyticsStore:
@@ -94,16 +135,17 @@ class DirectAnalyticsStore:
     after the first `readonly=1` query that connection stays read-only, and writes need another.
     """
 
-    def __init__(self, client: Client, read_client: Client, database: str) -> None:
+    def __init__(self, client: Client, read_client: Client, database: str, limits: dict[str, Any]) -> None:
         self._client = client
         self._read_client = read_client
         self.database = database
+        self._limits = limits  # query_limits(settings)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
 
     async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         check_read_only(sql)
         raw = await self._call(
-            self._read_client.raw_query, sql, parameters=parameters, settings=READ_ONLY, fmt="JSONCompact"
+            self._read_client.raw_query, sql, parameters=parameters, settings=self._limits, fmt="JSONCompact"
         )
         document = json.loads(raw)
         meta = document["meta"]
@@ -144,6 +186,7 @@ class HttpAnalyticsReader:
         self._session: aiohttp.ClientSession | None = None
 
     async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        check_read_only(sql)  # the owner checks too; refusing here saves the round trip
         self._session = self._session or aiohttp.ClientSession(timeout=self._timeout)
         try:
             async with self._session.post(self._url, json={"sql": sql, "parameters": parameters}) as answer:
@@ -194,7 +237,10 @@ class AnalyticsServer:
 def open_store(settings: Settings) -> DirectAnalyticsStore:
     """The writable store. In embedded mode this process becomes the owner of the data directory."""
     return DirectAnalyticsStore(
-        clickhouse.connect(settings), clickhouse.connect(settings), settings.clickhouse_database
+        clickhouse.connect(settings),
+        clickhouse.connect(settings),
+        settings.clickhouse_database,
+        query_limits(settings),
     )
 
 

@@ -223,12 +223,12 @@ def test_the_owner_answers_read_only_queries_from_another_process(analytics_sett
     assert output["reader"] == "HttpAnalyticsReader"
     assert output["answer"] == {"columns": ["domain", "n"], "types": ["LowCardinality(String)", "UInt64"],
                                 "rows": [["shop.example", 7]]}  # fmt: skip
-    assert output["refused"].startswith("only SELECT queries are answered")
+    assert output["refused"].startswith("only read queries (SELECT, WITH ... SELECT) are answered")
     assert query(analytics_settings, f"SELECT count() FROM {db}.scrape_events") == [[7]]
 
 
 def test_direct_store_refuses_writes_through_query(analytics_settings: Settings) -> None:
-    with pytest.raises(AnalyticsQueryError, match="only SELECT"):
+    with pytest.raises(AnalyticsQueryError, match="only read queries"):
         query(
             analytics_settings, f"INSERT INTO {analytics_settings.clickhouse_database}.scrape_events SELECT 1"
         )

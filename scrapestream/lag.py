@@ -1,0 +1,126 @@
+"""Consumer lag of the pipeline's consumer groups: high watermark minus committed offset, per partition.
+
+Lag is what KEDA scales workers on and what an operator looks at first, so one process measures
+it for all groups: the gateway runs `LagMonitor`, which updates the `scrapestream_consumer_lag`
+gauge every LAG_INTERVAL seconds and keeps the latest snapshot for the console;
+`scrapestream lag` prints the same figures once. Measuring joins no group: a client with the
+group's id only asks for its committed offsets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import asdict, dataclass
+
+from confluent_kafka import KafkaException, TopicPartition
+
+from scrapestream import metrics
+from scrapestream.config import Settings
+from scrapestream.kafka import make_consumer
+from scrapestream.topics import TopicNames
+
+LAG_INTERVAL = 15.0
+TIMEOUT = 10.0
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    group: str
+    topic: str
+    partition: int
+    committed: int | None  # None: the group never committed here, so everything retained is lag
+    end: int  # high watermark
+    lag: int
+
+
+def pipeline_groups(settings: Settings, prefix: str = "") -> dict[str, list[str]]:
+    """Each worker group and the topics it consumes (Faust names its group after its app id)."""
+    names = TopicNames.prefixed(prefix)
+    return {
+        f"{prefix}scrapestream-router": [names.requests],
+        settings.scraper_group_id: list(names.tasks.values()),
+        f"{prefix}scrapestream-fanout": [names.results],
+    }
+
+
+def measure(settings: Settings, groups: dict[str, list[str]]) -> list[PartitionLag]:
+    """The lag of every partition of every group's topics (topics that do not exist are skipped)."""
+    return [lag for group, topics in groups.items() for lag in _group_lag(settings, group, topics)]
+
+
+def _group_lag(settings: Settings, group: str, topics: list[str]) -> list[PartitionLag]:
+    consumer = make_consumer(settings, group)
+    try:
+        metadata = consumer.list_topics(timeout=TIMEOUT).topics
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in topics
+            if topic in metadata
+            for partition in sorted(metadata[topic].partitions)
+        ]
+        if not partitions:
+            return []
+        committed = consumer.committed(partitions, timeout=TIMEOUT)
+        lags = []
+        for tp in committed:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(tp.topic, tp.partition), timeout=TIMEOUT
+            )
+            done = tp.offset if tp.offset >= 0 else None
+            lags.append(
+                PartitionLag(
+                    group, tp.topic, tp.partition, done, high, high - (low if done is None else done)
+                )
+            )
+        return lags
+    finally:
+        consumer.close()
+
+
+def export(lags: list[PartitionLag]) -> None:
+    for lag in lags:
+        metrics.CONSUMER_LAG.labels(lag.group, lag.topic, str(lag.partition)).set(lag.lag)
+
+
+class LagMonitor:
+    """Measures the pipeline groups' lag periodically (in a thread) and exports it."""
+
+    def __init__(self, settings: Settings, prefix: str = "", interval: float = LAG_INTERVAL) -> None:
+        self._settings = settings
+        self._groups = pipeline_groups(settings, prefix)
+        self._interval = interval
+        self.latest: list[PartitionLag] = []
+
+    async def run(self) -> None:
+        while True:
+            try:
+                self.latest = await asyncio.to_thread(measure, self._settings, self._groups)
+                export(self.latest)
+            except KafkaException as error:  # the broker is away: keep the last figures, try again
+                _log.warning("measuring consumer lag: %s", error)
+            await asyncio.sleep(self._interval)
+
+    def snapshot(self) -> list[dict[str, object]]:
+        return [asdict(lag) for lag in self.latest]
+
+
+def run_command(settings: Settings, prefix: str = "") -> int:
+    """`scrapestream lag`: print every group's lag per partition, and the total per group."""
+    try:
+        lags = measure(settings, pipeline_groups(settings, prefix))
+    except KafkaException as error:
+        print(f"scrapestream lag: {error}", file=sys.stderr)
+        return 1
+    for lag in lags:
+        committed = "-" if lag.committed is None else lag.committed
+        where = f"{lag.group:<32} {lag.topic:<28} {lag.partition:>3}"
+        print(f"{where} committed={committed} end={lag.end} lag={lag.lag}")
+    totals: dict[str, int] = {}
+    for lag in lags:
+        totals[lag.group] = totals.get(lag.group, 0) + lag.lag
+    for group, total in totals.items():
+        print(f"{group}: total lag {total}")
+    return 0
