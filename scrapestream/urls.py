@@ -108,12 +108,15 @@ def fingerprint(canonical_url: str) -> str:
 
 
 def domain_of(url: str) -> str:
-    """The politeness key of a URL: its canonical host, without port or IPv6 brackets.
+    """The politeness key of a URL: its canonical host, and its port when not the scheme's default.
 
-    Per host rather than per registrable domain (eTLD+1): robots.txt and crawl limits are per host,
-    and it needs no public-suffix list.
+    Per server (host and port) rather than per registrable domain (eTLD+1): robots.txt and crawl
+    limits are per server, and it needs no public-suffix list. Written as in a URL's authority
+    (`shop.example:8080`, `[::1]:9000`), so it equals the netloc of the canonical URL.
     """
-    return _parse(url).host
+    target = _parse(url)
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    return host if target.port is None else f"{host}:{target.port}"
 
 
 def _parse(url: str) -> _Target:

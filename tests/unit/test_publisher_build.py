@@ -51,7 +51,7 @@ def test_a_request_is_canonical_complete_and_encodable() -> None:
 
 def test_defaults_match_the_schema_and_ids_are_fresh() -> None:
     first, second = build_request("http://[::1]:8080/a"), build_request("http://[::1]:8080/a")
-    assert first["domain"] == "::1"  # no brackets, no port: the politeness key
+    assert first["domain"] == "[::1]:8080"  # host and non-default port: the politeness key
     assert (first["priority"], first["render"], first["kind"]) == ("NORMAL", "AUTO", "PRODUCT")
     assert first["freshness_seconds"] == 86_400 and first["tags"] == {} and first["correlation_id"] is None
     assert isinstance(first["request_id"], uuid.UUID) and first["request_id"] != second["request_id"]

@@ -17,6 +17,7 @@ from demoshop.catalog import Catalog, ProductSnapshot
 from demoshop.config import FaultConfig
 from demoshop.server import SITE_CLASSES
 from scrapestream.config import Settings, load_settings
+from scrapestream.urls import domain_of
 from tests.scraper_harness import js_profiles, request, scraper_settings
 from tests.unit.shop_runner import RunningShop
 
@@ -47,7 +48,7 @@ def product_url(running: RunningShop, shop: str, number: int) -> str:
 def expected_product(truth: ProductSnapshot, base_url: str) -> dict[str, Any]:
     rated = truth.rating is not None
     return {
-        "product_id": f"127.0.0.1:{truth.product_id}",
+        "product_id": f"{domain_of(base_url)}:{truth.product_id}",
         "sku": truth.sku,
         "title": truth.title,
         "brand": truth.brand,
@@ -154,7 +155,7 @@ def test_a_page_without_profile_is_read_by_the_generic_fallbacks() -> None:
         assert product["price"] == {"amount_minor": 2450, "currency": "EUR"}
         assert product["availability"] == "OUT_OF_STOCK"
         assert product["image_url"] == f"{base_url}/img/teapot.jpg"
-        assert product["product_id"].startswith("127.0.0.1:url-")  # no id or sku on the page
+        assert product["product_id"].startswith(f"{domain_of(base_url)}:url-")  # no id or sku on the page
 
     asyncio.run(_with_site({"/robots.txt": _no_robots, "/teapot": page}, scenario))
 
@@ -273,7 +274,7 @@ def test_circuit_breaker_opens_on_an_outage_and_recovers(running: RunningShop) -
             running.shop.set_outage("microdata", "error", 30)
             failed = [(await engine.scrape(request(url))).result for url in urls[1:4]]
             assert [(r["status"], r["error"]) for r in failed] == [("ERROR", "HTTP 503")] * 3
-            assert engine.breakers.state("127.0.0.1") is BreakerState.OPEN
+            assert engine.breakers.state(domain_of(urls[0])) is BreakerState.OPEN
             fast = (await engine.scrape(request(urls[4]))).result
             assert (
                 fast["status"] == "ERROR" and "circuit open" in fast["error"] and fast["http_status"] is None
@@ -282,7 +283,7 @@ def test_circuit_breaker_opens_on_an_outage_and_recovers(running: RunningShop) -
             await asyncio.sleep(1.1)
             probe = (await engine.scrape(request(urls[5]))).result
             assert probe["status"] == "OK"
-            assert engine.breakers.state("127.0.0.1") is BreakerState.CLOSED
+            assert engine.breakers.state(domain_of(urls[0])) is BreakerState.CLOSED
 
     try:
         asyncio.run(main())

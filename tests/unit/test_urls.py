@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, reject
@@ -94,14 +95,17 @@ def test_equivalent_urls_share_a_fingerprint() -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("http://Shop.Example.com:8080/a", "shop.example.com"),
+        ("http://Shop.Example.com:8080/a", "shop.example.com:8080"),
+        ("http://Shop.Example.com:80/a", "shop.example.com"),
         ("https://bücher.de/", "xn--bcher-kva.de"),
-        ("http://[::1]:9000/", "::1"),
+        ("http://[::1]:9000/", "[::1]:9000"),
+        ("http://[::1]/", "[::1]"),
         ("http://0x7f.1/", "127.0.0.1"),
     ],
 )
 def test_domain_of(url: str, expected: str) -> None:
     assert domain_of(url) == expected
+    assert urlsplit(canonicalize(url)).netloc == expected
 
 
 @pytest.mark.parametrize(
