@@ -41,6 +41,7 @@ from schemas.codec import Codec, CodecError
 from scrapestream import topics
 from scrapestream.config import Settings
 from scrapestream.deadletter import dead_letter
+from scrapestream.health import serving_health
 from scrapestream.kafka import make_consumer, make_producer
 from scrapestream.urls import fingerprint
 
@@ -101,7 +102,9 @@ class ScraperWorker:
         self._request_slots = asyncio.Semaphore(concurrency or settings.scraper_concurrency)
         self._task_slots = settings.scraper_tasks_in_flight
         self._buffer_limit = 2 * settings.scraper_tasks_in_flight
-        self._consumer = make_consumer(settings, settings.scraper_group_id, **CONSUMER_OVERRIDES)
+        self._consumer = make_consumer(
+            settings, settings.scraper_group_id, on_commit=self._on_commit, **CONSUMER_OVERRIDES
+        )
         self._producer = make_producer(settings)
         self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="scraper-kafka")
         self._tracker = OffsetTracker()
@@ -366,7 +369,20 @@ class ScraperWorker:
             if error.args[0].code() != KafkaError._NO_OFFSET:
                 log.warning("commit failed: %s", error)
             return
-        self._committed.update(offsets)
+        if not asynchronous:
+            self._committed.update(offsets)
+
+    def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        """(Kafka thread, from poll) note what an asynchronous commit really stored.
+
+        A commit refused during a rebalance is not noted, so the next round commits it again.
+        """
+        if error is not None:
+            log.info("commit not stored (%s); retried with the next one", error.str())
+            return
+        for partition in partitions:
+            if partition.error is None:
+                self._committed[(partition.topic, partition.partition)] = partition.offset
 
     # -- shutdown ---------------------------------------------------------------------------
     async def _shut_down(self) -> None:
@@ -393,7 +409,7 @@ async def run_worker(
         from prometheus_client import start_http_server
 
         start_http_server(settings.scraper_metrics_port, addr="127.0.0.1")
-    async with scrape_engine(settings, browser=browser) as engine:
+    async with serving_health(settings), scrape_engine(settings, browser=browser) as engine:
         worker = ScraperWorker(
             settings, engine, topics=ScraperTopics.with_prefix(prefix), concurrency=concurrency
         )
