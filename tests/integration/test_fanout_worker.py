@@ -109,15 +109,15 @@ def test_results_are_stored_announced_once_per_change_and_replays_change_nothing
     produce(settings, names.results, values)
     produce(settings, names.results, values)  # a full replay
 
-    updates = [
-        CODEC.decode("ProductUpdate", m.value()) for m in read_messages(settings, names.updates, 3, 90)
-    ]
-    summary = sorted((u["product_id"], tuple(u["changes"]), u["version"]) for u in updates)
+    updates = [CODEC.decode("ProductUpdate", m.value()) for m in read_at_least(settings, names.updates, 3)]
+    # At-least-once: a replay may repeat an update, but only as the very same version of it.
+    summary = sorted({(u["product_id"], tuple(u["changes"]), u["version"]) for u in updates})
+    assert len({(u["product_id"], u["version"]) for u in updates}) == len(summary)
     assert summary == [
         ("shop.example:A1", ("NEW",), 1),
         ("shop.example:A1", ("PRICE",), 2),
         ("shop.example:B2", ("NEW",), 1),
-    ], worker.output()
+    ], (summary, worker.output())
     price_change = next(u for u in updates if u["changes"] == ["PRICE"])
     assert (price_change["old_price"]["amount_minor"], price_change["new_price"]["amount_minor"]) == (
         1000,

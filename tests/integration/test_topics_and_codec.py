@@ -41,7 +41,7 @@ def test_catalog_creation_is_idempotent_and_matches_after(stack: Settings, prefi
     assert check_topics(admin, topics) == []
     state = next(topic for topic in topics if topic.name.endswith(PRODUCT_STATE))
     assert state.cleanup_policy == "compact"
-    assert len(topics) == 9
+    assert len(topics) == 10
 
 
 def test_drift_is_reported_and_never_repaired_by_create(stack: Settings, prefix: str) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 from schemas.loader import EVENT_TYPES
 from scrapestream.config import Settings
 from scrapestream.topics import (
+    DEDUP_CHANGELOG,
     PRODUCT_STATE,
     SCRAPE_TASKS,
     Drift,
@@ -29,15 +30,18 @@ def test_catalog_lists_every_pipeline_topic_with_settings_applied() -> None:
         "product.state",
         "cache.invalidation",
         "scrape.dlq",
+        DEDUP_CHANGELOG,
     ]
     assert {(topic.partitions, topic.replication) for topic in topics} == {(12, 3)}
-    assert {topic.value_schema for topic in topics} == set(EVENT_TYPES)
+    assert {topic.value_schema for topic in topics[:-1]} == set(EVENT_TYPES)  # the changelog holds no event
 
 
-def test_only_product_state_is_compacted_and_kept_forever() -> None:
+def test_only_latest_state_topics_are_compacted_and_kept_forever() -> None:
     compacted = [topic for topic in catalog(SETTINGS) if topic.cleanup_policy == "compact"]
-    assert [topic.name for topic in compacted] == [PRODUCT_STATE]
-    assert compacted[0].config == {"cleanup.policy": "compact", "retention.ms": "-1"}
+    assert [topic.name for topic in compacted] == [PRODUCT_STATE, DEDUP_CHANGELOG]
+    assert {str(topic.config) for topic in compacted} == {
+        str({"cleanup.policy": "compact", "retention.ms": "-1"})
+    }
 
 
 def test_prefix_applies_to_every_name() -> None:
