@@ -55,9 +55,19 @@ def _print_health(report: list) -> int:
 
 # -- demo ---------------------------------------------------------------------------------
 def demo(args: argparse.Namespace, settings: Settings) -> int:
-    from scrapestream import smoke
+    from scrapestream.demo.main import DemoOptions, run
+    from scrapestream.processes import stop_on_sigterm
 
-    return smoke.run(settings)
+    stop_on_sigterm()
+    options = DemoOptions(args.duration, args.products, args.scrapers, args.keep_running)
+    return run(settings, options)
+
+
+def run_pipeline(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream import processes
+
+    processes.stop_on_sigterm()
+    return processes.run(settings)
 
 
 def demo_shop(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,7 +86,26 @@ def publish(args: argparse.Namespace, settings: Settings) -> int:
 def gateway(args: argparse.Namespace, settings: Settings) -> int:
     from producers import gateway as http_gateway
 
-    return http_gateway.run(settings)
+    return http_gateway.run(settings, prefix=args.topic_prefix)
+
+
+# -- reading side -----------------------------------------------------------------------------
+def subscribe(args: argparse.Namespace, settings: Settings) -> int:
+    from consumers import subscribe_cli
+
+    return subscribe_cli.run(args, settings)
+
+
+def sql(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream.stores import sql_command
+
+    return sql_command.run(args, settings)
+
+
+def lag(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream import lag as consumer_lag
+
+    return consumer_lag.run_command(settings, prefix=args.topic_prefix)
 
 
 # -- topics and schemas -------------------------------------------------------------------
@@ -96,6 +125,19 @@ def schemas_freeze(args: argparse.Namespace, settings: Settings) -> int:
     from schemas import compat
 
     return compat.cmd_freeze()
+
+
+# -- dead letters ---------------------------------------------------------------------------
+def dlq_list(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream import dlq
+
+    return dlq.run_command("list", settings, prefix=args.topic_prefix, limit=args.limit)
+
+
+def dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream import dlq
+
+    return dlq.run_command("replay", settings, prefix=args.topic_prefix, reason=args.reason, since=args.since)
 
 
 # -- stores -------------------------------------------------------------------------------
@@ -166,11 +208,36 @@ def build_parser() -> argparse.ArgumentParser:
     from producers.cli import add_arguments as add_publish_arguments  # argparse only: keeps --help fast
 
     add_publish_arguments(requests)
-    _command(commands, "gateway", gateway, "serve the HTTP gateway that publishes scrape requests")
+    http = _command(commands, "gateway", gateway, "serve the HTTP gateway: requests in, reads, streams, SQL")
+    http.add_argument("--topic-prefix", default="", help="prefix of every topic name (isolated pipelines)")
+
+    updates = _command(commands, "subscribe", subscribe, "print product updates, one line each")
+    from consumers.subscribe_cli import add_arguments as add_subscribe_arguments  # argparse only
+
+    add_subscribe_arguments(updates)
+    query = _command(commands, "sql", sql, "run one read-only SQL query against the analytics database")
+    from scrapestream.stores.sql_command import add_arguments as add_sql_arguments  # argparse only
+
+    add_sql_arguments(query)
+    lags = _command(commands, "lag", lag, "print the consumer lag of every pipeline group per partition")
+    lags.add_argument("--topic-prefix", default="", help="prefix of every topic and group name")
 
     schemas = _group(commands, "schemas", "check and freeze the Avro event schemas")
     _command(schemas, "check", schemas_check, "check every schema is frozen and BACKWARD compatible")
     _command(schemas, "freeze", schemas_freeze, "freeze changed schemas as new history versions, then check")
+
+    dlq = _group(commands, "dlq", "inspect the dead-letter topic and replay its messages")
+    dlq_lister = _command(
+        dlq, "list", dlq_list, "show dead letters: source topic/partition/offset and reason"
+    )
+    dlq_lister.add_argument("--limit", type=_positive, default=50, help="letters shown (default 50)")
+    replayer = _command(
+        dlq, "replay", dlq_replay, "re-produce dead letters' original bytes and key to their source topic"
+    )
+    replayer.add_argument("--reason", help="only letters with this error type, e.g. 'unknown fingerprint'")
+    replayer.add_argument("--since", help="only letters that failed since: ISO 8601 time or an age (2h, 1d)")
+    for command in (dlq_lister, replayer):
+        command.add_argument("--topic-prefix", default="", help="prefix of the topic names (test pipelines)")
 
     db = _group(commands, "db", "create and upgrade the Cassandra and ClickHouse schemas")
     _command(db, "migrate", db_migrate, "apply pending migrations (idempotent; safe on every deploy)")
@@ -192,7 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
             help="prefix of every topic and group name (isolated test pipelines)",
         )
 
-    _command(commands, "demo", demo, "run the pipeline demo on the local stack")
+    demo_command = _command(
+        commands, "demo", demo, "run the whole pipeline on a seeded workload and account for it"
+    )
+    demo_command.add_argument(
+        "--duration", type=float, default=180.0, help="give up waiting after this many s"
+    )
+    demo_command.add_argument(
+        "--products", type=_positive, default=150, help="catalogue size of each demo shop"
+    )
+    demo_command.add_argument("--scrapers", type=_positive, default=2, help="scraper processes (default 2)")
+    demo_command.add_argument(
+        "--keep-running", action="store_true", help="leave the pipeline up until Ctrl-C"
+    )
+    _command(commands, "run", run_pipeline, "run the pipeline's processes against the configured clusters")
     shop = _command(commands, "demo-shop", demo_shop, "serve the local demo e-commerce site (three shops)")
     from demoshop.cli import add_arguments as add_demo_shop_arguments  # argparse only: keeps --help fast
 

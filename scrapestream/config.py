@@ -73,6 +73,10 @@ class Settings:
     clickhouse_database: str = "scrapestream"
     # Embedded mode: the owning process answers read-only analytics queries on 127.0.0.1:<port>.
     analytics_port: int = 8710
+    # Limits of every read-only analytics query (the gateway's SQL endpoint and `scrapestream sql`).
+    analytics_max_execution_seconds: int = 10
+    analytics_max_result_rows: int = 100_000
+    analytics_max_result_bytes: int = 50_000_000
 
     # Where the browser scraper finds Chromium (never downloaded by Playwright).
     chromium_path: Path = Path("/usr/bin/chromium")
@@ -90,6 +94,12 @@ class Settings:
     gateway_api_keys: tuple[str, ...] = ()
     gateway_rate_per_second: int = 1000
     gateway_burst: int = 2000
+    # Product reads: an in-process LRU of this many entries, each kept at most ttl seconds (entries
+    # are also dropped when a CacheInvalidation arrives); size 0 turns the cache off.
+    gateway_cache_size: int = 10_000
+    gateway_cache_ttl_seconds: float = 60.0
+    # /v1/updates: updates queued per streaming client; a client that falls this far behind is dropped.
+    gateway_stream_queue_size: int = 256
 
     # Scraper workers (consumers/scraper/). Politeness is per domain (host) and per worker: tasks are
     # keyed by domain, so one worker owns a domain's partition. A domain rate of 0 means unlimited.
@@ -109,6 +119,10 @@ class Settings:
     scraper_robots_ttl_seconds: float = 3600.0
     scraper_user_agent: str = "ScrapeStreamBot/0.1"
     scraper_metrics_port: int = 0
+    # Worker health endpoints (scrapestream/health.py): /healthz, /readyz and /metrics for Kubernetes
+    # probes and Prometheus, served by stream, fan-out and scraper workers when the port is set (0 = off).
+    health_host: str = "127.0.0.1"
+    health_port: int = 0
     browser_pool_size: int = 4
     browser_pages_per_restart: int = 500
 
@@ -132,41 +146,64 @@ class Settings:
         return self.data_dir / "logs"
 
 
+# Settings that count or size something: at least 1.
+_COUNTS = (
+    "kafka_partitions", "kafka_replication", "kafka_heap_mb", "cassandra_heap_mb", "batch_max_requests",
+    "gateway_rate_per_second", "gateway_burst", "gateway_stream_queue_size",
+    "cassandra_write_concurrency", "price_history_ttl_days", "sink_batch_rows", "sink_flush_ms",
+    "sink_max_buffered_rows", "analytics_max_execution_seconds", "analytics_max_result_rows",
+    "analytics_max_result_bytes", "scraper_concurrency", "scraper_tasks_in_flight",
+    "scraper_domain_concurrency", "scraper_max_body_bytes", "scraper_breaker_failures", "browser_pool_size",
+    "browser_pages_per_restart",
+)  # fmt: skip
+# Settings where 0 means off or unlimited, but nothing negative makes sense.
+_NON_NEGATIVE = (
+    "gateway_cache_size", "dedup_max_window_seconds", "scraper_domain_rate", "scraper_max_redirects",
+    "scraper_retries", "scraper_backoff_seconds", "scraper_max_retry_after_seconds",
+    "scraper_breaker_cooldown_seconds", "scraper_robots_ttl_seconds",
+)  # fmt: skip
+# Durations that must be longer than nothing.
+_POSITIVE = ("batch_max_seconds", "gateway_cache_ttl_seconds", "scraper_timeout_seconds")
+_PORTS = (
+    "kafka_controller_port",
+    "cassandra_port",
+    "cassandra_storage_port",
+    "gateway_port",
+    "analytics_port",
+)
+_OPTIONAL_PORTS = ("scraper_metrics_port", "health_port")  # 0 = not served
+
+
 def _validate(s: Settings) -> None:
     for entry in s.kafka_bootstrap.split(","):
         host_port(entry, "kafka_bootstrap")
-    for name in ("kafka_controller_port", "cassandra_port", "cassandra_storage_port", "gateway_port"):
+    for name in _PORTS + tuple(name for name in _OPTIONAL_PORTS if getattr(s, name)):
         _check_port(getattr(s, name), name)
-    for name in (
-        "kafka_partitions", "kafka_replication", "kafka_heap_mb", "cassandra_heap_mb",
-        "gateway_rate_per_second", "gateway_burst",
-    ):  # fmt: skip
-        if getattr(s, name) < 1:
-            raise ConfigError(f"{_env_name(name)}: must be at least 1, got {getattr(s, name)}")
+    _check_range(s, _COUNTS, lambda value: value >= 1, "must be at least 1")
+    _check_range(s, _NON_NEGATIVE, lambda value: value >= 0, "must not be negative")
+    _check_range(s, _POSITIVE, lambda value: value > 0, "must be positive")
     if not s.cassandra_hosts or not all(s.cassandra_hosts):
         raise ConfigError(f"{_env_name('cassandra_hosts')}: give at least one host")
     if not s.cassandra_keyspace.isidentifier():
         raise ConfigError(f"{_env_name('cassandra_keyspace')}: {s.cassandra_keyspace!r} is not a CQL name")
+    cassandra_replication_options(s.cassandra_replication)
     _check_clickhouse_url(s.clickhouse_url)
-    _validate_scraper(s)
-    _validate_stores(s)
+    if s.sink_max_buffered_rows < s.sink_batch_rows:
+        raise ConfigError(f"{_env_name('sink_max_buffered_rows')}: must be at least sink_batch_rows")
+    if not s.scraper_group_id.strip():
+        raise ConfigError(f"{_env_name('scraper_group_id')}: must not be empty")
     if s.schema_registry_url and urlsplit(s.schema_registry_url).scheme not in ("http", "https"):
         raise ConfigError(
             f"{_env_name('schema_registry_url')}: {s.schema_registry_url!r} is not an http(s) URL"
         )
 
 
-def _validate_stores(s: Settings) -> None:
-    cassandra_replication_options(s.cassandra_replication)
-    _check_port(s.analytics_port, "analytics_port")
-    for name in (
-        "cassandra_write_concurrency", "price_history_ttl_days", "sink_batch_rows", "sink_flush_ms",
-        "sink_max_buffered_rows",
-    ):  # fmt: skip
-        if getattr(s, name) < 1:
-            raise ConfigError(f"{_env_name(name)}: must be at least 1, got {getattr(s, name)}")
-    if s.sink_max_buffered_rows < s.sink_batch_rows:
-        raise ConfigError(f"{_env_name('sink_max_buffered_rows')}: must be at least sink_batch_rows")
+def _check_range(
+    s: Settings, names: tuple[str, ...], valid: typing.Callable[[float], bool], rule: str
+) -> None:
+    for name in names:
+        if not valid(getattr(s, name)):
+            raise ConfigError(f"{_env_name(name)}: {rule}, got {getattr(s, name)}")
 
 
 def cassandra_replication_options(spec: str) -> dict[str, str]:
@@ -184,28 +221,6 @@ def cassandra_replication_options(spec: str) -> dict[str, str]:
             )
         options[dc] = factor
     return options
-
-
-def _validate_scraper(s: Settings) -> None:
-    for name in (
-        "scraper_concurrency", "scraper_tasks_in_flight", "scraper_domain_concurrency",
-        "scraper_max_body_bytes", "scraper_breaker_failures", "browser_pool_size",
-        "browser_pages_per_restart",
-    ):  # fmt: skip
-        if getattr(s, name) < 1:
-            raise ConfigError(f"{_env_name(name)}: must be at least 1, got {getattr(s, name)}")
-    for name in (
-        "scraper_domain_rate", "scraper_max_redirects", "scraper_retries", "scraper_backoff_seconds",
-        "scraper_max_retry_after_seconds", "scraper_breaker_cooldown_seconds", "scraper_robots_ttl_seconds",
-    ):  # fmt: skip
-        if getattr(s, name) < 0:
-            raise ConfigError(f"{_env_name(name)}: must not be negative, got {getattr(s, name)}")
-    if s.scraper_timeout_seconds <= 0:
-        raise ConfigError(f"{_env_name('scraper_timeout_seconds')}: must be positive")
-    if s.scraper_metrics_port:
-        _check_port(s.scraper_metrics_port, "scraper_metrics_port")
-    if not s.scraper_group_id.strip():
-        raise ConfigError(f"{_env_name('scraper_group_id')}: must not be empty")
 
 
 def host_port(value: str, setting: str) -> tuple[str, int]:

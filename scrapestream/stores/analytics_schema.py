@@ -56,11 +56,15 @@ def statements(database: str) -> list[str]:
             price_minor Nullable(Int64),
             currency LowCardinality(String),
             availability LowCardinality(String),
-            error String
+            error String,
+            stored_at DateTime64(3, 'UTC') DEFAULT now64(3)  -- when the fan-out stored it (latency)
         ) ENGINE = ReplacingMergeTree
         PARTITION BY toYYYYMM(scraped_at)
         ORDER BY (domain, scraped_at, request_id)
         {dedup}""",
+        # Stores created before stored_at existed get it too.
+        f"ALTER TABLE {db}.scrape_events "
+        "ADD COLUMN IF NOT EXISTS stored_at DateTime64(3, 'UTC') DEFAULT now64(3)",
         f"""CREATE TABLE IF NOT EXISTS {db}.product_prices (
             product_id String,
             domain LowCardinality(String),

@@ -1,0 +1,207 @@
+"""End to end: product URLs through the whole pipeline, against a bare loop and Scrapy in the same run.
+
+Run: .venv/bin/python bench/e2e_bench.py [--products 2000] [--concurrency 64] [--scrapers 1]
+
+Needs the local stack (`scrapestream infra up`); everything runs on loopback and stops by itself.
+The pipeline is the real one, each part its own process on topics with a unique prefix (deleted
+afterwards): publish (RequestPublisher) → router (dedup, batch, route) → scraper → fan-out
+(Cassandra + ClickHouse + update topics). Products/s counts OK results from the first request's
+creation to the last result stored in ClickHouse; latency is request created → row stored.
+Then the same URLs at the same concurrency through the bare aiohttp + lexbor loop (the ceiling)
+and a Scrapy spider. Writes the table into docs/benchmarks.md and a throughput plot next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import secrets
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import matplotlib.pyplot as plt  # headless here: matplotlib falls back to its Agg backend
+
+from producers.publisher import RequestPublisher
+from scrapestream.config import Settings, load_settings
+from scrapestream.demo.ledger import LedgerFollower
+from scrapestream.demo.main import DemoEnvironment, delete_topics, stored_times, wait_until_up
+from scrapestream.demo.report import percentiles, show_status, status_line
+from scrapestream.processes import ProcessGroup, prepare, start_pipeline
+
+# The bench scripts sit beside this file and reuse the project's test harness.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+from scraper_bench import bare_loop, free_port, product_urls, run_scrapy, start_shop  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+PLOT = ROOT / "docs" / "e2e_throughput.png"
+MARKERS = ("<!-- e2e:start -->", "<!-- e2e:end -->")
+CLOCK_TICKS = 100  # os.sysconf("SC_CLK_TCK") on Linux
+
+
+@dataclasses.dataclass
+class PipelineRun:
+    products: int
+    seconds: float
+    latencies: list[float]
+    per_second: Counter[int]
+    cpu_seconds: dict[str, float]
+    peak_mib: dict[str, float]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def peak_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_pipeline(
+    settings: Settings, shops: dict[str, str], urls: list[str], args: argparse.Namespace
+) -> PipelineRun:
+    demo = DemoEnvironment(
+        f"bench.e2e.{uuid.uuid4().hex[:6]}.",
+        shops,
+        f"http://127.0.0.1:{free_port()}",
+        secrets.token_urlsafe(16),
+    )
+    env = demo.process_env(settings)
+    env |= {
+        "SCRAPESTREAM_SCRAPER_CONCURRENCY": str(args.concurrency),
+        "SCRAPESTREAM_SSRF_ALLOWLIST": "127.0.0.1",
+    }
+    settings = dataclasses.replace(settings, scraper_group_id=env["SCRAPESTREAM_SCRAPER_GROUP_ID"])
+    prepare(settings, demo.prefix)
+    try:
+        with ProcessGroup(settings.logs_dir / demo.prefix.rstrip("."), env) as group:
+            start_pipeline(group, demo.prefix, args.scrapers)
+            asyncio.run(wait_until_up(demo, group))
+            time.sleep(5)  # let the Faust workers finish joining their groups
+            follower = LedgerFollower(settings, demo.names)
+            follower.start()
+            started = time.monotonic()
+            with RequestPublisher(settings, topic=demo.names.requests) as publisher:
+                for delivery in publisher.publish_many(urls, freshness_seconds=0):
+                    delivery.result(60)
+            while time.monotonic() - started < args.timeout:
+                group.check()
+                with follower.lock:
+                    show_status(status_line(follower.ledger, time.monotonic() - started, {}, None))
+                    if len(follower.ledger.results) >= len(urls):
+                        break
+                time.sleep(1)
+            stored = wait_until_stored(settings, demo.domains, len(urls), started + args.timeout)
+            cpu = {name: cpu_seconds(pid) for name, pid in group.pids().items()}
+            peaks = {name: peak_mib(pid) for name, pid in group.pids().items()}
+            follower.stop()
+    finally:
+        delete_topics(settings, demo.prefix)
+    ledger = follower.ledger
+    created = {rid: seen.created_at for rid, seen in ledger.requests.items()}
+    latencies = [(at - created[rid]).total_seconds() for rid, at in stored.items() if rid in created]
+    first = min(created.values())
+    per_second = Counter(int((at - first).total_seconds()) for at in stored.values())
+    ok = sum(1 for result in ledger.results.values() if result["product"])
+    seconds = (max(stored.values()) - first).total_seconds() if stored else float("nan")
+    return PipelineRun(ok, seconds, latencies, per_second, cpu, peaks)
+
+
+def wait_until_stored(settings: Settings, domains: list[str], count: int, deadline: float) -> dict:
+    """Request id -> stored_at of the rows in ClickHouse, once `count` are there (asked of the fan-out)."""
+    stored = asyncio.run(stored_times(settings, domains))
+    while len(stored) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
+        stored = asyncio.run(stored_times(settings, domains))
+    return stored
+
+
+def plot(run: PipelineRun) -> None:
+    seconds = range(max(run.per_second) + 1)
+    plt.figure(figsize=(8, 3.5))
+    plt.bar(list(seconds), [run.per_second[s] for s in seconds], width=1.0, align="edge")
+    plt.xlabel("seconds since the first request")
+    plt.ylabel("results stored per second")
+    plt.title("ScrapeStream end to end: throughput over time")
+    plt.tight_layout()
+    plt.savefig(PLOT, dpi=110)
+
+
+def report(
+    args: argparse.Namespace, run: PipelineRun, bare: tuple[int, float], scrapy: tuple[int, float]
+) -> str:
+    rate = run.products / run.seconds
+    bare_rate, scrapy_rate = bare[0] / bare[1], scrapy[0] / scrapy[1]
+    p50, p95, p99 = percentiles(run.latencies)
+    kinds: dict[str, list[str]] = {}
+    for name in run.cpu_seconds:
+        kinds.setdefault(name.split("-")[0], []).append(name)
+    cpu = {kind: sum(run.cpu_seconds[name] for name in names) for kind, names in kinds.items()}
+    memory = {kind: max(run.peak_mib[name] for name in names) for kind, names in kinds.items()}
+    process_rows = "\n".join(f"| {kind} | {cpu[kind]:.1f} | {memory[kind]:.0f} |" for kind in kinds)
+    return f"""{MARKERS[0]}
+## End to end (publish → router → scraper → Cassandra + ClickHouse + update topics)
+
+Command: `.venv/bin/python bench/e2e_bench.py --products {args.products} --concurrency {args.concurrency} \\
+--scrapers {args.scrapers}` (static product pages of the demo shop, same URLs and concurrency for all three).
+
+| contender | products | seconds | products/s | vs pipeline |
+|---|---:|---:|---:|---:|
+| ScrapeStream pipeline, end to end | {run.products} | {run.seconds:.1f} | {rate:.0f} | 1.00 |
+| bare aiohttp + lexbor loop | {bare[0]} | {bare[1]:.1f} | {bare_rate:.0f} | {bare_rate / rate:.2f} |
+| Scrapy spider | {scrapy[0]} | {scrapy[1]:.1f} | {scrapy_rate:.0f} | {scrapy_rate / rate:.2f} |
+
+Pipeline share of the bare loop: {rate / bare_rate:.0%}; pipeline vs Scrapy: {rate / scrapy_rate:.1f} times.
+Request created → stored in ClickHouse: p50 {p50:.2f} s, p95 {p95:.2f} s, p99 {p99:.2f} s.
+
+| process | CPU seconds | peak RSS MiB |
+|---|---:|---:|
+{process_rows}
+
+![throughput over time](e2e_throughput.png)
+{MARKERS[1]}"""
+
+
+def write_docs(section: str) -> None:
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    if MARKERS[0] in text:
+        before, rest = text.split(MARKERS[0], 1)
+        text = before + section + rest.split(MARKERS[1], 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    DOCS.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--scrapers", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=300)
+    args = parser.parse_args()
+    settings = load_settings()
+    shop, shops = start_shop(products=max(args.products // 2, 10))
+    try:
+        urls = product_urls(shops, args.products)
+        run = run_pipeline(settings, shops, urls, args)
+        print(f"\npipeline: {run.products} products in {run.seconds:.1f} s", file=sys.stderr)
+        bare = asyncio.run(bare_loop(urls, args.concurrency))
+        scrapy = run_scrapy(urls, args.concurrency)
+    finally:
+        shop.terminate()
+    plot(run)
+    section = report(args, run, bare, scrapy)
+    print(section)
+    write_docs(section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`scrapestream demo`: the whole pipeline on the local stack, with a seeded workload and a zero-loss check.
+
+workload.py builds what is published, ledger.py follows every topic and accounts for each
+request, report.py prints the live status line and the final summary, and main.py runs it all.
+"""

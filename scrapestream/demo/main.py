@@ -1,0 +1,356 @@
+"""Run the demo: shop, workers and gateway as separate processes on private topics, then account.
+
+1. start the demo shop, router, fan-out, scrapers and gateway (topics prefixed `demo.<time>.`)
+2. publish the seeded workload through the gateway (bad URLs are rejected there)
+3. follow every topic until each request is accounted for, with a live status line
+4. move the shop's prices on and request the products again: updates flow
+5. print the summary and the zero-loss check; remove the demo's topics
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import secrets
+import socket
+import sys
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+from confluent_kafka import TopicPartition
+
+from demoshop.catalog import Catalog
+from scrapestream import lag
+from scrapestream.config import Settings
+from scrapestream.demo.ledger import Ledger, LedgerFollower
+from scrapestream.demo.report import Summary, dead_letter_text, percentiles, show_status, status_line
+from scrapestream.demo.workload import Workload, seeded_workload
+from scrapestream.infra.process import InfraError
+from scrapestream.kafka import make_admin, make_consumer
+from scrapestream.processes import ProcessGroup, prepare, start_pipeline
+from scrapestream.stores import analytics, cassandra
+from scrapestream.topics import TopicNames
+
+SHOPS = ("microdata", "jsonld", "js")
+POST_BATCH = 200
+QUIET_SECONDS = 4.0  # no new request or result for this long, with all accounted: the phase is done
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoOptions:
+    duration: float = 180.0
+    products: int = 150
+    scrapers: int = 2
+    keep_running: bool = False
+    # The shipped site profiles (consumers/extract/profiles.toml) know the shops on these ports.
+    shop_ports: list[int] = dataclasses.field(default_factory=lambda: [8601, 8602, 8603])
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoEnvironment:
+    prefix: str
+    shop_urls: dict[str, str]
+    gateway_url: str
+    api_key: str
+
+    @property
+    def names(self) -> TopicNames:
+        return TopicNames.prefixed(self.prefix)
+
+    @property
+    def domains(self) -> list[str]:
+        return [url.removeprefix("http://") for url in self.shop_urls.values()]
+
+    def process_env(self, settings: Settings) -> dict[str, str]:
+        return {
+            "SCRAPESTREAM_SSRF_ALLOWLIST": ",".join(self.domains),
+            "SCRAPESTREAM_GATEWAY_API_KEYS": self.api_key,
+            "SCRAPESTREAM_GATEWAY_PORT": self.gateway_url.rsplit(":", 1)[1],
+            "SCRAPESTREAM_SCRAPER_GROUP_ID": f"{self.prefix}{settings.scraper_group_id}",
+            "SCRAPESTREAM_SCRAPER_DOMAIN_RATE": "0",  # our own shop: no politeness delay needed
+            "SCRAPESTREAM_SCRAPER_DOMAIN_CONCURRENCY": "32",
+            "SCRAPESTREAM_BROWSER_POOL_SIZE": "2",
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def new_environment(shop_ports: list[int]) -> DemoEnvironment:
+    return DemoEnvironment(
+        prefix=f"demo.{time.strftime('%Y%m%d-%H%M%S')}.",
+        shop_urls={shop: f"http://127.0.0.1:{port}" for shop, port in zip(SHOPS, shop_ports, strict=True)},
+        gateway_url=f"http://127.0.0.1:{_free_port()}",
+        api_key=secrets.token_urlsafe(24),
+    )
+
+
+def run(settings: Settings, options: DemoOptions) -> int:
+    demo = new_environment(options.shop_ports)
+    settings = dataclasses.replace(
+        settings, scraper_group_id=demo.process_env(settings)["SCRAPESTREAM_SCRAPER_GROUP_ID"]
+    )
+    step(f"preparing topics (prefix {demo.prefix}) and store schemas")
+    prepare(settings, demo.prefix)
+    try:
+        with ProcessGroup(settings.logs_dir / demo.prefix.rstrip("."), demo.process_env(settings)) as group:
+            step(
+                f"starting the shop, router, fan-out, {options.scrapers} scrapers, gateway ({group.logs_dir})"
+            )
+            ports = ",".join(url.rsplit(":", 1)[1] for url in demo.shop_urls.values())
+            group.start(
+                "demo-shop",
+                "demo-shop",
+                "--ports",
+                ports,
+                "--products",
+                str(options.products),
+                "--epoch-seconds",
+                "0",
+            )
+            start_pipeline(group, demo.prefix, options.scrapers)
+            return _run_phases(settings, demo, group, options)
+    finally:
+        if not options.keep_running:
+            delete_topics(settings, demo.prefix)
+
+
+def _run_phases(settings: Settings, demo: DemoEnvironment, group: ProcessGroup, options: DemoOptions) -> int:
+    asyncio.run(wait_until_up(demo, group))
+    follower = LedgerFollower(settings, demo.names)
+    follower.start()
+    deadline = time.monotonic() + options.duration
+    try:
+        workload = seeded_workload(Catalog(size=options.products), demo.shop_urls)
+        step(f"publishing {len(workload.requests)} requests and {len(workload.bad_urls)} bad URLs (gateway)")
+        started = time.monotonic()
+        accepted, rejections = asyncio.run(_publish(demo, workload))
+        for url, reason in rejections:
+            print(f"    rejected {url!r}: {reason}", file=sys.stderr)
+        _follow(settings, demo, follower, group, started, deadline)
+        first_phase_end = time.monotonic()
+
+        step("moving the shop's prices on and requesting every product again (freshness 0)")
+        updates_before = len(follower.ledger.updates)
+        asyncio.run(_advance_prices_and_republish(demo, workload))
+        _follow(settings, demo, follower, group, started, deadline)
+        with follower.lock:
+            ledger = follower.ledger
+            new_updates = ledger.updates[updates_before:]
+            for update in new_updates[:5]:
+                print(f"    update {_describe(update)}", file=sys.stderr)
+            summary, lost = _summarise(
+                settings, demo, ledger, accepted, len(rejections), first_phase_end - started
+            )
+        print("\n" + summary.render())
+        if options.keep_running:
+            step("pipeline keeps running; Ctrl-C stops every process")
+            while True:
+                group.check()
+                time.sleep(1)
+        return 1 if lost else 0
+    finally:
+        follower.stop()
+
+
+async def wait_until_up(demo: DemoEnvironment, group: ProcessGroup, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    urls = [f"{demo.gateway_url}/readyz", *(f"{url}/robots.txt" for url in demo.shop_urls.values())]
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            group.check()
+            if all([await _answers(session, url) for url in urls]):
+                return
+            await asyncio.sleep(0.5)
+    raise InfraError(f"the gateway or demo shop did not answer within {timeout:.0f}s; see {group.logs_dir}")
+
+
+async def _answers(session: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
+async def _publish(
+    demo: DemoEnvironment, workload: Workload, **fields: object
+) -> tuple[int, list[tuple[str, str]]]:
+    """POST the workload in batches and each bad URL on its own; (accepted, [(url, reason)])."""
+    headers = {"Authorization": f"Bearer {demo.api_key}"}
+    accepted, rejections = 0, []
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for start in range(0, len(workload.requests), POST_BATCH):
+            batch = [
+                {"url": r.url, "kind": r.kind, "priority": r.priority, **fields}
+                for r in workload.requests[start : start + POST_BATCH]
+            ]
+            answer = await _post(session, demo, {"requests": batch}, expect=202)
+            accepted += len(answer["accepted"])
+        for url in workload.bad_urls:
+            answer = await _post(session, demo, {"url": url}, expect=400)
+            rejections.append((url, answer.get("error", "?")))
+    return accepted, rejections
+
+
+async def _post(session: aiohttp.ClientSession, demo: DemoEnvironment, body: dict, expect: int) -> dict:
+    async with session.post(f"{demo.gateway_url}/v1/requests", json=body) as response:
+        answer = await response.json()
+        if response.status != expect:
+            raise InfraError(f"gateway answered {response.status} (expected {expect}): {answer}")
+        return answer
+
+
+async def _advance_prices_and_republish(demo: DemoEnvironment, workload: Workload) -> None:
+    clock = f"{demo.shop_urls['microdata']}/_admin/clock?advance=1"  # one clock serves all three shops
+    async with aiohttp.ClientSession() as session, session.post(clock) as response:
+        response.raise_for_status()
+    products = Workload(
+        [r for r in workload.requests if r.kind == "PRODUCT" and "?" not in r.url], bad_urls=()
+    )
+    await _publish(demo, products, freshness_seconds=0, priority="HIGH")
+
+
+def _follow(
+    settings: Settings,
+    demo: DemoEnvironment,
+    follower: LedgerFollower,
+    group: ProcessGroup,
+    started: float,
+    deadline: float,
+) -> None:
+    """Show progress until every request is accounted for and nothing moved for a while."""
+    groups = lag.pipeline_groups(settings, demo.prefix)
+    last_counts, last_change, next_lag, lags = None, time.monotonic(), 0.0, {}
+    while time.monotonic() < deadline:
+        group.check()
+        now = time.monotonic()
+        if now >= next_lag:
+            lags = _lag_by_group(settings, groups, demo.prefix)
+            next_lag = now + 3
+        with follower.lock:
+            ledger = follower.ledger
+            counts = (len(ledger.requests), len(ledger.results), sum(ledger.dead_letters.values()))
+            settled = counts[0] > 0 and not ledger.unaccounted()
+            show_status(status_line(ledger, now - started, lags, stored=None))
+        if counts != last_counts:
+            last_counts, last_change = counts, now
+        elif settled and now - last_change >= QUIET_SECONDS:
+            break
+        time.sleep(1)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+
+
+def _lag_by_group(settings: Settings, groups: dict[str, list[str]], prefix: str) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for partition in lag.measure(settings, groups):
+        name = partition.group.removeprefix(prefix).removeprefix("scrapestream-")
+        totals[name] = totals.get(name, 0) + partition.lag
+    return totals
+
+
+def _summarise(
+    settings: Settings,
+    demo: DemoEnvironment,
+    ledger: Ledger,
+    accepted: int,
+    rejected: int,
+    first_phase: float,
+) -> tuple[Summary, list[str]]:
+    lost = ledger.unaccounted()
+    stored_at = asyncio.run(stored_times(settings, demo.domains))
+    latencies = [
+        (stored - ledger.requests[rid].created_at).total_seconds()
+        for rid, stored in stored_at.items()
+        if rid in ledger.requests
+    ]
+    statuses = ledger.statuses()
+    products = sum(1 for result in ledger.results.values() if result["product"])
+    p50, p95, p99 = percentiles(latencies)
+    summary = Summary()
+    summary.add("requests accepted by the gateway", accepted)
+    summary.add("requests rejected (bad URLs)", rejected)
+    summary.add("requests in scrape.requests (incl. crawl)", len(ledger.requests))
+    summary.add("duplicates dropped by the router", ledger.duplicates_dropped())
+    summary.add("results by status", ", ".join(f"{s} {n}" for s, n in statuses.most_common()))
+    summary.add("products scraped", products)
+    summary.add("products/s (first pass)", f"{statuses['OK'] / first_phase:.1f}")
+    summary.add("request→stored latency p50/p95/p99", f"{p50:.2f} s / {p95:.2f} s / {p99:.2f} s")
+    summary.add("rows in ClickHouse scrape_events", len(stored_at))
+    summary.add("products in Cassandra (demo shops)", _cassandra_products(settings, demo.domains))
+    for topic, count in _topic_counts(settings, demo.names).items():
+        summary.add(f"messages in {topic.removeprefix(demo.prefix)}", count)
+    summary.add("product updates", len(ledger.updates))
+    summary.add("dead letters by reason", dead_letter_text(ledger.dead_letters))
+    summary.add("zero-loss check", "PASSED: every request has a result, a dead letter or a scraped duplicate"
+                if not lost else f"FAILED: {len(lost)} requests unaccounted, e.g. {lost[:3]}")  # fmt: skip
+    return summary, lost
+
+
+async def stored_times(settings: Settings, domains: list[str]) -> dict[str, datetime]:
+    reader = analytics.open_reader(settings)
+    try:
+        result = await reader.query(
+            f"SELECT toString(request_id), stored_at FROM {settings.clickhouse_database}.scrape_events FINAL "
+            "WHERE domain IN {domains:Array(String)}",
+            {"domains": domains},
+        )
+    finally:
+        await reader.close()
+    return {rid: datetime.fromisoformat(stored).replace(tzinfo=UTC) for rid, stored in result.rows}
+
+
+def _cassandra_products(settings: Settings, domains: list[str]) -> int:
+    with cassandra.connect(settings, settings.cassandra_keyspace) as session:
+        statement = session.prepare("SELECT count(*) FROM products_by_domain WHERE domain = ?")
+        return sum(session.execute(statement, (domain,)).one()[0] for domain in domains)
+
+
+def _topic_counts(settings: Settings, names: TopicNames) -> dict[str, int]:
+    consumer = make_consumer(settings, f"{names.requests}.demo-counter")
+    try:
+        metadata = consumer.list_topics(timeout=10).topics
+        wanted = [
+            names.requests,
+            *names.tasks.values(),
+            names.results,
+            names.updates,
+            names.invalidation,
+            names.dlq,
+        ]
+        return {
+            topic: sum(
+                consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[1]
+                for partition in metadata[topic].partitions
+            )
+            for topic in wanted
+        }
+    finally:
+        consumer.close()
+
+
+def delete_topics(settings: Settings, prefix: str) -> None:
+    admin = make_admin(settings)
+    doomed = [name for name in admin.list_topics(timeout=10).topics if name.startswith(prefix)]
+    if doomed:
+        for future in admin.delete_topics(doomed, operation_timeout=30).values():
+            future.result(30)
+
+
+def _describe(update: dict) -> str:
+    prices = f"{_money(update['old_price'])} → {_money(update['new_price'])}"
+    stock = f"{update['old_availability']} → {update['new_availability']}"
+    return f"{update['product_id']}: {', '.join(update['changes'])} {prices}, {stock}"
+
+
+def _money(money: dict | None) -> str:
+    return "-" if money is None else f"{money['amount_minor'] / 100:.2f} {money['currency']}"
+
+
+def step(text: str) -> None:
+    print(f"==> {text}", file=sys.stderr, flush=True)
