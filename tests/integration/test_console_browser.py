@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from confluent_kafka import ConsumerGroupState
+from confluent_kafka import ConsumerGroupState, KafkaException
 from playwright.sync_api import expect, sync_playwright
 
 from demoshop.catalog import Catalog
@@ -82,15 +82,16 @@ def test_a_request_published_from_the_console_shows_up_in_its_live_feed(
 def wait_until_stable(
     settings: Settings, groups: list[str], workers: list[Worker], timeout: float = 60
 ) -> None:
-    """Until every worker's consumer group has members with partitions (a request sent to a router that
-    is still creating its changelog topic crashes its agent)."""
+    """Until every worker's consumer group is stable, so the request is not sent into a rebalance."""
     admin = make_admin(settings)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         described = admin.describe_consumer_groups(groups, request_timeout=10)
-        states = [future.result(10).state for future in described.values()]
-        if all(state == ConsumerGroupState.STABLE for state in states):
-            time.sleep(2)  # the router's changelog topic is created right after it joins
+        try:
+            states = [future.result(10).state for future in described.values()]
+        except KafkaException:  # e.g. NOT_COORDINATOR while a new group's coordinator loads
+            states = []
+        if states and all(state == ConsumerGroupState.STABLE for state in states):
             return
         time.sleep(1)
     raise AssertionError("workers did not join their groups: " + "\n".join(w.output() for w in workers))
