@@ -101,7 +101,7 @@ class Settings:
     # /v1/updates: updates queued per streaming client; a client that falls this far behind is dropped.
     gateway_stream_queue_size: int = 256
 
-    # Scraper workers (consumers/scraper/). Politeness is per domain (host) and per worker: tasks are
+    # Scraper workers (consumers/scraper/). Politeness is per domain (host:port) and per worker: tasks are
     # keyed by domain, so one worker owns a domain's partition. A domain rate of 0 means unlimited.
     scraper_group_id: str = "scrapestream-scrapers"
     scraper_concurrency: int = 64
