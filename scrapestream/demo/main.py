@@ -263,11 +263,14 @@ def _summarise(
     first_phase: float,
 ) -> tuple[Summary, list[str]]:
     lost = ledger.unaccounted()
-    stored_at = asyncio.run(stored_times(settings, demo.domains))
-    latencies = [
-        (stored - ledger.requests[rid].created_at).total_seconds()
-        for rid, stored in stored_at.items()
+    # The shops' domains outlive a demo run in the stores: keep this run's requests only.
+    stored_at = {
+        rid: stored
+        for rid, stored in asyncio.run(stored_times(settings, demo.domains)).items()
         if rid in ledger.requests
+    }
+    latencies = [
+        (stored - ledger.requests[rid].created_at).total_seconds() for rid, stored in stored_at.items()
     ]
     statuses = ledger.statuses()
     products = sum(1 for result in ledger.results.values() if result["product"])
@@ -281,7 +284,7 @@ def _summarise(
     summary.add("products scraped", products)
     summary.add("products/s (first pass)", f"{statuses['OK'] / first_phase:.1f}")
     summary.add("request→stored latency p50/p95/p99", f"{p50:.2f} s / {p95:.2f} s / {p99:.2f} s")
-    summary.add("rows in ClickHouse scrape_events", len(stored_at))
+    summary.add("rows in ClickHouse scrape_events (this run)", len(stored_at))
     summary.add("products in Cassandra (demo shops)", _cassandra_products(settings, demo.domains))
     for topic, count in _topic_counts(settings, demo.names).items():
         summary.add(f"messages in {topic.removeprefix(demo.prefix)}", count)
