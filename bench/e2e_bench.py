@@ -95,7 +95,7 @@ def run_pipeline(
             while time.monotonic() - started < args.timeout:
                 group.check()
                 with follower.lock:
-                    show_status(status_line(follower.ledger, time.monotonic() - started, {}, None))
+                    show_status(status_line(follower.ledger, time.monotonic() - started, {}))
                     if len(follower.ledger.results) >= len(urls):
                         break
                 time.sleep(1)

@@ -91,13 +91,13 @@ def new_environment(shop_ports: list[int]) -> DemoEnvironment:
 
 def run(settings: Settings, options: DemoOptions) -> int:
     demo = new_environment(options.shop_ports)
-    settings = dataclasses.replace(
-        settings, scraper_group_id=demo.process_env(settings)["SCRAPESTREAM_SCRAPER_GROUP_ID"]
-    )
+    env = demo.process_env(settings)
+    # This process measures lag and accounts with the same (prefixed) scraper group as the workers.
+    settings = dataclasses.replace(settings, scraper_group_id=env["SCRAPESTREAM_SCRAPER_GROUP_ID"])
     step(f"preparing topics (prefix {demo.prefix}) and store schemas")
     prepare(settings, demo.prefix)
     try:
-        with ProcessGroup(settings.logs_dir / demo.prefix.rstrip("."), demo.process_env(settings)) as group:
+        with ProcessGroup(settings.logs_dir / demo.prefix.rstrip("."), env) as group:
             step(
                 f"starting the shop, router, fan-out, {options.scrapers} scrapers, gateway ({group.logs_dir})"
             )
@@ -236,7 +236,7 @@ def _follow(
             ledger = follower.ledger
             counts = (len(ledger.requests), len(ledger.results), sum(ledger.dead_letters.values()))
             settled = counts[0] > 0 and not ledger.unaccounted()
-            show_status(status_line(ledger, now - started, lags, stored=None))
+            show_status(status_line(ledger, now - started, lags))
         if counts != last_counts:
             last_counts, last_change = counts, now
         elif settled and now - last_change >= QUIET_SECONDS:
@@ -290,6 +290,8 @@ def _summarise(
         summary.add(f"messages in {topic.removeprefix(demo.prefix)}", count)
     summary.add("product updates", len(ledger.updates))
     summary.add("dead letters by reason", dead_letter_text(ledger.dead_letters))
+    lags = _lag_by_group(settings, lag.pipeline_groups(settings, demo.prefix), demo.prefix)
+    summary.add("consumer lag at the end", ", ".join(f"{group} {value}" for group, value in lags.items()))
     summary.add("zero-loss check", "PASSED: every request has a result, a dead letter or a scraped duplicate"
                 if not lost else f"FAILED: {len(lost)} requests unaccounted, e.g. {lost[:3]}")  # fmt: skip
     return summary, lost

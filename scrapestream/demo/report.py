@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from scrapestream.demo.ledger import Ledger
 
 
-def status_line(ledger: Ledger, elapsed: float, lag: dict[str, int], stored: int | None) -> str:
+def status_line(ledger: Ledger, elapsed: float, lag: dict[str, int]) -> str:
     statuses = ledger.statuses()
     lags = " ".join(f"{group}={value}" for group, value in lag.items()) or "-"
     return (
         f"[{elapsed:5.0f}s] requests {len(ledger.requests):>6} | results {len(ledger.results):>6} "
-        f"(OK {statuses['OK']}) | stored {stored if stored is not None else '?':>6} | "
+        f"(OK {statuses['OK']}) | "
         f"updates {len(ledger.updates):>5} | dlq {sum(ledger.dead_letters.values()):>3} | lag {lags}"
     )
 

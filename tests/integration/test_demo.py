@@ -39,3 +39,5 @@ def test_a_short_demo_accounts_for_every_request_and_fills_every_sink(stack: Set
     assert int(rows["product updates"]) > 0  # the second pass runs after the shop moved its prices
     assert int(rows["requests rejected (bad URLs)"]) == 5
     assert int(rows["duplicates dropped by the router"]) > 0
+    lags = dict(re.findall(r"(\w+) (\d+)", rows["consumer lag at the end"]))
+    assert lags["scrapers"] == "0", rows  # every finished task's offset was committed
