@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 
 from scrapestream.config import Settings
 
@@ -21,6 +21,8 @@ def make_cluster(settings: Settings, connect_timeout: float = 10.0, request_time
         connect_timeout=connect_timeout,
         protocol_version=5,  # Cassandra 4 and 5 speak v5; naming it avoids a downgrade dance on connect
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        # Try a lost node again within seconds, not minutes: the sinks are waiting to resume.
+        reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10.0),
     )
 
 
