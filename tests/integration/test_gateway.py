@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-import threading
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from producers.gateway import MAX_BODY_BYTES, client_id, create_app
 from schemas.codec import Codec
 from scrapestream.config import Settings
 from scrapestream.urls import fingerprint
+from tests.integration.gateway_helpers import serving
 from tests.integration.request_topics import message_count, private_request_topic, read_messages
 
 pytestmark = pytest.mark.integration
 
 KEY = "test-key-" + uuid.uuid4().hex
 SHOP = "127.0.0.1:8123"  # allowlisted, like the demo's local shop
-
-
-@contextmanager
-def serving(settings: Settings, topic: str) -> Iterator[str]:
-    """The gateway on an ephemeral port, its event loop on a thread of its own; yields its base URL."""
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(create_app(settings, topic=topic))
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
 
 
 def gateway_settings(stack: Settings, **changes: Any) -> Settings:
@@ -59,7 +38,7 @@ def topic(stack: Settings) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def base_url(stack: Settings, topic: str) -> Iterator[str]:
-    with serving(gateway_settings(stack), topic) as url:
+    with serving(create_app(gateway_settings(stack), topic=topic)) as url:
         yield url
 
 
@@ -189,7 +168,7 @@ def test_ssrf_targets_are_refused(stack: Settings, base_url: str, topic: str, ur
 
 def test_a_burst_beyond_the_bucket_is_429_with_retry_after(stack: Settings, topic: str) -> None:
     limited = gateway_settings(stack, gateway_rate_per_second=1, gateway_burst=5)
-    with serving(limited, topic) as url:
+    with serving(create_app(limited, topic=topic)) as url:
         batch = {"requests": [{"url": f"https://shop.example/r/{n}"} for n in range(4)]}
         assert call(f"{url}/v1/requests", batch)[0] == 202
         status, headers, answer = call(f"{url}/v1/requests", batch)  # 1 token left, 4 needed
@@ -222,7 +201,7 @@ def test_health_readiness_and_metrics(base_url: str) -> None:
 
 def test_readiness_is_503_when_no_broker_answers(stack: Settings, topic: str) -> None:
     nobody = gateway_settings(stack, kafka_bootstrap="127.0.0.1:1")
-    with serving(nobody, topic) as url:
+    with serving(create_app(nobody, topic=topic)) as url:
         status, _, answer = call(f"{url}/readyz", key=None)
         assert status == 503 and "no Kafka broker answers" in answer["error"]
         assert call(f"{url}/healthz", key=None)[0] == 200
