@@ -17,6 +17,7 @@ from scrapestream.config import Settings
 # librdkafka reports every refused connection; route it through logging (quiet by default)
 # instead of letting it print to stderr in the middle of a progress bar.
 _librdkafka_log = logging.getLogger("scrapestream.librdkafka")
+_librdkafka_log.addHandler(logging.NullHandler())  # no stderr fallback; shown when logging is configured
 
 
 def _base(settings: Settings) -> dict[str, Any]:

@@ -212,12 +212,22 @@ def _metadata(admin: AdminClient, timeout: float):  # -> ClusterMetadata
 
 
 def _wait_until_visible(admin: AdminClient, names: list[str], timeout: float) -> None:
-    """Block until new topics show in metadata, so a describe or produce right after sees them."""
+    """Block until new topics show in metadata with a leader for every partition, so a describe,
+    produce or offset query right after does not meet NOT_LEADER_FOR_PARTITION."""
     deadline = time.monotonic() + timeout
-    while not set(names) <= set(_metadata(admin, timeout).topics):
+    while not _all_led(_metadata(admin, timeout).topics, names):
         if time.monotonic() > deadline:
-            raise BrokerUnavailable(f"topics {names} were created but are still not visible after {timeout}s")
+            raise BrokerUnavailable(f"topics {names} were created but are still not ready after {timeout}s")
         time.sleep(0.1)
+
+
+def _all_led(topics: dict, names: list[str]) -> bool:
+    return all(
+        name in topics
+        and topics[name].partitions
+        and all(p.leader >= 0 for p in topics[name].partitions.values())
+        for name in names
+    )
 
 
 # -- command line: `scrapestream topics create|describe|check` -------------------------------
