@@ -30,11 +30,12 @@ from scrapestream.config import Settings, load_settings
 from scrapestream.demo.ledger import LedgerFollower
 from scrapestream.demo.main import DemoEnvironment, delete_topics, stored_times, wait_until_up
 from scrapestream.demo.report import percentiles, show_status, status_line
+from scrapestream.infra.process import free_port
 from scrapestream.processes import ProcessGroup, prepare, start_pipeline
 
 # The bench scripts sit beside this file and reuse the project's test harness.
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
-from scraper_bench import bare_loop, free_port, product_urls, run_scrapy, start_shop  # noqa: E402
+from scraper_bench import bare_loop, product_urls, run_scrapy, start_shop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"

@@ -38,6 +38,7 @@ from consumers.extract import extract_product
 from demoshop.config import DemoShopConfig
 from demoshop.server import serve
 from scrapestream.config import load_settings
+from scrapestream.infra.process import free_port
 from scrapestream.kafka import make_admin, make_consumer
 from tests.scraper_harness import (
     create_test_topics,
@@ -50,12 +51,6 @@ from tests.scraper_harness import (
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_SIZE = 50
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_shop(products: int) -> tuple[multiprocessing.Process, dict[str, str]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-import socket
 import sys
 import time
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from scrapestream.config import Settings
 from scrapestream.demo.ledger import Ledger, LedgerFollower
 from scrapestream.demo.report import Summary, dead_letter_text, percentiles, show_status, status_line
 from scrapestream.demo.workload import Workload, seeded_workload
-from scrapestream.infra.process import InfraError
+from scrapestream.infra.process import InfraError, free_port
 from scrapestream.kafka import make_admin, make_consumer
 from scrapestream.processes import ProcessGroup, prepare, start_pipeline
 from scrapestream.stores import analytics, cassandra
@@ -74,17 +73,11 @@ class DemoEnvironment:
         }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def new_environment(shop_ports: list[int]) -> DemoEnvironment:
     return DemoEnvironment(
         prefix=f"demo.{time.strftime('%Y%m%d-%H%M%S')}.",
         shop_urls={shop: f"http://127.0.0.1:{port}" for shop, port in zip(SHOPS, shop_ports, strict=True)},
-        gateway_url=f"http://127.0.0.1:{_free_port()}",
+        gateway_url=f"http://127.0.0.1:{free_port()}",
         api_key=secrets.token_urlsafe(24),
     )
 

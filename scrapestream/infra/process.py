@@ -47,6 +47,13 @@ def port_in_use(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS picks it), for servers started next."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
 def spawn(command: list[str], log_file: Path, cwd: Path) -> subprocess.Popen[bytes]:
     """Start `command` detached from our session, logging to `log_file` (the previous run's kept as .1)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)

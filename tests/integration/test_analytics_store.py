@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import itertools
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from consumers.sinks.clickhouse import EVENT_COLUMNS, event_row
 from consumers.sinks.fanout import open_fanout
 from scrapestream.config import Settings
+from scrapestream.infra.process import free_port
 from scrapestream.stores import analytics, analytics_schema
 from scrapestream.stores.analytics import AnalyticsQueryError, AnalyticsServer, DirectAnalyticsStore
 from scrapestream.stores.products import ProductStore
@@ -192,9 +192,7 @@ async def _final_counts(store: DirectAnalyticsStore, db: str) -> tuple[int, ...]
 def test_the_owner_answers_read_only_queries_from_another_process(analytics_settings: Settings) -> None:
     db = analytics_settings.clickhouse_database
     insert_events(analytics_settings, [([result(second=n) for n in range(7)], "seven")])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     settings = dataclasses.replace(analytics_settings, analytics_port=port)
 
     async def serve_while_client_runs() -> str:

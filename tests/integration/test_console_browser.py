@@ -7,7 +7,6 @@ demo shop in-process, and the gateway on the same topic prefix.
 from __future__ import annotations
 
 import dataclasses
-import socket
 import time
 import uuid
 from pathlib import Path
@@ -16,9 +15,11 @@ import pytest
 from confluent_kafka import ConsumerGroupState, KafkaException
 from playwright.sync_api import expect, sync_playwright
 
+from consumers.scraper.browser import CHROMIUM_ARGS
 from demoshop.catalog import Catalog
 from producers.gateway import create_app
 from scrapestream.config import Settings
+from scrapestream.infra.process import free_port
 from scrapestream.kafka import make_admin
 from tests.integration.gateway_helpers import serving
 from tests.integration.pipeline import Worker, prefix_of, private_topics
@@ -27,16 +28,6 @@ from tests.unit.shop_runner import RunningShop
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 KEY = "console-key-" + uuid.uuid4().hex
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_request_published_from_the_console_shows_up_in_its_live_feed(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from confluent_kafka import Message
 from schemas.codec import Codec
 from scrapestream.config import Settings
 from scrapestream.infra.cassandra import CassandraService
+from scrapestream.infra.process import free_port
 from scrapestream.kafka import make_consumer, make_producer
 from scrapestream.stores import analytics
 from scrapestream.stores.cassandra import connect
@@ -29,17 +29,11 @@ pytestmark = pytest.mark.integration
 CODEC = Codec()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def fanout(stack: Settings, tmp_path: Path) -> Iterator[tuple[Settings, TopicNames, Worker]]:
     """A fan-out worker on private topics, its own keyspace and its own embedded ClickHouse store."""
     with private_topics(stack) as names, scratch_keyspace(stack) as (settings, _):
-        port = _free_port()
+        port = free_port()
         env = {
             "SCRAPESTREAM_CASSANDRA_KEYSPACE": settings.cassandra_keyspace,
             "SCRAPESTREAM_CLICKHOUSE_URL": f"chdb://{tmp_path / 'clickhouse'}",

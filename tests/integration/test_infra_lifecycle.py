@@ -12,15 +12,9 @@ import pytest
 
 from scrapestream.config import Settings, load_settings
 from scrapestream.infra.kafka import KafkaService
-from scrapestream.infra.process import InfraError
+from scrapestream.infra.process import InfraError, free_port
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -30,8 +24,8 @@ def private_kafka(tmp_path: Path, stack: Settings) -> Iterator[KafkaService]:
         {
             "SCRAPESTREAM_DATA_DIR": str(tmp_path),
             "SCRAPESTREAM_CACHE_DIR": str(stack.cache_dir),
-            "SCRAPESTREAM_KAFKA_BOOTSTRAP": f"127.0.0.1:{_free_port()}",
-            "SCRAPESTREAM_KAFKA_CONTROLLER_PORT": str(_free_port()),
+            "SCRAPESTREAM_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
+            "SCRAPESTREAM_KAFKA_CONTROLLER_PORT": str(free_port()),
             "SCRAPESTREAM_KAFKA_HEAP_MB": "256",
         }
     )
@@ -96,7 +90,7 @@ def test_bad_configuration_gives_one_line_naming_the_cause() -> None:
 
 def test_an_unreachable_broker_is_reported_by_address(stack: Settings) -> None:
     env = {
-        "SCRAPESTREAM_KAFKA_BOOTSTRAP": f"127.0.0.1:{_free_port()}",
+        "SCRAPESTREAM_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
         "SCRAPESTREAM_CLICKHOUSE_URL": stack.clickhouse_url,
     }
     result = _cli("infra", "status", env=env)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -12,15 +11,10 @@ from pathlib import Path
 import pytest
 
 from scrapestream.config import Settings
+from scrapestream.infra.process import free_port
 from tests.integration.pipeline import Worker, prefix_of, private_topics
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -44,7 +38,7 @@ def _wait_for(url: str, timeout: float = 90.0) -> tuple[int, bytes]:
 
 @pytest.mark.parametrize("kind", ["streams", "scraper"])
 def test_a_worker_answers_liveness_readiness_and_metrics(stack: Settings, tmp_path: Path, kind: str) -> None:
-    port = _free_port()
+    port = free_port()
     with private_topics(stack) as names:
         prefix = prefix_of(names)
         env = {"SCRAPESTREAM_HEALTH_PORT": str(port), "SCRAPESTREAM_SCRAPER_GROUP_ID": prefix + "scrapers"}

@@ -16,6 +16,7 @@ from consumers.extract import (
     extract_links,
     extract_product,
 )
+from consumers.scraper.browser import CHROMIUM_ARGS
 from demoshop.catalog import Catalog, ProductSnapshot
 from demoshop.server import SITE_CLASSES
 from scrapestream.config import load_settings
@@ -145,17 +146,6 @@ def test_js_shop_category_links_come_from_the_profile(running: RunningShop) -> N
     ]
     assert links.next_page == running.url("js", f"/category/{category.slug}?p=2")
     assert extract_links(page.text, page.url).next_page is None  # without the profile: no rel=next here
-
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def test_js_shop_rendered_in_chromium_matches_the_catalogue(running: RunningShop) -> None:

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import socket
 
 import aiohttp
 
 from producers.gateway import Readiness
 from scrapestream.config import Settings
 from scrapestream.health import HealthServer
+from scrapestream.infra.process import free_port
 from scrapestream.kafka import BrokerUnavailable
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _no_broker() -> None:
@@ -39,7 +33,7 @@ async def _statuses(settings: Settings, readiness: Readiness) -> dict[str, tuple
 
 
 def test_readiness_fails_with_the_reason_while_liveness_still_answers() -> None:
-    settings = dataclasses.replace(Settings(), health_port=_free_port())
+    settings = dataclasses.replace(Settings(), health_port=free_port())
     answers = asyncio.run(_statuses(settings, Readiness(_no_broker)))
     assert answers["/healthz"] == (200, {"status": "ok"})
     assert answers["/readyz"] == (
