@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,23 +44,42 @@ def publish(stack: Settings, names: TopicNames, urls: list[str], **fields: Any) 
             delivery.result(30)
 
 
+def _tasks_for(
+    stack: Settings, names: TopicNames, priority: str, domain: str, deadline: Callable[[], float]
+) -> Iterator[dict]:
+    """Tasks for `domain` on a priority's topic, from its start, until `deadline()` (asked at every
+    poll) has passed. Tests share the topics, not the domains."""
+    consumer = make_consumer(stack, f"test-tasks-{uuid.uuid4().hex[:8]}")
+    consumer.subscribe([names.tasks[priority]])
+    try:
+        while time.monotonic() < deadline():
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None and message.key() == domain.encode():
+                yield {**CODEC.decode("ScrapeTask", message.value()), "key": message.key()}
+    finally:
+        consumer.close()
+
+
 def tasks_of(
     stack: Settings, names: TopicNames, priority: str, domain: str, count: int, timeout: float = 60
 ) -> list[dict]:
-    """The first `count` tasks for `domain` on a priority's topic (tests share the topics, not domains)."""
-    consumer = make_consumer(stack, f"test-tasks-{uuid.uuid4().hex[:8]}")
-    consumer.subscribe([names.tasks[priority]])
-    tasks: list[dict] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(tasks) < count and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is not None and message.error() is None and message.key() == domain.encode():
-                tasks.append({**CODEC.decode("ScrapeTask", message.value()), "key": message.key()})
-    finally:
-        consumer.close()
+    """The first `count` tasks for `domain` on a priority's topic."""
+    give_up = time.monotonic() + timeout
+    tasks = list(itertools.islice(_tasks_for(stack, names, priority, domain, lambda: give_up), count))
     assert len(tasks) == count, f"{len(tasks)} of {count} tasks for {domain} arrived"
     return tasks
+
+
+def queued_urls(stack: Settings, names: TopicNames, domain: str, count: int) -> list[str]:
+    """Canonical URLs of every NORMAL request queued for `domain`, once `count` arrived and nothing
+    more came for 3 s (longer than a batch stays open)."""
+    urls: list[str] = []
+    give_up = [time.monotonic() + 60]
+    for task in _tasks_for(stack, names, "NORMAL", domain, lambda: give_up[0]):
+        urls += [request["canonical_url"] for request in task["requests"]]
+        if len(urls) >= count:
+            give_up[0] = time.monotonic() + 3.0
+    return sorted(urls)
 
 
 def test_requests_are_batched_by_size_routed_by_priority_and_keyed_by_domain(
@@ -90,10 +110,10 @@ def test_a_url_is_queued_once_within_its_freshness_window(
     urls = ["https://dedup.test/p/1", "https://dedup.test/p/1?utm_source=mail", "https://DEDUP.test/p/1#top"]
     publish(stack, names, urls, freshness_seconds=3600)
     publish(stack, names, ["https://dedup.test/p/2"], freshness_seconds=1)
-    time.sleep(1.5)
-    publish(stack, names, ["https://dedup.test/p/2"], freshness_seconds=1)  # its window has passed
-    tasks = tasks_of(stack, names, "NORMAL", "dedup.test", 2, timeout=30)
-    queued = sorted(r["canonical_url"] for task in tasks for r in task["requests"])
+    assert queued_urls(stack, names, "dedup.test", 2) == ["https://dedup.test/p/1", "https://dedup.test/p/2"]
+    time.sleep(1.5)  # p/2 was routed before it showed in a task, so its 1 s window has now passed
+    publish(stack, names, ["https://dedup.test/p/2"], freshness_seconds=1)
+    queued = queued_urls(stack, names, "dedup.test", 3)
     assert queued == ["https://dedup.test/p/1", "https://dedup.test/p/2", "https://dedup.test/p/2"]
 
 
