@@ -3,7 +3,8 @@
 Transport-free: it is given a `send` that completes once the broker acknowledged a message and
 an `ack` that marks an input event done. An input event is acked only after what it became (a
 ScrapeTask, or a DeadLetter) was delivered, or right away when it was a duplicate, so offsets
-never move past anything still in memory.
+never move past anything still in memory. A request's URL enters the dedup memory only with its
+delivered task, so a crash before delivery never turns the redelivered request into a "duplicate".
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class RequestRouter:
         self._ack = ack
         self._names = names
         self._clock_ms = clock_ms
+        self._sending: set[asyncio.Future[None]] = set()
 
     async def route(self, events: Iterable[InputEvent]) -> None:
         """Take a batch of input events; send the tasks that filled up and the dead letters."""
@@ -85,7 +87,7 @@ class RequestRouter:
             except (CodecError, InvalidRequest) as error:
                 rejected.append(self._reject(event, error.reason, str(error)))
                 continue
-            if not self._freshness.admit(event.key.decode(), request["freshness_seconds"], self._clock_ms()):
+            if not self._freshness.admit(event.key, request["freshness_seconds"], self._clock_ms()):
                 metrics.STREAM_DEDUP_DROPS.inc()
                 self._ack(event)
                 continue
@@ -97,10 +99,16 @@ class RequestRouter:
         await self.flush(self.batcher.due())
 
     async def flush_all(self) -> None:
-        await self.flush(self.batcher.drain())
+        """Deliver every open batch and wait for sends already under way (before a rebalance)."""
+        await asyncio.gather(self.flush(self.batcher.drain()), *self._sending)
 
     async def flush(self, batches: list[Batch]) -> None:
-        await asyncio.gather(*(self._send_task(batch) for batch in batches))
+        sends = [asyncio.ensure_future(self._send_task(batch)) for batch in batches]
+        self._sending.update(sends)
+        try:
+            await asyncio.gather(*sends)
+        finally:
+            self._sending.difference_update(sends)
 
     async def _send_task(self, batch: Batch) -> None:
         task = {
@@ -115,6 +123,7 @@ class RequestRouter:
         )
         metrics.STREAM_BATCH_SIZE.labels(batch.priority).observe(len(batch.requests))
         metrics.STREAM_TASKS_ROUTED.labels(batch.priority).inc()
+        self._freshness.mark_queued(event.key for event in batch.tokens)
         for event in batch.tokens:
             self._ack(event)
 

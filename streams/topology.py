@@ -45,21 +45,30 @@ def _delivery(app: faust.App, settings: Settings, names: TopicNames, outputs: li
 def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
     app = make_app(settings, ROUTER_APP.removeprefix("scrapestream-"), prefix=prefix)
     names = TopicNames.prefixed(prefix)
-    # Keyed like scrape.requests (URL fingerprint) and written with the same partitioner, so each
-    # worker holds the dedup memory of exactly the partitions it consumes.
-    last_queued = app.Table(DEDUP_TABLE, partitions=settings.kafka_partitions, use_partitioner=True)
+    # Keyed by the very bytes that key scrape.requests (the URL fingerprint; raw, not JSON-quoted) and
+    # written with the same murmur2 partitioner, so each changelog partition holds the dedup memory
+    # of exactly the request partition with its number, and a worker recovers what it consumes.
+    partitions = settings.kafka_partitions
+    last_queued = app.Table(
+        DEDUP_TABLE, partitions=partitions, use_partitioner=True, key_type=bytes, value_type=int
+    )
+    freshness = FreshnessFilter(last_queued)
     router = RequestRouter(
         _delivery(app, settings, names, list(names.tasks.values())),
         names,
-        FreshnessFilter(last_queued),
+        freshness,
         Batcher(settings.batch_max_requests, settings.batch_max_seconds),
         ack=lambda event: event.ack(),
     )
 
+    def still_assigned(event: faust.EventT) -> bool:
+        # Fetched before a rebalance: its partition may be another worker's now, which reads it again.
+        return app.flow_control.is_active() and event.message.generation_id == app.consumer_generation_id
+
     @app.agent(app.topic(names.requests))
     async def route_requests(stream: faust.StreamT[Any]) -> None:
         async for events in stream.noack_take(INPUT_BATCH, within=INPUT_WAIT):
-            await router.route(events)
+            await router.route([event for event in events if still_assigned(event)])
 
     @app.timer(interval=0.25)
     async def flush_waiting_batches() -> None:
@@ -67,11 +76,15 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
 
     @app.timer(interval=60.0)
     async def forget_expired_urls() -> None:
-        FreshnessFilter(last_queued).forget_older_than(now_ms() - settings.dedup_max_window_seconds * 1000)
+        freshness.forget_older_than(now_ms() - settings.dedup_max_window_seconds * 1000)
 
     @app.on_partitions_revoked.connect
-    async def flush_before_rebalance(app: faust.App, revoked: set[Any], **_: Any) -> None:
+    async def hand_over(app: faust.App, revoked: set[Any], **_: Any) -> None:
+        # Offsets acked since the last commit are not committed now (Faust drops them on revoke), so
+        # the next owner reads those requests again; it drops them as duplicates only if every task
+        # is delivered and every dedup mark is in the changelog before the partitions move.
         await router.flush_all()
+        await flush_changelog(app)
 
     return app
 
@@ -104,6 +117,17 @@ def fanout_app(settings: Settings, prefix: str = "") -> faust.App:
         await stores.close()
 
     return app
+
+
+async def flush_changelog(app: faust.App) -> None:
+    """Until the producer buffer is empty and the broker acknowledged all of it.
+
+    Faust's own flush gives up after 0.1 s without progress, which a busy broker easily exceeds.
+    """
+    while True:
+        await app.producer.flush()
+        if not app.producer.buffer.size:
+            return
 
 
 class StoreConnections:

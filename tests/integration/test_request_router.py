@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import signal
 import time
+import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +17,12 @@ import pytest
 from producers.publisher import RequestPublisher
 from schemas.codec import Codec
 from scrapestream.config import Settings
+from scrapestream.infra.process import free_port
 from scrapestream.kafka import make_consumer, make_producer
 from scrapestream.topics import TopicNames
 from tests.integration.pipeline import Worker, prefix_of, private_topics
 from tests.integration.request_topics import message_count, read_messages
+from tests.scraper_harness import read_all
 
 pytestmark = pytest.mark.integration
 CODEC = Codec()
@@ -144,3 +149,74 @@ def test_dedup_memory_survives_a_worker_restart(stack: Settings, tmp_path: Path)
             assert message_count(stack, names.tasks["NORMAL"]) == 2, second.output()
         urls = [r["url"] for task in tasks for r in task["requests"]]
         assert urls == ["https://restart.test/p/1", "https://restart.test/p/2"]
+
+
+def routed_ids(stack: Settings, names: TopicNames) -> Counter[str]:
+    """How many times each request id was routed so far, over every task topic."""
+    found = [f for topic in names.tasks.values() for f in read_all(stack, topic, "ScrapeTask")]
+    return Counter(str(r["request_id"]) for f in found for r in f.record["requests"])
+
+
+def wait_for(done: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.5)
+
+
+def test_a_worker_joining_mid_stream_loses_and_duplicates_nothing(stack: Settings, tmp_path: Path) -> None:
+    """Requests re-read after the rebalance (Faust does not commit on revoke) are dropped by the new
+    owner, which recovered the dedup marks of exactly the partitions it took over."""
+    count = 6000
+    with private_topics(stack) as names:
+        args = ("streams", "--topic-prefix", prefix_of(names))
+        with RequestPublisher(stack, topic=names.requests) as publisher:
+            urls = [f"https://join-{n % 6}.test/p/{n}" for n in range(count)]
+            expected = {str(d.result(30).request_id) for d in publisher.publish_many(urls)}
+        with Worker(stack, tmp_path, *args) as first:
+            wait_for(
+                lambda: message_count(stack, names.tasks["NORMAL"]) >= count / 50 / 4, "a quarter is routed"
+            )
+            with Worker(stack, tmp_path, *args) as second:
+                wait_for(lambda: set(routed_ids(stack, names)) >= expected, "every request is routed")
+                time.sleep(3)  # a duplicate would be batched and sent by now
+                routed = routed_ids(stack, names)
+        duplicated = {request_id: n for request_id, n in routed.items() if n > 1}
+        assert not duplicated, f"{len(duplicated)} requests routed twice\n{first.output()}\n{second.output()}"
+
+
+def stream_requests_read(port: int) -> float:
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return sum(
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("scrapestream_stream_requests_total")
+    )
+
+
+def test_requests_of_a_killed_worker_open_batch_are_routed_by_the_next(
+    stack: Settings, tmp_path: Path
+) -> None:
+    """The dedup memory records a URL only with its delivered task: a worker killed (SIGKILL) while
+    the batch was still open must not leave the redelivered requests looking like duplicates."""
+    urls = [f"https://killed.test/p/{n}" for n in range(5)]
+    with private_topics(stack) as names:
+        args = ("streams", "--topic-prefix", prefix_of(names))
+        port = free_port()
+        slow_batches = {"SCRAPESTREAM_BATCH_MAX_SECONDS": "60", "SCRAPESTREAM_HEALTH_PORT": str(port)}
+        with Worker(stack, tmp_path, *args, env=slow_batches) as doomed:
+            wait_for(lambda: _answers(port), "the first worker serves its metrics")
+            publish(stack, names, urls)
+            wait_for(lambda: stream_requests_read(port) >= len(urls), "the first worker read every request")
+            doomed.stop(signal.SIGKILL)
+        assert message_count(stack, names.tasks["NORMAL"]) == 0
+        with Worker(stack, tmp_path, *args) as successor:
+            [task] = tasks_of(stack, names, "NORMAL", "killed.test", 1)
+            assert sorted(r["url"] for r in task["requests"]) == urls, successor.output()
+
+
+def _answers(port: int) -> bool:
+    try:
+        return stream_requests_read(port) >= 0
+    except OSError:
+        return False

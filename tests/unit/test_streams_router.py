@@ -44,7 +44,7 @@ def event(offset: int, record: dict[str, Any]) -> FakeEvent:
 
 
 def make_router(
-    clock: FakeClock, kafka: FakeKafka, memory: dict[str, int], max_size: int = 50
+    clock: FakeClock, kafka: FakeKafka, memory: dict[bytes, int], max_size: int = 50
 ) -> RequestRouter:
     return RequestRouter(
         Delivery(CODEC, kafka.send, NAMES.dlq), NAMES, FreshnessFilter(memory), Batcher(max_size, 2.0, clock),
@@ -114,13 +114,55 @@ def test_a_url_queued_within_its_freshness_window_is_dropped_and_acked() -> None
 
 
 def test_freshness_zero_always_passes_and_expired_entries_are_forgotten() -> None:
-    memory: dict[str, int] = {}
+    memory: dict[bytes, int] = {}
     dedup = FreshnessFilter(memory)
-    assert dedup.admit("k", 0, 1000) and dedup.admit("k", 0, 1001)
-    assert not dedup.admit("k", 10, 1002)
-    dedup.admit("old", 10, 10)
+    assert dedup.admit(b"k", 0, 1000) and dedup.admit(b"k", 0, 1001)
+    assert not dedup.admit(b"k", 10, 1002)  # pending counts as queued
+    dedup.admit(b"old", 10, 10)
+    dedup.mark_queued([b"k", b"old"])
+    assert memory == {b"k": 1001, b"old": 10}
     assert dedup.forget_older_than(500) == 1
-    assert set(memory) == {"k"}
+    assert set(memory) == {b"k"}
+
+
+def test_a_url_is_remembered_only_once_its_task_was_delivered() -> None:
+    clock, kafka, memory = FakeClock(), FakeKafka(), {}
+    record = request("https://a.test/p")
+    route(make_router(clock, kafka, memory), [event(0, record)])
+    assert memory == {}  # the worker "dies" with the task still in its open batch
+    restarted = make_router(clock, kafka, memory)
+    route(restarted, [event(0, record)])  # redelivered: not a duplicate of a task that never existed
+    asyncio.run(restarted.flush_all())
+    [task] = kafka.decoded(NAMES.tasks["NORMAL"], "ScrapeTask")
+    assert [r["request_id"] for r in task["requests"]] == [record["request_id"]]
+    assert set(memory) == {fingerprint(record["canonical_url"]).encode()}
+    route(make_router(clock, kafka, memory), [event(0, record)])  # redelivered after delivery
+    assert kafka.acked == [0, 0]  # dropped as the duplicate it now is
+
+
+def test_flush_all_waits_for_sends_already_under_way() -> None:
+    clock, kafka = FakeClock(), FakeKafka()
+    release = asyncio.Event()
+
+    async def slow_send(topic: str, key: bytes | None, value: bytes) -> None:
+        await release.wait()
+        await kafka.send(topic, key, value)
+
+    router = RequestRouter(
+        Delivery(CODEC, slow_send, NAMES.dlq), NAMES, FreshnessFilter({}), Batcher(1, 2.0, clock), kafka.ack
+    )
+
+    async def rebalance_during_a_send() -> None:
+        routing = asyncio.create_task(router.route([event(0, request("https://a.test/p"))]))
+        await asyncio.sleep(0)  # the full batch is now being sent
+        handing_over = asyncio.create_task(router.flush_all())
+        await asyncio.sleep(0.01)
+        assert not handing_over.done()
+        release.set()
+        await asyncio.gather(routing, handing_over)
+
+    asyncio.run(rebalance_during_a_send())
+    assert kafka.acked == [0]
 
 
 @pytest.mark.parametrize(
