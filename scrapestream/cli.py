@@ -248,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
         workers, "fanout", worker_fanout, "store results in Cassandra and ClickHouse, emit updates (Faust)"
     )
     scraper = _command(workers, "scraper", worker_scraper, "fetch and extract the pages of scrape tasks")
-    scraper.add_argument("--browser", action="store_true", help="render BROWSER/AUTO pages in Chromium")
+    scraper.add_argument(
+        "--browser", action="store_true", help="serve the browser lane (scrape.browser-tasks.*) with Chromium"
+    )
     scraper.add_argument("--concurrency", type=_positive, help="page fetches in flight (default: setting)")
     for worker in (streams, fanout):
         worker.add_argument("--loglevel", default="warn", choices=("crit", "error", "warn", "info", "debug"))

@@ -42,6 +42,7 @@ def pipeline_groups(settings: Settings, prefix: str = "") -> dict[str, list[str]
     return {
         f"{prefix}scrapestream-router": [names.requests],
         settings.scraper_group_id: list(names.tasks.values()),
+        settings.browser_scraper_group_id: list(names.browser_tasks.values()),
         f"{prefix}scrapestream-fanout": [names.results],
     }
 

@@ -69,12 +69,13 @@ def prepare(settings: Settings, prefix: str = "") -> None:
 
 
 def start_pipeline(group: ProcessGroup, prefix: str = "", scrapers: int = 1) -> None:
-    """Router, fan-out, scrapers (each able to render in Chromium) and the gateway."""
+    """Router, fan-out, static scrapers, one browser scraper (Chromium) and the gateway."""
     prefixed = ("--topic-prefix", prefix)
     group.start("router", "worker", "streams", *prefixed)
     group.start("fanout", "worker", "fanout", *prefixed)
     for number in range(1, scrapers + 1):
-        group.start(f"scraper-{number}", "worker", "scraper", "--browser", *prefixed)
+        group.start(f"scraper-{number}", "worker", "scraper", *prefixed)
+    group.start("browser-scraper", "worker", "scraper", "--browser", *prefixed)
     group.start("gateway", "gateway", *prefixed)
 
 

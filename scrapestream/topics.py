@@ -24,6 +24,13 @@ from scrapestream.kafka import BrokerUnavailable, make_admin
 
 SCRAPE_REQUESTS = "scrape.requests"
 SCRAPE_TASKS = {"HIGH": "scrape.tasks.high", "NORMAL": "scrape.tasks.normal", "BULK": "scrape.tasks.bulk"}
+# The browser lane: render=BROWSER tasks, and AUTO requests a static scraper found no price in, for the
+# browser scrapers (their own consumer group), so static and browser scrapers scale independently.
+BROWSER_TASKS = {
+    "HIGH": "scrape.browser-tasks.high",
+    "NORMAL": "scrape.browser-tasks.normal",
+    "BULK": "scrape.browser-tasks.bulk",
+}
 SCRAPE_RESULTS = "scrape.results"
 PRODUCT_UPDATES = "product.updates"
 PRODUCT_STATE = "product.state"
@@ -86,6 +93,7 @@ class TopicNames:
 
     requests: str = SCRAPE_REQUESTS
     tasks: Mapping[str, str] = field(default_factory=lambda: dict(SCRAPE_TASKS))
+    browser_tasks: Mapping[str, str] = field(default_factory=lambda: dict(BROWSER_TASKS))
     results: str = SCRAPE_RESULTS
     updates: str = PRODUCT_UPDATES
     state: str = PRODUCT_STATE
@@ -101,6 +109,7 @@ class TopicNames:
                 for name in ("requests", "results", "updates", "state", "invalidation", "dlq")
             },
             tasks={priority: prefix + name for priority, name in plain.tasks.items()},
+            browser_tasks={priority: prefix + name for priority, name in plain.browser_tasks.items()},
         )
 
 
@@ -114,7 +123,7 @@ def catalog(settings: Settings, prefix: str = "") -> tuple[Topic, ...]:
 
     tasks = [
         topic(name, "domain (one consumer owns a domain's politeness)", "ScrapeTask", retention_ms=DAY_MS)
-        for name in SCRAPE_TASKS.values()
+        for name in (*SCRAPE_TASKS.values(), *BROWSER_TASKS.values())
     ]
     return (
         topic(

@@ -1,4 +1,6 @@
-"""Group scrape requests into ScrapeTasks by (domain, priority): a batch closes at N requests or T seconds.
+"""Group scrape requests into ScrapeTasks by (domain, priority, lane); a batch closes at N requests or T s.
+
+The lane is the browser one for render=BROWSER requests, else the static one (see topics.BROWSER_TASKS).
 
 Each request carries an ack token (its Kafka event); the caller acknowledges a batch's tokens
 only after the batch was delivered, so nothing buffered here is ever lost to a crash.
@@ -16,6 +18,7 @@ from typing import Any
 class Batch:
     domain: str
     priority: str
+    browser: bool  # render=BROWSER: for the browser scrapers' lane
     opened_at: float
     requests: list[dict[str, Any]] = field(default_factory=list)
     tokens: list[Any] = field(default_factory=list)
@@ -30,11 +33,11 @@ class Batcher:
         self.max_size = max_size
         self.max_wait = max_wait
         self._clock = clock
-        self._open: dict[tuple[str, str], Batch] = {}
+        self._open: dict[tuple[str, str, bool], Batch] = {}
 
     def add(self, request: dict[str, Any], token: Any) -> Batch | None:
         """Buffer a request; return its batch when this request filled it."""
-        group = (request["domain"], request["priority"])
+        group = (request["domain"], request["priority"], request["render"] == "BROWSER")
         batch = self._open.get(group)
         if batch is None:
             batch = self._open[group] = Batch(*group, opened_at=self._clock())

@@ -118,9 +118,8 @@ class RequestRouter:
             "requests": batch.requests,
             "created_at": datetime.now(UTC),
         }
-        await self._delivery.send_event(
-            self._names.tasks[batch.priority], batch.domain.encode(), "ScrapeTask", task
-        )
+        lane = self._names.browser_tasks if batch.browser else self._names.tasks
+        await self._delivery.send_event(lane[batch.priority], batch.domain.encode(), "ScrapeTask", task)
         metrics.STREAM_BATCH_SIZE.labels(batch.priority).observe(len(batch.requests))
         metrics.STREAM_TASKS_ROUTED.labels(batch.priority).inc()
         self._freshness.mark_queued(event.key for event in batch.tokens)

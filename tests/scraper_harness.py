@@ -142,10 +142,17 @@ def read_all(
 class WorkerThread:
     """A ScraperWorker running in a thread with its own event loop; `stop()` shuts it down cleanly."""
 
-    def __init__(self, settings: Settings, topics: ScraperTopics, extractor: Extractor | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        topics: ScraperTopics,
+        extractor: Extractor | None = None,
+        browser: bool = False,
+    ) -> None:
         self.settings = settings
         self.topics = topics
         self.extractor = extractor
+        self.browser = browser
         self.error: BaseException | None = None
         self._started = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -175,7 +182,7 @@ class WorkerThread:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            async with scrape_engine(self.settings, extractor=self.extractor) as engine:
+            async with scrape_engine(self.settings, extractor=self.extractor, browser=self.browser) as engine:
                 worker = ScraperWorker(self.settings, engine, topics=self.topics)
                 self._started.set()
                 await worker.run(self._stop)

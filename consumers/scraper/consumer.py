@@ -2,6 +2,8 @@
 
     scrape.tasks.{high,normal,bulk} --> ScrapeEngine --> scrape.results (+ scrape.requests, crawl)
                                     \\-> scrape.dlq (undecodable tasks)
+                                    \\-> scrape.browser-tasks.* (pages only a browser can scrape)
+    scrape.browser-tasks.*          --> the same, in browser scrapers (`--browser`, their own group)
 
 Delivery: at-least-once. A task's offset is committed only after every result and discovered
 request of the task (or its dead letter) was acknowledged by the broker; tasks finish out of
@@ -25,9 +27,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
@@ -62,15 +66,19 @@ CONSUMER_OVERRIDES = {"session.timeout.ms": 10_000, "fetch.wait.max.ms": 100}
 class ScraperTopics:
     """The topics a worker reads and writes; `prefix` gives tests topics of their own."""
 
-    tasks: dict[str, str]  # priority -> topic
+    tasks: dict[str, str]  # priority -> topic read
     results: str
     requests: str
     dlq: str
+    browser_tasks: dict[str, str]  # priority -> topic of the browser lane
 
     @classmethod
-    def with_prefix(cls, prefix: str = "") -> ScraperTopics:
+    def with_prefix(cls, prefix: str = "", *, browser: bool = False) -> ScraperTopics:
+        """The static lane's topics, or with `browser` the browser lane's."""
+        lane = topics.BROWSER_TASKS if browser else topics.SCRAPE_TASKS
         return cls(
-            tasks={priority: prefix + topics.SCRAPE_TASKS[priority] for priority in PRIORITIES},
+            tasks={priority: prefix + lane[priority] for priority in PRIORITIES},
+            browser_tasks={priority: prefix + topics.BROWSER_TASKS[priority] for priority in PRIORITIES},
             results=prefix + topics.SCRAPE_RESULTS,
             requests=prefix + topics.SCRAPE_REQUESTS,
             dlq=prefix + topics.SCRAPE_DLQ,
@@ -103,7 +111,10 @@ class ScraperWorker:
         self._task_slots = settings.scraper_tasks_in_flight
         self._buffer_limit = 2 * settings.scraper_tasks_in_flight
         self._consumer = make_consumer(
-            settings, settings.scraper_group_id, on_commit=self._on_commit, **CONSUMER_OVERRIDES
+            settings,
+            settings.browser_scraper_group_id if engine.browser else settings.scraper_group_id,
+            on_commit=self._on_commit,
+            **CONSUMER_OVERRIDES,
         )
         self._producer = make_producer(settings)
         self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="scraper-kafka")
@@ -206,6 +217,9 @@ class ScraperWorker:
         async with self._request_slots:
             outcome = await self._scrape(request, task_id)
         result = outcome.result
+        if result is None:  # only a browser can scrape it: the browser lane writes its result
+            await (await self._hand_to_browser(request))
+            return
         key = result["product"]["product_id"] if result["product"] else fingerprint(request["canonical_url"])
         deliveries = [
             await self._produce(self.topics.results, key, self.codec.encode("ScrapeResult", result))
@@ -216,6 +230,17 @@ class ScraperWorker:
                 await self._produce(self.topics.requests, fingerprint(child["canonical_url"]), value)
             )
         await asyncio.gather(*deliveries)
+
+    async def _hand_to_browser(self, request: dict[str, Any]) -> asyncio.Future[None]:
+        task = {
+            "task_id": uuid.uuid4(),
+            "domain": request["domain"],
+            "priority": request["priority"],
+            "requests": [{**request, "render": "BROWSER"}],
+            "created_at": datetime.now(UTC),
+        }
+        topic = self.topics.browser_tasks[request["priority"]]
+        return await self._produce(topic, request["domain"], self.codec.encode("ScrapeTask", task))
 
     async def _scrape(self, request: dict[str, Any], task_id: Any) -> ScrapeOutcome:
         """The engine's outcome; an unexpected bug still yields a result (ERROR), never a lost request."""
@@ -410,7 +435,6 @@ async def run_worker(
 
         start_http_server(settings.scraper_metrics_port, addr="127.0.0.1")
     async with serving_health(settings), scrape_engine(settings, browser=browser) as engine:
-        worker = ScraperWorker(
-            settings, engine, topics=ScraperTopics.with_prefix(prefix), concurrency=concurrency
-        )
+        lane = ScraperTopics.with_prefix(prefix, browser=browser)
+        worker = ScraperWorker(settings, engine, topics=lane, concurrency=concurrency)
         await worker.run(stop)

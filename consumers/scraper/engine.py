@@ -8,9 +8,11 @@ Stages, in order, each in its own module:
 retry.py wraps breaker..decode: a retryable failure is attempted again after a backoff.
 
 Render modes: STATIC fetches only; BROWSER renders in Chromium; AUTO fetches statically and
-renders a product page in the browser only when the static page yields no price (and a browser
-pool is configured). Any failure ends as a result with its status and error text, never as an
-exception: nothing is silently dropped.
+renders a product page in the browser only when the static page yields no price. An engine
+without a browser pool (a static scraper) hands such requests to the browser lane instead
+(`ScrapeOutcome.needs_browser`): the browser scraper that takes them writes their one result.
+Any failure ends as a result with its status and error text, never as an exception: nothing is
+silently dropped.
 """
 
 from __future__ import annotations
@@ -57,10 +59,15 @@ class Page:
 
 @dataclass
 class ScrapeOutcome:
-    """The ScrapeResult record of one request and the ScrapeRequests it discovered."""
+    """The ScrapeResult record of one request and the ScrapeRequests it discovered, or (with no
+    result) the request handed to the browser lane because only a browser can scrape it."""
 
-    result: dict[str, Any]
+    result: dict[str, Any] | None
     discovered: list[dict[str, Any]] = field(default_factory=list)
+    needs_browser: bool = False
+
+
+HANDED_TO_BROWSER = ScrapeOutcome(None, needs_browser=True)
 
 
 class ScrapeEngine:
@@ -91,12 +98,17 @@ class ScrapeEngine:
         url = request.get("canonical_url") or request["url"]
         domain = request.get("domain") or ""
         mode = "browser" if request["render"] == "BROWSER" else "static"
+        if mode == "browser" and self.browser is None:
+            return HANDED_TO_BROWSER
         try:
             if not domain:  # publishers set it (domain_of the canonical URL); parse only when missing
                 domain = domain_of(url)
             page = await self._page(url, domain, mode)
             data = self._product(page) if request["kind"] == "PRODUCT" else None
             if self._wants_browser(request, data):
+                if self.browser is None:
+                    telemetry.request_done(domain, mode, "TO_BROWSER", time.perf_counter() - started)
+                    return HANDED_TO_BROWSER
                 mode = "browser"
                 page = await self._page(url, domain, mode)
                 data = self._product(page)
@@ -157,20 +169,18 @@ class ScrapeEngine:
         )
 
     async def _render(self, url: str, domain: str) -> Page:
-        if self.browser is None:
-            raise ScrapeFailure(
-                Status.ERROR, "render=BROWSER but this worker runs without a browser (--browser)"
-            )
+        browser = self.browser
+        assert browser is not None, "scrape() hands BROWSER work to the browser lane when there is no pool"
         async with self.politeness.slot(domain):
-            rendered = await self.browser.render(url)
+            rendered = await browser.render(url)
         if rendered.status is not None:
             _raise_for_status(Response(rendered.url, rendered.status, {}, b""))
         size = len(rendered.html.encode())
         return Page(rendered.url, rendered.status, rendered.html, "browser", 0, rendered.render_ms, size)
 
     def _wants_browser(self, request: dict[str, Any], static_product: ProductData | None) -> bool:
-        """AUTO mode: a product page whose static HTML shows no price is rendered (when we can)."""
-        if request["render"] != "AUTO" or request["kind"] != "PRODUCT" or self.browser is None:
+        """AUTO mode: a product page whose static HTML shows no price needs a browser."""
+        if request["render"] != "AUTO" or request["kind"] != "PRODUCT":
             return False
         return static_product is None or static_product.price is None
 

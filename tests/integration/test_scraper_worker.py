@@ -22,6 +22,7 @@ from scrapestream.kafka import make_admin, make_consumer, make_producer
 from tests.scraper_harness import (
     WorkerThread,
     create_test_topics,
+    js_profiles,
     publish_tasks,
     read_all,
     request,
@@ -205,3 +206,36 @@ def test_a_killed_worker_loses_nothing(stack: Settings, prefix: str, shop: Runni
         if victim.poll() is None:
             victim.kill()
     assert {found.record["request_id"] for found in results} == set(request_ids(tasks))  # duplicates allowed
+
+
+def test_pages_only_a_browser_can_scrape_go_through_the_browser_lane(
+    stack: Settings, prefix: str, shop: RunningShop
+) -> None:
+    settings = scraper_settings(stack, scraper_group_id=prefix + "scrapers", browser_pool_size=2)
+    static_lane = create_test_topics(settings, prefix)
+    browser_lane = ScraperTopics.with_prefix(prefix, browser=True)
+    js_page = shop.url("js", "/app/product/7")  # the JS shop's static HTML has no price
+    auto_js, rendered_js = (
+        request(js_page, render="AUTO"),
+        request(shop.url("js", "/app/product/8"), render="BROWSER"),
+    )
+    plain = request(shop.url("microdata", "/product/9/x"), render="AUTO")
+    publish_tasks(settings, static_lane.tasks["NORMAL"], [task([auto_js]), task([plain])])
+    publish_tasks(settings, browser_lane.tasks["HIGH"], [task([rendered_js], "HIGH")])
+    extractor = js_profiles(shop.url("js"))
+    with (
+        WorkerThread(settings, static_lane, extractor),
+        WorkerThread(settings, browser_lane, extractor, True),
+    ):
+        found = read_all(settings, static_lane.results, "ScrapeResult", 3, timeout=90)
+        time.sleep(2)  # a second result for any request would be written by now
+        found = read_all(settings, static_lane.results, "ScrapeResult")
+    results = {f.record["request_id"]: f.record for f in found}
+    assert len(found) == len(results) == 3, [f.record for f in found]
+    for one in (auto_js, rendered_js, plain):
+        result = results[one["request_id"]]
+        assert result["status"] == "OK" and result["product"]["price"] is not None, result
+    assert results[auto_js["request_id"]]["render_ms"] > 0  # rendered in Chromium, after the hand-over
+    assert results[plain["request_id"]]["render_ms"] == 0
+    handed = read_all(settings, browser_lane.tasks["NORMAL"], "ScrapeTask")
+    assert [[r["request_id"] for r in f.record["requests"]] for f in handed] == [[auto_js["request_id"]]]

@@ -84,6 +84,7 @@ def consumer_groups() -> dict[str, str]:
         "streams": request_router_app(settings).conf.id,
         "fanout": fanout_app(settings).conf.id,
         "scraper": settings.scraper_group_id,
+        "scraper --browser": settings.browser_scraper_group_id,
     }
 
 
@@ -183,7 +184,8 @@ def test_every_consumer_deployment_scales_on_the_lag_of_its_consumer_group(
     assert len(consumers) == 4
     for deployment in consumers:
         name = deployment["metadata"]["name"]
-        expected = groups[deployment["spec"]["template"]["spec"]["containers"][0]["args"][1]]
+        args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+        expected = groups[args[1] + (" --browser" if "--browser" in args else "")]
         assert (name in scaled_objects) != (name in autoscalers), (
             f"{name}: needs exactly one lag-based scaler"
         )

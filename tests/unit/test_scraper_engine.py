@@ -305,3 +305,26 @@ def test_js_shop_through_chromium_matches_the_catalogue(running: RunningShop) ->
         expected = expected_product(CATALOG.product(number, EPOCH, "js"), running.url("js"))
         expected["attributes"] = {}  # the JS shop does not show them
         assert result["product"] == expected
+
+
+def test_a_static_engine_hands_pages_only_a_browser_can_scrape_to_the_browser_lane(
+    running: RunningShop,
+) -> None:
+    js_shop = js_profiles(running.url("js"))
+    requests = [
+        request(product_url(running, "js", SAMPLE[0]), render="BROWSER"),
+        request(product_url(running, "js", SAMPLE[1]), render="AUTO"),  # static HTML has no price
+        request(product_url(running, "js", SAMPLE[2]), render="STATIC"),
+        request(product_url(running, "microdata", SAMPLE[3]), render="AUTO"),
+    ]
+
+    async def main() -> list[Any]:
+        async with scrape_engine(SETTINGS, extractor=js_shop) as engine:
+            return list(await asyncio.gather(*(engine.scrape(one) for one in requests)))
+
+    browser_job, auto_without_price, static_only, auto_with_price = asyncio.run(main())
+    assert browser_job.needs_browser and browser_job.result is None
+    assert auto_without_price.needs_browser and auto_without_price.result is None
+    assert not static_only.needs_browser and static_only.result["status"] == "OK"
+    assert static_only.result["product"]["price"] is None  # asked for static: scraped as it is
+    assert not auto_with_price.needs_browser and auto_with_price.result["product"]["price"] is not None

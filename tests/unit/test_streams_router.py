@@ -28,11 +28,13 @@ class FakeClock:
         return self.now
 
 
-def request(url: str, priority: str = "NORMAL", freshness: int = 3600) -> dict[str, Any]:
+def request(
+    url: str, priority: str = "NORMAL", freshness: int = 3600, render: str = "AUTO"
+) -> dict[str, Any]:
     canonical = canonicalize(url)
     return {
         "request_id": uuid.uuid4(), "url": url, "canonical_url": canonical, "domain": domain_of(canonical),
-        "kind": "PRODUCT", "priority": priority, "render": "AUTO", "freshness_seconds": freshness,
+        "kind": "PRODUCT", "priority": priority, "render": render, "freshness_seconds": freshness,
         "requested_by": "test", "attempt": 0, "created_at": datetime.now(UTC), "correlation_id": None,
         "tags": {},
     }  # fmt: skip
@@ -96,6 +98,26 @@ def test_batches_group_by_domain_and_priority_and_route_by_priority() -> None:
     task_keys = {key for topic, key, _ in kafka.sent}
     assert task_keys == {b"a.test", b"b.test"}  # domain affinity
     assert sorted(kafka.acked) == [0, 1, 2, 3]
+
+
+def test_browser_requests_take_the_browser_lane_in_batches_of_their_own() -> None:
+    clock, kafka = FakeClock(), FakeKafka()
+    router = make_router(clock, kafka, {})
+    records = [
+        request("https://a.test/1", render="BROWSER"),
+        request("https://a.test/2"),
+        request("https://a.test/3", render="STATIC"),
+        request("https://a.test/4", "HIGH", render="BROWSER"),
+    ]
+    route(router, [event(n, record) for n, record in enumerate(records)])
+    asyncio.run(router.flush_all())
+    urls = {
+        topic: sorted(r["url"] for task in kafka.decoded(topic, "ScrapeTask") for r in task["requests"])
+        for topic in {*NAMES.tasks.values(), *NAMES.browser_tasks.values()}
+    }
+    assert urls[NAMES.browser_tasks["NORMAL"]] == ["https://a.test/1"]
+    assert urls[NAMES.browser_tasks["HIGH"]] == ["https://a.test/4"]
+    assert urls[NAMES.tasks["NORMAL"]] == ["https://a.test/2", "https://a.test/3"]
 
 
 def test_a_url_queued_within_its_freshness_window_is_dropped_and_acked() -> None:

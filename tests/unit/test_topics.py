@@ -25,6 +25,9 @@ def test_catalog_lists_every_pipeline_topic_with_settings_applied() -> None:
     assert [topic.name for topic in topics] == [
         "scrape.requests",
         *SCRAPE_TASKS.values(),
+        "scrape.browser-tasks.high",
+        "scrape.browser-tasks.normal",
+        "scrape.browser-tasks.bulk",
         "scrape.results",
         "product.updates",
         "product.state",

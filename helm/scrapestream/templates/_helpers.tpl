@@ -134,8 +134,8 @@ scraper:
 browserScraper:
   name: browser-scraper
   args: [worker, scraper, --browser]
-  group: {{ .Values.scraperGroupId }}
-  topics: [scrape.tasks.high, scrape.tasks.normal, scrape.tasks.bulk]
+  group: {{ .Values.scraperGroupId }}-browser
+  topics: [scrape.browser-tasks.high, scrape.browser-tasks.normal, scrape.browser-tasks.bulk]
   clickhouse: false
 {{- end -}}
 
