@@ -25,6 +25,7 @@ from streams.dedup import FreshnessFilter
 from streams.delivery import Delivery, InputEvent
 
 Ack = Callable[[Any], object]
+MAX_SENDS_IN_FLIGHT = 64  # tasks being delivered while routing goes on; beyond that, route() waits
 
 
 class InvalidRequest(ValueError):
@@ -74,9 +75,11 @@ class RequestRouter:
         self._names = names
         self._clock_ms = clock_ms
         self._sending: set[asyncio.Future[None]] = set()
+        self._failed_send: BaseException | None = None
 
     async def route(self, events: Iterable[InputEvent]) -> None:
         """Take a batch of input events; send the tasks that filled up and the dead letters."""
+        self._raise_failed_send()
         full: list[Batch] = []
         rejected: list[Awaitable[None]] = []
         for event in events:
@@ -93,22 +96,43 @@ class RequestRouter:
                 continue
             if batch := self.batcher.add(request, event):
                 full.append(batch)
-        await asyncio.gather(*rejected, self.flush(full))
+        for batch in full:  # delivered while the next events are routed; acked once delivered
+            self._start_send(batch)
+        await asyncio.gather(*rejected)
+        while len(self._sending) > MAX_SENDS_IN_FLIGHT:
+            await asyncio.wait(self._sending, return_when=asyncio.FIRST_COMPLETED)
 
     async def flush_due(self) -> None:
         await self.flush(self.batcher.due())
 
     async def flush_all(self) -> None:
         """Deliver every open batch and wait for sends already under way (before a rebalance)."""
-        await asyncio.gather(self.flush(self.batcher.drain()), *self._sending)
+        await self.flush(self.batcher.drain())
+        await self.wait_sent()
+
+    async def wait_sent(self) -> None:
+        """Until every task under way is delivered; raises the first failed delivery."""
+        await asyncio.gather(*self._sending, return_exceptions=True)
+        self._raise_failed_send()
 
     async def flush(self, batches: list[Batch]) -> None:
-        sends = [asyncio.ensure_future(self._send_task(batch)) for batch in batches]
-        self._sending.update(sends)
-        try:
-            await asyncio.gather(*sends)
-        finally:
-            self._sending.difference_update(sends)
+        await asyncio.gather(*(self._start_send(batch) for batch in batches))
+
+    def _start_send(self, batch: Batch) -> asyncio.Future[None]:
+        send = asyncio.ensure_future(self._send_task(batch))
+        self._sending.add(send)
+        send.add_done_callback(self._sent)
+        return send
+
+    def _sent(self, send: asyncio.Future[None]) -> None:
+        self._sending.discard(send)
+        if not send.cancelled() and send.exception() is not None and self._failed_send is None:
+            self._failed_send = send.exception()
+
+    def _raise_failed_send(self) -> None:
+        """A task the broker refused stops routing (its requests stay unacked, so they are redone)."""
+        if self._failed_send is not None:
+            raise self._failed_send
 
     async def _send_task(self, batch: Batch) -> None:
         task = {

@@ -55,7 +55,11 @@ def make_router(
 
 
 def route(router: RequestRouter, events: list[FakeEvent]) -> None:
-    asyncio.run(router.route(events))
+    async def route_and_deliver() -> None:
+        await router.route(events)
+        await router.wait_sent()
+
+    asyncio.run(route_and_deliver())
 
 
 def test_a_batch_closes_at_max_size_and_its_events_are_acked_only_then() -> None:
@@ -185,6 +189,35 @@ def test_flush_all_waits_for_sends_already_under_way() -> None:
 
     asyncio.run(rebalance_during_a_send())
     assert kafka.acked == [0]
+
+
+def test_routing_goes_on_while_tasks_are_delivered_and_a_refused_task_stops_it() -> None:
+    clock, kafka = FakeClock(), FakeKafka()
+    release = asyncio.Event()
+
+    async def refusing_send(topic: str, key: bytes | None, value: bytes) -> None:
+        await release.wait()
+        raise RuntimeError("broker refused the task")
+
+    router = RequestRouter(
+        Delivery(CODEC, refusing_send, NAMES.dlq),
+        NAMES,
+        FreshnessFilter({}),
+        Batcher(1, 2.0, clock),
+        kafka.ack,
+    )
+
+    async def main() -> None:
+        await router.route([event(0, request("https://a.test/1"))])  # returns with the task under way
+        assert router.batcher.pending == 0 and kafka.acked == []
+        release.set()
+        with pytest.raises(RuntimeError, match="refused"):
+            await router.wait_sent()
+        with pytest.raises(RuntimeError, match="refused"):
+            await router.route([event(1, request("https://a.test/2"))])
+
+    asyncio.run(main())
+    assert kafka.acked == []  # nothing acked: the requests are redelivered to a restarted worker
 
 
 @pytest.mark.parametrize(
