@@ -11,6 +11,7 @@ wires them to Kafka topics, a changelog-backed table, timers and the stores.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import faust
@@ -30,6 +31,7 @@ from streams.router import RequestRouter, now_ms
 
 INPUT_BATCH = 1000  # events taken from a stream at a time
 INPUT_WAIT = 0.1  # seconds to wait for a fuller input batch
+SHUTDOWN_HAND_OVER_SECONDS = 15.0
 
 
 def _delivery(app: faust.App, settings: Settings, names: TopicNames, outputs: list[str]) -> Delivery:
@@ -78,13 +80,23 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
     async def forget_expired_urls() -> None:
         freshness.forget_older_than(now_ms() - settings.dedup_max_window_seconds * 1000)
 
-    @app.on_partitions_revoked.connect
-    async def hand_over(app: faust.App, revoked: set[Any], **_: Any) -> None:
-        # Offsets acked since the last commit are not committed now (Faust drops them on revoke), so
-        # the next owner reads those requests again; it drops them as duplicates only if every task
-        # is delivered and every dedup mark is in the changelog before the partitions move.
+    async def hand_over() -> None:
+        # Offsets acked since the last commit are not committed now (Faust drops them on revoke and
+        # stops its consumer before shutdown signals), so the next owner reads those requests again;
+        # it drops them as duplicates only if every task is delivered and every dedup mark is in the
+        # changelog before the partitions move.
         await router.flush_all()
         await flush_changelog(app)
+
+    @app.on_partitions_revoked.connect
+    async def hand_over_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
+        await hand_over()
+
+    @app.on_before_shutdown.connect
+    async def hand_over_on_shutdown(app: faust.App, **_: Any) -> None:
+        # Bounded, so a dead broker cannot hang a stop; what is left undelivered was never acked.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hand_over(), SHUTDOWN_HAND_OVER_SECONDS)
 
     return app
 
