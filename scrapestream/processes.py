@@ -48,6 +48,17 @@ class ProcessGroup:
                     f"{name} exited with code {process.returncode}; last lines of {log}:\n{tail(log)}"
                 )
 
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` to process `name` (SIGKILL: a crash; SIGTERM: a clean leave), wait for it to end
+        and drop it from the group, so `check` does not report it. A replacement may take any name."""
+        process = self._processes.pop(name)
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
     def stop(self) -> None:
         running = [process.pid for process in self._processes.values() if process.poll() is None]
         stop_pids(running, grace_seconds=20)

@@ -55,6 +55,15 @@ _FIRST_WORD = re.compile(r"[A-Za-z_]+")
 _SETTINGS_CLAUSE = re.compile(r"\bSETTINGS\b", re.IGNORECASE)
 _READONLY_NAMED = re.compile(r"\breadonly\b", re.IGNORECASE)
 _INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
+# ClickHouse errors meaning "cannot take this write now", not "this batch is bad": the disk is full
+# or unwritable, files cannot be opened, written or synced, too many parts wait for merges, memory
+# or query slots run out. They are retried like a refused connection instead of dead-lettering good
+# results. (CANNOT_WRITE_TO_FILE_DESCRIPTOR, CANNOT_OPEN_FILE, CANNOT_CLOSE_FILE, CANNOT_CREATE_DIRECTORY,
+# CANNOT_ALLOCATE_MEMORY, TOO_MANY_SIMULTANEOUS_QUERIES, CANNOT_FSYNC, MEMORY_LIMIT_EXCEEDED,
+# TABLE_IS_READ_ONLY, NOT_ENOUGH_SPACE, TOO_MANY_PARTS, CANNOT_WRITE_TO_FILE.)
+_TRANSIENT_CODES = frozenset({75, 76, 77, 172, 173, 202, 204, 241, 242, 243, 252, 294})
+_STD_EXCEPTION = 1001  # transient only when it is a filesystem error (the embedded engine's disk I/O)
+_ERROR_CODE = re.compile(r"\bCode: (\d+)")
 
 
 class AnalyticsQueryError(ValueError):
@@ -174,7 +183,17 @@ class DirectAnalyticsStore:
         except OperationalError as error:  # connection refused, timeout: the server may come back
             raise StoreUnavailable("clickhouse", str(error)) from error
         except DatabaseError as error:
+            if is_transient(error):
+                raise StoreUnavailable("clickhouse", str(error)) from error
             raise AnalyticsQueryError(str(error)) from error
+
+
+def is_transient(error: DatabaseError) -> bool:
+    """Whether ClickHouse refused for lack of disk, memory or merges (retry) rather than the statement."""
+    text = str(error)
+    match = _ERROR_CODE.search(text)
+    code = int(match.group(1)) if match else None
+    return code in _TRANSIENT_CODES or (code == _STD_EXCEPTION and "filesystem error" in text)
 
 
 class HttpAnalyticsReader:

@@ -14,7 +14,6 @@ from confluent_kafka import Message
 
 from schemas.codec import Codec
 from scrapestream.config import Settings
-from scrapestream.infra.cassandra import CassandraService
 from scrapestream.infra.process import free_port
 from scrapestream.kafka import make_consumer, make_producer
 from scrapestream.stores import analytics
@@ -144,38 +143,3 @@ def test_undecodable_results_go_to_the_dlq_while_good_ones_are_stored(
         CODEC.decode("ProductUpdate", m.value()) for m in read_messages(settings, names.updates, 1, 60)
     ]
     assert update["product_id"] == "shop.example:C3", worker.output()
-
-
-def test_cassandra_down_for_20_seconds_loses_and_duplicates_nothing(
-    fanout: tuple[Settings, TopicNames, Worker], stack: Settings
-) -> None:
-    settings, names, worker = fanout
-    db = settings.clickhouse_database
-    produce(
-        settings,
-        names.results,
-        [CODEC.encode("ScrapeResult", result(f"P{n}", price=100 + n)) for n in range(30)],
-    )
-    assert analytics_rows(settings, f"SELECT count() FROM {db}.scrape_events FINAL", [[30]]) == [[30]]
-
-    cassandra = CassandraService(stack)
-    assert cassandra.stop(), "the local Cassandra was not running"
-    try:
-        later = [result(f"P{n}", second=60, price=200 + n) for n in range(30)] + [
-            result(f"Q{n}") for n in range(10)
-        ]
-        produce(settings, names.results, [CODEC.encode("ScrapeResult", record) for record in later])
-        time.sleep(20)
-    finally:
-        cassandra.wait_ready(cassandra.start())
-
-    updates = [CODEC.decode("ProductUpdate", m.value()) for m in read_at_least(settings, names.updates, 70)]
-    distinct = {(u["product_id"], u["version"]): tuple(u["changes"]) for u in updates}
-    assert len(distinct) == 70, worker.output()  # 30 NEW, 30 PRICE, 10 NEW: none lost
-    assert sorted(set(distinct.values())) == [("NEW",), ("PRICE",)]
-    assert analytics_rows(settings, f"SELECT count() FROM {db}.scrape_events FINAL", [[70]]) == [[70]]
-    with connect(settings) as session:
-        store = ProductStore(session, settings)
-        states = [asyncio.run(store.get_product(f"shop.example:P{n}")) for n in range(30)]
-    assert [state.product["price"]["amount_minor"] for state in states] == [200 + n for n in range(30)]
-    assert {state.version for state in states} == {2}
