@@ -22,6 +22,7 @@ from scrapestream.config import Settings
 from scrapestream.stores import analytics
 from scrapestream.stores.cassandra import make_cluster
 from scrapestream.topics import DEDUP_TABLE, ROUTER_APP, TopicNames
+from streams.acks import OrderedAcks
 from streams.app import make_app
 from streams.batching import Batcher
 from streams.dedup import FreshnessFilter
@@ -55,12 +56,13 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
         DEDUP_TABLE, partitions=partitions, use_partitioner=True, key_type=bytes, value_type=int
     )
     freshness = FreshnessFilter(last_queued)
+    acks = OrderedAcks()
     router = RequestRouter(
-        _delivery(app, settings, names, list(names.tasks.values())),
+        _delivery(app, settings, names, [*names.tasks.values(), *names.browser_tasks.values()]),
         names,
         freshness,
         Batcher(settings.batch_max_requests, settings.batch_max_seconds),
-        ack=lambda event: event.ack(),
+        ack=acks.ack,
     )
 
     def still_assigned(event: faust.EventT) -> bool:
@@ -70,7 +72,9 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
     @app.agent(app.topic(names.requests))
     async def route_requests(stream: faust.StreamT[Any]) -> None:
         async for events in stream.noack_take(INPUT_BATCH, within=INPUT_WAIT):
-            await router.route([event for event in events if still_assigned(event)])
+            current = [event for event in events if still_assigned(event)]
+            acks.track(current)
+            await router.route(current)
 
     @app.timer(interval=0.25)
     async def flush_waiting_batches() -> None:
@@ -91,6 +95,7 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
     @app.on_partitions_revoked.connect
     async def hand_over_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
         await hand_over()
+        acks.forget()
 
     @app.on_before_shutdown.connect
     async def hand_over_on_shutdown(app: faust.App, **_: Any) -> None:

@@ -99,6 +99,18 @@ def test_requests_are_batched_by_size_routed_by_priority_and_keyed_by_domain(
     assert urls == sorted(f"https://size.test/p/{n}" for n in range(120))
 
 
+def test_browser_requests_are_routed_to_the_browser_lane(
+    stack: Settings, names: TopicNames, router: Worker
+) -> None:
+    publish(stack, names, ["https://lane.test/p/1"], render="browser", priority="high")
+    publish(stack, names, ["https://lane.test/p/2"], priority="high")
+    [message] = read_messages(stack, names.browser_tasks["HIGH"], 1, timeout=60)
+    task = CODEC.decode("ScrapeTask", message.value())
+    assert [r["url"] for r in task["requests"]] == ["https://lane.test/p/1"], router.output()
+    [static] = tasks_of(stack, names, "HIGH", "lane.test", 1)
+    assert [r["url"] for r in static["requests"]] == ["https://lane.test/p/2"]
+
+
 def test_a_small_batch_is_sent_within_the_time_bound(
     stack: Settings, names: TopicNames, router: Worker
 ) -> None:
