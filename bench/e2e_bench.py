@@ -8,7 +8,9 @@ afterwards): publish (RequestPublisher) → router (dedup, batch, route) → scr
 (Cassandra + ClickHouse + update topics). Products/s counts OK results from the first request's
 creation to the last result stored in ClickHouse; latency is request created → row stored.
 Then the same URLs at the same concurrency through the bare aiohttp + lexbor loop (the ceiling)
-and a Scrapy spider. Writes the table into docs/benchmarks.md and a throughput plot next to it.
+and two Scrapy spiders (bench/scrapy_baseline.py): one with Scrapy's own selectors, its items
+checked against our extractor on a sample of pages, and one calling our extractor. Writes the
+table into docs/benchmarks.md and a throughput plot next to it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ from scrapestream.processes import ProcessGroup, prepare, start_pipeline
 
 # The bench scripts sit beside this file and reuse the project's test harness.
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
-from scraper_bench import bare_loop, product_urls, run_scrapy, start_shop  # noqa: E402
+from scraper_bench import (  # noqa: E402
+    ScrapyRun,
+    agreement_line,
+    bare_loop,
+    product_urls,
+    run_scrapy_modes,
+    start_shop,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -137,10 +146,17 @@ def plot(run: PipelineRun) -> None:
 
 
 def report(
-    args: argparse.Namespace, run: PipelineRun, bare: tuple[int, float], scrapy: tuple[int, float]
+    args: argparse.Namespace, run: PipelineRun, bare: tuple[int, float], scrapy: dict[str, ScrapyRun]
 ) -> str:
     rate = run.products / run.seconds
-    bare_rate, scrapy_rate = bare[0] / bare[1], scrapy[0] / scrapy[1]
+    bare_rate = bare[0] / bare[1]
+    scrapy_rates = {label: spider.pages / spider.seconds for label, spider in scrapy.items()}
+    scrapy_rows = "\n".join(
+        f"| {label} | {spider.pages} | {spider.seconds:.1f} | {scrapy_rates[label]:.0f} "
+        f"| {scrapy_rates[label] / rate:.2f} |"
+        for label, spider in scrapy.items()
+    )
+    versus_scrapy = "; ".join(f"vs {label}: {rate / each:.1f} times" for label, each in scrapy_rates.items())
     p50, p95, p99 = percentiles(run.latencies)
     kinds: dict[str, list[str]] = {}
     for name in run.cpu_seconds:
@@ -152,15 +168,16 @@ def report(
 ## End to end (publish → router → scraper → Cassandra + ClickHouse + update topics)
 
 Command: `.venv/bin/python bench/e2e_bench.py --products {args.products} --concurrency {args.concurrency} \\
---scrapers {args.scrapers}` (static product pages of the demo shop, same URLs and concurrency for all three).
+--scrapers {args.scrapers}` (static product pages of the demo shop, same URLs and concurrency for all).
 
 | contender | products | seconds | products/s | vs pipeline |
 |---|---:|---:|---:|---:|
 | ScrapeStream pipeline, end to end | {run.products} | {run.seconds:.1f} | {rate:.0f} | 1.00 |
 | bare aiohttp + lexbor loop | {bare[0]} | {bare[1]:.1f} | {bare_rate:.0f} | {bare_rate / rate:.2f} |
-| Scrapy spider | {scrapy[0]} | {scrapy[1]:.1f} | {scrapy_rate:.0f} | {scrapy_rate / rate:.2f} |
+{scrapy_rows}
 
-Pipeline share of the bare loop: {rate / bare_rate:.0%}; pipeline vs Scrapy: {rate / scrapy_rate:.1f} times.
+Pipeline share of the bare loop: {rate / bare_rate:.0%}; pipeline {versus_scrapy}.
+{agreement_line(scrapy)}.
 Request created → stored in ClickHouse: p50 {p50:.2f} s, p95 {p95:.2f} s, p99 {p99:.2f} s.
 
 | process | CPU seconds | peak RSS MiB |
@@ -195,7 +212,7 @@ def main() -> None:
         run = run_pipeline(settings, shops, urls, args)
         print(f"\npipeline: {run.products} products in {run.seconds:.1f} s", file=sys.stderr)
         bare = asyncio.run(bare_loop(urls, args.concurrency))
-        scrapy = run_scrapy(urls, args.concurrency)
+        scrapy = run_scrapy_modes(urls, args.concurrency)
     finally:
         shop.terminate()
     plot(run)

@@ -11,9 +11,13 @@ from the JSON-LD shop) go through:
           rate = results / (last - first result's broker timestamp);
   bare    aiohttp + the same extractor (selectolax lexbor) in one loop at the same concurrency:
           the ceiling for a Python fetch-and-extract;
-  scrapy  a minimal Scrapy spider, same URLs, same concurrency, same extractor.
-Then Chromium: JS shop product pages through the engine's browser pool. Peak memory is the
-highest resident set of the worker process (VmHWM), and for Chromium of the whole process tree.
+  scrapy  Scrapy 2.19 spiders (bench/scrapy_baseline.py), same URLs, same concurrency, twice:
+          with Scrapy's own selectors (parsel CSS, json.loads of the JSON-LD), as a Scrapy user
+          writes it, its items checked against our extractor on a sample of pages; and calling
+          our extractor, which leaves Scrapy's framework overhead as the only difference.
+Then Chromium (unless --browser-pages 0): JS shop product pages through the engine's browser
+pool. Peak memory is the highest resident set of the worker process (VmHWM), and for Chromium of
+the whole process tree.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -51,6 +56,8 @@ from tests.scraper_harness import (
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_SIZE = 50
+# Scrapy contender label -> `bench/scrapy_baseline.py --extractor` mode.
+SCRAPY_MODES = {"Scrapy spider (Scrapy selectors)": "scrapy", "Scrapy spider (our extractor)": "ours"}
 
 
 def start_shop(products: int) -> tuple[multiprocessing.Process, dict[str, str]]:
@@ -138,20 +145,42 @@ async def bare_loop(urls: list[str], concurrency: int) -> tuple[int, float]:
         return sum(found), time.perf_counter() - started
 
 
-def run_scrapy(urls: list[str], concurrency: int) -> tuple[int, float]:
+@dataclass(frozen=True)
+class ScrapyRun:
+    pages: int
+    seconds: float
+    sampled: int  # pages whose item was compared with our extractor's (0 when it ran our extractor)
+    agreeing: int
+
+
+def run_scrapy(urls: list[str], concurrency: int, extractor: str) -> ScrapyRun:
+    """One bench/scrapy_baseline.py run; raises when it fails, e.g. its items disagree with ours."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
         listing.write("\n".join(urls))
         listing.flush()
+        script = str(ROOT / "bench" / "scrapy_baseline.py")
         output = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "scrapy_baseline.py"), listing.name, str(concurrency)],
+            [sys.executable, script, listing.name, str(concurrency), "--extractor", extractor],
             capture_output=True,
             text=True,
-            check=True,
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-    figures = json.loads(output.stdout.strip().splitlines()[-1])
-    return figures["pages"], figures["seconds"]
+    if output.returncode != 0:
+        raise RuntimeError(f"scrapy baseline --extractor {extractor} failed:\n{output.stderr[-3000:]}")
+    return ScrapyRun(**json.loads(output.stdout.strip().splitlines()[-1]))
+
+
+def run_scrapy_modes(urls: list[str], concurrency: int) -> dict[str, ScrapyRun]:
+    return {label: run_scrapy(urls, concurrency, mode) for label, mode in SCRAPY_MODES.items()}
+
+
+def agreement_line(runs: dict[str, ScrapyRun]) -> str:
+    checked = next(run for run in runs.values() if run.sampled)  # the Scrapy-selector run
+    return (
+        f"Scrapy-selector items vs our extractor on {checked.sampled} sampled pages: "
+        f"{checked.agreeing} agree ({checked.agreeing / checked.sampled:.1%})"
+    )
 
 
 async def browser_run(js_base: str, count: int, pool_size: int) -> tuple[int, float, float]:
@@ -220,7 +249,7 @@ def main() -> None:
     )
     parser.add_argument("--pages", type=int, default=4000, help="static product pages per contender")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--browser-pages", type=int, default=60)
+    parser.add_argument("--browser-pages", type=int, default=60, help="JS shop pages; 0 skips Chromium")
     parser.add_argument("--browser-pool", type=int, default=4)
     args = parser.parse_args()
 
@@ -231,10 +260,13 @@ def main() -> None:
         rows = {
             "worker (Kafka in -> Kafka out)": run_worker(urls, args.concurrency)[:2],
             "bare aiohttp + lexbor loop": asyncio.run(bare_loop(urls, args.concurrency)),
-            "scrapy spider": run_scrapy(urls, args.concurrency),
         }
+        scrapy_runs = run_scrapy_modes(urls, args.concurrency)
+        rows |= {label: (run.pages, run.seconds) for label, run in scrapy_runs.items()}
         worker_peak = run_worker(urls[:1000], args.concurrency)[2]
-        browser = asyncio.run(browser_run(shops["js"], args.browser_pages, args.browser_pool))
+        browser = None
+        if args.browser_pages:
+            browser = asyncio.run(browser_run(shops["js"], args.browser_pages, args.browser_pool))
     finally:
         shop.terminate()
         shop.join(10)
@@ -242,10 +274,13 @@ def main() -> None:
     rates = {name: pages / seconds for name, (pages, seconds) in rows.items()}
     worker_rate = rates["worker (Kafka in -> Kafka out)"]
     print(f"static product pages: {args.pages}, concurrency {args.concurrency}, {os.cpu_count()} cores")
-    print(f"{'contender':<32}{'pages':>7}{'seconds':>9}{'pages/s':>9}{'worker/x':>10}")
+    print(f"{'contender':<36}{'pages':>7}{'seconds':>9}{'pages/s':>9}{'worker/x':>10}")
     for name, (pages, seconds) in rows.items():
-        print(f"{name:<32}{pages:>7}{seconds:>9.2f}{rates[name]:>9.0f}{worker_rate / rates[name]:>10.2f}")
+        print(f"{name:<36}{pages:>7}{seconds:>9.2f}{rates[name]:>9.0f}{worker_rate / rates[name]:>10.2f}")
+    print(agreement_line(scrapy_runs))
     print(f"worker peak RSS: {worker_peak:.0f} MiB")
+    if browser is None:
+        return
     pages, seconds, peak = browser
     print(
         f"browser (Chromium pool of {args.browser_pool}): {pages} JS product pages in {seconds:.2f} s = "
