@@ -1,12 +1,15 @@
 """End to end: product URLs through the whole pipeline, against a bare loop and Scrapy in the same run.
 
-Run: .venv/bin/python bench/e2e_bench.py [--products 2000] [--concurrency 64] [--scrapers 1]
+Run: .venv/bin/python bench/e2e_bench.py [--products 2000] [--concurrency 64] [--scrapers 1] [--rate 0]
 
 Needs the local stack (`scrapestream infra up`); everything runs on loopback and stops by itself.
 The pipeline is the real one, each part its own process on topics with a unique prefix (deleted
 afterwards): publish (RequestPublisher) → router (dedup, batch, route) → scraper → fan-out
 (Cassandra + ClickHouse + update topics). Products/s counts OK results from the first request's
 creation to the last result stored in ClickHouse; latency is request created → row stored.
+With --rate R the requests are published open-loop at R per second (request i at start + i/R),
+so latency is the pipeline's at that rate; without it they are published at once (a backlog, whose
+latency is mostly queueing).
 Then the same URLs at the same concurrency through the bare aiohttp + lexbor loop (the ceiling)
 and two Scrapy spiders (bench/scrapy_baseline.py): one with Scrapy's own selectors, its items
 checked against our extractor on a sample of pages, and one calling our extractor. Writes the
@@ -99,9 +102,7 @@ def run_pipeline(
             follower = LedgerFollower(settings, demo.names)
             follower.start()
             started = time.monotonic()
-            with RequestPublisher(settings, topic=demo.names.requests) as publisher:
-                for delivery in publisher.publish_many(urls, freshness_seconds=0):
-                    delivery.result(60)
+            publish(settings, demo.names.requests, urls, args.rate)
             while time.monotonic() - started < args.timeout:
                 group.check()
                 with follower.lock:
@@ -123,6 +124,20 @@ def run_pipeline(
     ok = sum(1 for result in ledger.results.values() if result["product"])
     seconds = (max(stored.values()) - first).total_seconds() if stored else float("nan")
     return PipelineRun(ok, seconds, latencies, per_second, cpu, peaks)
+
+
+def publish(settings: Settings, topic: str, urls: list[str], rate: float) -> None:
+    """Every URL as a request: at once, or with `rate` open-loop at that many per second."""
+    with RequestPublisher(settings, topic=topic) as publisher:
+        if not rate:
+            deliveries = publisher.publish_many(urls, freshness_seconds=0)
+        else:
+            start, deliveries = time.monotonic(), []
+            for number, url in enumerate(urls):
+                time.sleep(max(0.0, start + number / rate - time.monotonic()))
+                deliveries.append(publisher.publish(url, freshness_seconds=0))
+        for delivery in deliveries:
+            delivery.result(60)
 
 
 def wait_until_stored(settings: Settings, domains: list[str], count: int, deadline: float) -> dict:
@@ -168,7 +183,8 @@ def report(
 ## End to end (publish → router → scraper → Cassandra + ClickHouse + update topics)
 
 Command: `.venv/bin/python bench/e2e_bench.py --products {args.products} --concurrency {args.concurrency} \\
---scrapers {args.scrapers}` (static product pages of the demo shop, same URLs and concurrency for all).
+--scrapers {args.scrapers} --rate {args.rate:g}` (static product pages of the demo shop, same URLs and
+concurrency for all; {offered(args.rate)}).
 
 | contender | products | seconds | products/s | vs pipeline |
 |---|---:|---:|---:|---:|
@@ -188,6 +204,12 @@ Request created → stored in ClickHouse: p50 {p50:.2f} s, p95 {p95:.2f} s, p99 
 {MARKERS[1]}"""
 
 
+def offered(rate: float) -> str:
+    if rate:
+        return f"requests published open-loop at {rate:g}/s, so latency is the pipeline's at that rate"
+    return "all requests published at once, so latency is mostly time spent queued in the backlog"
+
+
 def write_docs(section: str) -> None:
     text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
     if MARKERS[0] in text:
@@ -204,6 +226,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--scrapers", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--rate", type=float, default=0, help="requests/s published open-loop (0: at once)")
     args = parser.parse_args()
     settings = load_settings()
     shop, shops = start_shop(products=max(args.products // 2, 10))
