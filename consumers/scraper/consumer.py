@@ -40,6 +40,7 @@ from consumers.scraper import telemetry
 from consumers.scraper.engine import ScrapeEngine, ScrapeOutcome, scrape_engine
 from consumers.scraper.offsets import OffsetTracker, PartitionKey
 from consumers.scraper.outcome import Status
+from consumers.scraper.politeness import Slots
 from consumers.scraper.priority import PRIORITIES, PriorityBuffer, most_urgent_waiting
 from schemas.codec import Codec, CodecError
 from scrapestream import topics
@@ -107,7 +108,7 @@ class ScraperWorker:
         self.topics = topics or ScraperTopics.with_prefix()
         self.codec = codec or Codec.for_settings(settings)
         self.grace_seconds = settings.scraper_timeout_seconds
-        self._request_slots = asyncio.Semaphore(concurrency or settings.scraper_concurrency)
+        self._request_slots = Slots(concurrency or settings.scraper_concurrency)
         self._task_slots = settings.scraper_tasks_in_flight
         self._buffer_limit = 2 * settings.scraper_tasks_in_flight
         self._consumer = make_consumer(

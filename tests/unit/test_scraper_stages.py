@@ -11,7 +11,7 @@ from consumers.scraper.breaker import BreakerState, CircuitBreakers
 from consumers.scraper.decode import decode_body, html_text
 from consumers.scraper.offsets import OffsetTracker
 from consumers.scraper.outcome import Response, ScrapeFailure, Status, http_failure, parse_retry_after
-from consumers.scraper.politeness import Politeness
+from consumers.scraper.politeness import Politeness, Slots
 from consumers.scraper.priority import PriorityBuffer, most_urgent_waiting
 from consumers.scraper.retry import RetryPolicy, with_retries
 
@@ -133,3 +133,30 @@ def test_politeness_rate_limits_a_domain_but_not_the_others() -> None:
     limited, spread = asyncio.run(main())
     assert 0.45 <= limited < 1.2  # 20 tokens at once (one second's burst), then 10 more at 20/s
     assert spread < 0.2
+
+
+def test_slots_bound_holders_serve_waiters_in_order_and_survive_cancellation() -> None:
+    async def main() -> tuple[list[str], int]:
+        slots, order, peak, holding = Slots(2), [], 0, 0
+
+        async def hold(name: str, seconds: float) -> None:
+            nonlocal peak, holding
+            async with slots:
+                order.append(name)
+                holding += 1
+                peak = max(peak, holding)
+                await asyncio.sleep(seconds)
+                holding -= 1
+
+        first = [asyncio.create_task(hold(name, 0.02)) for name in "ab"]
+        await asyncio.sleep(0)
+        waiting = [asyncio.create_task(hold(name, 0.01)) for name in "cdef"]
+        await asyncio.sleep(0)
+        waiting[1].cancel()  # "d" gives up while queued: the others still get their turn
+        await asyncio.gather(*first, *waiting, return_exceptions=True)
+        async with slots, slots:  # and every slot came back
+            pass
+        return order, peak
+
+    order, peak = asyncio.run(main())
+    assert order == ["a", "b", "c", "e", "f"] and peak == 2
