@@ -16,10 +16,10 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # -- run -----------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm
-# Debian's Chromium for the browser scrapers (Playwright drives it; `playwright install` is never
-# run) and fonts so pages lay out as in a desktop browser.
+# Debian's Chromium headless shell for the browser scrapers (Playwright drives it; `playwright
+# install` is never run) and fonts so pages lay out as in a desktop browser.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium fonts-liberation \
+    && apt-get install -y --no-install-recommends chromium-headless-shell fonts-liberation \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
@@ -30,7 +30,7 @@ RUN groupadd --gid 10001 scrapestream \
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HOME=/tmp \
-    SCRAPESTREAM_CHROMIUM_PATH=/usr/bin/chromium \
+    SCRAPESTREAM_CHROMIUM_PATH=/usr/lib/chromium/chromium-headless-shell \
     SCRAPESTREAM_DATA_DIR=/tmp/scrapestream
 USER 10001:10001
 WORKDIR /tmp

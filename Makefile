@@ -6,13 +6,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium maven openjdk-17-jdk-headless
+DEBIAN_PACKAGES := chromium chromium-headless-shell maven openjdk-17-jdk-headless
 
 .PHONY: setup .system-packages demo test lint helm up down status clean-data
 
 setup: $(STAMP) .system-packages
 
-# Debian packages: Chromium for Playwright (never `playwright install`), Java 17 and Maven
+# Debian packages: Chromium and its lighter headless shell for Playwright (never `playwright install`),
+# Java 17 and Maven
 # for the Kafka and Cassandra jars. Installed only when missing.
 .system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
