@@ -6,7 +6,7 @@ fault while results flow and then audits: every accepted request ended in a resu
 letter, and neither Cassandra nor ClickHouse (after FINAL) holds a row twice.
 
 The broker and Cassandra tests stop the stack's own servers: they restart them (and wait until
-they answer) before returning, whatever happened. docs/reliability_faults.md has the observed
+they answer) before returning, whatever happened. docs/reliability.md (part 1) has the observed
 figures and the command for each fault.
 """
 
