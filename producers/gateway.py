@@ -23,10 +23,13 @@ gateway touches is the prefixed one.
 
 Checks of a POST, in order, each answered with JSON `{"error": ..., "field": ...}`:
 1. 401 without a known API key (`Authorization: Bearer <key>` or `X-API-Key: <key>`). Keys come
-   from settings.gateway_api_keys; every configured key is compared in constant time.
+   from settings.gateway_api_keys and settings.gateway_api_keys_file (re-read when it changes, so
+   keys are revoked without a restart; see ApiKeys); every key is compared in constant time.
 2. 415 unless the body is declared application/json; 413 if it is larger than MAX_BODY_BYTES;
-   400 for malformed JSON or a batch of more than MAX_BATCH (also 400, not 413: the body may be
-   small, it is the count that is refused).
+   408 if it does not arrive within settings.gateway_client_timeout_seconds (slow-drip clients;
+   the same time bounds sending the headers, see server_options); 400 for malformed JSON (nesting
+   too deep for the parser included) or a batch of more than MAX_BATCH (also 400, not 413: the
+   body may be small, it is the count that is refused).
 3. 429 with Retry-After (whole seconds) when the key's token bucket cannot pay for the batch:
    one token per request in it. A batch larger than the bucket could ever hold is a 400.
 4. Validation, all-or-nothing: every item is checked (fields, then the SSRF guard) before
@@ -51,6 +54,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import math
 import socket
 import time
@@ -63,7 +67,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from producers import analytics_endpoint, product_reads, update_stream
-from producers.http_common import CLIENT, MAX_BODY_BYTES, ApiError, read_json
+from producers.http_common import BODY_TIMEOUT, CLIENT, MAX_BODY_BYTES, ApiError, read_json
 from producers.product_cache import InvalidationListener, ProductCache
 from producers.publisher import (
     InvalidRequest,
@@ -81,6 +85,8 @@ from scrapestream.stores.analytics import open_reader
 from scrapestream.topics import TopicNames
 from scrapestream.urls import InvalidURL, Resolver, UrlGuard
 
+log = logging.getLogger(__name__)
+
 MAX_BATCH = 1000
 MAX_ERRORS_LISTED = 20
 REQUEST_FIELDS = frozenset(
@@ -91,6 +97,7 @@ READINESS_TTL = 5.0
 BROKER_PROBE_TIMEOUT = 2.0
 DNS_TTL = 60.0
 DNS_CACHE_SIZE = 10_000
+KEY_FILE_RECHECK = 1.0  # seconds between looks at the API key file: a revoked key works at most this long
 CONSOLE_DIR = Path(__file__).parent / "console"
 
 Clock = Callable[[], float]
@@ -137,16 +144,32 @@ class RateLimiter:
 
 
 class ApiKeys:
-    """The configured API keys. `client_of` names the caller by a hash of its key, never the key."""
+    """The configured API keys. `client_of` names the caller by a hash of its key, never the key.
 
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._keys = [(key.encode(), client_id(key)) for key in keys if key]
+    Keys come from settings (fixed for the process) and, optionally, from a key file: one key a
+    line, blank lines and "#" comments ignored. The file is re-read when its modification time or
+    size changes (looked at most every KEY_FILE_RECHECK seconds), so a key is added or revoked by
+    rewriting the file, with no restart: a Kubernetes Secret mounted as a volume is updated like
+    that. A key file that cannot be read counts as empty (fail closed: its keys stop working).
+    """
+
+    def __init__(
+        self, keys: Iterable[str], key_file: Path | None = None, clock: Clock = time.monotonic
+    ) -> None:
+        self._fixed = [key for key in keys if key]
+        self._key_file = key_file
+        self._clock = clock
+        self._file_state: tuple[float, int] | None = None
+        self._checked_at = -math.inf
+        self._keys = self._entries(self._fixed)
+        self._reload_if_changed()
         if not self._keys:
-            raise ConfigError("SCRAPESTREAM_GATEWAY_API_KEYS: configure at least one API key")
+            raise ConfigError("SCRAPESTREAM_GATEWAY_API_KEYS (or _FILE): configure at least one API key")
 
     def client_of(self, presented: str | None) -> str | None:
         """The client id of a presented key, or None. Compares with every key in constant time, so
         neither the timing of one comparison nor an early exit tells how close a guess was."""
+        self._reload_if_changed()
         if presented is None:
             return None
         candidate = presented.encode()
@@ -155,6 +178,27 @@ class ApiKeys:
             if hmac.compare_digest(candidate, key):
                 found = client
         return found
+
+    @staticmethod
+    def _entries(keys: Iterable[str]) -> list[tuple[bytes, str]]:
+        return [(key.encode(), client_id(key)) for key in keys]
+
+    def _reload_if_changed(self) -> None:
+        if self._key_file is None or self._clock() - self._checked_at < KEY_FILE_RECHECK:
+            return
+        self._checked_at = self._clock()
+        try:
+            stat = self._key_file.stat()
+            state = (stat.st_mtime, stat.st_size)
+            if state == self._file_state:
+                return
+            lines = self._key_file.read_text().splitlines()
+        except OSError as error:
+            log.warning("API key file %s unreadable, its keys are refused: %s", self._key_file, error)
+            state, lines = None, []
+        self._file_state = state
+        from_file = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        self._keys = self._entries([*self._fixed, *from_file])
 
 
 def client_id(key: str) -> str:
@@ -244,7 +288,9 @@ def create_app(settings: Settings, *, topic: str | None = None, prefix: str = ""
     (tests pass private ones)."""
     names = TopicNames.prefixed(prefix)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors_and_metrics])
-    app[KEYS] = ApiKeys(settings.gateway_api_keys)
+    key_file = Path(settings.gateway_api_keys_file) if settings.gateway_api_keys_file else None
+    app[KEYS] = ApiKeys(settings.gateway_api_keys, key_file)
+    app[BODY_TIMEOUT] = settings.gateway_client_timeout_seconds
     app[LIMITER] = RateLimiter(settings.gateway_rate_per_second, settings.gateway_burst)
     app[GUARD] = UrlGuard(settings.ssrf_allowlist, resolve=CachingResolver())
 
@@ -290,8 +336,20 @@ def create_app(settings: Settings, *, topic: str | None = None, prefix: str = ""
 
 def run(settings: Settings, prefix: str = "") -> int:
     """Serve until interrupted (`scrapestream gateway`)."""
-    web.run_app(create_app(settings, prefix=prefix), host=settings.gateway_host, port=settings.gateway_port)
+    web.run_app(
+        create_app(settings, prefix=prefix),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        **server_options(settings),
+    )
     return 0
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """aiohttp server options of the gateway. keepalive_timeout also bounds how long a new
+    connection may take to send its first request's headers (aiohttp arms it on connect and
+    data does not reset it), so a client dripping its headers is disconnected after it."""
+    return {"keepalive_timeout": settings.gateway_client_timeout_seconds}
 
 
 def authenticate(request: web.Request) -> str:

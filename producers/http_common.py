@@ -6,6 +6,7 @@ analytics) can use it without importing the gateway that registers them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import Any
@@ -14,6 +15,8 @@ from aiohttp import web
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # room for 1,000 requests with 2 KiB URLs and their fields
 CLIENT = web.RequestKey("client", str)  # the caller's client id, set by the gateway's API-key check
+BODY_TIMEOUT = web.AppKey("body_timeout", float)  # seconds a client has to send its whole body
+DEFAULT_BODY_TIMEOUT = 10.0
 
 
 class ApiError(Exception):
@@ -38,17 +41,25 @@ class ApiError(Exception):
 
 
 async def read_json(request: web.Request) -> Any:
-    """The parsed JSON body; 415 unless declared JSON, 413 when too large, 400 when malformed."""
+    """The parsed JSON body; 415 unless declared JSON, 413 when too large, 408 when it does not
+    arrive within the app's BODY_TIMEOUT (a slow-drip client must not hold a handler forever),
+    400 when malformed or nested too deeply for the parser (RecursionError: "[[[[..." bodies)."""
     if request.content_type != "application/json":
         raise ApiError(415, f"expected Content-Type application/json, got {request.content_type}")
+    timeout = request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT)
     try:
-        body = await request.read()
+        async with asyncio.timeout(timeout):
+            body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes") from None
+    except TimeoutError:
+        raise ApiError(408, f"body not received within {timeout:g} s") from None
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, f"malformed JSON: {error}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed JSON: nested too deeply") from None
 
 
 def seconds_param(request: web.Request, name: str, maximum: float = math.inf) -> float | None:

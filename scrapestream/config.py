@@ -99,6 +99,12 @@ class Settings:
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8700
     gateway_api_keys: tuple[str, ...] = ()
+    # Optional file of further keys, one a line ("#" comments): re-read when it changes, so a key
+    # is revoked or added without a restart (e.g. a mounted Secret). Empty = no file.
+    gateway_api_keys_file: str = ""
+    # A client must send its request headers, and separately its whole body, within this many
+    # seconds (slow-drip clients are cut off: 408 for a body, a closed connection for headers).
+    gateway_client_timeout_seconds: float = 10.0
     gateway_rate_per_second: int = 1000
     gateway_burst: int = 2000
     # Product reads: an in-process LRU of this many entries, each kept at most ttl seconds (entries
@@ -175,7 +181,12 @@ _NON_NEGATIVE = (
     "scraper_breaker_cooldown_seconds", "scraper_robots_ttl_seconds",
 )  # fmt: skip
 # Durations that must be longer than nothing.
-_POSITIVE = ("batch_max_seconds", "gateway_cache_ttl_seconds", "scraper_timeout_seconds")
+_POSITIVE = (
+    "batch_max_seconds",
+    "gateway_cache_ttl_seconds",
+    "gateway_client_timeout_seconds",
+    "scraper_timeout_seconds",
+)
 _PORTS = (
     "kafka_controller_port",
     "cassandra_port",

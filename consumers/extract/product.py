@@ -19,6 +19,7 @@ from consumers.extract.jsonld import read_jsonld
 from consumers.extract.meta import meta_fields
 from consumers.extract.microdata import read_microdata
 from consumers.extract.model import PRODUCT_FIELDS, ExtractionError, Links, ProductData
+from consumers.extract.nesting import MAX_NESTING, nests_too_deep
 from consumers.extract.profiles import Profiles, SiteProfile, profile_fields
 from consumers.extract.schemaorg import Node, breadcrumb_names, item_list_urls, of_type, product_fields
 from consumers.extract.values import absolute_url, clean_category_path
@@ -36,6 +37,8 @@ class Page:
         if not isinstance(html, str):
             raise ExtractionError(f"page text must be str, got {type(html).__name__} (decode it first)")
         _check_url(url)
+        if nests_too_deep(html):
+            raise ExtractionError(f"{url}: elements nest more than {MAX_NESTING} levels deep")
         try:
             self.tree = LexborHTMLParser(html)
         except Exception as error:  # the parser's own failure types are not documented

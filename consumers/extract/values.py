@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin, urlsplit
@@ -33,7 +34,8 @@ def node_text(node: LexborNode) -> str | None:
 def to_float(value: object) -> float | None:
     """4.5, '4,5', '4.5 out of 5' -> 4.5. (Ratings only: prices never go through float.)"""
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        return float(value)
+        number = float(Decimal(value))  # float(int) overflows beyond 1e308; via Decimal it is inf
+        return number if math.isfinite(number) else None
     text = clean_text(value)
     match = _NUMBER.search(text) if text else None
     if match is None:
@@ -42,7 +44,7 @@ def to_float(value: object) -> float | None:
         number = float(Decimal(match.group().replace(",", ".")))
     except InvalidOperation:
         return None
-    return number
+    return number if math.isfinite(number) else None  # 400 digits of "rating" are no rating
 
 
 def to_count(value: object) -> int | None:

@@ -3,7 +3,8 @@
 Debian's Chromium (settings.chromium_path) is launched by Playwright, never downloaded. One
 browser and one context per worker; at most `size` pages exist, each reused for page after page
 (a navigation replaces the document, so reuse is safe and skips page set-up). Memory stays
-bounded: the browser is relaunched after `pages_per_restart` renders, and at once after a crash.
+bounded: the browser is relaunched after `pages_per_restart` renders, and at once after a crash
+or a render that timed out (a script in an endless loop keeps its renderer process busy).
 Images, fonts, stylesheets and media are aborted in the route handler; every other request is
 checked by the SSRF guard (redirect hops included, as Chromium routes each hop).
 
@@ -42,6 +43,7 @@ CHROMIUM_ARGS = (
 )
 BLOCKED_RESOURCES = frozenset(("image", "font", "stylesheet", "media", "imageset", "texttrack"))
 QUIET_MS = 30
+HUNG_PAGE_GRACE = 2.0  # seconds past the timeout for a render, or a page close, before giving up on it
 
 # Installed before any page script runs: counts pending fetch/XHR calls and notes DOM changes.
 _SETTLE_SCRIPT = """
@@ -125,6 +127,7 @@ class BrowserPool:
         self._idle: list[Page] = []
         self._in_use = 0
         self._rendered = 0  # since the last launch
+        self._hung = False  # a page timed out since the last launch
         self._restarting = False
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
@@ -150,6 +153,11 @@ class BrowserPool:
                 rendered = await self._render(page, url)
                 broken = False
                 return rendered
+            except ScrapeFailure as failure:
+                # A page that timed out may be a script spinning forever: its renderer process is
+                # busy and other pages of the site would share it, so the browser is relaunched.
+                self._hung = self._hung or failure.status is Status.TIMEOUT
+                raise
             finally:
                 await self._give_back(page, broken)
 
@@ -157,13 +165,16 @@ class BrowserPool:
         started = time.perf_counter()
         timeout_ms = self.timeout * 1000
         try:
-            response = await page.goto(url, wait_until="load", timeout=timeout_ms)
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            html = await page.evaluate(
-                "([quiet, budget]) => window.__scrapestreamSettled(quiet, budget)",
-                [QUIET_MS, max(QUIET_MS, timeout_ms - elapsed_ms)],
-            )
-        except PlaywrightTimeout:
+            # The outer limit covers evaluate(), which has no timeout of its own: a script looping
+            # after the load event never lets the settle check run.
+            async with asyncio.timeout(self.timeout + HUNG_PAGE_GRACE):
+                response = await page.goto(url, wait_until="load", timeout=timeout_ms)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                html = await page.evaluate(
+                    "([quiet, budget]) => window.__scrapestreamSettled(quiet, budget)",
+                    [QUIET_MS, max(QUIET_MS, timeout_ms - elapsed_ms)],
+                )
+        except (PlaywrightTimeout, TimeoutError):
             raise ScrapeFailure(
                 Status.TIMEOUT,
                 f"page did not load within {self.timeout:g} s",
@@ -182,8 +193,8 @@ class BrowserPool:
     async def _take_page(self) -> Page:
         async with self._state:
             await self._state.wait_for(lambda: not self._restarting)
-            if self._rendered >= self.pages_per_restart or not self._connected():
-                await self._restart("pages" if self._connected() else "crash")
+            if self._rendered >= self.pages_per_restart or self._hung or not self._connected():
+                await self._restart("crash" if not self._connected() else "hung" if self._hung else "pages")
             self._in_use += 1
             self._rendered += 1
             self._events.in_use(self._in_use)
@@ -198,8 +209,8 @@ class BrowserPool:
             self._in_use -= 1
             self._events.in_use(self._in_use)
             if broken or self._restarting or page.is_closed():
-                with contextlib.suppress(PlaywrightError):
-                    await page.close()
+                with contextlib.suppress(PlaywrightError, TimeoutError):  # a hung page may not close
+                    await asyncio.wait_for(page.close(), HUNG_PAGE_GRACE)
             else:
                 self._idle.append(page)
             self._state.notify_all()
@@ -230,6 +241,7 @@ class BrowserPool:
         await self._context.add_init_script(_SETTLE_SCRIPT)
         await self._context.route("**/*", self._route)
         self._rendered = 0
+        self._hung = False
 
     async def _shut_browser(self) -> None:
         self._idle.clear()

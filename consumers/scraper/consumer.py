@@ -221,10 +221,9 @@ class ScraperWorker:
         if result is None:  # only a browser can scrape it: the browser lane writes its result
             await (await self._hand_to_browser(request))
             return
+        result, value = self._encoded_result(request, task_id, result)
         key = result["product"]["product_id"] if result["product"] else fingerprint(request["canonical_url"])
-        deliveries = [
-            await self._produce(self.topics.results, key, self.codec.encode("ScrapeResult", result))
-        ]
+        deliveries = [await self._produce(self.topics.results, key, value)]
         for child in outcome.discovered:
             value = self.codec.encode("ScrapeRequest", child)
             deliveries.append(
@@ -252,6 +251,20 @@ class ScraperWorker:
             return ScrapeOutcome(
                 self.engine.failure_result(request, task_id, Status.ERROR, f"internal error: {error!r}")
             )
+
+    def _encoded_result(
+        self, request: dict[str, Any], task_id: Any, result: dict[str, Any]
+    ) -> tuple[dict[str, Any], bytes]:
+        """(result, its Avro bytes); a result with a page value no stage bounded becomes an ERROR
+        result instead, rather than an exception that would stop the worker on a poison page."""
+        try:
+            return result, self.codec.encode("ScrapeResult", result)
+        except CodecError as error:
+            log.error("the result of %s cannot be encoded: %s", request.get("url"), error)
+            failure = self.engine.failure_result(
+                request, task_id, Status.ERROR, f"result not encodable: {error.reason}"
+            )
+            return failure, self.codec.encode("ScrapeResult", failure)
 
     async def _dead_letter(self, message: Message, error: CodecError) -> None:
         record = dead_letter(

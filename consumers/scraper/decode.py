@@ -54,8 +54,8 @@ def decode_body(body: bytes, declared: str | None = None) -> str:
     for encoding in _candidates(body, declared):
         try:
             return body.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
+        except (UnicodeError, LookupError):  # UnicodeError, not only ...DecodeError: codecs such as
+            continue  # "undefined" or "idna" raise the base class for a page that names them
     return body.decode("cp1252", errors="replace")
 
 

@@ -3,7 +3,8 @@
 Every hop of a redirect chain is checked by the SSRF guard (scrapestream.urls.UrlGuard) before it
 is requested, so a public page cannot bounce the scraper into the private network; allowlisted
 hosts (settings.ssrf_allowlist) pass. Limits: total time for the whole chain, body size (checked
-against Content-Length before reading, and while reading), number of redirects.
+against Content-Length before reading, and on the decompressed bytes while reading), number of
+redirects.
 """
 
 from __future__ import annotations
@@ -98,16 +99,20 @@ class Fetcher:
         raise ScrapeFailure(Status.ERROR, f"more than {self.limits.max_redirects} redirects")
 
     async def _read(self, reply: aiohttp.ClientResponse) -> bytes:
+        """The body, decompressed, refused as soon as it passes the limit.
+
+        Always streamed and counted: Content-Length gives the size on the wire, which for a
+        gzip/deflate/br body says nothing about its decompressed size (a 2 MB "zip bomb" can
+        expand to gigabytes), and aiohttp decompresses what `content` yields.
+        """
         limit = self.limits.max_body_bytes
         if reply.content_length is not None and reply.content_length > limit:
             raise self._too_large(reply.status, f"{reply.content_length} bytes announced")
-        if reply.content_length is not None:
-            return await reply.read()
         chunks, size = [], 0
         async for chunk in reply.content.iter_any():
             size += len(chunk)
             if size > limit:
-                raise self._too_large(reply.status, f"more than {size} bytes sent")
+                raise self._too_large(reply.status, f"more than {size} bytes, decompressed")
             chunks.append(chunk)
         return b"".join(chunks)
 

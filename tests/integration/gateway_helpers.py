@@ -15,10 +15,11 @@ from aiohttp import web
 
 
 @contextmanager
-def serving(app: web.Application) -> Iterator[str]:
-    """Yields the base URL while `app` is served; cleans the app up afterwards."""
+def serving(app: web.Application, **server_options: Any) -> Iterator[str]:
+    """Yields the base URL while `app` is served (with aiohttp `server_options`, e.g. the gateway's
+    producers.gateway.server_options); cleans the app up afterwards."""
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, **server_options)
     loop.run_until_complete(runner.setup())
     loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
     thread = threading.Thread(target=loop.run_forever, daemon=True)

@@ -13,6 +13,7 @@ from schemas.codec import Codec, CodecError, RegistryUnavailableError
 from schemas.loader import EVENT_TYPES, SchemaVersion, load_current
 from schemas.samples import SAMPLES
 from scrapestream.config import Settings
+from tests.unit.hostile_input import fuzz_settings, mutated, no_hang
 from tests.unit.schema_fixtures import FakeRegistry, copy_schemas, edit_schema, field_named
 
 CODEC = Codec()
@@ -232,7 +233,8 @@ def test_unknown_event_type_is_a_codec_error() -> None:
 
 def _decode_or_codec_error(event_type: str, data: bytes) -> None:
     try:
-        assert isinstance(CODEC.decode(event_type, data), dict)
+        with no_hang():
+            assert isinstance(CODEC.decode(event_type, data), dict)
     except CodecError as error:
         assert error.reason
 
@@ -260,6 +262,29 @@ def test_mutated_messages_only_raise_codec_error(event_type: str, edits: list, c
 @given(data=st.binary(max_size=64))
 def test_arbitrary_bytes_only_raise_codec_error(data: bytes) -> None:
     _decode_or_codec_error("ScrapeTask", data)
+
+
+@fuzz_settings(max_examples=1500)
+@given(event_type=st.sampled_from(EVENT_TYPES), data=st.data())
+def test_mutated_encodings_of_every_event_only_raise_codec_error(
+    event_type: str, data: st.DataObject
+) -> None:
+    """Byte-wise edits that also insert, delete and duplicate (so lengths, counts and unions shift)."""
+    _decode_or_codec_error(event_type, data.draw(mutated(_valid(event_type))))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01",  # a string or array length of 2**63 - 1
+        b"\xff" * 20,  # a varint that never ends
+        b"\x01" + b"\x80" * 10_000,  # negative block count followed by an endless varint
+    ],
+)
+def test_huge_lengths_and_endless_varints_fail_fast(body: bytes) -> None:
+    for event_type in EVENT_TYPES:
+        with no_hang(), pytest.raises(CodecError, match="body does not match schema"):
+            CODEC.decode(event_type, _valid(event_type)[:10] + body)
 
 
 def test_schema_version_json_is_self_contained() -> None:

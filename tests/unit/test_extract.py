@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +22,8 @@ from consumers.extract import (
     extract_product,
     normalise_availability,
 )
+from consumers.extract.nesting import MAX_NESTING
+from tests.unit.hostile_input import fuzz_settings, mutated_text, no_hang
 
 NO_PROFILES = Extractor(Profiles())
 URL = "https://shop.example/p/kettle-9"
@@ -302,13 +305,21 @@ fragments = st.sampled_from(
 page_like = st.lists(st.one_of(fragments, st.text(max_size=12)), max_size=30).map("".join)
 
 
+def _product_and_links_or_extraction_error(html: str) -> None:
+    with no_hang():
+        try:
+            data = extract_product(html, URL)
+            links = extract_links(html, URL)
+        except ExtractionError:
+            return
+    assert data is None or isinstance(data, ProductData)
+    assert all(url.startswith(("http://", "https://")) for url in links.product_urls)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(page_like, st.text(max_size=200)))
 def test_random_pages_never_crash_the_extractors(html: str) -> None:
-    data = extract_product(html, URL)
-    assert data is None or isinstance(data, ProductData)
-    links = extract_links(html, URL)
-    assert all(url.startswith(("http://", "https://")) for url in links.product_urls)
+    _product_and_links_or_extraction_error(html)
 
 
 @given(st.text(max_size=40))
@@ -317,3 +328,61 @@ def test_random_urls_give_a_result_or_an_extraction_error(url: str) -> None:
         extract_product("<h1>x</h1>", url)
     except ExtractionError:
         return
+
+
+# -- hostile input: mutated real pages and pathological shapes ------------------------------------
+MICRODATA_PAGE = """<html><body><div itemscope itemtype="https://schema.org/Product">
+<h1 itemprop="name">Kettle</h1><span itemprop="brand">Brew</span><meta itemprop="sku" content="K9">
+<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+<span itemprop="price" content="49.50">49,50</span><meta itemprop="priceCurrency" content="EUR">
+<link itemprop="availability" href="https://schema.org/InStock"></div>
+<div itemprop="aggregateRating" itemscope>
+<span itemprop="ratingValue">4.5</span><span itemprop="reviewCount">12</span></div>
+</div><a href="/p/kettle-10">next kettle</a><link rel="next" href="?page=2"></body></html>"""
+SEED_PAGES = [OPENGRAPH_ONLY, page_with_jsonld(JSONLD_GRAPH), MICRODATA_PAGE]
+
+
+@fuzz_settings(max_examples=1000, deadline_seconds=2.0)
+@given(st.sampled_from(SEED_PAGES).flatmap(mutated_text))
+def test_mutated_real_pages_give_a_product_none_or_an_extraction_error(html: str) -> None:
+    _product_and_links_or_extraction_error(html)
+
+
+ITEM = "<div itemscope itemtype='https://schema.org/Product'>"
+# Pages of about 2 MB (the scraper's body limit) built to be slow or to crash; several took minutes
+# (or raised OverflowError) before the limits in consumers/extract/ (nesting.py, microdata.py,
+# price.py, values.py). Each is read as a product page and as a listing page.
+PATHOLOGICAL_PAGES = {
+    "400,000 nested divs": "<div>" * 400_000,
+    "3,999 nested divs around 250,000 siblings": "<div>" * 3_999 + "<i></i>" * 250_000,
+    "nested itemprops": ITEM + "<div itemprop=a>" * 3_900 + "<span itemprop=name>x</span>" * 60_000,
+    "nested itemprops around empty elements": ITEM + "<div itemprop=a>" * 3_900 + "<i></i>" * 250_000,
+    "100,000 itemscopes": "<div itemscope itemtype='https://schema.org/Product'><b itemprop=name>x</b></div>"
+    * 25_000,
+    "price text of 2 MB": ITEM
+    + "<span itemprop=name>x</span><span itemprop=price>"
+    + "$1 " * 600_000
+    + "</span>",
+    "rating of 400 digits": page_with_jsonld(
+        {"@type": "Product", "name": "x", "aggregateRating": {"ratingValue": 10**400}}
+    ),
+    "100,000 product links": "<a href='/p/x'>x</a>" * 100_000,
+    "deeply nested JSON-LD": '<script type="application/ld+json">' + "[" * 500_000 + "</script>",
+    "50,000 JSON-LD blocks": page_with_jsonld({"@type": "Product", "name": "x"}) * 20_000,
+    "unclosed comments and scripts": "<!--" * 200_000 + "<script>" * 100_000,
+}
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL_PAGES)
+def test_pathological_pages_are_extracted_or_refused_within_seconds(name: str) -> None:
+    started = time.process_time()  # CPU time: other processes sharing the machine do not count
+    _product_and_links_or_extraction_error(PATHOLOGICAL_PAGES[name])
+    assert time.process_time() - started < 4.0, name
+
+
+def test_a_page_nesting_too_deep_is_refused_with_a_typed_error() -> None:
+    with pytest.raises(ExtractionError, match=f"nest more than {MAX_NESTING} levels"):
+        extract_product("<div>" * MAX_NESTING + "<h1>x</h1>", URL)
+    assert extract_product("<div>" * (MAX_NESTING - 10) + "<h1>x</h1>" + "</div>" * MAX_NESTING, URL) is None
+    unclosed_items = "<ul>" + "<li>item" * 50_000 + "</ul><p>para" * 10_000  # siblings, however unclosed
+    assert extract_product(unclosed_items, URL) is None

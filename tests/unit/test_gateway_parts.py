@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import math
+from pathlib import Path
 
 import pytest
 
 from producers import gateway
 from producers.gateway import (
+    KEY_FILE_RECHECK,
     MAX_BATCH,
     ApiError,
     ApiKeys,
@@ -88,6 +90,35 @@ def test_every_key_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(gateway.hmac, "compare_digest", spy)
     ApiKeys(["k1", "k2", "k3"]).client_of("k1")
     assert [stored for _, stored in compared] == [b"k1", b"k2", b"k3"]  # no early exit on a match
+
+
+def test_keys_from_a_key_file_are_reloaded_when_it_changes(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys"
+    key_file.write_text("# comment\nfile-one\n\n  file-two  \n")
+    clock = FakeClock()
+    keys = ApiKeys(["fixed"], key_file, clock=clock)
+    assert [keys.client_of(key) for key in ("fixed", "file-one", "file-two", "# comment")] == [
+        client_id("fixed"),
+        client_id("file-one"),
+        client_id("file-two"),
+        None,
+    ]
+    key_file.write_text("file-two\nfile-three\n")
+    assert keys.client_of("file-one") == client_id("file-one")  # not looked at again yet
+    clock.now += KEY_FILE_RECHECK
+    assert keys.client_of("file-one") is None and keys.client_of("file-three") == client_id("file-three")
+    key_file.unlink()
+    clock.now += KEY_FILE_RECHECK
+    assert keys.client_of("file-two") is None and keys.client_of("fixed") == client_id("fixed")
+
+
+def test_a_key_file_alone_is_enough_and_an_empty_one_is_not(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys"
+    key_file.write_text("only-key\n")
+    assert ApiKeys([], key_file).client_of("only-key") == client_id("only-key")
+    key_file.write_text("# nothing yet\n")
+    with pytest.raises(ConfigError, match="at least one API key"):
+        ApiKeys([], key_file)
 
 
 def test_no_configured_key_is_a_configuration_error() -> None:

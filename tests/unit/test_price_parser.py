@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consumers.extract.price import Price, PriceError, parse_number, parse_price, price_from_value
+from consumers.extract.price import (
+    MAX_PRICE_TEXT,
+    Price,
+    PriceError,
+    parse_number,
+    parse_price,
+    price_from_value,
+)
+from tests.unit.hostile_input import fuzz_settings, mutated_text, no_hang
 
 # (text, default currency, expected minor units, expected currency)
 PRICES = [
@@ -164,3 +174,45 @@ def test_price_shaped_text_gives_a_price_or_a_price_error(text: str) -> None:
     except PriceError:
         return
     assert isinstance(price.minor, int) and price.minor >= 0
+
+
+# -- hostile input --------------------------------------------------------------------------------
+@fuzz_settings(max_examples=1000)
+@given(
+    st.sampled_from(PRICES).flatmap(lambda case: mutated_text(case[0])), st.sampled_from([None, "USD", "KWD"])
+)
+def test_mutated_real_world_prices_give_a_price_or_a_price_error(text: str, default: str | None) -> None:
+    with no_hang():
+        try:
+            price = parse_price(text, default)
+        except PriceError:
+            return
+    assert 0 <= price.minor < 10**18 and len(price.currency) == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$1 " * 330,  # as many markers as amounts (the nearest-marker search used to be quadratic)
+        "1,2" * 333,
+        "kr1 " * 250,
+        "9" * 1000,
+        "$ " + "1 000 " * 166,
+    ],
+)
+def test_price_text_at_the_length_limit_is_parsed_quickly(text: str) -> None:
+    started = time.perf_counter()
+    with no_hang(), contextlib.suppress(PriceError):
+        parse_price(text, "USD")
+    assert time.perf_counter() - started < 0.1
+
+
+def test_text_too_long_to_be_a_price_is_refused() -> None:
+    with pytest.raises(PriceError, match=f"more than {MAX_PRICE_TEXT}"):
+        parse_price("$1 " * 700_000)  # 2 MB: quadratic, this took hours before the limit
+
+
+def test_a_price_whose_minor_units_overflow_a_long_is_refused_for_three_decimal_currencies() -> None:
+    assert parse_price("9,999,999,999,999 USD").minor == 999_999_999_999_900
+    with pytest.raises(PriceError, match="implausibly large"):
+        parse_price("2,000,000,000,000,000 KWD")  # 2e18 fils: past what the contract's long holds

@@ -2,7 +2,9 @@
 
 import asyncio
 import contextlib
+import ipaddress
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +22,7 @@ from scrapestream.urls import (
     domain_of,
     fingerprint,
 )
+from tests.unit.hostile_input import fuzz_settings, mutated_text, no_hang
 
 CANONICAL_CASES = [
     ("HTTP://Example.COM/Path", "http://example.com/Path"),
@@ -304,3 +307,110 @@ def test_canonicalize_is_idempotent(url: str) -> None:
 def test_any_text_is_canonical_or_invalid(text: str) -> None:
     with contextlib.suppress(InvalidURL):
         assert isinstance(canonicalize(text), str)
+
+
+# --- hostile input --------------------------------------------------------------------------
+
+SEED_URLS = [url for url, _ in CANONICAL_CASES] + [url for url, _ in BLOCKED_LITERALS]
+
+
+@fuzz_settings(max_examples=1000)
+@given(st.sampled_from(SEED_URLS).flatmap(mutated_text))
+def test_mutated_urls_are_canonical_or_invalid_and_the_guard_decides(url: str) -> None:
+    with no_hang():
+        try:
+            canonical = canonicalize(url)
+        except InvalidURL:
+            return
+        assert canonicalize(canonical) == canonical
+        try:
+            assert UrlGuard().check_literal(url) == canonical
+        except BlockedURL as error:
+            assert str(error).startswith("url: host ")
+
+
+BLOCKED_NETWORKS = [
+    "127.0.0.0/8",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "0.0.0.0/8",
+]
+
+
+def _ipv4_in(network: str) -> st.SearchStrategy[ipaddress.IPv4Address]:
+    net = ipaddress.IPv4Network(network)
+    return st.integers(int(net.network_address), int(net.broadcast_address)).map(ipaddress.IPv4Address)
+
+
+_NUMBER_STYLES = {
+    "decimal": str,
+    "octal": lambda value: f"0{value:o}",
+    "hex": lambda value: f"0x{value:x}",
+    "HEX": lambda value: f"0X{value:X}",
+}
+
+
+@st.composite
+def _spellings(draw: st.DrawFn, address: ipaddress.IPv4Address) -> str:
+    """`address` as a URL host the way inet_aton (1-4 parts, each decimal, octal or hex; the last
+    fills the remaining bytes) or an IPv6 literal carrying it can spell it."""
+    value = int(address)
+    form = draw(st.sampled_from([1, 2, 3, 4, "mapped", "compatible", "nat64", "6to4"]))
+    if isinstance(form, int):
+        parts = [*value.to_bytes(4, "big")[: form - 1], value & (2 ** (8 * (5 - form)) - 1)]
+        styles = draw(st.lists(st.sampled_from(list(_NUMBER_STYLES)), min_size=form, max_size=form))
+        return ".".join(_NUMBER_STYLES[style](part) for part, style in zip(parts, styles, strict=True))
+    ipv6 = {
+        "mapped": f"::ffff:{address}",
+        "compatible": f"::{address}",
+        "nat64": f"64:ff9b::{address}",
+        "6to4": f"2002:{value >> 16:x}:{value & 0xFFFF:x}::1",
+    }[form]
+    return f"[{draw(st.sampled_from([ipv6, ipv6.upper()]))}]"
+
+
+@fuzz_settings(max_examples=1000)
+@given(
+    address=st.sampled_from(BLOCKED_NETWORKS).flatmap(_ipv4_in),
+    data=st.data(),
+    port=st.sampled_from(["", ":80", ":8080"]),
+)
+def test_every_spelling_of_a_non_public_ipv4_address_is_blocked(
+    address: ipaddress.IPv4Address, data: st.DataObject, port: str
+) -> None:
+    url = f"http://{data.draw(_spellings(address))}{port}/admin"
+    with pytest.raises(BlockedURL) as blocked:
+        UrlGuard().check_literal(url)
+    if int(address) > 1:  # IPv4-compatible 0.0.0.0 and 0.0.0.1 are "::" and "::1", named as such
+        assert str(address) in str(blocked.value)
+
+
+PRIVATE_ANSWERS = ["10.0.0.7", "127.0.0.1", "::1", "169.254.169.254", "::ffff:192.168.0.1", "fd00::5"]
+
+
+@fuzz_settings(max_examples=300)
+@given(
+    public=st.lists(st.sampled_from(["93.184.216.34", "8.8.8.8", "2606:4700::1111"]), max_size=3),
+    private=st.lists(
+        st.sampled_from(["10.0.0.7", "127.0.0.1", "::1", "169.254.169.254", "::ffff:192.168.0.1", "fd00::5"]),
+        max_size=2,
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_a_name_is_blocked_if_any_address_it_resolves_to_is_not_public(
+    public: list[str], private: list[str], order: Any
+) -> None:
+    addresses = public + private
+    order.shuffle(addresses)
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return addresses
+
+    check = UrlGuard(resolve=resolve).check("https://shop.example/p")
+    if private:
+        with pytest.raises(BlockedURL, match=re.escape("'shop.example' resolves to")):
+            asyncio.run(check)
+    else:
+        assert asyncio.run(check) == "https://shop.example/p"
