@@ -6,10 +6,14 @@ compression; consumers never auto-commit, so callers commit only after their out
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import threading
+from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from scrapestream.config import Settings
@@ -61,6 +65,84 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
 
 def make_admin(settings: Settings, **overrides: Any) -> AdminClient:
     return AdminClient({**_base(settings), **overrides})
+
+
+OutMessage = tuple[str, bytes | None, bytes]  # topic, key, value
+QUEUE_FULL_PAUSE = 0.01  # seconds to let deliveries drain when librdkafka's local queue is full
+
+
+class DeliveryFailed(KafkaException):
+    """The broker did not acknowledge a message (after librdkafka's own retries)."""
+
+
+class BatchProducer:
+    """A producer for asyncio code that waits for whole batches of messages.
+
+    `await send_all(messages)` returns once the broker acknowledged every message, or raises
+    DeliveryFailed with the first error. Delivery reports are served on a thread of our own, and a
+    batch wakes its event loop once, when its last report arrives: no future, task or loop wake-up
+    per message (through Faust's aiokafka producer, that per-message Python work was 10-15 % of the
+    fan-out's CPU).
+    """
+
+    def __init__(self, settings: Settings, **overrides: Any) -> None:
+        self._producer = make_producer(settings, **overrides)
+        self._closed = threading.Event()
+        self._poller = threading.Thread(target=self._serve_reports, name="kafka-reports", daemon=True)
+        self._poller.start()
+
+    async def send_all(self, messages: Sequence[OutMessage]) -> None:
+        """Produce `messages` in order; return when all are acknowledged."""
+        if not messages:
+            return
+        batch = _PendingBatch(asyncio.get_running_loop(), len(messages))
+        for topic, key, value in messages:
+            while True:
+                try:
+                    self._producer.produce(topic, value, key, on_delivery=batch.report)
+                    break
+                except BufferError:  # local queue full: the report thread drains it
+                    await asyncio.sleep(QUEUE_FULL_PAUSE)
+        await batch.acknowledged
+
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        await self.send_all([(topic, key, value)])
+
+    def close(self, timeout: float = 30.0) -> int:
+        """Stop serving reports and flush; returns how many messages are still unacknowledged."""
+        self._closed.set()
+        self._poller.join()
+        return self._producer.flush(timeout)
+
+    def _serve_reports(self) -> None:
+        while not self._closed.is_set():
+            self._producer.poll(0.1)
+
+
+class _PendingBatch:
+    """Counts a batch's delivery reports (on the report thread) and settles its future after the last."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        self._loop = loop
+        self._remaining = count
+        self._error: KafkaError | None = None
+        self.acknowledged: asyncio.Future[None] = loop.create_future()
+
+    def report(self, error: KafkaError | None, _message: Message) -> None:
+        self._remaining -= 1
+        if error is not None and self._error is None:
+            self._error = error
+        if self._remaining == 0:
+            with contextlib.suppress(RuntimeError):  # the event loop is closed: nobody is waiting
+                self._loop.call_soon_threadsafe(self._settle)
+
+    def _settle(self) -> None:
+        if self.acknowledged.done():
+            return
+        if self._error is None:
+            self.acknowledged.set_result(None)
+        else:
+            self.acknowledged.set_exception(DeliveryFailed(self._error))
 
 
 class BrokerUnavailable(ConnectionError):

@@ -15,6 +15,7 @@ from typing import Any
 
 from consumers.sinks.fanout import FanoutOutcome, ResultFanout
 from schemas.codec import CodecError
+from scrapestream.kafka import OutMessage
 from scrapestream.topics import TopicNames
 from streams.delivery import Delivery, InputEvent
 
@@ -36,11 +37,7 @@ class FanoutStage:
             except CodecError as error:
                 rejected.append(self._delivery.dead_letter(event, error.reason, str(error)))
         outcome = await self._store(decoded)
-        await asyncio.gather(
-            *rejected,
-            *(self._announce_update(update) for update in outcome.updates),
-            *(self._announce_invalidation(invalidation) for invalidation in outcome.invalidations),
-        )
+        await asyncio.gather(*rejected, self._delivery.send_all(self._announcements(outcome)))
         for event in events:
             self._ack(event)
 
@@ -63,13 +60,15 @@ class FanoutStage:
             invalidations += outcome.invalidations
         return FanoutOutcome(updates, invalidations)
 
-    async def _announce_update(self, update: dict[str, Any]) -> None:
-        key = update["product_id"].encode()
-        await asyncio.gather(
-            self._delivery.send_event(self._names.updates, key, "ProductUpdate", update),
-            self._delivery.send_event(self._names.state, key, "ProductUpdate", update),
-        )
-
-    async def _announce_invalidation(self, invalidation: dict[str, Any]) -> None:
-        key = invalidation["product_id"].encode() if invalidation["product_id"] else None
-        await self._delivery.send_event(self._names.invalidation, key, "CacheInvalidation", invalidation)
+    def _announcements(self, outcome: FanoutOutcome) -> list[OutMessage]:
+        """Each update to product.updates and product.state (encoded once), each invalidation to
+        cache.invalidation; in result order, so a product's versions follow each other."""
+        encode = self._delivery.codec.encode
+        messages: list[OutMessage] = []
+        for update in outcome.updates:
+            key, value = update["product_id"].encode(), encode("ProductUpdate", update)
+            messages += [(self._names.updates, key, value), (self._names.state, key, value)]
+        for invalidation in outcome.invalidations:
+            key = invalidation["product_id"].encode() if invalidation["product_id"] else None
+            messages.append((self._names.invalidation, key, encode("CacheInvalidation", invalidation)))
+        return messages

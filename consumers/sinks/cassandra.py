@@ -1,15 +1,15 @@
 """The Cassandra product sink: scrape results -> product state, listings, price history, and the
 changes they reveal.
 
-`prepare` reads the stored state of every product in the batch (one read each) and runs change
+`prepare` reads the stored state of every product in the batch (a few IN reads) and runs change
 detection over the batch in order; `commit` writes the resulting states. Batches run one at a
 time (see base.py), so the next batch reads what this one wrote. The outcome per result is a
 `Change` (ProductUpdate + CacheInvalidation) or None.
 
 Results are keyed by product id, so one fan-out worker owns each product while its partition is
 assigned: the states it wrote are remembered (bounded, least recently used dropped first) and
-not read back. Reads cost most of the fan-out's CPU in the driver. `forget` must be called when
-partitions move to another worker, since that worker may then write them.
+not read back: requests to Cassandra cost most of the fan-out's CPU in the driver. `forget` must
+be called when partitions move to another worker, since that worker may then write them.
 """
 
 from __future__ import annotations

@@ -34,12 +34,11 @@ class AnalyticsBatch:
 
 def dedup_token(results: list[dict[str, Any]]) -> str:
     """Same results in the same order -> same token; any other batch -> a different one."""
-    digest = hashlib.sha256()
-    for result in results:
-        digest.update(
-            f"{result['request_id']}|{result['scraped_at'].isoformat()}|{result['status']}\n".encode()
-        )
-    return digest.hexdigest()
+    lines = "".join(
+        f"{result['request_id']}|{result['scraped_at'].isoformat()}|{result['status']}\n"
+        for result in results
+    )  # hashed at once: the same digest as line by line, for less per-result work
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def event_row(result: dict[str, Any]) -> list[Any]:

@@ -15,6 +15,7 @@ must arrive in order: change detection chains them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +50,14 @@ class ResultFanout:
         return self._outcome(changes, stored)
 
     async def apply(self, results: Sequence[dict[str, Any]]) -> FanoutOutcome:
-        """Store `results` in both stores; the updates and invalidations they caused."""
-        return await (await self.submit(results))
+        """Store `results` in both stores; the updates and invalidations they caused.
+
+        The caller waits for them, so the sinks write now rather than wait up to flush_seconds for
+        a fuller batch (with agent batches smaller than sink batches, that wait bounded the rate).
+        """
+        outcome = await self.submit(results)
+        await asyncio.gather(self.products.flush(), self.analytics.flush())
+        return await outcome
 
     async def close(self) -> None:
         await self.products.close()

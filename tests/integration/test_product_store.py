@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 
 import pytest
 
@@ -126,6 +127,30 @@ def test_unavailable_cassandra_raises_a_retryable_error_and_the_sink_recovers(st
         change, stored = asyncio.run(scenario(store, session, settings.cassandra_keyspace))
     assert change.update["changes"] == ["NEW"]
     assert stored.product["price"] == {"amount_minor": 3999, "currency": "EUR"}
+
+
+def test_many_products_go_out_in_batches_cassandra_takes_without_warnings(
+    stack: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rows are packed into unlogged batches under the server's batch warning thresholds (the
+    driver logs every warning a response carries), and every row lands; reads span several IN chunks."""
+    states = [
+        next_state(None, result(product=f"P{n}", second=n, domain=f"shop{n % 2}.example"))[0]
+        for n in range(150)
+    ]
+
+    async def scenario(store: ProductStore):
+        await store.save(states)
+        listings = [await store.products_by_domain(f"shop{shop}.example", limit=200) for shop in (0, 1)]
+        history = await store.price_history(states[-1].product_id, states[-1].scraped_at.date())
+        return await store.current_states(state.product_id for state in states), listings, history
+
+    with caplog.at_level(logging.WARNING, logger="cassandra"), scratch_keyspace(stack) as (settings, session):
+        stored, listings, history = asyncio.run(scenario(ProductStore(session, settings)))
+    assert [record.getMessage() for record in caplog.records if "Server warning" in record.getMessage()] == []
+    assert stored == {state.product_id: state for state in states}
+    assert [len(listing) for listing in listings] == [75, 75]
+    assert [point.scraped_at for point in history] == [states[-1].scraped_at]
 
 
 async def _snapshot(store: ProductStore):
