@@ -14,8 +14,9 @@ worker with an error rather than committing past it.
 
 Threads: every call on the confluent-kafka Consumer (poll, pause, commit, close) runs on one
 dedicated thread, so rebalance callbacks run there too and may block while the asyncio loop
-finishes the revoked partitions' tasks. The producer is served from the loop thread (poll(0)
-every few ms), so delivery callbacks resolve asyncio futures directly.
+finishes the revoked partitions' tasks. Outputs go through scrapestream.kafka.BatchProducer: a
+request's result and crawl requests are produced together and awaited as one batch, their
+delivery reports served on the producer's own thread.
 
 Priority: see priority.py (buffer order plus pausing lower-priority partitions while a more
 urgent topic has lag). Graceful stop: stop polling, drop buffered tasks (not committed, so redone
@@ -47,7 +48,7 @@ from scrapestream import topics
 from scrapestream.config import Settings
 from scrapestream.deadletter import dead_letter
 from scrapestream.health import serving_health
-from scrapestream.kafka import make_consumer, make_producer
+from scrapestream.kafka import BatchProducer, OutMessage, make_consumer
 from scrapestream.urls import fingerprint
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,6 @@ T = TypeVar("T")
 POLL_BATCH = 100
 IDLE_POLL_SECONDS = 0.1
 BUSY_POLL_SECONDS = 0.01
-PRODUCER_SERVE_SECONDS = 0.003
 # librdkafka settings of this consumer: a SIGKILLed worker's partitions move on within 10 s
 # (heartbeats come from librdkafka's own thread, so long scrapes never look dead), and fetches
 # come back quickly so a newly arrived high-priority task is noticed.
@@ -89,10 +89,6 @@ class ScraperTopics:
         return PRIORITIES.index(next(priority for priority, name in self.tasks.items() if name == topic))
 
 
-class DeliveryFailed(KafkaException):
-    """The broker did not acknowledge an output; the task stays uncommitted and the worker stops."""
-
-
 class ScraperWorker:
     def __init__(
         self,
@@ -117,7 +113,7 @@ class ScraperWorker:
             on_commit=self._on_commit,
             **CONSUMER_OVERRIDES,
         )
-        self._producer = make_producer(settings)
+        self._producer = BatchProducer(settings)  # a refused output raises DeliveryFailed: the worker stops
         self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="scraper-kafka")
         self._tracker = OffsetTracker()
         self._buffer = PriorityBuffer()
@@ -140,7 +136,6 @@ class ScraperWorker:
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
-        producer_service = asyncio.create_task(self._serve_producer())
         try:
             while not stop.is_set() and self._failure is None:
                 pause_all, paused_ranks = self._pause_wishes()
@@ -151,7 +146,6 @@ class ScraperWorker:
                 await self._commit(asynchronous=True)
         finally:
             await self._shut_down()
-            producer_service.cancel()
             self._kafka_thread.shutdown(wait=True)
         if self._failure is not None:
             raise self._failure
@@ -219,19 +213,18 @@ class ScraperWorker:
             outcome = await self._scrape(request, task_id)
         result = outcome.result
         if result is None:  # only a browser can scrape it: the browser lane writes its result
-            await (await self._hand_to_browser(request))
+            await self._hand_to_browser(request)
             return
         result, value = self._encoded_result(request, task_id, result)
         key = result["product"]["product_id"] if result["product"] else fingerprint(request["canonical_url"])
-        deliveries = [await self._produce(self.topics.results, key, value)]
-        for child in outcome.discovered:
-            value = self.codec.encode("ScrapeRequest", child)
-            deliveries.append(
-                await self._produce(self.topics.requests, fingerprint(child["canonical_url"]), value)
-            )
-        await asyncio.gather(*deliveries)
+        crawl = [self._crawl_message(child) for child in outcome.discovered]
+        await self._producer.send_all([(self.topics.results, key.encode(), value), *crawl])
 
-    async def _hand_to_browser(self, request: dict[str, Any]) -> asyncio.Future[None]:
+    def _crawl_message(self, child: dict[str, Any]) -> OutMessage:
+        key = fingerprint(child["canonical_url"]).encode()
+        return self.topics.requests, key, self.codec.encode("ScrapeRequest", child)
+
+    async def _hand_to_browser(self, request: dict[str, Any]) -> None:
         task = {
             "task_id": uuid.uuid4(),
             "domain": request["domain"],
@@ -240,7 +233,7 @@ class ScraperWorker:
             "created_at": datetime.now(UTC),
         }
         topic = self.topics.browser_tasks[request["priority"]]
-        return await self._produce(topic, request["domain"], self.codec.encode("ScrapeTask", task))
+        await self._producer.send(topic, request["domain"].encode(), self.codec.encode("ScrapeTask", task))
 
     async def _scrape(self, request: dict[str, Any], task_id: Any) -> ScrapeOutcome:
         """The engine's outcome; an unexpected bug still yields a result (ERROR), never a lost request."""
@@ -276,36 +269,7 @@ class ScraperWorker:
             error_type=error.reason,
             error_message=str(error),
         )
-        delivery = await self._produce(
-            self.topics.dlq, message.key(), self.codec.encode("DeadLetter", record)
-        )
-        await delivery
-
-    # -- producing --------------------------------------------------------------------------
-    async def _produce(self, topic: str, key: str | bytes | None, value: bytes) -> asyncio.Future[None]:
-        """Hand a message to the producer; the returned future resolves when the broker acknowledged it."""
-        assert self._loop is not None
-        delivered: asyncio.Future[None] = self._loop.create_future()
-
-        def on_delivery(error: KafkaError | None, _message: Message) -> None:
-            if delivered.done():
-                return
-            if error is not None:
-                delivered.set_exception(DeliveryFailed(error))
-            else:
-                delivered.set_result(None)
-
-        while True:
-            try:
-                self._producer.produce(topic, value, key, on_delivery=on_delivery)
-                return delivered
-            except BufferError:  # local queue full: let deliveries drain
-                await asyncio.sleep(PRODUCER_SERVE_SECONDS)
-
-    async def _serve_producer(self) -> None:
-        while True:
-            self._producer.poll(0)
-            await asyncio.sleep(PRODUCER_SERVE_SECONDS)
+        await self._producer.send(self.topics.dlq, message.key(), self.codec.encode("DeadLetter", record))
 
     # -- the Kafka consumer thread ----------------------------------------------------------
     async def _in_kafka_thread(self, call: Callable[..., T], *args: Any) -> T:
@@ -430,7 +394,7 @@ class ScraperWorker:
             await asyncio.wait(list(self._running), timeout=self.grace_seconds)
         for task in list(self._running):
             task.cancel()
-        self._producer.flush(10)  # delivery callbacks run here, on the loop thread
+        self._producer.close(10)  # what is still unacknowledged belongs to cancelled tasks
         await asyncio.sleep(0)  # let the finished tasks record their offsets
         await self._commit(asynchronous=False)
         await self._in_kafka_thread(self._consumer.close)
