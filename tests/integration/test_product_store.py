@@ -133,7 +133,8 @@ def test_many_products_go_out_in_batches_cassandra_takes_without_warnings(
     stack: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Rows are packed into unlogged batches under the server's batch warning thresholds (the
-    driver logs every warning a response carries), and every row lands; reads span several IN chunks."""
+    driver logs every warning a response carries), and every row lands; reads span several IN chunks
+    and several pages."""
     states = [
         next_state(None, result(product=f"P{n}", second=n, domain=f"shop{n % 2}.example"))[0]
         for n in range(150)
@@ -141,6 +142,7 @@ def test_many_products_go_out_in_batches_cassandra_takes_without_warnings(
 
     async def scenario(store: ProductStore):
         await store.save(states)
+        store._select_by_domain.fetch_size = 20  # so each listing's 75 rows come back in 4 pages
         listings = [await store.products_by_domain(f"shop{shop}.example", limit=200) for shop in (0, 1)]
         history = await store.price_history(states[-1].product_id, states[-1].scraped_at.date())
         return await store.current_states(state.product_id for state in states), listings, history
