@@ -189,3 +189,16 @@ class WorkerThread:
         except BaseException as error:
             self.error = error
             self._started.set()
+
+
+def committed(settings: Settings, group: str, topics: ScraperTopics) -> dict[tuple[str, int], int]:
+    consumer = make_consumer(settings, group)
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics.tasks.values()
+            for p in range(settings.kafka_partitions)
+        ]
+        return {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=10)}
+    finally:
+        consumer.close()

@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 
 from scrapestream.config import Settings
-from tests.integration.test_scraper_worker import committed, prefix  # noqa: F401 (prefix: a fixture)
 from tests.scraper_harness import (
     WorkerThread,
+    committed,
     create_test_topics,
     publish_tasks,
     read_all,
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 def test_a_worker_fed_hostile_pages_answers_every_request_and_keeps_going(
     stack: Settings,
-    prefix: str,  # noqa: F811
+    prefix: str,
 ) -> None:
     expected = {path: status for path, status, _ in STATIC_CASES} | dict.fromkeys(POISON_PAGES, "OK")
     with hostile_server() as base:

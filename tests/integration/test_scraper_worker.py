@@ -12,15 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from confluent_kafka import TopicPartition
 
 from consumers.scraper.consumer import ScraperTopics
 from demoshop.catalog import Catalog
 from demoshop.config import FaultConfig
 from scrapestream.config import Settings
-from scrapestream.kafka import make_admin, make_consumer, make_producer
+from scrapestream.kafka import make_producer
 from tests.scraper_harness import (
     WorkerThread,
+    committed,
     create_test_topics,
     js_profiles,
     publish_tasks,
@@ -33,16 +33,6 @@ from tests.unit.shop_runner import RunningShop
 
 pytestmark = pytest.mark.integration
 CATALOG = Catalog(seed=42, size=2_000)
-
-
-@pytest.fixture
-def prefix(stack: Settings) -> Iterator[str]:
-    prefix = f"test.{uuid.uuid4().hex[:8]}."
-    yield prefix
-    admin = make_admin(stack)
-    ours = [name for name in admin.list_topics(timeout=10).topics if name.startswith(prefix)]
-    for future in admin.delete_topics(ours, operation_timeout=30).values() if ours else ():
-        future.result(30)
 
 
 @pytest.fixture(scope="module")
@@ -69,19 +59,6 @@ def product_tasks(
 
 def request_ids(tasks: list[dict[str, Any]]) -> list[uuid.UUID]:
     return [one["request_id"] for t in tasks for one in t["requests"]]
-
-
-def committed(settings: Settings, group: str, topics: ScraperTopics) -> dict[tuple[str, int], int]:
-    consumer = make_consumer(settings, group)
-    try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics.tasks.values()
-            for p in range(settings.kafka_partitions)
-        ]
-        return {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=10)}
-    finally:
-        consumer.close()
 
 
 def test_one_result_per_request_and_commits_follow_results(

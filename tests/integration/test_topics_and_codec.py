@@ -19,20 +19,6 @@ from tests.integration.fake_schema_registry import fake_schema_registry
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def prefix(stack: Settings) -> Iterator[str]:
-    """A topic name prefix of its own per test, so tests never touch the real topics or each other.
-
-    The test's topics are deleted afterwards (the catalog's admin operations never delete).
-    """
-    prefix = f"test.{uuid.uuid4().hex[:8]}."
-    yield prefix
-    admin = make_admin(stack)
-    ours = [name for name in admin.list_topics(timeout=10).topics if name.startswith(prefix)]
-    for future in admin.delete_topics(ours, operation_timeout=30).values() if ours else ():
-        future.result(30)
-
-
 def test_catalog_creation_is_idempotent_and_matches_after(stack: Settings, prefix: str) -> None:
     admin = make_admin(stack)
     topics = catalog(stack, prefix=prefix)
