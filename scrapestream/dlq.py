@@ -26,7 +26,7 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicP
 
 from schemas.codec import Codec, CodecError
 from scrapestream.config import Settings
-from scrapestream.kafka import BrokerUnavailable, make_consumer, make_producer
+from scrapestream.kafka import BrokerUnavailable, make_consumer, make_producer, watermarks
 from scrapestream.topics import SCRAPE_DLQ
 
 TIMEOUT = 10.0
@@ -103,13 +103,12 @@ def _offset_range(consumer: Any, topic: str) -> tuple[dict[int, int], dict[int, 
         raise BrokerUnavailable(f"no Kafka broker answers ({error.args[0].str()})") from None
     if metadata.error is not None:
         raise DlqError(f"topic {topic}: {metadata.error.str()} (run `scrapestream topics create`)")
-    watermarks = {
-        partition: consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=TIMEOUT)
-        for partition in metadata.partitions
+    offsets = {
+        partition: watermarks(consumer, topic, partition, TIMEOUT) for partition in metadata.partitions
     }
     return (
-        {partition: low for partition, (low, _) in watermarks.items()},
-        {partition: high for partition, (_, high) in watermarks.items()},
+        {partition: low for partition, (low, _) in offsets.items()},
+        {partition: high for partition, (_, high) in offsets.items()},
     )
 
 

@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from scrapestream.config import Settings
@@ -65,6 +66,30 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
 
 def make_admin(settings: Settings, **overrides: Any) -> AdminClient:
     return AdminClient({**_base(settings), **overrides})
+
+
+LEADERSHIP_MOVING = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+    }
+)
+
+
+def watermarks(consumer: Consumer, topic: str, partition: int, timeout: float = 10.0) -> tuple[int, int]:
+    """(low, high) offsets of a partition. Retries retriable errors until `timeout`: right after a
+    topic is created or a broker restarted, a broker may answer NOT_LEADER_FOR_PARTITION for a
+    moment while partition leadership propagates."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
+        except KafkaException as error:
+            transient = error.args[0].retriable() or error.args[0].code() in LEADERSHIP_MOVING
+            if not transient or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 OutMessage = tuple[str, bytes | None, bytes]  # topic, key, value

@@ -18,7 +18,7 @@ from confluent_kafka import KafkaException, TopicPartition
 
 from scrapestream import metrics
 from scrapestream.config import Settings
-from scrapestream.kafka import make_consumer
+from scrapestream.kafka import make_consumer, watermarks
 from scrapestream.topics import TopicNames
 
 LAG_INTERVAL = 15.0
@@ -67,9 +67,7 @@ def _group_lag(settings: Settings, group: str, topics: list[str]) -> list[Partit
         committed = consumer.committed(partitions, timeout=TIMEOUT)
         lags = []
         for tp in committed:
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(tp.topic, tp.partition), timeout=TIMEOUT
-            )
+            low, high = watermarks(consumer, tp.topic, tp.partition, TIMEOUT)
             done = tp.offset if tp.offset >= 0 else None
             lags.append(
                 PartitionLag(

@@ -18,7 +18,7 @@ from consumers.scraper.engine import scrape_engine
 from schemas.codec import Codec
 from schemas.samples import utc_now_millis
 from scrapestream.config import Settings
-from scrapestream.kafka import make_admin, make_consumer, make_producer
+from scrapestream.kafka import make_admin, make_consumer, make_producer, watermarks
 from scrapestream.topics import catalog, create_topics
 from scrapestream.urls import canonicalize, domain_of
 
@@ -110,7 +110,7 @@ def read_all(
     `timeout`), or with `count` None, everything up to the end offsets at the time of the call."""
     consumer = make_consumer(settings, f"reader-{uuid.uuid4().hex}")
     partitions = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(settings.kafka_partitions)]
-    ends = {p.partition: consumer.get_watermark_offsets(p, timeout=10)[1] for p in partitions}
+    ends = {p.partition: watermarks(consumer, topic, p.partition)[1] for p in partitions}
     consumer.assign(partitions)
     found: list[Found] = []
     positions = dict.fromkeys(ends, 0)

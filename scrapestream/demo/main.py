@@ -17,7 +17,6 @@ import time
 from datetime import UTC, datetime
 
 import aiohttp
-from confluent_kafka import TopicPartition
 
 from demoshop.catalog import Catalog
 from scrapestream import lag
@@ -26,7 +25,7 @@ from scrapestream.demo.ledger import Ledger, LedgerFollower
 from scrapestream.demo.report import Summary, dead_letter_text, percentiles, show_status, status_line
 from scrapestream.demo.workload import Workload, seeded_workload
 from scrapestream.infra.process import InfraError, free_port
-from scrapestream.kafka import make_admin, make_consumer
+from scrapestream.kafka import make_admin, make_consumer, watermarks
 from scrapestream.processes import ProcessGroup, prepare, start_pipeline
 from scrapestream.stores import analytics, cassandra
 from scrapestream.topics import TopicNames
@@ -322,10 +321,7 @@ def _topic_counts(settings: Settings, names: TopicNames) -> dict[str, int]:
             names.dlq,
         ]
         return {
-            topic: sum(
-                consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[1]
-                for partition in metadata[topic].partitions
-            )
+            topic: sum(watermarks(consumer, topic, partition)[1] for partition in metadata[topic].partitions)
             for topic in wanted
         }
     finally:

@@ -27,8 +27,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import TopicPartition
-
 from demoshop.catalog import Catalog
 from demoshop.server import SITE_CLASSES
 from producers.publisher import DeliveryFailed, Receipt, RequestPublisher
@@ -37,7 +35,7 @@ from scrapestream import lag
 from scrapestream.config import Settings
 from scrapestream.demo.ledger import LedgerFollower
 from scrapestream.infra.process import free_port
-from scrapestream.kafka import make_consumer
+from scrapestream.kafka import make_consumer, watermarks
 from scrapestream.processes import ProcessGroup
 from scrapestream.stores import analytics, cassandra
 from scrapestream.topics import TopicNames
@@ -309,9 +307,7 @@ def _results_on_topic(pipeline: FaultPipeline) -> list[tuple[str, int, str]]:
     consumer = make_consumer(settings, f"fault-audit-{uuid.uuid4().hex[:8]}")
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        total = sum(
-            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
-        )
+        total = sum(watermarks(consumer, topic, p)[1] for p in partitions)
     finally:
         consumer.close()
     codec = Codec.for_settings(settings)

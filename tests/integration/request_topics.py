@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from confluent_kafka import Message, TopicPartition
+from confluent_kafka import Message
 
 from scrapestream.config import Settings
-from scrapestream.kafka import make_admin, make_consumer
+from scrapestream.kafka import make_admin, make_consumer, watermarks
 from scrapestream.topics import SCRAPE_REQUESTS, catalog, create_topics
 
 
@@ -51,9 +51,6 @@ def message_count(settings: Settings, topic: str) -> int:
     consumer = make_consumer(settings, f"test-counter-{uuid.uuid4().hex[:8]}")
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return sum(
-            consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[1]
-            for partition in partitions
-        )
+        return sum(watermarks(consumer, topic, partition)[1] for partition in partitions)
     finally:
         consumer.close()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
 from schemas.loader import EVENT_TYPES
 from scrapestream.config import Settings
+from scrapestream.kafka import watermarks
 from scrapestream.topics import (
     DEDUP_CHANGELOG,
     PRODUCT_STATE,
@@ -69,3 +73,23 @@ def test_drift_rules() -> None:
         "product.state: replication (expected 3, found 1)",
         "product.state: cleanup.policy (expected compact, found delete)",
     ]
+
+
+class LeaderlessForAMoment:
+    """A consumer whose broker answers NOT_LEADER_FOR_PARTITION twice, as right after a restart."""
+
+    def __init__(self, error: int = KafkaError.NOT_LEADER_FOR_PARTITION) -> None:
+        self.calls, self.error = 0, error
+
+    def get_watermark_offsets(self, partition: TopicPartition, timeout: float) -> tuple[int, int]:
+        self.calls += 1
+        if self.calls <= 2:
+            raise KafkaException(KafkaError(self.error))
+        return 0, 42
+
+
+def test_watermarks_wait_out_a_moving_partition_leader_but_not_other_errors() -> None:
+    moving = LeaderlessForAMoment()
+    assert watermarks(moving, "t", 0, timeout=5) == (0, 42) and moving.calls == 3
+    with pytest.raises(KafkaException):
+        watermarks(LeaderlessForAMoment(KafkaError.TOPIC_AUTHORIZATION_FAILED), "t", 0, timeout=5)
