@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from schemas.codec import CodecError
 from scrapestream import metrics
+from scrapestream.scrape_task import scrape_task
 from scrapestream.topics import TopicNames
 from scrapestream.urls import InvalidURL, canonicalize, domain_of, fingerprint
 from streams.batching import Batch, Batcher
@@ -135,13 +134,7 @@ class RequestRouter:
             raise self._failed_send
 
     async def _send_task(self, batch: Batch) -> None:
-        task = {
-            "task_id": uuid.uuid4(),
-            "domain": batch.domain,
-            "priority": batch.priority,
-            "requests": batch.requests,
-            "created_at": datetime.now(UTC),
-        }
+        task = scrape_task(batch.domain, batch.priority, batch.requests)
         lane = self._names.browser_tasks if batch.browser else self._names.tasks
         await self._delivery.send_event(lane[batch.priority], batch.domain.encode(), "ScrapeTask", task)
         metrics.STREAM_BATCH_SIZE.labels(batch.priority).observe(len(batch.requests))

@@ -19,6 +19,7 @@ from schemas.codec import Codec
 from schemas.samples import utc_now_millis
 from scrapestream.config import Settings
 from scrapestream.kafka import make_admin, make_consumer, make_producer, watermarks
+from scrapestream.scrape_task import scrape_task
 from scrapestream.topics import catalog, create_topics
 from scrapestream.urls import canonicalize, domain_of
 
@@ -59,13 +60,7 @@ def request(
 
 
 def task(requests: list[dict[str, Any]], priority: str = "NORMAL") -> dict[str, Any]:
-    return {
-        "task_id": uuid.uuid4(),
-        "domain": requests[0]["domain"],
-        "priority": priority,
-        "requests": requests,
-        "created_at": utc_now_millis(),
-    }
+    return scrape_task(requests[0]["domain"], priority, requests)
 
 
 def js_profiles(js_base_url: str) -> Extractor:

@@ -28,11 +28,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
@@ -49,6 +47,7 @@ from scrapestream.config import Settings
 from scrapestream.deadletter import dead_letter
 from scrapestream.health import serving_health
 from scrapestream.kafka import BatchProducer, OutMessage, make_consumer
+from scrapestream.scrape_task import scrape_task
 from scrapestream.urls import fingerprint
 
 log = logging.getLogger(__name__)
@@ -225,13 +224,7 @@ class ScraperWorker:
         return self.topics.requests, key, self.codec.encode("ScrapeRequest", child)
 
     async def _hand_to_browser(self, request: dict[str, Any]) -> None:
-        task = {
-            "task_id": uuid.uuid4(),
-            "domain": request["domain"],
-            "priority": request["priority"],
-            "requests": [{**request, "render": "BROWSER"}],
-            "created_at": datetime.now(UTC),
-        }
+        task = scrape_task(request["domain"], request["priority"], [{**request, "render": "BROWSER"}])
         topic = self.topics.browser_tasks[request["priority"]]
         await self._producer.send(topic, request["domain"].encode(), self.codec.encode("ScrapeTask", task))
 
