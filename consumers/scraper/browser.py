@@ -28,6 +28,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from consumers.scraper.outcome import ScrapeFailure, Status
+from consumers.scraper.politeness import Slots
 from scrapestream.urls import InvalidURL, UrlGuard
 
 CHROMIUM_ARGS = (
@@ -122,7 +123,7 @@ class BrowserPool:
         self._guard = guard
         self._user_agent = user_agent
         self._events = events or PoolEvents()
-        self._slots = asyncio.Semaphore(size)
+        self._slots = Slots(size)
         self._state = asyncio.Condition()
         self._idle: list[Page] = []
         self._in_use = 0

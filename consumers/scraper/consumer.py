@@ -210,11 +210,10 @@ class ScraperWorker:
     async def _scrape_and_publish(self, request: dict[str, Any], task_id: Any) -> None:
         async with self._request_slots:
             outcome = await self._scrape(request, task_id)
-        result = outcome.result
-        if result is None:  # only a browser can scrape it: the browser lane writes its result
+        if outcome.needs_browser:  # the browser lane writes its result
             await self._hand_to_browser(request)
             return
-        result, value = self._encoded_result(request, task_id, result)
+        result, value = self._encoded_result(request, task_id, outcome.result)
         key = result["product"]["product_id"] if result["product"] else fingerprint(request["canonical_url"])
         crawl = [self._crawl_message(child) for child in outcome.discovered]
         await self._producer.send_all([(self.topics.results, key.encode(), value), *crawl])

@@ -64,10 +64,13 @@ class ScrapeOutcome:
 
     result: dict[str, Any] | None
     discovered: list[dict[str, Any]] = field(default_factory=list)
-    needs_browser: bool = False
+
+    @property
+    def needs_browser(self) -> bool:
+        return self.result is None
 
 
-HANDED_TO_BROWSER = ScrapeOutcome(None, needs_browser=True)
+HANDED_TO_BROWSER = ScrapeOutcome(None)
 
 
 class ScrapeEngine:
