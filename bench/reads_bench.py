@@ -1,6 +1,6 @@
 """Product reads through the gateway: cache hits against the miss path (Cassandra), at a fixed rate.
 
-    .venv/bin/python bench/reads_bench.py [--rate 1000] [--seconds 10] [--products 1000]
+    PYTHONPATH=. .venv/bin/python bench/reads_bench.py [--rate 1000] [--seconds 10] [--products 1000]
 
 Needs the local stack (`scrapestream infra up`). Writes --products products into a scratch
 keyspace (dropped afterwards), serves two gateways in this process (cache on; cache off, so every
@@ -17,14 +17,11 @@ import dataclasses
 import multiprocessing
 import random
 import statistics
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from aiohttp import ClientSession, TCPConnector, web
+from aiohttp import ClientSession, TCPConnector
 
 from consumers.sinks.changes import next_state
 from producers.gateway import create_app
@@ -34,6 +31,7 @@ from scrapestream.kafka import make_admin
 from scrapestream.stores import cassandra, cassandra_schema
 from scrapestream.stores.products import ProductStore
 from scrapestream.topics import catalog, create_topics
+from tests.integration.gateway_helpers import serving
 
 KEY = "bench-" + uuid.uuid4().hex
 
@@ -51,24 +49,6 @@ async def store_products(settings: Settings, session, count: int) -> None:
         result["product"]["product_id"] = product_id
         states.append(next_state(None, result)[0])
     await ProductStore(session, settings).save(states)
-
-
-@contextmanager
-def serving(app: web.Application) -> Iterator[str]:
-    """Serve `app` on a thread's event loop; yields its base URL, then runs the app's cleanup
-    (which closes its Cassandra session before the interpreter exits)."""
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, access_log=None)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
 def drive(base_url: str, ids: list[str], rate: int, seconds: float, out: multiprocessing.Queue) -> None:
@@ -137,10 +117,10 @@ def main() -> None:
         try:
             asyncio.run(store_products(settings, session, args.products))
             ids = product_ids(args.products)
-            with serving(create_app(settings, prefix=prefix)) as cached:
+            with serving(create_app(settings, prefix=prefix), access_log=None) as cached:
                 rows = [("cache hit", *measure(cached, ids, args.rate, args.seconds))]
             uncached_settings = dataclasses.replace(settings, gateway_cache_size=0)
-            with serving(create_app(uncached_settings, prefix=prefix)) as uncached:
+            with serving(create_app(uncached_settings, prefix=prefix), access_log=None) as uncached:
                 rows.append(("miss (Cassandra)", *measure(uncached, ids, args.rate, args.seconds)))
         finally:
             session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}")
