@@ -5,16 +5,18 @@ timeouts, 5xx - see ScrapeFailure.domain_fault) open the circuit.
 OPEN: every request fails at once with status ERROR and "circuit open" in its error text (ERROR
 rather than BLOCKED: the site did not refuse us, we chose not to ask); after `cooldown` seconds
 the next request becomes a probe.
-HALF_OPEN: one probe is in flight, others still fail fast; its success (any answer that is not a
-domain fault) closes the circuit, its failure opens it for another cool-down. A probe that never
-reports (cancelled) is replaced by a new one after another cool-down.
+HALF_OPEN: one probe is in flight and other requests wait for its verdict (a request must not fail
+against a domain that has come back): its success (any answer that is not a domain fault) closes
+the circuit and lets them go, its failure opens it for another cool-down and fails them fast. A
+probe that reports nothing within a cool-down (cancelled, hung) is replaced by one of the waiters.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from consumers.scraper.outcome import ScrapeFailure, Status
@@ -35,6 +37,7 @@ class _Circuit:
     state: BreakerState = BreakerState.CLOSED
     failures: int = 0
     opened_at: float = 0.0
+    verdict: asyncio.Event = field(default_factory=asyncio.Event)  # set when the probe reports
 
 
 class CircuitBreakers:
@@ -56,24 +59,30 @@ class CircuitBreakers:
     def state(self, domain: str) -> BreakerState:
         return self._circuits.get(domain, _Circuit()).state
 
-    def before_request(self, domain: str) -> None:
+    async def before_request(self, domain: str) -> None:
         """Raise ScrapeFailure(ERROR, 'circuit open ...') unless a request to `domain` may go ahead."""
         circuit = self._circuits.setdefault(domain, _Circuit())
+        while circuit.state is BreakerState.HALF_OPEN:
+            probe = circuit.verdict
+            if not await _reported(probe, self.cooldown) and circuit.verdict is probe:
+                self._start_probe(domain, circuit)  # that probe is lost: this request replaces it
+                return
         if circuit.state is BreakerState.CLOSED:
             return
         waited = self._clock() - circuit.opened_at
         if waited >= self.cooldown:
-            circuit.opened_at = self._clock()  # this request is the probe
-            self._set(domain, circuit, BreakerState.HALF_OPEN)
+            self._start_probe(domain, circuit)
             return
-        detail = (
-            "a probe is in flight"
-            if circuit.state is BreakerState.HALF_OPEN
-            else f"next probe in {self.cooldown - waited:.1f} s"
-        )
         raise ScrapeFailure(
-            Status.ERROR, f"circuit open for {domain} after {circuit.failures} consecutive failures; {detail}"
+            Status.ERROR,
+            f"circuit open for {domain} after {circuit.failures} consecutive failures; "
+            f"next probe in {self.cooldown - waited:.1f} s",
         )
+
+    def _start_probe(self, domain: str, circuit: _Circuit) -> None:
+        self._set(domain, circuit, BreakerState.HALF_OPEN)
+        circuit.opened_at = self._clock()
+        circuit.verdict = asyncio.Event()
 
     def record_success(self, domain: str) -> None:
         circuit = self._circuits.setdefault(domain, _Circuit())
@@ -91,5 +100,16 @@ class CircuitBreakers:
             self._set(domain, circuit, BreakerState.OPEN)
 
     def _set(self, domain: str, circuit: _Circuit, state: BreakerState) -> None:
+        if circuit.state is BreakerState.HALF_OPEN:
+            circuit.verdict.set()
         circuit.state = state
         self._on_change(domain, state)
+
+
+async def _reported(verdict: asyncio.Event, timeout: float) -> bool:
+    """Whether the probe reports within `timeout` seconds."""
+    try:
+        await asyncio.wait_for(verdict.wait(), timeout)
+    except TimeoutError:
+        return False
+    return True

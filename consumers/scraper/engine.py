@@ -144,7 +144,7 @@ class ScrapeEngine:
         return await with_retries(lambda: self._attempt(url, domain, mode), self.retry, count_retry)
 
     async def _attempt(self, url: str, domain: str, mode: str) -> Page:
-        self.breakers.before_request(domain)
+        await self.breakers.before_request(domain)
         try:
             await self.robots.check(url)
             page = await (self._render(url, domain) if mode == "browser" else self._fetch(url, domain))

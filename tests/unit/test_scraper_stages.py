@@ -45,26 +45,79 @@ def test_priority_buffer_serves_the_most_urgent_first_in_arrival_order() -> None
     assert most_urgent_waiting(set(), {0: 0}) is None
 
 
+def opened_breakers(now: list[float], cooldown: float = 10.0) -> CircuitBreakers:
+    """Breakers whose "shop" circuit has just opened after 3 failures, on the clock `now`."""
+    breakers = CircuitBreakers(3, cooldown, clock=lambda: now[0])
+    for _ in range(3):
+        asyncio.run(breakers.before_request("shop"))
+        breakers.record_failure("shop")
+    return breakers
+
+
 def test_breaker_opens_probes_once_and_closes() -> None:
     now = [100.0]
     changes: list[tuple[str, BreakerState]] = []
     breakers = CircuitBreakers(3, 10.0, on_change=lambda d, s: changes.append((d, s)), clock=lambda: now[0])
-    for _ in range(3):
-        breakers.before_request("shop")
-        breakers.record_failure("shop")
-    with pytest.raises(ScrapeFailure, match="circuit open for shop after 3 consecutive failures"):
-        breakers.before_request("shop")
-    now[0] += 10
-    breakers.before_request("shop")  # the probe
-    with pytest.raises(ScrapeFailure, match="a probe is in flight"):
-        breakers.before_request("shop")
-    breakers.record_failure("shop")  # probe failed: open for another cool-down
-    assert breakers.state("shop") is BreakerState.OPEN
-    now[0] += 10
-    breakers.before_request("shop")
-    breakers.record_success("shop")
+
+    async def scenario() -> None:
+        for _ in range(3):
+            await breakers.before_request("shop")
+            breakers.record_failure("shop")
+        with pytest.raises(ScrapeFailure, match="circuit open for shop after 3 consecutive failures"):
+            await breakers.before_request("shop")
+        now[0] += 10
+        await breakers.before_request("shop")  # the probe
+        breakers.record_failure("shop")  # probe failed: open for another cool-down
+        assert breakers.state("shop") is BreakerState.OPEN
+        with pytest.raises(ScrapeFailure, match=r"next probe in 10\.0 s"):
+            await breakers.before_request("shop")
+        now[0] += 10
+        await breakers.before_request("shop")
+        breakers.record_success("shop")
+
+    asyncio.run(scenario())
     assert breakers.state("shop") is BreakerState.CLOSED and breakers.state("other") is BreakerState.CLOSED
     assert [state for _, state in changes] == ["open", "half_open", "open", "half_open", "closed"]
+
+
+def test_requests_during_a_probe_wait_for_its_verdict() -> None:
+    now = [100.0]
+    breakers = opened_breakers(now)
+    now[0] += 10
+
+    async def during_probe(probe_succeeds: bool) -> list[str]:
+        await breakers.before_request("shop")  # the probe
+        waiters = [asyncio.create_task(breakers.before_request("shop")) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert not any(waiter.done() for waiter in waiters)  # held, not failed
+        if probe_succeeds:
+            breakers.record_success("shop")
+        else:
+            breakers.record_failure("shop")
+        outcomes = await asyncio.gather(*waiters, return_exceptions=True)
+        return ["went ahead" if outcome is None else str(outcome) for outcome in outcomes]
+
+    assert (
+        asyncio.run(during_probe(probe_succeeds=False))
+        == ["circuit open for shop after 4 consecutive failures; next probe in 10.0 s"] * 3
+    )
+    now[0] += 10
+    assert asyncio.run(during_probe(probe_succeeds=True)) == ["went ahead"] * 3
+
+
+def test_a_probe_that_never_reports_is_replaced_by_a_waiter() -> None:
+    now = [100.0]
+    breakers = opened_breakers(now, cooldown=0.1)
+    now[0] += 1
+
+    async def scenario() -> tuple[float, BreakerState]:
+        await breakers.before_request("shop")  # a probe that hangs and never reports
+        began = time.monotonic()
+        await breakers.before_request("shop")  # waits a cool-down, then becomes the probe
+        return time.monotonic() - began, breakers.state("shop")
+
+    waited, state = asyncio.run(scenario())
+    assert 0.1 <= waited < 1 and state is BreakerState.HALF_OPEN
 
 
 def test_retry_policy_backs_off_exponentially_and_honours_retry_after() -> None:
