@@ -13,12 +13,15 @@ ScrapeRequests from a topic of their own (unique prefix, deleted afterwards):
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import signal
 import subprocess
 import sys
 import time
 import uuid
 
+import faust
 from confluent_kafka import TopicPartition
 
 from producers.publisher import RequestPublisher
@@ -27,6 +30,8 @@ from scrapestream.config import Settings, load_settings
 from scrapestream.demo.main import delete_topics
 from scrapestream.kafka import make_admin, make_consumer, make_producer
 from scrapestream.topics import TopicNames, catalog, create_topics
+from streams.app import make_app, run_worker
+from streams.topology import INPUT_BATCH, INPUT_WAIT
 
 SHOPS = 20  # distinct domains, so batches fill the way they do in a real crawl
 
@@ -79,6 +84,35 @@ def run_router(
     return distinct, (max(stamps) - min(stamps)) / 1000
 
 
+def run_faust_noop(prefix: str, count: int, timeout: float) -> tuple[int, float]:
+    worker = subprocess.run(
+        [sys.executable, __file__, "--noop-agent", prefix, "--requests", str(count)],
+        capture_output=True, text=True, timeout=timeout, check=True,
+    )  # fmt: skip
+    seen, seconds = worker.stdout.split()[-2:]
+    return int(seen), float(seconds)
+
+
+def noop_agent_worker(prefix: str, count: int) -> None:
+    """Run a Faust worker whose agent acks `count` requests and nothing else, then print the time."""
+    app = make_app(load_settings(), f"bench-noop-{uuid.uuid4().hex[:8]}", prefix=prefix)
+    seen, started = 0, 0.0
+
+    @app.agent(app.topic(TopicNames.prefixed(prefix).requests))
+    async def noop(stream: faust.StreamT[bytes]) -> None:
+        nonlocal seen, started
+        async for events in stream.noack_take(INPUT_BATCH, within=INPUT_WAIT):
+            started = started or time.perf_counter()
+            for event in events:
+                event.ack()
+            seen += len(events)
+            if seen >= count:
+                print(seen, time.perf_counter() - started, file=sys.__stdout__, flush=True)  # not the log
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    run_worker(app)
+
+
 def run_bare(settings: Settings, source: str, target: str, count: int) -> tuple[int, float]:
     consumer = make_consumer(settings, f"bench-bare-{uuid.uuid4().hex[:8]}")
     producer = make_producer(settings, **{"queue.buffering.max.messages": 1_000_000})
@@ -103,7 +137,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50_000)
     parser.add_argument("--duplicates", type=float, default=0.2)
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--noop-agent", metavar="PREFIX", help=argparse.SUPPRESS)  # the faust contender
     args = parser.parse_args()
+    if args.noop_agent:
+        noop_agent_worker(args.noop_agent, args.requests)
+        return
     settings = load_settings()
     prefix = f"bench.streams.{uuid.uuid4().hex[:6]}."
     names = TopicNames.prefixed(prefix)
@@ -111,6 +149,7 @@ def main() -> None:
     try:
         distinct = publish(settings, names, args.requests, args.duplicates)
         router = run_router(settings, names, prefix, distinct, args.timeout)
+        noop = run_faust_noop(prefix, args.requests, args.timeout)
         bare = run_bare(settings, names.requests, names.results, args.requests)
     finally:
         delete_topics(settings, prefix)
@@ -119,6 +158,7 @@ def main() -> None:
     print(f"{args.requests} requests ({distinct} distinct URLs over {SHOPS} domains)")
     print(f"{'contender':<40} {'seconds':>8} {'requests/s':>11}")
     print(f"{'router worker (decode, dedup, batch, route)':<40} {router[1]:>8.1f} {router_rate:>11,.0f}")
+    print(f"{'Faust agent that only acks':<40} {noop[1]:>8.1f} {noop[0] / noop[1]:>11,.0f}")
     print(f"{'bare consume→produce loop (ceiling)':<40} {bare[1]:>8.1f} {bare_rate:>11,.0f}")
     print(f"router / ceiling: {router_rate / bare_rate:.0%}")
 

@@ -111,10 +111,19 @@ class BatchProducer:
     """
 
     def __init__(self, settings: Settings, **overrides: Any) -> None:
-        self._producer = make_producer(settings, **overrides)
+        self._settings = settings
+        self._overrides = overrides
+        self._client: Producer | None = None
         self._closed = threading.Event()
         self._poller = threading.Thread(target=self._serve_reports, name="kafka-reports", daemon=True)
-        self._poller.start()
+
+    @property
+    def _producer(self) -> Producer:
+        """Made on first use, so that an app can hold one from its construction without connecting."""
+        if self._client is None:
+            self._client = make_producer(self._settings, **self._overrides)
+            self._poller.start()
+        return self._client
 
     async def send_all(self, messages: Sequence[OutMessage]) -> None:
         """Produce `messages` in order; return when all are acknowledged."""
@@ -136,12 +145,15 @@ class BatchProducer:
     def close(self, timeout: float = 30.0) -> int:
         """Stop serving reports and flush; returns how many messages are still unacknowledged."""
         self._closed.set()
+        if self._client is None:
+            return 0
         self._poller.join()
-        return self._producer.flush(timeout)
+        return self._client.flush(timeout)
 
     def _serve_reports(self) -> None:
+        assert self._client is not None
         while not self._closed.is_set():
-            self._producer.poll(0.1)
+            self._client.poll(0.1)
 
 
 class _PendingBatch:
