@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import secrets
 import sys
 import time
@@ -36,6 +37,7 @@ from scrapestream.demo.ledger import LedgerFollower
 from scrapestream.demo.main import DemoEnvironment, delete_topics, stored_times, wait_until_up
 from scrapestream.demo.report import percentiles, show_status, status_line
 from scrapestream.infra.process import free_port
+from scrapestream.infra.stack import java_services
 from scrapestream.processes import ProcessGroup, prepare, start_pipeline
 
 # The bench scripts sit beside this file and reuse the project's test harness.
@@ -79,8 +81,14 @@ def peak_mib(pid: int) -> float:
 
 
 def run_pipeline(
-    settings: Settings, shops: dict[str, str], urls: list[str], args: argparse.Namespace
+    settings: Settings,
+    shops: dict[str, str],
+    urls: list[str],
+    args: argparse.Namespace,
+    neighbours: dict[str, int],
 ) -> PipelineRun:
+    """The pipeline's run; CPU is also counted for `neighbours` (name -> pid), the other processes
+    on the same cores that the pipeline makes work (the brokers, the demo shop)."""
     demo = DemoEnvironment(
         f"bench.e2e.{uuid.uuid4().hex[:6]}.",
         shops,
@@ -101,7 +109,8 @@ def run_pipeline(
             time.sleep(5)  # let the Faust workers finish joining their groups
             follower = LedgerFollower(settings, demo.names)
             follower.start()
-            idle_cpu = {name: cpu_seconds(pid) for name, pid in group.pids().items()}  # start-up
+            watched = group.pids() | neighbours
+            idle_cpu = {name: cpu_seconds(pid) for name, pid in watched.items()}  # start-up
             started = time.monotonic()
             publish(settings, demo.names.requests, urls, args.rate)
             while time.monotonic() - started < args.timeout:
@@ -112,8 +121,8 @@ def run_pipeline(
                         break
                 time.sleep(1)
             stored = wait_until_stored(settings, demo.domains, len(urls), started + args.timeout)
-            cpu = {name: cpu_seconds(pid) - idle_cpu[name] for name, pid in group.pids().items()}
-            peaks = {name: peak_mib(pid) for name, pid in group.pids().items()}
+            cpu = {name: cpu_seconds(pid) - idle_cpu[name] for name, pid in watched.items()}
+            peaks = {name: peak_mib(pid) for name, pid in watched.items()}
             follower.stop()
     finally:
         delete_topics(settings, demo.prefix)
@@ -125,6 +134,12 @@ def run_pipeline(
     ok = sum(1 for result in ledger.results.values() if result["product"])
     seconds = (max(stored.values()) - first).total_seconds() if stored else float("nan")
     return PipelineRun(ok, seconds, latencies, per_second, cpu, peaks)
+
+
+def neighbours(settings: Settings, shop_pid: int | None) -> dict[str, int]:
+    """The Kafka and Cassandra JVMs of the local stack and the demo shop process."""
+    found = {service.name: pids[0] for service in java_services(settings) if (pids := service.pids())}
+    return found | ({"shop": shop_pid} if shop_pid else {})
 
 
 def publish(settings: Settings, topic: str, urls: list[str], rate: float) -> None:
@@ -179,6 +194,7 @@ def report(
         kinds.setdefault(name.split("-")[0], []).append(name)
     cpu = {kind: sum(run.cpu_seconds[name] for name in names) for kind, names in kinds.items()}
     memory = {kind: max(run.peak_mib[name] for name in names) for kind, names in kinds.items()}
+    total_ms = 1000 * sum(cpu.values()) / max(run.products, 1)
     process_rows = "\n".join(
         f"| {kind} | {cpu[kind]:.1f} | {1000 * cpu[kind] / max(run.products, 1):.2f} | {memory[kind]:.0f} |"
         for kind in kinds
@@ -203,6 +219,9 @@ Request created → stored in ClickHouse: p50 {p50:.2f} s, p95 {p95:.2f} s, p99 
 | process (CPU from the first request on, start-up left out) | CPU s | CPU ms per product | peak RSS MiB |
 |---|---:|---:|---:|
 {process_rows}
+
+All of them together: {total_ms:.2f} ms of CPU per product, so {os.cpu_count()} cores carry at most \
+{1000 * (os.cpu_count() or 1) / total_ms:,.0f} products/s at this cost.
 
 ![throughput over time](e2e_throughput.png)
 {MARKERS[1]}"""
@@ -236,7 +255,7 @@ def main() -> None:
     shop, shops = start_shop(products=max(args.products // 2, 10))
     try:
         urls = product_urls(shops, args.products)
-        run = run_pipeline(settings, shops, urls, args)
+        run = run_pipeline(settings, shops, urls, args, neighbours(settings, shop.pid))
         print(f"\npipeline: {run.products} products in {run.seconds:.1f} s", file=sys.stderr)
         bare = asyncio.run(bare_loop(urls, args.concurrency))
         scrapy = run_scrapy_modes(urls, args.concurrency)
