@@ -36,8 +36,8 @@ from scrapestream.config import Settings, load_settings
 from scrapestream.demo.ledger import LedgerFollower
 from scrapestream.demo.main import DemoEnvironment, delete_topics, stored_times, wait_until_up
 from scrapestream.demo.report import percentiles, show_status, status_line
-from scrapestream.infra.process import free_port
-from scrapestream.infra.stack import java_services
+from scrapestream.infra.process import cpu_seconds, free_port
+from scrapestream.infra.stack import java_pids
 from scrapestream.processes import ProcessGroup, prepare, start_pipeline
 
 # The bench scripts sit beside this file and reuse the project's test harness.
@@ -55,7 +55,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "e2e_throughput.png"
 MARKERS = ("<!-- e2e:start -->", "<!-- e2e:end -->")
-CLOCK_TICKS = 100  # os.sysconf("SC_CLK_TCK") on Linux
 
 
 @dataclasses.dataclass
@@ -66,11 +65,6 @@ class PipelineRun:
     per_second: Counter[int]
     cpu_seconds: dict[str, float]
     peak_mib: dict[str, float]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
 def peak_mib(pid: int) -> float:
@@ -138,8 +132,7 @@ def run_pipeline(
 
 def neighbours(settings: Settings, shop_pid: int | None) -> dict[str, int]:
     """The Kafka and Cassandra JVMs of the local stack and the demo shop process."""
-    found = {service.name: pids[0] for service in java_services(settings) if (pids := service.pids())}
-    return found | ({"shop": shop_pid} if shop_pid else {})
+    return java_pids(settings) | ({"shop": shop_pid} if shop_pid else {})
 
 
 def publish(settings: Settings, topic: str, urls: list[str], rate: float) -> None:

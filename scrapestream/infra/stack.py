@@ -33,6 +33,11 @@ def java_services(settings: Settings) -> list[JavaService]:
     return [KafkaService(settings), CassandraService(settings)]
 
 
+def java_pids(settings: Settings) -> dict[str, int]:
+    """The running Java servers of the local stack: component name -> pid."""
+    return {service.name: pids[0] for service in java_services(settings) if (pids := service.pids())}
+
+
 def up(settings: Settings) -> list[Health]:
     """Start what is not running (both Java servers at once), then wait until each answers."""
     started = {}
