@@ -147,7 +147,8 @@ class ApiKeys:
     """The configured API keys. `client_of` names the caller by a hash of its key, never the key.
 
     Keys come from settings (fixed for the process) and, optionally, from a key file: one key a
-    line, blank lines and "#" comments ignored. The file is re-read when its modification time or
+    line (or several separated by commas, as in SCRAPESTREAM_GATEWAY_API_KEYS and the Helm chart's
+    Secret), blank lines and "#" comments ignored. The file is re-read when its modification time or
     size changes (looked at most every KEY_FILE_RECHECK seconds), so a key is added or revoked by
     rewriting the file, with no restart: a Kubernetes Secret mounted as a volume is updated like
     that. A key file that cannot be read counts as empty (fail closed: its keys stop working).
@@ -197,7 +198,13 @@ class ApiKeys:
             log.warning("API key file %s unreadable, its keys are refused: %s", self._key_file, error)
             state, lines = None, []
         self._file_state = state
-        from_file = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        from_file = [
+            key.strip()
+            for line in lines
+            if not line.lstrip().startswith("#")
+            for key in line.split(",")
+            if key.strip()
+        ]
         self._keys = self._entries([*self._fixed, *from_file])
 
 

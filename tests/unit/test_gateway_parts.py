@@ -103,7 +103,7 @@ def test_keys_from_a_key_file_are_reloaded_when_it_changes(tmp_path: Path) -> No
         client_id("file-two"),
         None,
     ]
-    key_file.write_text("file-two\nfile-three\n")
+    key_file.write_text("file-two, file-three\n")  # the Helm chart's Secret holds a comma-separated list
     assert keys.client_of("file-one") == client_id("file-one")  # not looked at again yet
     clock.now += KEY_FILE_RECHECK
     assert keys.client_of("file-one") is None and keys.client_of("file-three") == client_id("file-three")

@@ -241,6 +241,22 @@ def test_secret_settings_reach_containers_through_secret_refs(manifests: list[di
                 assert "secretKeyRef" in variable["valueFrom"], f"{kind_name}: {variable['name']}"
 
 
+def test_the_gateway_reads_its_keys_from_the_mounted_secret_so_they_change_without_a_restart(
+    manifests: list[dict[str, Any]],
+) -> None:
+    (spec,) = [spec for name, spec in pod_specs(manifests) if name.endswith("-gateway")]
+    container = spec["containers"][0]
+    env = {variable["name"]: variable for variable in container["env"]}
+    assert "SCRAPESTREAM_GATEWAY_API_KEYS" not in env
+    key_file = Path(env["SCRAPESTREAM_GATEWAY_API_KEYS_FILE"]["value"])
+    (mount,) = [m for m in container["volumeMounts"] if Path(m["mountPath"]) == key_file.parent]
+    assert mount["readOnly"] and "subPath" not in mount  # the kubelet never updates a subPath mount
+    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+    clickhouse_secret = env["SCRAPESTREAM_CLICKHOUSE_URL"]["valueFrom"]["secretKeyRef"]["name"]
+    assert volume["secret"]["secretName"] == clickhouse_secret
+    assert volume["secret"]["items"] == [{"key": "gateway-api-keys", "path": key_file.name}]
+
+
 def test_the_values_files_hold_no_secret() -> None:
     for path in (CHART / "values.yaml", PRODUCTION):
         values = yaml.safe_load(path.read_text())
