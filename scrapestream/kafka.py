@@ -38,7 +38,10 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
         # Java's partitioner (murmur2), as Faust and the JVM clients use: a key lands on the same
         # partition whoever produces it, which keeps Faust tables co-partitioned with our topics.
         "partitioner": "murmur2_random",
-        "linger.ms": 5,
+        # Fuller produce requests: at a few hundred messages/s, 5 ms sent one or two messages per
+        # request and the broker's CPU per product was a third higher; 20 ms is far inside the
+        # end-to-end latency budget (seconds).
+        "linger.ms": 20,
         "batch.num.messages": 10_000,
         "queue.buffering.max.kbytes": 256 * 1024,
         **overrides,
@@ -52,6 +55,10 @@ def consumer_config(settings: Settings, group_id: str, **overrides: Any) -> dict
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "cooperative-sticky",
+        # Fetch responses wait up to 50 ms for 64 KiB instead of answering each new message:
+        # fewer, fuller fetches for the broker and for us, at most 50 ms more per hop.
+        "fetch.wait.max.ms": 50,
+        "fetch.min.bytes": 65536,
         **overrides,
     }
 
