@@ -1,6 +1,6 @@
 """Scraper throughput: the real worker (task topic -> result topic) vs a bare loop vs Scrapy, plus Chromium.
 
-Run: .venv/bin/python bench/scraper_bench.py [--pages 4000] [--concurrency 64] [--browser-pages 60]
+Run: .venv/bin/python bench/scraper_bench.py [--pages 8000] [--concurrency 64] [--browser-pages 60]
 
 Needs the local Kafka (`scrapestream infra up`). Everything is on loopback: the demo shop runs in a
 process of its own, the worker is `scrapestream worker scraper` in another, on topics with a
@@ -247,7 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--pages", type=int, default=4000, help="static product pages per contender")
+    parser.add_argument("--pages", type=int, default=8000, help="static product pages per contender")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--browser-pages", type=int, default=60, help="JS shop pages; 0 skips Chromium")
     parser.add_argument("--browser-pool", type=int, default=4)
