@@ -7,8 +7,10 @@ rather than BLOCKED: the site did not refuse us, we chose not to ask); after `co
 the next request becomes a probe.
 HALF_OPEN: one probe is in flight and other requests wait for its verdict (a request must not fail
 against a domain that has come back): its success (any answer that is not a domain fault) closes
-the circuit and lets them go, its failure opens it for another cool-down and fails them fast. A
-probe that reports nothing within a cool-down (cancelled, hung) is replaced by one of the waiters.
+the circuit and lets them go, its failure opens it for another cool-down and fails them fast. They
+wait at most `verdict_wait` seconds, then fail fast as before: a waiting request holds one of the
+worker's request slots, and a probe hanging on a dead domain must not hold them all. A probe that
+reports nothing within a cool-down (cancelled, hung) is replaced by the next request.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class BreakerState(StrEnum):
     HALF_OPEN = "half_open"
 
 
+VERDICT_WAIT = 5.0  # seconds a request waits for the probe's verdict at most
 # Gauge values for metrics: 0 closed, 1 half-open, 2 open.
 STATE_VALUES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
 
@@ -49,9 +52,11 @@ class CircuitBreakers:
         cooldown: float,
         on_change: Callable[[str, BreakerState], None] = lambda domain, state: None,
         clock: Callable[[], float] = time.monotonic,
+        verdict_wait: float = VERDICT_WAIT,
     ) -> None:
         self.failure_threshold = failure_threshold
         self.cooldown = cooldown
+        self.verdict_wait = verdict_wait
         self._circuits: dict[str, _Circuit] = {}
         self._on_change = on_change
         self._clock = clock
@@ -63,20 +68,26 @@ class CircuitBreakers:
         """Raise ScrapeFailure(ERROR, 'circuit open ...') unless a request to `domain` may go ahead."""
         circuit = self._circuits.setdefault(domain, _Circuit())
         while circuit.state is BreakerState.HALF_OPEN:
-            probe = circuit.verdict
-            if not await _reported(probe, self.cooldown) and circuit.verdict is probe:
+            probe, lost_in = circuit.verdict, self.cooldown - (self._clock() - circuit.opened_at)
+            if lost_in <= 0:
                 self._start_probe(domain, circuit)  # that probe is lost: this request replaces it
                 return
+            reported = await _reported(probe, min(lost_in, self.verdict_wait))
+            still_probing = circuit.verdict is probe and self._clock() - circuit.opened_at < self.cooldown
+            if not reported and still_probing:  # waited verdict_wait: give the request slot back
+                raise self._refusal(domain, circuit, "a probe is in flight")
         if circuit.state is BreakerState.CLOSED:
             return
         waited = self._clock() - circuit.opened_at
         if waited >= self.cooldown:
             self._start_probe(domain, circuit)
             return
-        raise ScrapeFailure(
-            Status.ERROR,
-            f"circuit open for {domain} after {circuit.failures} consecutive failures; "
-            f"next probe in {self.cooldown - waited:.1f} s",
+        raise self._refusal(domain, circuit, f"next probe in {self.cooldown - waited:.1f} s")
+
+    @staticmethod
+    def _refusal(domain: str, circuit: _Circuit, detail: str) -> ScrapeFailure:
+        return ScrapeFailure(
+            Status.ERROR, f"circuit open for {domain} after {circuit.failures} consecutive failures; {detail}"
         )
 
     def _start_probe(self, domain: str, circuit: _Circuit) -> None:

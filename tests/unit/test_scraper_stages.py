@@ -105,19 +105,25 @@ def test_requests_during_a_probe_wait_for_its_verdict() -> None:
     assert asyncio.run(during_probe(probe_succeeds=True)) == ["went ahead"] * 3
 
 
-def test_a_probe_that_never_reports_is_replaced_by_a_waiter() -> None:
-    now = [100.0]
-    breakers = opened_breakers(now, cooldown=0.1)
-    now[0] += 1
+def test_a_waiter_gives_up_on_a_slow_probe_and_a_lost_probe_is_replaced() -> None:
+    breakers = CircuitBreakers(1, cooldown=0.3, verdict_wait=0.1)  # the real clock
 
-    async def scenario() -> tuple[float, BreakerState]:
+    async def scenario() -> tuple[str, float, BreakerState]:
+        await breakers.before_request("shop")
+        breakers.record_failure("shop")  # open
+        await asyncio.sleep(0.3)
         await breakers.before_request("shop")  # a probe that hangs and never reports
         began = time.monotonic()
-        await breakers.before_request("shop")  # waits a cool-down, then becomes the probe
-        return time.monotonic() - began, breakers.state("shop")
+        with pytest.raises(ScrapeFailure, match="a probe is in flight") as refused:
+            await breakers.before_request("shop")  # holds its request slot for verdict_wait only
+        waited = time.monotonic() - began
+        await asyncio.sleep(0.25)
+        await breakers.before_request("shop")  # a cool-down after the probe began: the new probe
+        return str(refused.value), waited, breakers.state("shop")
 
-    waited, state = asyncio.run(scenario())
-    assert 0.1 <= waited < 1 and state is BreakerState.HALF_OPEN
+    refusal, waited, state = asyncio.run(scenario())
+    assert 0.1 <= waited < 0.3 and "after 1 consecutive failures" in refusal
+    assert state is BreakerState.HALF_OPEN
 
 
 def test_retry_policy_backs_off_exponentially_and_honours_retry_after() -> None:
