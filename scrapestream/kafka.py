@@ -39,8 +39,8 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
         # partition whoever produces it, which keeps Faust tables co-partitioned with our topics.
         "partitioner": "murmur2_random",
         # Fuller produce requests: at a few hundred messages/s, 5 ms sent one or two messages per
-        # request and the broker's CPU per product was a third higher; 20 ms is far inside the
-        # end-to-end latency budget (seconds).
+        # request; with 20 ms (and the fetch settings below) the broker's CPU per product fell by a
+        # third (docs/benchmarks.md), far inside the end-to-end latency budget (seconds).
         "linger.ms": 20,
         "batch.num.messages": 10_000,
         "queue.buffering.max.kbytes": 256 * 1024,
