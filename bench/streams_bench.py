@@ -22,6 +22,7 @@ import time
 import uuid
 
 import faust
+import uvloop
 from confluent_kafka import TopicPartition
 
 from producers.publisher import RequestPublisher
@@ -94,7 +95,9 @@ def run_faust_noop(prefix: str, count: int, timeout: float) -> tuple[int, float]
 
 
 def noop_agent_worker(prefix: str, count: int) -> None:
-    """Run a Faust worker whose agent acks `count` requests and nothing else, then print the time."""
+    """Run a Faust worker whose agent acks `count` requests and nothing else, then print the time.
+    On uvloop, as `scrapestream worker streams` runs the router."""
+    uvloop.install()
     app = make_app(load_settings(), f"bench-noop-{uuid.uuid4().hex[:8]}", prefix=prefix)
     seen, started = 0, 0.0
 

@@ -149,9 +149,15 @@ def db_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 # -- workers ------------------------------------------------------------------------------
 def worker_streams(args: argparse.Namespace, settings: Settings) -> int:
+    import uvloop
+
     from streams.app import run_worker
     from streams.topology import request_router_app
 
+    # The router is Faust's per-event asyncio machinery above all: on uvloop it routed ~10 % more
+    # requests/s in alternating bench runs. Installed before the app exists, as Faust takes its loop
+    # from the policy then. (The fan-out measured no better on it and keeps asyncio's loop.)
+    uvloop.install()
     run_worker(request_router_app(settings, prefix=args.topic_prefix), loglevel=args.loglevel)
     return 0
 
