@@ -25,7 +25,7 @@ from streams.acks import OrderedAcks
 from streams.app import make_app
 from streams.batching import Batcher
 from streams.dedup import FreshnessFilter
-from streams.delivery import Delivery, kafka_delivery
+from streams.delivery import kafka_delivery
 from streams.fanout import FanoutStage
 from streams.router import RequestRouter, now_ms
 
@@ -115,7 +115,7 @@ def fanout_app(settings: Settings, prefix: str = "") -> faust.App:
     @app.agent(app.topic(names.results))
     async def fan_out(stream: faust.StreamT[Any]) -> None:
         fanout = await stores.fanout()
-        stage = FanoutStage(stores.delivery(), names, fanout, ack=lambda event: event.ack())
+        stage = FanoutStage(stores.delivery, names, fanout, ack=lambda event: event.ack())
         async for events in stream.noack_take(INPUT_BATCH, within=FANOUT_INPUT_WAIT):
             await stage.handle(events)
 
@@ -149,22 +149,21 @@ class StoreConnections:
 
     With embedded ClickHouse this process owns the data directory, so it also serves the
     read-only query endpoint that the CLI and the gateway use. Announcements and dead letters go
-    through a confluent-kafka producer of their own (streams.delivery.kafka_delivery), not Faust's.
+    through a confluent-kafka producer of their own (streams.delivery.kafka_delivery), not Faust's;
+    it connects on its first message.
     """
 
     def __init__(self, settings: Settings, names: TopicNames):
         self._settings = settings
-        self._names = names
         self._ready: asyncio.Future[ResultFanout] | None = None
         self._producer = contextlib.ExitStack()
-        self._delivery: Delivery | None = None
+        self.delivery = self._producer.enter_context(kafka_delivery(settings, names.dlq))
         self._closers: list[Any] = []
 
     async def open(self) -> None:
         cluster = make_cluster(self._settings)
         session = await asyncio.to_thread(cluster.connect)
         store = analytics.open_store(self._settings)
-        self._delivery = self._producer.enter_context(kafka_delivery(self._settings, self._names.dlq))
         self._closers = [cluster.shutdown, store.close, self._producer.close]
         if self._settings.clickhouse_embedded:
             server = analytics.AnalyticsServer(store, self._settings.analytics_port)
@@ -177,12 +176,6 @@ class StoreConnections:
     async def fanout(self) -> ResultFanout:
         """The fan-out, once `open` has finished (agents may start before it does)."""
         return await self._opened()
-
-    def delivery(self) -> Delivery:
-        """Where the fan-out announces (call after `fanout()` returned)."""
-        if self._delivery is None:
-            raise RuntimeError("the fan-out stores are not open yet")
-        return self._delivery
 
     def opened(self) -> ResultFanout | None:
         """The fan-out if `open` has finished, else None."""
