@@ -12,7 +12,8 @@ collected and settled by one `loop.call_soon_threadsafe` per event loop and poll
 event loop never blocks on Kafka and is woken once per batch of acknowledgements rather than
 once per message (that wake-up is a syscall; per message it halved the gateway's throughput).
 When librdkafka's local queue is full, `send` sleeps and `send_async` awaits until the poller
-has drained some of it: backpressure, never a dropped message.
+has drained some of it: backpressure, never a dropped message. An idempotent producer that fails
+fatally (it then sends nothing more) is replaced by the poll thread.
 
 Nothing is fire-and-forget: every future resolves to a `Receipt` once the broker acknowledged
 the message (acks=all, idempotent producer), or raises `DeliveryFailed` naming the Kafka error.
@@ -51,6 +52,7 @@ MAX_FRESHNESS_SECONDS = 2**31 - 1  # an Avro int
 MAX_TEXT_LENGTH = 256  # requested_by, correlation_id, tag names and values
 MAX_TAGS = 32
 QUEUE_FULL_PAUSE = 0.005  # seconds to wait for the poller when librdkafka's queue is full
+FAILED_PRODUCER_DRAIN = 30.0  # seconds a fatally failed producer gets to report what it holds
 _POLL_INTERVAL = 0.05
 
 _log = logging.getLogger(__name__)
@@ -194,7 +196,8 @@ class RequestPublisher:
     ) -> None:
         self.topic = topic
         self._codec = codec or Codec.for_settings(settings)
-        self._producer = make_producer(settings, **producer_overrides)
+        self._make_producer = partial(make_producer, settings, **producer_overrides)
+        self._producer = self._make_producer()
         self._closed = threading.Event()
         # asyncio outcomes waiting for the next wake-up of their event loop
         self._wakeups: defaultdict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Outcome]]]
@@ -272,7 +275,7 @@ class RequestPublisher:
 
     # -- internals ------------------------------------------------------------------------
     def _try_produce(self, record: Record, resolve: Callable[[Outcome], None]) -> bool:
-        """Hand one record to librdkafka; False when its queue is full (try again shortly)."""
+        """Hand one record to librdkafka; False when its queue is full or it failed (try again shortly)."""
         if self._closed.is_set():
             raise RuntimeError("the publisher is closed")
         value = self._codec.encode("ScrapeRequest", record)
@@ -283,6 +286,10 @@ class RequestPublisher:
             )
         except BufferError:
             return False
+        except KafkaException as error:
+            if error.args[0].code() == KafkaError._FATAL:
+                return False  # the poll thread replaces the failed producer: try again shortly
+            raise
         return True
 
     def _on_delivery(
@@ -331,8 +338,19 @@ class RequestPublisher:
 
     def _poll_until_closed(self) -> None:
         while not self._closed.is_set():
-            self._producer.poll(_POLL_INTERVAL)
+            try:
+                self._producer.poll(_POLL_INTERVAL)
+            except KafkaException as error:  # poll() raises a fatal error instead of reporting it
+                self._replace_producer(error.args[0])
             self._wake_event_loops()
+
+    def _replace_producer(self, error: KafkaError) -> None:
+        """(poll thread) A producer that failed fatally sends nothing more: publish through a new
+        one, and let the old one report its messages (the ones it purged fail with DeliveryFailed)."""
+        _log.error("Kafka producer failed and is replaced: %s", error.str())
+        failed, self._producer = self._producer, self._make_producer()
+        if unreported := failed.flush(FAILED_PRODUCER_DRAIN):
+            _log.error("%d request(s) of the failed producer were never reported", unreported)
 
 
 def _counted_build(url: str, fields: dict[str, Any]) -> Record:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -101,6 +102,13 @@ def watermarks(consumer: Consumer, topic: str, partition: int, timeout: float = 
 
 OutMessage = tuple[str, bytes | None, bytes]  # topic, key, value
 QUEUE_FULL_PAUSE = 0.01  # seconds to let deliveries drain when librdkafka's local queue is full
+# A producer that failed fatally is replaced and the batch sent again; a cluster that fails every
+# new producer (e.g. one refusing idempotent writes) is reported after this many replacements.
+FATAL_RESENDS = 3
+# Delivery errors of the messages a fatally failed producer purges from its queues.
+FATAL_DELIVERY_ERRORS = frozenset({KafkaError._FATAL, KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT})
+
+log = logging.getLogger(__name__)
 
 
 class DeliveryFailed(KafkaException):
@@ -115,52 +123,113 @@ class BatchProducer:
     batch wakes its event loop once, when its last report arrives: no future, task or loop wake-up
     per message (through Faust's aiokafka producer, that per-message Python work was 10-15 % of the
     fan-out's CPU).
+
+    An idempotent producer can fail fatally (a sequence desync with the broker, or a librdkafka
+    bug) and then sends nothing more. Its unacknowledged batches are then sent again through a new
+    producer: at-least-once like every other hop, and whatever reads our topics is idempotent.
     """
 
     def __init__(self, settings: Settings, **overrides: Any) -> None:
-        self._settings = settings
-        self._overrides = overrides
-        self._client: Producer | None = None
-        self._closed = threading.Event()
-        self._poller = threading.Thread(target=self._serve_reports, name="kafka-reports", daemon=True)
+        self._make_client: Callable[[], Producer] = functools.partial(make_producer, settings, **overrides)
+        self._connection: _Connection | None = None
 
-    @property
-    def _producer(self) -> Producer:
-        """Made on first use, so that an app can hold one from its construction without connecting."""
-        if self._client is None:
-            self._client = make_producer(self._settings, **self._overrides)
-            self._poller.start()
-        return self._client
+    def _current(self) -> _Connection:
+        """Connects on first use (an app can hold one from its construction without connecting),
+        and again after a fatal error."""
+        if self._connection is not None and self._connection.failure is not None:
+            self._connection.close(timeout=0)
+            self._connection = None
+        if self._connection is None:
+            self._connection = _Connection(self._make_client())
+        return self._connection
 
     async def send_all(self, messages: Sequence[OutMessage]) -> None:
         """Produce `messages` in order; return when all are acknowledged."""
         if not messages:
             return
-        batch = _PendingBatch(asyncio.get_running_loop(), len(messages))
-        for topic, key, value in messages:
-            while True:
-                try:
-                    self._producer.produce(topic, value, key, on_delivery=batch.report)
-                    break
-                except BufferError:  # local queue full: the report thread drains it
-                    await asyncio.sleep(QUEUE_FULL_PAUSE)
-        await batch.acknowledged
+        for resend in range(FATAL_RESENDS + 1):
+            connection = self._current()
+            try:
+                await connection.send_all(messages)
+                return
+            except DeliveryFailed:
+                if connection.failure is None or resend == FATAL_RESENDS:
+                    raise
+            log.warning(
+                "sending %d message(s) again through a new Kafka producer: the last one failed (%s)",
+                len(messages),
+                connection.failure.str(),
+            )
 
     async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
         await self.send_all([(topic, key, value)])
 
     def close(self, timeout: float = 30.0) -> int:
         """Stop serving reports and flush; returns how many messages are still unacknowledged."""
-        self._closed.set()
-        if self._client is None:
-            return 0
-        self._poller.join()
-        return self._client.flush(timeout)
+        return 0 if self._connection is None else self._connection.close(timeout)
+
+
+class _Connection:
+    """One librdkafka producer, the thread serving its delivery reports, and its unsettled batches."""
+
+    def __init__(self, client: Producer) -> None:
+        self.client = client
+        self.failure: KafkaError | None = None  # why the producer can send nothing more
+        self._unsettled: set[_PendingBatch] = set()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._poller = threading.Thread(target=self._serve_reports, name="kafka-reports", daemon=True)
+        self._poller.start()
+
+    async def send_all(self, messages: Sequence[OutMessage]) -> None:
+        batch = _PendingBatch(asyncio.get_running_loop(), len(messages))
+        with self._lock:
+            self._unsettled.add(batch)
+        try:
+            for topic, key, value in messages:
+                await self._produce(topic, key, value, batch)
+            await batch.acknowledged
+        except DeliveryFailed as failure:
+            error = failure.args[0]
+            if error.fatal() or error.code() in FATAL_DELIVERY_ERRORS:
+                self._fail(error)
+            raise
+        finally:
+            with self._lock:
+                self._unsettled.discard(batch)
+            batch.acknowledged.cancel()  # no-op once settled; a verdict arriving later finds it done
+
+    async def _produce(self, topic: str, key: bytes | None, value: bytes, batch: _PendingBatch) -> None:
+        while True:
+            try:
+                self.client.produce(topic, value, key, on_delivery=batch.report)
+                return
+            except BufferError:  # local queue full: the report thread drains it
+                await asyncio.sleep(QUEUE_FULL_PAUSE)
+            except KafkaException as error:  # e.g. too large, or the producer failed fatally
+                raise DeliveryFailed(error.args[0]) from None
+
+    def _fail(self, error: KafkaError) -> None:
+        """The producer failed fatally: settle every unacknowledged batch, so that it is sent again."""
+        with self._lock:
+            if self.failure is None:
+                log.error("Kafka producer failed and is replaced: %s", error.str())
+                self.failure = error
+            batches = list(self._unsettled)
+        for batch in batches:
+            batch.fail(error)
 
     def _serve_reports(self) -> None:
-        assert self._client is not None
         while not self._closed.is_set():
-            self._client.poll(0.1)
+            try:
+                self.client.poll(0.1)
+            except KafkaException as error:  # poll() raises a fatal error instead of reporting it
+                self._fail(error.args[0])
+
+    def close(self, timeout: float) -> int:
+        self._closed.set()
+        self._poller.join()
+        return self.client.flush(timeout)
 
 
 class _PendingBatch:
@@ -177,8 +246,16 @@ class _PendingBatch:
         if error is not None and self._error is None:
             self._error = error
         if self._remaining == 0:
-            with contextlib.suppress(RuntimeError):  # the event loop is closed: nobody is waiting
-                self._loop.call_soon_threadsafe(self._settle)
+            self._wake()
+
+    def fail(self, error: KafkaError) -> None:
+        """(any thread) settle now with `error`, whatever is still unreported."""
+        self._error = error
+        self._wake()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the event loop is closed: nobody is waiting
+            self._loop.call_soon_threadsafe(self._settle)
 
     def _settle(self) -> None:
         if self.acknowledged.done():

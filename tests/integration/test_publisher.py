@@ -9,10 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
+import producers.publisher
 from producers.publisher import DeliveryFailed, Receipt, RequestPublisher, UnsentMessages
 from schemas.codec import Codec
 from scrapestream.config import Settings
 from scrapestream.urls import InvalidURL, fingerprint
+from tests.integration.fatal_producer import first_producer_fails
 from tests.integration.request_topics import message_count, private_request_topic, read_messages
 
 pytestmark = pytest.mark.integration
@@ -102,3 +104,21 @@ def test_close_without_a_broker_raises_and_fails_every_pending_future(stack: Set
     with pytest.raises(UnsentMessages, match="10 request"):
         publisher.close(timeout=1.0)
     assert all(isinstance(delivery.exception(0), DeliveryFailed) for delivery in deliveries)
+
+
+def test_a_producer_that_fails_fatally_is_replaced_and_every_future_settles(
+    stack: Settings, topic: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    made = first_producer_fails(monkeypatch, producers.publisher)
+    with RequestPublisher(stack, topic=topic) as publisher:
+        before = publisher.publish_many([f"https://shop.example/p/{n}" for n in range(300)])
+        outcomes = [delivery.exception(30) or delivery.result() for delivery in before]
+        after = publisher.publish_many([f"https://shop.example/q/{n}" for n in range(10)])
+        receipts = [delivery.result(30) for delivery in after]
+    assert len(made) == 2 and made[0].failed
+    purged = [outcome for outcome in outcomes if isinstance(outcome, DeliveryFailed)]
+    assert all(outcome.reason == "_PURGE_QUEUE" for outcome in purged), purged[:3]
+    assert len(purged) + sum(isinstance(outcome, Receipt) for outcome in outcomes) == len(before)
+    assert all(isinstance(receipt, Receipt) for receipt in receipts)
+    assert message_count(stack, topic) == len(before) - len(purged) + len(after)
+    assert "Kafka producer failed and is replaced: Unable to reconstruct MessageSet" in caplog.text
