@@ -13,6 +13,7 @@ that joins no group and commits nothing.
 
 from __future__ import annotations
 
+import heapq
 import re
 import sys
 import time
@@ -167,24 +168,30 @@ def run_command(action: str, settings: Settings, *, prefix: str = "", **options:
 
 
 def _print_list(settings: Settings, topic: str, *, limit: int) -> int:
-    """Up to `limit` dead letters (oldest first), then how many there are per source topic and reason."""
+    """The `limit` oldest dead letters, then how many there are per source topic and reason."""
     totals: Counter[tuple[str, str]] = Counter()
-    undecodable = shown = 0
+    undecodable = 0
+
+    def counted(letters: Iterator[Letter | CodecError]) -> Iterator[Letter]:
+        nonlocal undecodable
+        for letter in letters:
+            if isinstance(letter, CodecError):
+                undecodable += 1
+                continue
+            totals[(letter.record["source_topic"], letter.record["error_type"])] += 1
+            yield letter
+
+    letters = read_letters(settings, topic, Codec.for_settings(settings))
+    oldest = heapq.nsmallest(limit, counted(letters), key=lambda letter: letter.record["failed_at"])
     print(f"{'dlq partition:offset':<22}{'failed at (UTC)':<25}{'source topic[partition]@offset':<48}reason")
-    for letter in read_letters(settings, topic, Codec.for_settings(settings)):
-        if isinstance(letter, CodecError):
-            undecodable += 1
-            continue
+    for letter in oldest:
         record = letter.record
-        totals[(record["source_topic"], record["error_type"])] += 1
-        if shown < limit:
-            shown += 1
-            failed_at = record["failed_at"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-            print(
-                f"{f'{letter.partition}:{letter.offset}':<22}{failed_at:<25}{letter.source:<48}"
-                f"{record['error_type']}: {record['error_message'][:120]}"
-            )
-    print(f"{sum(totals.values())} dead letter(s) on {topic}, {shown} shown")
+        failed_at = record["failed_at"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        print(
+            f"{f'{letter.partition}:{letter.offset}':<22}{failed_at:<25}{letter.source:<48}"
+            f"{record['error_type']}: {record['error_message'][:120]}"
+        )
+    print(f"{sum(totals.values())} dead letter(s) on {topic}, {len(oldest)} shown")
     for (source, reason), count in sorted(totals.items()):
         print(f"  {count:>7}  {source}  {reason}")
     if undecodable:

@@ -263,6 +263,8 @@ def audit(pipeline: FaultPipeline, workload: SteadyWorkload) -> Accounting:
         ledger = follower.ledger
         lost = [rid for rid in ledger.unaccounted() if rid in accepted]
         results, dead_letters, statuses = len(ledger.results), Counter(ledger.dead_letters), ledger.statuses()
+    if lost:
+        print("\n".join(_trace(pipeline, lost[:5])))
     products = {product_id for _, _, product_id in scrapes if product_id}
     stored = _cassandra_rows(pipeline)
     history = Counter(product_id for product_id, _ in stored["price_history"])
@@ -301,18 +303,45 @@ def _total_lag(pipeline: FaultPipeline) -> int:
         return -1
 
 
-def _results_on_topic(pipeline: FaultPipeline) -> list[tuple[str, int, str]]:
-    """(request id, scraped_at in ms, product id or '') of every ScrapeResult on the results topic."""
-    settings, topic = pipeline.settings, pipeline.names.results
+def _trace(pipeline: FaultPipeline, request_ids: list[str]) -> list[str]:
+    """Where each lost request was last seen: its place on the requests topic, the task that carried
+    it (router side done: the scraper side lost it) or none, and the groups' committed offsets."""
+    names, codec = pipeline.names, Codec.for_settings(pipeline.settings)
+    wanted = set(request_ids)
+    places: dict[str, list[str]] = {request_id: [] for request_id in request_ids}
+    for topic, schema in [(names.requests, "ScrapeRequest")] + [
+        (topic, "ScrapeTask") for topic in (*names.tasks.values(), *names.browser_tasks.values())
+    ]:
+        for message in _all_messages(pipeline.settings, topic):
+            record = codec.decode(schema, message.value())
+            for request in record["requests"] if schema == "ScrapeTask" else [record]:
+                if (request_id := str(request["request_id"])) in wanted:
+                    places[request_id].append(f"{topic}[{message.partition()}]@{message.offset()}")
+    groups = lag.pipeline_groups(pipeline.settings, prefix_of(names))
+    committed = [
+        f"{p.group} {p.topic}[{p.partition}] at {p.committed}/{p.end}"
+        for p in lag.measure(pipeline.settings, groups)
+    ]
+    return [
+        f"lost {request_id}: seen in {where or 'nothing'}" for request_id, where in places.items()
+    ] + committed
+
+
+def _all_messages(settings: Settings, topic: str) -> list[Any]:
     consumer = make_consumer(settings, f"fault-audit-{uuid.uuid4().hex[:8]}")
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         total = sum(watermarks(consumer, topic, p)[1] for p in partitions)
     finally:
         consumer.close()
-    codec = Codec.for_settings(settings)
+    return read_messages(settings, topic, total, timeout=60) if total else []
+
+
+def _results_on_topic(pipeline: FaultPipeline) -> list[tuple[str, int, str]]:
+    """(request id, scraped_at in ms, product id or '') of every ScrapeResult on the results topic."""
+    codec = Codec.for_settings(pipeline.settings)
     scrapes = []
-    for message in read_messages(settings, topic, total, timeout=60):
+    for message in _all_messages(pipeline.settings, pipeline.names.results):
         result = codec.decode("ScrapeResult", message.value())
         product_id = (result["product"] or {}).get("product_id", "")
         scrapes.append((str(result["request_id"]), _millis(result["scraped_at"]), product_id))

@@ -58,7 +58,7 @@ def test_list_decodes_every_letter_and_counts_them_by_source_and_reason(names: T
     lines = listing.stdout.splitlines()
     shown = [line for line in lines[1:] if "@" in line and "dead letter" not in line]
     assert len(shown) == 2
-    assert any(f"{names.requests}[2]@7" in line and "unknown fingerprint" in line for line in lines)
+    assert f"{names.requests}[2]@7" in shown[0] and "unknown fingerprint" in shown[0]  # the oldest first
     assert f"3 dead letter(s) on {names.dlq}, 2 shown" in lines
     assert f"        2  {names.requests}  unknown fingerprint" in lines
     assert f"        1  {names.results}  store rejected" in lines
