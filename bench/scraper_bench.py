@@ -1,6 +1,7 @@
 """Scraper throughput: the real worker (task topic -> result topic) vs a bare loop vs Scrapy, plus Chromium.
 
-Run: PYTHONPATH=. .venv/bin/python bench/scraper_bench.py [--pages 8000] [--concurrency 64] [--browser-pages 60]
+Run: PYTHONPATH=. .venv/bin/python bench/scraper_bench.py [--pages 8000] [--concurrency 64]
+     [--browser-pages 60]
 
 Needs the local Kafka (`scrapestream infra up`). Everything is on loopback: the demo shop runs in a
 process of its own, the worker is `scrapestream worker scraper` in another, on topics with a
