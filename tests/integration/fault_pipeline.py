@@ -20,7 +20,6 @@ import asyncio
 import dataclasses
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,12 +34,11 @@ from scrapestream import lag
 from scrapestream.config import Settings
 from scrapestream.demo.ledger import LedgerFollower
 from scrapestream.infra.process import free_port
-from scrapestream.kafka import make_consumer, watermarks
 from scrapestream.processes import ProcessGroup
 from scrapestream.stores import analytics, cassandra
 from scrapestream.topics import TopicNames
 from tests.integration.pipeline import prefix_of, private_topics
-from tests.integration.request_topics import read_messages
+from tests.integration.request_topics import message_count, read_messages
 from tests.integration.sink_helpers import scratch_keyspace
 
 SHOPS = ("microdata", "jsonld")  # static shops: no browser needed, so the 2-core runner keeps up
@@ -328,13 +326,7 @@ def _trace(pipeline: FaultPipeline, request_ids: list[str]) -> list[str]:
 
 
 def _all_messages(settings: Settings, topic: str) -> list[Any]:
-    consumer = make_consumer(settings, f"fault-audit-{uuid.uuid4().hex[:8]}")
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        total = sum(watermarks(consumer, topic, p)[1] for p in partitions)
-    finally:
-        consumer.close()
-    return read_messages(settings, topic, total, timeout=60) if total else []
+    return read_messages(settings, topic, message_count(settings, topic), timeout=60)
 
 
 def _results_on_topic(pipeline: FaultPipeline) -> list[tuple[str, int, str]]:
