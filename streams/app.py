@@ -7,9 +7,36 @@ becomes a dead letter instead of crashing the stream in a serializer.
 from __future__ import annotations
 
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP, Message
 
 from scrapestream.config import Settings
 from scrapestream.health import HealthServer
+
+
+class GenerationSafeConsumer(faust_aiokafka.Consumer):
+    """Faust's Kafka consumer, minus two ways its ack bookkeeping lets a commit pass an unread event.
+
+    After a rebalance every partition is read again from its committed offset, so an ack only
+    counts for a message fetched in the current consumer generation. Faust (0.15) instead records
+    into the next generation's bookkeeping the stale events its streams skip (and ack) during and
+    after a rebalance, and the acks made while partitions are revoked (our hand-over). A stale ack
+    at or next to the committed offset lets Faust commit past requests the new generation has not
+    routed yet: lost if the partition then moves to another worker.
+    """
+
+    def ack(self, message: Message) -> bool:
+        if message.generation_id != self.app.consumer_generation_id:
+            message.acked = True  # done with here; the new generation reads it again
+            return False
+        return super().ack(message)
+
+    async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
+        # Acks recorded since the revoke belong to the old generation.
+        self._acked.clear()
+        self._acked_index.clear()
+        self._gap.clear()
+        await super().on_partitions_assigned(assigned, generation_id)
 
 
 def make_app(settings: Settings, role: str, *, prefix: str = "") -> faust.App:
@@ -36,6 +63,7 @@ def make_app(settings: Settings, role: str, *, prefix: str = "") -> faust.App:
         # Events still batched at shutdown are not acked; they are redelivered, never lost.
         stream_wait_empty=False,
     )
+    app.transport.Consumer = GenerationSafeConsumer
     serve_health(app, settings)
     return app
 
