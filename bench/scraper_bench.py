@@ -1,7 +1,7 @@
 """Scraper throughput: the real worker (task topic -> result topic) vs a bare loop vs Scrapy, plus Chromium.
 
 Run: PYTHONPATH=. .venv/bin/python bench/scraper_bench.py [--pages 8000] [--concurrency 64]
-     [--browser-pages 60]
+     [--browser-pages 60] [--workers 2]
 
 Needs the local Kafka (`scrapestream infra up`). Everything is on loopback: the demo shop runs in a
 process of its own, the worker is `scrapestream worker scraper` in another, on topics with a
@@ -10,6 +10,8 @@ from the JSON-LD shop) go through:
   worker  ScrapeTasks of 50 requests on scrape.tasks.normal -> ScrapeResults on scrape.results
           (robots.txt, politeness with no rate limit, SSRF checks, Avro, acks, commits: all on);
           rate = results / (last - first result's broker timestamp);
+  N workers  (--workers N) the same through N worker processes in one consumer group sharing the
+          concurrency, tasks dealt round-robin over the partitions;
   bare    aiohttp + the same extractor (selectolax lexbor) in one loop at the same concurrency:
           the ceiling for a Python fetch-and-extract;
   scrapy  Scrapy 2.19 spiders (bench/scrapy_baseline.py), same URLs, same concurrency, twice:
@@ -84,31 +86,36 @@ def product_urls(shops: dict[str, str], count: int) -> list[str]:
 
 
 # -- contenders ------------------------------------------------------------------------------
-def run_worker(urls: list[str], concurrency: int) -> tuple[int, float, float]:
-    """(results, seconds, peak RSS MiB) of a `scrapestream worker scraper` process."""
+def run_worker(urls: list[str], concurrency: int, workers: int = 1) -> tuple[int, float, float]:
+    """(results, seconds, peak RSS MiB of the first) of `workers` `scrapestream worker scraper`
+    processes in one consumer group, sharing `concurrency` between them."""
     base = load_settings()
     prefix = f"bench.{uuid.uuid4().hex[:8]}."
     settings = scraper_settings(base, scraper_group_id=prefix + "scrapers")
     topics = create_test_topics(settings, prefix)
     tasks = [task([request(url) for url in urls[i : i + TASK_SIZE]]) for i in range(0, len(urls), TASK_SIZE)]
-    publish_tasks(settings, topics.tasks["NORMAL"], tasks)
+    publish_tasks(settings, topics.tasks["NORMAL"], tasks, spread=workers > 1)
+    share = str(concurrency // workers)
     env = {
         **os.environ,
         "SCRAPESTREAM_SSRF_ALLOWLIST": "127.0.0.1",
         "SCRAPESTREAM_SCRAPER_DOMAIN_RATE": "0",
-        "SCRAPESTREAM_SCRAPER_DOMAIN_CONCURRENCY": str(concurrency),
+        "SCRAPESTREAM_SCRAPER_DOMAIN_CONCURRENCY": share,
         "SCRAPESTREAM_SCRAPER_GROUP_ID": settings.scraper_group_id,
     }
     command = [sys.executable, "-m", "scrapestream.cli", "worker", "scraper", "--topic-prefix", prefix]
-    worker = subprocess.Popen(
-        [*command, "--concurrency", str(concurrency)], env=env, stderr=subprocess.DEVNULL
-    )
+    group = [
+        subprocess.Popen([*command, "--concurrency", share], env=env, stderr=subprocess.DEVNULL)
+        for _ in range(workers)
+    ]
     try:
         stamps = result_timestamps(settings, topics.results, len(urls))
-        peak_mib = peak_rss_kib(worker.pid) / 1024
+        peak_mib = peak_rss_kib(group[0].pid) / 1024
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(60)
+        for worker in group:
+            worker.send_signal(signal.SIGTERM)
+        for worker in group:
+            worker.wait(60)
         delete_topics(settings, prefix)
     return len(stamps), (max(stamps) - min(stamps)) / 1000, peak_mib
 
@@ -252,16 +259,19 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--browser-pages", type=int, default=60, help="JS shop pages; 0 skips Chromium")
     parser.add_argument("--browser-pool", type=int, default=4)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="also run this many workers in one group (tasks spread)"
+    )
     args = parser.parse_args()
 
     shop, shops = start_shop(products=max(args.pages, args.browser_pages + 1))
     try:
         urls = product_urls(shops, args.pages)
         asyncio.run(bare_loop(urls[:200], args.concurrency))  # warm the shop's caches for everyone
-        rows = {
-            "worker (Kafka in -> Kafka out)": run_worker(urls, args.concurrency)[:2],
-            "bare aiohttp + lexbor loop": asyncio.run(bare_loop(urls, args.concurrency)),
-        }
+        rows = {"worker (Kafka in -> Kafka out)": run_worker(urls, args.concurrency)[:2]}
+        if args.workers > 1:
+            rows[f"{args.workers} workers, one group"] = run_worker(urls, args.concurrency, args.workers)[:2]
+        rows["bare aiohttp + lexbor loop"] = asyncio.run(bare_loop(urls, args.concurrency))
         scrapy_runs = run_scrapy_modes(urls, args.concurrency)
         rows |= {label: (run.pages, run.seconds) for label, run in scrapy_runs.items()}
         worker_peak = run_worker(urls[:1000], args.concurrency)[2]

@@ -77,15 +77,20 @@ def create_test_topics(settings: Settings, prefix: str) -> ScraperTopics:
     return ScraperTopics.with_prefix(prefix)
 
 
-def publish_tasks(settings: Settings, topic: str, tasks: Iterable[dict[str, Any]]) -> None:
+def publish_tasks(
+    settings: Settings, topic: str, tasks: Iterable[dict[str, Any]], *, spread: bool = False
+) -> None:
+    """Keyed by domain, as the router sends them; `spread` deals them round-robin over the
+    partitions instead (a bench with two domains and several workers in the group)."""
     producer = make_producer(settings)
     failures: list[object] = []
-    for one in tasks:
+    for number, one in enumerate(tasks):
         producer.produce(
             topic,
             CODEC.encode("ScrapeTask", one),
             one["domain"],
             on_delivery=lambda error, _msg: failures.append(error) if error else None,
+            **({"partition": number % settings.kafka_partitions} if spread else {}),
         )
     assert producer.flush(30) == 0 and not failures, failures
 
