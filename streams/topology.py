@@ -81,8 +81,8 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
         freshness.forget_older_than(now_ms() - settings.dedup_max_window_seconds * 1000)
 
     async def hand_over() -> None:
-        # Offsets acked since the last commit are not committed now (Faust drops them on revoke and
-        # stops its consumer before shutdown signals), so the next owner reads those requests again;
+        # Offsets acked since the last commit are not committed now (acks made while the flow is
+        # suspended do not count, see streams/app.py), so the next owner reads those requests again;
         # it drops them as duplicates only if every task is delivered and every dedup mark is in the
         # changelog before the partitions move.
         await router.flush_all()

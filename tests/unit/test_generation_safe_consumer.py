@@ -23,6 +23,7 @@ def consumer(tmp_path: Path) -> GenerationSafeConsumer:
     app = make_app(dataclasses.replace(Settings(), data_dir=tmp_path), "consumer-test")
     app.topics.acks_enabled_for = lambda topic: True  # as for an agent's input topic
     app.consumer_generation_id = 7
+    app.flow_control.resume()  # events flow, as between rebalances
     assert isinstance(app.consumer, GenerationSafeConsumer)
     return app.consumer
 
@@ -52,7 +53,19 @@ def test_an_event_fetched_before_the_rebalance_does_not_count_as_done(
     assert consumer._acked[REQUESTS] == [6]
 
 
-def test_acks_recorded_while_partitions_were_revoked_are_dropped_on_assignment(
+def test_an_event_skipped_while_the_flow_is_suspended_does_not_count_as_done(
+    consumer: GenerationSafeConsumer,
+) -> None:
+    # A rebalance or a shutdown is under way: Faust's streams ack the events they skip, and it
+    # commits on the way out.
+    consumer.app.flow_control.suspend()
+    assert message(6, generation_id=7).ack(consumer) is False
+    consumer.app.flow_control.resume()
+    assert message(7, generation_id=7).ack(consumer) is True
+    assert consumer._acked[REQUESTS] == [7]
+
+
+def test_acks_of_the_ending_generation_are_dropped_on_assignment(
     consumer: GenerationSafeConsumer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assigned: list[Any] = []
@@ -61,7 +74,7 @@ def test_acks_recorded_while_partitions_were_revoked_are_dropped_on_assignment(
         assigned.append((tps, generation_id))
 
     monkeypatch.setattr(faust_aiokafka.Consumer, "on_partitions_assigned", faust_assignment)
-    message(40, generation_id=7).ack(consumer)  # e.g. our hand-over, after Faust cleared the partition
+    message(40, generation_id=7).ack(consumer)  # left from the generation that ends
     asyncio.run(consumer.on_partitions_assigned({REQUESTS}, 8))
     assert not consumer._acked[REQUESTS] and not consumer._acked_index[REQUESTS]
     assert assigned == [({REQUESTS}, 8)]
