@@ -310,20 +310,11 @@ class ScraperWorker:
         """(Kafka thread) finish what runs for these partitions (briefly), commit it, let them go."""
         keys = {(partition.topic, partition.partition) for partition in partitions}
         self._hand_over(consumer, keys, grace=self.grace_seconds, commit=True)
-        self._unassign(consumer, partitions)
 
     def _on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         """(Kafka thread) already owned by someone else: stop at once, commit nothing."""
         keys = {(partition.topic, partition.partition) for partition in partitions}
         self._hand_over(consumer, keys, grace=0.0, commit=False)
-        self._unassign(consumer, partitions)
-
-    @staticmethod
-    def _unassign(consumer: Any, partitions: list[TopicPartition]) -> None:
-        """Answer the revoke ourselves: confluent-kafka's fallback first asks librdkafka for the
-        rebalance protocol, a call that can block for good inside `close()` (librdkafka #4041),
-        which left a SIGTERMed worker hanging until it was killed."""
-        consumer.incremental_unassign(partitions)
 
     def _hand_over(self, consumer: Any, keys: set[PartitionKey], grace: float, commit: bool) -> None:
         assert self._loop is not None
