@@ -20,7 +20,7 @@ delivery reports served on the producer's own thread.
 
 Priority: see priority.py (buffer order plus pausing lower-priority partitions while a more
 urgent topic has lag). Graceful stop: stop polling, drop buffered tasks (not committed, so redone
-elsewhere), let running tasks finish within the grace period, commit, close.
+elsewhere), let running tasks finish within the grace period, commit, leave the group, close.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ BUSY_POLL_SECONDS = 0.01
 # (heartbeats come from librdkafka's own thread, so long scrapes never look dead), and fetches
 # come back quickly so a newly arrived high-priority task is noticed.
 CONSUMER_OVERRIDES = {"session.timeout.ms": 10_000, "fetch.wait.max.ms": 100}
+LEAVE_SECONDS = 10.0  # to hand the partitions back before close(); the session timeout bounds it anyway
 
 
 @dataclass(frozen=True)
@@ -389,7 +391,17 @@ class ScraperWorker:
         self._producer.close(10)  # what is still unacknowledged belongs to cancelled tasks
         await asyncio.sleep(0)  # let the finished tasks record their offsets
         await self._commit(asynchronous=False)
-        await self._in_kafka_thread(self._consumer.close)
+        await self._in_kafka_thread(self._leave_and_close)
+
+    def _leave_and_close(self) -> None:
+        """(Kafka thread) leave the group through unsubscribe and poll, where the revoke is served
+        like any rebalance, then close. A revoke served inside close() can block for good in
+        librdkafka (#4041, #4884): a SIGTERMed worker then hung until it was killed."""
+        self._consumer.unsubscribe()
+        deadline = time.monotonic() + LEAVE_SECONDS
+        while self._assigned and time.monotonic() < deadline:
+            self._consumer.consume(POLL_BATCH, IDLE_POLL_SECONDS)  # not ours any more: read again elsewhere
+        self._consumer.close()
 
 
 async def run_worker(
