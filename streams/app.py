@@ -14,6 +14,15 @@ from scrapestream.config import Settings
 from scrapestream.health import HealthServer
 
 
+def in_current_flow(app: faust.App, message: Message) -> bool:
+    """Whether `message` was fetched in the consumer's current generation and events flow now.
+
+    Otherwise a rebalance or a shutdown is under way or came in between: the message's partition is
+    read again from its committed offset (by this worker or the next owner).
+    """
+    return app.flow_control.is_active() and message.generation_id == app.consumer_generation_id
+
+
 class GenerationSafeConsumer(faust_aiokafka.Consumer):
     """Faust's Kafka consumer, counting only acks made while events flow in the current generation.
 
@@ -28,8 +37,7 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
     """
 
     def ack(self, message: Message) -> bool:
-        current = message.generation_id == self.app.consumer_generation_id
-        if not (current and self.app.flow_control.is_active()):
+        if not in_current_flow(self.app, message):
             message.acked = True  # done with here; it is read again from the committed offset
             return False
         return super().ack(message)

@@ -22,7 +22,7 @@ from scrapestream.stores import analytics
 from scrapestream.stores.cassandra import make_cluster
 from scrapestream.topics import DEDUP_TABLE, ROUTER_APP, TopicNames
 from streams.acks import OrderedAcks
-from streams.app import make_app
+from streams.app import in_current_flow, make_app
 from streams.batching import Batcher
 from streams.dedup import FreshnessFilter
 from streams.delivery import kafka_delivery
@@ -61,14 +61,11 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
         ack=acks.ack,
     )
 
-    def still_assigned(event: faust.EventT) -> bool:
-        # Fetched before a rebalance: its partition may be another worker's now, which reads it again.
-        return app.flow_control.is_active() and event.message.generation_id == app.consumer_generation_id
-
     @app.agent(app.topic(names.requests))
     async def route_requests(stream: faust.StreamT[Any]) -> None:
         async for events in stream.noack_take(INPUT_BATCH, within=INPUT_WAIT):
-            current = [event for event in events if still_assigned(event)]
+            # Fetched before a rebalance: its partition may be another worker's now, which reads it again.
+            current = [event for event in events if in_current_flow(app, event.message)]
             acks.track(current)
             await router.route(current)
 
