@@ -1,10 +1,12 @@
-"""The stream workers' Faust consumer commits only offsets the current generation has processed."""
+"""The stream workers' Faust consumer commits only offsets the current generation has processed,
+and reads again the records Faust drops while a rebalance stops the flow."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from scrapestream.config import Settings
 from streams.app import GenerationSafeConsumer, make_app
 
 REQUESTS = TP("requests", 0)
+CHANGELOG = TP("dedup-changelog", 3)
 
 
 @pytest.fixture
@@ -78,3 +81,59 @@ def test_acks_of_the_ending_generation_are_dropped_on_assignment(
     asyncio.run(consumer.on_partitions_assigned({REQUESTS}, 8))
     assert not consumer._acked[REQUESTS] and not consumer._acked_index[REQUESTS]
     assert assigned == [({REQUESTS}, 8)]
+
+
+class FetchedWhileStopping:
+    """Faust's fetch returning changelog records 10-14 (its position now 15) as the flow stops."""
+
+    def __init__(self, consumer: GenerationSafeConsumer, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.position = 15
+        self.seeks: list[tuple[TP, int]] = []
+        self.records = {CHANGELOG: [SimpleNamespace(offset=offset) for offset in range(10, 15)]}
+
+        async def faust_fetch(consumer: Any, timeout: float) -> tuple[Any, set[TP]]:
+            return self.records, {CHANGELOG}
+
+        async def position(tp: TP) -> int:
+            return self.position
+
+        async def seek(tp: TP, offset: int) -> None:
+            self.seeks.append((tp, offset))
+
+        monkeypatch.setattr(faust_aiokafka.Consumer, "_wait_next_records", faust_fetch)
+        monkeypatch.setattr(consumer, "assignment", lambda: {CHANGELOG})
+        monkeypatch.setattr(consumer, "position", position)
+        monkeypatch.setattr(consumer, "seek", seek)
+
+
+@pytest.fixture
+def fetch(consumer: GenerationSafeConsumer, monkeypatch: pytest.MonkeyPatch) -> FetchedWhileStopping:
+    return FetchedWhileStopping(consumer, monkeypatch)
+
+
+def test_records_fetched_as_the_flow_stops_are_read_again(
+    consumer: GenerationSafeConsumer, fetch: FetchedWhileStopping
+) -> None:
+    # Faust drops them, and rewinds only partitions with a committed offset: a changelog partition
+    # would stay past records that table recovery then waits for in vain.
+    consumer.stop_flow()
+    records, _ = asyncio.run(consumer._wait_next_records(1.0))
+    assert records is fetch.records
+    assert fetch.seeks == [(CHANGELOG, 10)]
+
+
+def test_a_partition_positioned_since_the_fetch_is_left_where_it_is(
+    consumer: GenerationSafeConsumer, fetch: FetchedWhileStopping
+) -> None:
+    consumer.stop_flow()
+    fetch.position = 4  # table recovery sought the changelog back to what it needs
+    asyncio.run(consumer._wait_next_records(1.0))
+    assert fetch.seeks == []
+
+
+def test_records_fetched_while_events_flow_are_not_touched(
+    consumer: GenerationSafeConsumer, fetch: FetchedWhileStopping
+) -> None:
+    consumer.resume_flow()
+    asyncio.run(consumer._wait_next_records(1.0))
+    assert fetch.seeks == []
