@@ -1,5 +1,5 @@
 """The stream workers' Faust consumer commits only offsets the current generation has processed,
-and reads again the records Faust drops while a rebalance stops the flow."""
+and reads again the records Faust would drop or deliver out of position around a rebalance."""
 
 from __future__ import annotations
 
@@ -91,8 +91,15 @@ class FetchedWhileStopping:
         self.seeks: list[tuple[TP, int]] = []
         self.records = {CHANGELOG: [SimpleNamespace(offset=offset) for offset in range(10, 15)]}
 
+        self.seek_during_fetch = False
+
         async def faust_fetch(consumer: Any, timeout: float) -> tuple[Any, set[TP]]:
+            if self.seek_during_fetch:  # table recovery seeking meanwhile, for instance
+                await consumer.seek_wait({CHANGELOG: 15})
             return self.records, {CHANGELOG}
+
+        async def faust_seek_wait(consumer: Any, partitions: Any) -> None:
+            pass
 
         async def position(tp: TP) -> int:
             return self.position
@@ -101,6 +108,7 @@ class FetchedWhileStopping:
             self.seeks.append((tp, offset))
 
         monkeypatch.setattr(faust_aiokafka.Consumer, "_wait_next_records", faust_fetch)
+        monkeypatch.setattr(faust_aiokafka.Consumer, "seek_wait", faust_seek_wait)
         monkeypatch.setattr(consumer, "assignment", lambda: {CHANGELOG})
         monkeypatch.setattr(consumer, "position", position)
         monkeypatch.setattr(consumer, "seek", seek)
@@ -118,7 +126,19 @@ def test_records_fetched_as_the_flow_stops_are_read_again(
     # would stay past records that table recovery then waits for in vain.
     consumer.stop_flow()
     records, _ = asyncio.run(consumer._wait_next_records(1.0))
-    assert records is fetch.records
+    assert records == {}
+    assert fetch.seeks == [(CHANGELOG, 10)]
+
+
+def test_records_fetched_across_a_seek_are_read_again_in_position(
+    consumer: GenerationSafeConsumer, fetch: FetchedWhileStopping
+) -> None:
+    # Some may be from before the seek: delivered, Faust would see the offsets jump and count the
+    # skipped ones as done.
+    consumer.resume_flow()
+    fetch.seek_during_fetch = True
+    records, _ = asyncio.run(consumer._wait_next_records(1.0))
+    assert records == {}
     assert fetch.seeks == [(CHANGELOG, 10)]
 
 
