@@ -93,12 +93,15 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
         Records fetched across a seek it would deliver out of position: commits then crawl one
         offset at a time (the skipped offsets acked twice), or pass records never processed.
         """
-        for tp, fetched in records.items():
-            if not fetched or tp not in self.assignment():
-                continue
-            with contextlib.suppress(IllegalStateError):  # revoked meanwhile: not ours to read
-                if await self.position(tp) > fetched[-1].offset:
-                    await self.seek(tp, fetched[0].offset)
+        rewinds = {}
+        with contextlib.suppress(IllegalStateError):  # revoked meanwhile: not ours to read
+            for tp, fetched in records.items():
+                if fetched and tp in self.assignment() and await self.position(tp) > fetched[-1].offset:
+                    rewinds[tp] = fetched[0].offset
+            if rewinds:
+                # In the consumer's own thread: Faust's plain seek runs on this one and can race a
+                # fetch there that moves the position on past the seek.
+                await self.seek_wait(rewinds)
 
     async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
         # Whatever was recorded since the revoke belongs to the old generation.

@@ -95,23 +95,23 @@ class FetchedWhileStopping:
 
         async def faust_fetch(consumer: Any, timeout: float) -> tuple[Any, set[TP]]:
             if self.seek_during_fetch:  # table recovery seeking meanwhile, for instance
-                await consumer.seek_wait({CHANGELOG: 15})
+                await consumer.seek_to_committed()
             return self.records, {CHANGELOG}
 
-        async def faust_seek_wait(consumer: Any, partitions: Any) -> None:
-            pass
+        async def faust_seek_to_committed(consumer: Any) -> dict[TP, int]:
+            return {}
+
+        async def faust_seek_wait(consumer: Any, partitions: dict[TP, int]) -> None:
+            self.seeks.extend(partitions.items())
 
         async def position(tp: TP) -> int:
             return self.position
 
-        async def seek(tp: TP, offset: int) -> None:
-            self.seeks.append((tp, offset))
-
         monkeypatch.setattr(faust_aiokafka.Consumer, "_wait_next_records", faust_fetch)
         monkeypatch.setattr(faust_aiokafka.Consumer, "seek_wait", faust_seek_wait)
+        monkeypatch.setattr(faust_aiokafka.Consumer, "seek_to_committed", faust_seek_to_committed)
         monkeypatch.setattr(consumer, "assignment", lambda: {CHANGELOG})
         monkeypatch.setattr(consumer, "position", position)
-        monkeypatch.setattr(consumer, "seek", seek)
 
 
 @pytest.fixture
