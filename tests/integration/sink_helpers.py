@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from cassandra.cluster import Session
+from cassandra.cluster import NoHostAvailable, Session
 
 from schemas.samples import SAMPLE_TIME, scrape_result
 from scrapestream.config import Settings
@@ -26,7 +26,12 @@ def scratch_keyspace(settings: Settings, replication: str = "1") -> Iterator[tup
             cassandra_schema.migrate(session, settings)
             yield settings, session
         finally:
-            session.execute(f"DROP KEYSPACE IF EXISTS {name}")
+            drop = f"DROP KEYSPACE IF EXISTS {name}"
+            try:
+                session.execute(drop)
+            except NoHostAvailable:  # still backing off after a Cassandra restart: connect afresh
+                with cassandra.connect(settings) as fresh:
+                    fresh.execute(drop)
 
 
 def result(
