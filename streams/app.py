@@ -43,13 +43,13 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
     table (the hand-over flushed it), so nothing is lost and at worst something is redone.
     """
 
+    _seeks = 0  # seeks begun or ended so far
+
     def ack(self, message: Message) -> bool:
         if not in_current_flow(self.app, message):
             message.acked = True  # done with here; it is read again from the committed offset
             return False
         return super().ack(message)
-
-    _seeks = 0  # seeks begun or ended so far
 
     async def _wait_next_records(self, timeout: float) -> tuple[RecordMap | None, set[TP] | None]:
         seeks = self._seeks
@@ -61,10 +61,6 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
             await self._unread(records)
             return {}, active_partitions
         return records, active_partitions
-
-    async def _seek(self, partition: TP, offset: int) -> None:
-        with self._seeking():
-            await super()._seek(partition, offset)
 
     async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
         with self._seeking():
@@ -93,10 +89,10 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
         Records fetched across a seek it would deliver out of position: commits then crawl one
         offset at a time (the skipped offsets acked twice), or pass records never processed.
         """
-        rewinds = {}
+        rewinds, assigned = {}, self.assignment()
         with contextlib.suppress(IllegalStateError):  # revoked meanwhile: not ours to read
             for tp, fetched in records.items():
-                if fetched and tp in self.assignment() and await self.position(tp) > fetched[-1].offset:
+                if fetched and tp in assigned and await self.position(tp) > fetched[-1].offset:
                     rewinds[tp] = fetched[0].offset
             if rewinds:
                 # In the consumer's own thread: Faust's plain seek runs on this one and can race a
