@@ -6,8 +6,10 @@ becomes a dead letter instead of crashing the stream in a serializer.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import faust
 from aiokafka.errors import IllegalStateError
@@ -43,7 +45,12 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
     table (the hand-over flushed it), so nothing is lost and at worst something is redone.
     """
 
-    _seeks = 0  # seeks begun or ended so far
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seeks = 0  # seeks begun or ended so far
+        # One seek at a time, so that a fetch can tell whether one overlapped it and a rewind
+        # cannot undo a seek that is half done.
+        self._seek_lock = asyncio.Lock()
 
     def ack(self, message: Message) -> bool:
         if not in_current_flow(self.app, message):
@@ -54,7 +61,7 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
     async def _wait_next_records(self, timeout: float) -> tuple[RecordMap | None, set[TP] | None]:
         seeks = self._seeks
         records, active_partitions = await super()._wait_next_records(timeout)
-        if records and (self._seeks != seeks or not self.flow_active):
+        if records and (self._seeks != seeks or self._seek_lock.locked() or not self.flow_active):
             # The flow stopped while they were fetched (Faust would drop them), or a seek overlapped
             # the fetch: some may come from before it, and Faust, seeing the offsets it reads jump,
             # would count the skipped ones as done. Read them again from where they belong.
@@ -63,20 +70,23 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
         return records, active_partitions
 
     async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
-        with self._seeking():
+        async with self._seeking():
             await super().seek_wait(partitions)
 
-    async def seek_to_committed(self) -> Mapping[TP, int]:
-        with self._seeking():
-            return await super().seek_to_committed()
+    async def perform_seek(self) -> None:
+        # Seeks partition by partition, one committed-offset request each, and sets Faust's read
+        # offsets only at the end: records fetched meanwhile would look like a jump over a gap.
+        async with self._seeking():
+            await super().perform_seek()
 
-    @contextlib.contextmanager
-    def _seeking(self) -> Iterator[None]:
-        self._seeks += 1
-        try:
-            yield
-        finally:
+    @contextlib.asynccontextmanager
+    async def _seeking(self) -> AsyncIterator[None]:
+        async with self._seek_lock:
             self._seeks += 1
+            try:
+                yield
+            finally:
+                self._seeks += 1
 
     async def _unread(self, records: RecordMap) -> None:
         """Move each partition back to its first record in `records`, unless it was moved since.
@@ -89,15 +99,16 @@ class GenerationSafeConsumer(faust_aiokafka.Consumer):
         Records fetched across a seek it would deliver out of position: commits then crawl one
         offset at a time (the skipped offsets acked twice), or pass records never processed.
         """
-        rewinds, assigned = {}, self.assignment()
-        with contextlib.suppress(IllegalStateError):  # revoked meanwhile: not ours to read
-            for tp, fetched in records.items():
-                if fetched and tp in assigned and await self.position(tp) > fetched[-1].offset:
-                    rewinds[tp] = fetched[0].offset
-            if rewinds:
-                # In the consumer's own thread: Faust's plain seek runs on this one and can race a
-                # fetch there that moves the position on past the seek.
-                await self.seek_wait(rewinds)
+        async with self._seeking():  # after any seek under way, and none starts in between
+            rewinds, assigned = {}, self.assignment()
+            with contextlib.suppress(IllegalStateError):  # revoked meanwhile: not ours to read
+                for tp, fetched in records.items():
+                    if fetched and tp in assigned and await self.position(tp) > fetched[-1].offset:
+                        rewinds[tp] = fetched[0].offset
+                if rewinds:
+                    # In the consumer's own thread: Faust's plain seek runs on this one and can race
+                    # a fetch there that moves the position on past the seek.
+                    await super().seek_wait(rewinds)
 
     async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
         # Whatever was recorded since the revoke belongs to the old generation.

@@ -91,18 +91,23 @@ class FetchedWhileStopping:
         self.position = 15
         self.seeks: list[tuple[TP, int]] = []
         self.records = {CHANGELOG: [SimpleNamespace(offset=offset) for offset in range(10, 15)]}
-
+        self.events: list[str] = []
         self.seek_during_fetch = False
+        self.committed_offsets_answered = asyncio.Event()
 
         async def faust_fetch(consumer: Any, timeout: float) -> tuple[Any, set[TP]]:
             if self.seek_during_fetch:  # table recovery seeking meanwhile, for instance
-                await consumer.seek_to_committed()
+                await consumer.perform_seek()
+            self.events.append("fetched")
             return self.records, {CHANGELOG}
 
-        async def faust_seek_to_committed(consumer: Any) -> dict[TP, int]:
-            return {}
+        async def faust_perform_seek(consumer: Any) -> None:
+            self.events.append("seek begun")
+            await self.committed_offsets_answered.wait()
+            self.events.append("seek ended")
 
         async def faust_seek_wait(consumer: Any, partitions: dict[TP, int]) -> None:
+            self.events.append("rewound")
             self.seeks.extend(partitions.items())
 
         async def position(tp: TP) -> int:
@@ -110,7 +115,7 @@ class FetchedWhileStopping:
 
         monkeypatch.setattr(faust_aiokafka.Consumer, "_wait_next_records", faust_fetch)
         monkeypatch.setattr(faust_aiokafka.Consumer, "seek_wait", faust_seek_wait)
-        monkeypatch.setattr(faust_aiokafka.Consumer, "seek_to_committed", faust_seek_to_committed)
+        monkeypatch.setattr(faust_aiokafka.Consumer, "perform_seek", faust_perform_seek)
         monkeypatch.setattr(consumer, "assignment", lambda: {CHANGELOG})
         monkeypatch.setattr(consumer, "position", position)
 
@@ -133,8 +138,32 @@ def test_records_fetched_around_a_rebalance_are_read_again(
     else:
         consumer.resume_flow()
         fetch.seek_during_fetch = True
+        fetch.committed_offsets_answered.set()
     records, _ = asyncio.run(consumer._wait_next_records(1.0))
     assert records == {}
+    assert fetch.seeks == [(CHANGELOG, 10)]
+
+
+def test_records_fetched_while_a_seek_is_under_way_are_read_again_once_it_is_done(
+    consumer: GenerationSafeConsumer, fetch: FetchedWhileStopping
+) -> None:
+    # Faust seeks to the committed offsets partition by partition, waiting for each offset, and
+    # sets its read offsets only at the end: a fetch in between may return records from before
+    # the seek, or records Faust would then think it has not read yet.
+    consumer.resume_flow()
+
+    async def fetch_during_a_seek() -> Any:
+        seeking = asyncio.create_task(consumer.perform_seek())
+        await asyncio.sleep(0)  # the seek begins, waiting for the committed offsets
+        fetching = asyncio.create_task(consumer._wait_next_records(1.0))
+        await asyncio.sleep(0.01)
+        fetch.committed_offsets_answered.set()
+        await seeking
+        return await fetching
+
+    records, _ = asyncio.run(fetch_during_a_seek())
+    assert records == {}
+    assert fetch.events == ["seek begun", "fetched", "seek ended", "rewound"]
     assert fetch.seeks == [(CHANGELOG, 10)]
 
 
