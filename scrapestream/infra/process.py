@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -53,11 +54,43 @@ def port_in_use(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+LOWEST_FREE_PORT = 20000  # free_port picks from here up to the kernel's ephemeral range
+_handed_out: set[int] = set()  # by free_port in this process, maybe not bound yet
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now (the OS picks it), for servers started next."""
+    """A port nothing listens on right now, for servers started next.
+
+    Picked below the kernel's ephemeral range: a port the OS picks (bind to port 0) comes from that
+    range, where an outgoing connection (a Kafka client's, say) may take it as its local port
+    before the server binds it (seen once in CI: the fan-out's query server got EADDRINUSE).
+    """
+    ceiling = ephemeral_ports()[0]
+    if ceiling <= LOWEST_FREE_PORT:
+        raise InfraError(f"the kernel's ephemeral ports start at {ceiling}: raise ip_local_port_range's low")
+    for _ in range(100):
+        port = random.randrange(LOWEST_FREE_PORT, ceiling)
+        if port not in _handed_out and _bindable(host, port):
+            _handed_out.add(port)
+            return port
+    raise InfraError(f"no free port found on {host} between {LOWEST_FREE_PORT} and {ceiling}")
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of local ports for outgoing connections (Linux's default if unknown)."""
+    with contextlib.suppress(OSError, ValueError):
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    return 32768, 60999
+
+
+def _bindable(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def spawn(command: list[str], log_file: Path, cwd: Path) -> subprocess.Popen[bytes]:
