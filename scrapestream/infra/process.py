@@ -65,9 +65,9 @@ def free_port(host: str = "127.0.0.1") -> int:
     range, where an outgoing connection (a Kafka client's, say) may take it as its local port
     before the server binds it (seen once in CI: the fan-out's query server got EADDRINUSE).
     """
-    ceiling = ephemeral_ports()[0]
+    ceiling = first_ephemeral_port()
     if ceiling <= LOWEST_FREE_PORT:
-        raise InfraError(f"the kernel's ephemeral ports start at {ceiling}: raise ip_local_port_range's low")
+        raise InfraError(f"ephemeral ports start at {ceiling}: set net.ipv4.ip_local_port_range above 20000")
     for _ in range(100):
         port = random.randrange(LOWEST_FREE_PORT, ceiling)
         if port not in _handed_out and _bindable(host, port):
@@ -76,12 +76,11 @@ def free_port(host: str = "127.0.0.1") -> int:
     raise InfraError(f"no free port found on {host} between {LOWEST_FREE_PORT} and {ceiling}")
 
 
-def ephemeral_ports() -> tuple[int, int]:
-    """The kernel's range of local ports for outgoing connections (Linux's default if unknown)."""
-    with contextlib.suppress(OSError, ValueError):
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    return 32768, 60999
+def first_ephemeral_port() -> int:
+    """Where the kernel's local ports for outgoing connections begin (Linux's default if unknown)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 32768
 
 
 def _bindable(host: str, port: int) -> bool:

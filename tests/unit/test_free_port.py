@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import pytest
 
 from scrapestream.infra import process
-from scrapestream.infra.process import LOWEST_FREE_PORT, ephemeral_ports, free_port
+from scrapestream.infra.process import LOWEST_FREE_PORT, first_ephemeral_port, free_port
 
 
 def test_ports_are_below_the_ephemeral_range_and_never_handed_out_twice() -> None:
     # An OS-picked port could be taken meanwhile as the local port of an outgoing connection.
     ports = [free_port() for _ in range(200)]
-    assert all(LOWEST_FREE_PORT <= port < ephemeral_ports()[0] for port in ports)
+    assert all(LOWEST_FREE_PORT <= port < first_ephemeral_port() for port in ports)
     assert len(set(ports)) == len(ports)
 
 
