@@ -26,6 +26,7 @@ elsewhere), let running tasks finish within the grace period, commit, leave the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -288,7 +289,8 @@ class ScraperWorker:
         for key in self._assigned:
             rank = self.topics.rank(key[0])
             if rank in lags and key in self._next_offset:
-                lags[rank] += max(0, self._high_watermark(key) - self._next_offset[key])
+                with contextlib.suppress(KafkaException):  # a scheduling hint: unknown counts as none
+                    lags[rank] += max(0, self._high_watermark(key) - self._next_offset[key])
         return lags
 
     def _high_watermark(self, key: PartitionKey) -> int:
@@ -298,15 +300,25 @@ class ScraperWorker:
         return high
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        """(Kafka thread) remember where each new partition starts, for the lag."""
+        """(Kafka thread) take the new partitions, and remember where each starts, for the lag."""
+        self._assigned.update((partition.topic, partition.partition) for partition in partitions)
+        try:
+            self._next_offset.update(self._start_offsets(consumer, partitions))
+        except KafkaException as error:
+            # Only the lag needs it, and the first message read tells it. Raised out of this callback,
+            # the error killed the Kafka thread in CI (a leader moving: NOT_LEADER_FOR_PARTITION).
+            log.warning("lag of newly assigned partitions unknown until read: %s", error)
+        log.info("assigned %s", sorted(self._assigned))
+
+    @staticmethod
+    def _start_offsets(consumer: Any, partitions: list[TopicPartition]) -> dict[PartitionKey, int]:
+        starts = {}
         for partition in consumer.committed(partitions, timeout=10):
-            key = (partition.topic, partition.partition)
             start = partition.offset
             if start < 0:
                 start, _ = consumer.get_watermark_offsets(partition, timeout=5, cached=False)
-            self._next_offset[key] = start
-            self._assigned.add(key)
-        log.info("assigned %s", sorted(self._assigned))
+            starts[(partition.topic, partition.partition)] = start
+        return starts
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         """(Kafka thread) finish what runs for these partitions (briefly), commit it, let them go."""
