@@ -88,8 +88,9 @@ class Settings:
     # Where the browser scraper finds Chromium (never downloaded by Playwright).
     chromium_path: Path = field(default_factory=_default_chromium)
 
-    # Hosts or host:port the scrapers may fetch although they are loopback/private (SSRF guard,
-    # scrapestream.urls.UrlGuard), e.g. the demo shop: SCRAPESTREAM_SSRF_ALLOWLIST=127.0.0.1:8000
+    # Hosts, host:port or IP networks (CIDR: IP-literal hosts inside, any port) the scrapers may fetch
+    # although they are loopback/private (SSRF guard, scrapestream.urls.UrlGuard), e.g. the demo shop
+    # and a web world: SCRAPESTREAM_SSRF_ALLOWLIST=127.0.0.1:8000,127.20.0.0/16
     ssrf_allowlist: tuple[str, ...] = ()
 
     # HTTP gateway (producers/gateway.py). API keys are comma-separated; in production they come
@@ -115,12 +116,19 @@ class Settings:
     gateway_stream_queue_size: int = 256
 
     # Scraper workers (consumers/scraper/). Politeness is per domain (host:port) and per worker: tasks are
-    # keyed by domain, so one worker owns a domain's partition. A domain rate of 0 means unlimited.
+    # keyed by domain, so one worker owns a domain's partition. A domain rate of 0 means unlimited (no
+    # spacing, no adaptive delay: for your own sites). `concurrency` counts requests on the wire, over all
+    # domains; a worker takes tasks until `max_queued_requests` requests wait, then pauses its partitions.
     scraper_group_id: str = "scrapestream-scrapers"
-    scraper_concurrency: int = 64
-    scraper_tasks_in_flight: int = 16
+    scraper_concurrency: int = 256
+    scraper_max_queued_requests: int = 20_000
     scraper_domain_rate: float = 10.0
     scraper_domain_concurrency: int = 8
+    # Adaptive per-domain delay from latency and faults (AutoThrottle's idea), within [1/rate, max].
+    scraper_autothrottle: bool = True
+    scraper_max_domain_delay_seconds: float = 60.0
+    # A robots.txt Crawl-delay (or Request-rate) is honoured up to this many seconds between requests.
+    scraper_max_crawl_delay_seconds: float = 60.0
     scraper_timeout_seconds: float = 15.0
     scraper_max_body_bytes: int = 2_000_000
     scraper_max_redirects: int = 5
@@ -170,7 +178,7 @@ _COUNTS = (
     "gateway_rate_per_second", "gateway_burst", "gateway_stream_queue_size",
     "cassandra_write_concurrency", "price_history_ttl_days", "sink_batch_rows", "sink_flush_ms",
     "sink_max_buffered_rows", "analytics_max_execution_seconds", "analytics_max_result_rows",
-    "analytics_max_result_bytes", "scraper_concurrency", "scraper_tasks_in_flight",
+    "analytics_max_result_bytes", "scraper_concurrency", "scraper_max_queued_requests",
     "scraper_domain_concurrency", "scraper_max_body_bytes", "scraper_breaker_failures", "browser_pool_size",
     "browser_pages_per_restart",
 )  # fmt: skip
@@ -178,7 +186,8 @@ _COUNTS = (
 _NON_NEGATIVE = (
     "gateway_cache_size", "dedup_max_window_seconds", "scraper_domain_rate", "scraper_max_redirects",
     "scraper_retries", "scraper_backoff_seconds", "scraper_max_retry_after_seconds",
-    "scraper_breaker_cooldown_seconds", "scraper_robots_ttl_seconds",
+    "scraper_breaker_cooldown_seconds", "scraper_robots_ttl_seconds", "scraper_max_domain_delay_seconds",
+    "scraper_max_crawl_delay_seconds",
 )  # fmt: skip
 # Durations that must be longer than nothing.
 _POSITIVE = (
@@ -283,6 +292,8 @@ def _env_name(field_name: str) -> str:
 def _coerce(name: str, kind: typing.Any, raw: object) -> object:
     """Turn a TOML or environment value into the field's type, or say which setting is wrong."""
     try:
+        if kind is bool:
+            return _boolean(raw)
         if kind is int:
             return int(raw)  # type: ignore[call-overload]
         if kind is float:
@@ -293,8 +304,18 @@ def _coerce(name: str, kind: typing.Any, raw: object) -> object:
             items = raw.split(",") if isinstance(raw, str) else list(raw)  # type: ignore[call-overload]
             return tuple(str(item).strip() for item in items)
         return str(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         raise ConfigError(f"{_env_name(name)}: {raw!r} is not a valid {kind.__name__}") from None
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+_BOOLEANS = dict.fromkeys(_TRUE, True) | dict.fromkeys(_FALSE, False)
+
+
+def _boolean(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    return _BOOLEANS[str(raw).strip().lower()]  # an unknown word: KeyError, reported by _coerce
 
 
 def _flatten_toml(document: dict[str, object], path: Path) -> dict[str, object]:

@@ -98,6 +98,22 @@ BROWSER_RESTARTS = Counter(
     "Browser relaunches: reason = pages (page budget used up) | crash.",
     ["reason"],
 )
+SCRAPER_QUEUED_REQUESTS = Gauge(
+    "scrapestream_scraper_queued_requests",
+    "Requests a scraper took from tasks and has not finished (bounded by scraper_max_queued_requests).",
+)
+SCRAPER_WAITING_FOR_SLOT = Gauge(
+    "scrapestream_scraper_waiting_for_slot",
+    "Requests whose domain may not be fetched yet, or that wait for a free fetch slot.",
+)
+SCRAPER_FETCH_SLOTS_IN_USE = Gauge(
+    "scrapestream_scraper_fetch_slots_in_use",
+    "Requests on the wire (fetches, renders, robots.txt), at most scraper_concurrency.",
+)
+SCRAPER_DOMAINS_ON_THE_WIRE = Gauge(
+    "scrapestream_scraper_domains_on_the_wire",
+    "Distinct domains with a request on the wire right now.",
+)
 SCRAPE_TASKS_DONE = Counter(
     "scrapestream_scrape_tasks_total",
     "ScrapeTasks finished (all results acknowledged), by priority; dead-lettered ones as DLQ.",

@@ -28,7 +28,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from consumers.scraper.outcome import ScrapeFailure, Status
-from consumers.scraper.politeness import Slots
+from consumers.scraper.slots import Slots
 from scrapestream.urls import InvalidURL, UrlGuard
 
 CHROMIUM_ARGS = (

@@ -18,16 +18,26 @@ finishes the revoked partitions' tasks. Outputs go through scrapestream.kafka.Ba
 request's result and crawl requests are produced together and awaited as one batch, their
 delivery reports served on the producer's own thread.
 
-Priority: see priority.py (buffer order plus pausing lower-priority partitions while a more
-urgent topic has lag). Graceful stop: stop polling, drop buffered tasks (not committed, so redone
-elsewhere), let running tasks finish within the grace period, commit, leave the group, close.
+Scheduling: a task is the unit of delivery, never of concurrency. Its requests join their domain's
+queue in the frontier (frontier.py), and a request takes one of the worker's fetch slots only when
+its domain may be fetched now (scheduler.py): thousands of slow, polite domains run side by side,
+each at its own pace. Memory is bounded by pausing every partition while `max_queued_requests`
+requests wait (a task is taken only when all of its requests fit, or when nothing waits).
+
+Priority: see priority.py (consumed tasks taken most urgent first, lower-priority partitions paused
+while a more urgent topic has lag) and the scheduler (the most urgent ready domain gets the next
+slot). Graceful stop: stop polling, drop queued requests (their tasks are not committed, so they
+are redone elsewhere), let requests of tasks that can still finish run within the grace period,
+commit, leave the group, close.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import resource
 import signal
 import time
 from collections.abc import Callable
@@ -39,9 +49,9 @@ from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from consumers.scraper import telemetry
 from consumers.scraper.engine import ScrapeEngine, ScrapeOutcome, scrape_engine
+from consumers.scraper.frontier import Frontier, TaskRun
 from consumers.scraper.offsets import OffsetTracker, PartitionKey
 from consumers.scraper.outcome import Status
-from consumers.scraper.politeness import Slots
 from consumers.scraper.priority import PRIORITIES, PriorityBuffer, most_urgent_waiting
 from schemas.codec import Codec, CodecError
 from scrapestream import topics
@@ -55,7 +65,7 @@ from scrapestream.urls import fingerprint
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-POLL_BATCH = 100
+POLL_BATCH = 100  # tasks per poll; also how many decoded tasks may wait for room before pausing
 IDLE_POLL_SECONDS = 0.1
 BUSY_POLL_SECONDS = 0.01
 # librdkafka settings of this consumer: a SIGKILLed worker's partitions move on within 10 s
@@ -98,7 +108,6 @@ class ScraperWorker:
         engine: ScrapeEngine,
         *,
         topics: ScraperTopics | None = None,
-        concurrency: int | None = None,
         codec: Codec | None = None,
     ) -> None:
         self.settings = settings
@@ -106,9 +115,7 @@ class ScraperWorker:
         self.topics = topics or ScraperTopics.with_prefix()
         self.codec = codec or Codec.for_settings(settings)
         self.grace_seconds = settings.scraper_timeout_seconds
-        self._request_slots = Slots(concurrency or settings.scraper_concurrency)
-        self._task_slots = settings.scraper_tasks_in_flight
-        self._buffer_limit = 2 * settings.scraper_tasks_in_flight
+        self._max_queued = settings.scraper_max_queued_requests
         self._consumer = make_consumer(
             settings,
             settings.browser_scraper_group_id if engine.browser else settings.scraper_group_id,
@@ -118,8 +125,14 @@ class ScraperWorker:
         self._producer = BatchProducer(settings)  # a refused output raises DeliveryFailed: the worker stops
         self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="scraper-kafka")
         self._tracker = OffsetTracker()
-        self._buffer = PriorityBuffer()
-        self._running: dict[asyncio.Task[None], tuple[PartitionKey, int]] = {}
+        self._buffer = PriorityBuffer()  # decoded tasks waiting for room in the frontier
+        self._frontier = Frontier(
+            self._scrape_and_publish,
+            live_per_domain=settings.scraper_domain_concurrency,
+            on_task_done=self._task_done,
+            on_error=self._fail,
+        )
+        self._letters: dict[asyncio.Task[None], TaskRun] = {}  # dead letters on their way
         self._assigned: set[PartitionKey] = set()
         self._paused: set[PartitionKey] = set()
         self._next_offset: dict[PartitionKey, int] = {}
@@ -129,6 +142,11 @@ class ScraperWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- main loop --------------------------------------------------------------------------
+    @property
+    def queued_requests(self) -> int:
+        """Requests taken from tasks and not finished yet (bounded by max_queued_requests)."""
+        return len(self._frontier)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set (or an output cannot be delivered), then shut down cleanly."""
         self._loop = asyncio.get_running_loop()
@@ -141,10 +159,12 @@ class ScraperWorker:
         try:
             while not stop.is_set() and self._failure is None:
                 pause_all, paused_ranks = self._pause_wishes()
-                timeout = BUSY_POLL_SECONDS if self._running or len(self._buffer) else IDLE_POLL_SECONDS
+                busy = len(self._frontier) or len(self._buffer) or self._letters
+                timeout = BUSY_POLL_SECONDS if busy else IDLE_POLL_SECONDS
                 messages = await self._in_kafka_thread(self._poll, pause_all, paused_ranks, timeout)
                 self._accept(messages)
                 self._dispatch()
+                telemetry.frontier_size(len(self._frontier), self.engine.scheduler)
                 await self._commit(asynchronous=True)
         finally:
             await self._shut_down()
@@ -153,6 +173,7 @@ class ScraperWorker:
             raise self._failure
 
     def _accept(self, messages: list[Message]) -> None:
+        """Track each task's offset, decode it into the buffer, or send what cannot be read to the DLQ."""
         for message in messages:
             error = message.error()
             if error is not None:
@@ -166,57 +187,52 @@ class ScraperWorker:
                 continue  # revoked while the batch was on its way
             self._next_offset[key] = message.offset() + 1
             self._tracker.track(key, message.offset())
-            self._buffer.push(self.topics.rank(message.topic()), key, message)
+            try:
+                task = self.codec.decode("ScrapeTask", message.value())
+            except CodecError as error:
+                self._send_dead_letter(message, error)
+                continue
+            self._buffer.push(self.topics.rank(message.topic()), key, (message.offset(), task))
 
     def _dispatch(self) -> None:
-        """Start buffered tasks, most urgent first, unless a more urgent task waits on the broker."""
+        """Move buffered tasks into the frontier, most urgent first, while their requests fit,
+        unless a more urgent task waits on the broker."""
         urgent = most_urgent_waiting(self._buffer.ranks(), self._lag_by_rank)
-        while len(self._running) < self._task_slots and len(self._buffer):
-            rank = self._buffer.peek_rank()
-            if urgent is not None and rank is not None and rank > urgent:
+        while len(self._buffer):
+            rank, key, (offset, task) = self._buffer.peek()
+            if urgent is not None and rank > urgent:
                 return
-            message: Message = self._buffer.pop()
-            task = asyncio.create_task(self._process(message))
-            self._running[task] = ((message.topic(), message.partition()), message.offset())
-            task.add_done_callback(self._finished)
+            requests = task["requests"]
+            if len(self._frontier) and len(self._frontier) + len(requests) > self._max_queued:
+                return  # full: the partitions pause until requests finish
+            self._buffer.pop()
+            run = TaskRun(key, offset, task["task_id"], task["priority"], remaining=len(requests))
+            if requests:
+                self._frontier.add(run, requests, rank)
+            else:
+                self._task_done(run)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        key, offset = self._running.pop(task)
-        if task.cancelled():
-            return
-        error = task.exception()
-        if error is not None:
-            self._failure = self._failure or error
-            return
-        self._tracker.done(key, offset)
-        self._dispatch()
+    def _task_done(self, run: TaskRun) -> None:
+        self._tracker.done(run.partition, run.offset)
+        telemetry.task_done(run.priority)
+
+    def _fail(self, error: BaseException) -> None:
+        self._failure = self._failure or error
 
     def _pause_wishes(self) -> tuple[bool, set[int]]:
-        """(pause everything: the buffer is full, ranks to pause: less urgent than waiting work)."""
+        """(pause everything: tasks wait for room in the frontier,
+        ranks to pause: less urgent than waiting work)."""
         urgent = most_urgent_waiting(self._buffer.ranks(), self._lag_by_rank)
         ranks = set() if urgent is None else {rank for rank in range(len(PRIORITIES)) if rank > urgent}
-        return len(self._buffer) >= self._buffer_limit, ranks
+        return len(self._buffer) >= POLL_BATCH, ranks
 
-    # -- one task ---------------------------------------------------------------------------
-    async def _process(self, message: Message) -> None:
-        try:
-            task = self.codec.decode("ScrapeTask", message.value())
-        except CodecError as error:
-            await self._dead_letter(message, error)
-            telemetry.task_done("DLQ")
-            return
-        await asyncio.gather(
-            *(self._scrape_and_publish(request, task["task_id"]) for request in task["requests"])
-        )
-        telemetry.task_done(task["priority"])
-
-    async def _scrape_and_publish(self, request: dict[str, Any], task_id: Any) -> None:
-        async with self._request_slots:
-            outcome = await self._scrape(request, task_id)
+    # -- one request ------------------------------------------------------------------------
+    async def _scrape_and_publish(self, request: dict[str, Any], run: TaskRun) -> None:
+        outcome = await self._scrape(request, run.task_id)
         if outcome.needs_browser:  # the browser lane writes its result
             await self._hand_to_browser(request)
             return
-        result, value = self._encoded_result(request, task_id, outcome.result)
+        result, value = self._encoded_result(request, run.task_id, outcome.result)
         key = result["product"]["product_id"] if result["product"] else fingerprint(request["canonical_url"])
         crawl = [self._crawl_message(child) for child in outcome.discovered]
         await self._producer.send_all([(self.topics.results, key.encode(), value), *crawl])
@@ -254,7 +270,9 @@ class ScraperWorker:
             )
             return failure, self.codec.encode("ScrapeResult", failure)
 
-    async def _dead_letter(self, message: Message, error: CodecError) -> None:
+    def _send_dead_letter(self, message: Message, error: CodecError) -> None:
+        key = (message.topic(), message.partition())
+        run = TaskRun(key, message.offset(), None, "DLQ", remaining=1)
         record = dead_letter(
             topic=message.topic(),
             partition=message.partition(),
@@ -264,7 +282,20 @@ class ScraperWorker:
             error_type=error.reason,
             error_message=str(error),
         )
-        await self._producer.send(self.topics.dlq, message.key(), self.codec.encode("DeadLetter", record))
+        sending = asyncio.create_task(
+            self._producer.send(self.topics.dlq, message.key(), self.codec.encode("DeadLetter", record))
+        )
+        self._letters[sending] = run
+        sending.add_done_callback(self._letter_sent)
+
+    def _letter_sent(self, sending: asyncio.Task[None]) -> None:
+        run = self._letters.pop(sending)
+        if sending.cancelled():
+            return
+        if sending.exception() is not None:
+            self._fail(sending.exception())
+        else:
+            self._task_done(run)
 
     # -- the Kafka consumer thread ----------------------------------------------------------
     async def _in_kafka_thread(self, call: Callable[..., T], *args: Any) -> T:
@@ -343,16 +374,24 @@ class ScraperWorker:
             self._committed.pop(key, None)
 
     async def _release(self, keys: set[PartitionKey], grace: float) -> dict[PartitionKey, int]:
-        """(loop) drop buffered tasks of `keys`, wait up to `grace` for running ones, cancel the rest."""
-        self._buffer.drop(keys)
-        running = [task for task, (key, _) in self._running.items() if key in keys]
-        if running and grace > 0:
-            await asyncio.wait(running, timeout=grace)
-        for task in running:
-            task.cancel()
+        """(loop) stop the work of `keys`; their commit points."""
+        await self._wind_down(keys, grace)
         offsets = self._tracker.commit_points(keys)
         self._tracker.forget(keys)
         return offsets
+
+    async def _wind_down(self, keys: set[PartitionKey], grace: float) -> None:
+        """(loop) drop the queued work of `keys`, cancel requests whose task can no longer finish,
+        wait up to `grace` for the others (and dead letters on their way), cancel what remains."""
+        self._buffer.drop(keys)
+        finishable, unfinishable = self._frontier.drop(keys)
+        for job in unfinishable:
+            job.cancel()
+        finishable += [sending for sending, run in self._letters.items() if run.partition in keys]
+        if finishable and grace > 0:
+            await asyncio.wait(finishable, timeout=grace)
+        for job in finishable:
+            job.cancel()
 
     # -- commits ----------------------------------------------------------------------------
     async def _commit(self, asynchronous: bool) -> None:
@@ -395,11 +434,7 @@ class ScraperWorker:
 
     # -- shutdown ---------------------------------------------------------------------------
     async def _shut_down(self) -> None:
-        self._buffer.drop(set(self._assigned))  # never started: the next owner reads them again
-        if self._running:
-            await asyncio.wait(list(self._running), timeout=self.grace_seconds)
-        for task in list(self._running):
-            task.cancel()
+        await self._wind_down(set(self._assigned), self.grace_seconds)  # the next owner redoes the rest
         self._producer.close(10)  # what is still unacknowledged belongs to cancelled tasks
         await asyncio.sleep(0)  # let the finished tasks record their offsets
         await self._commit(asynchronous=False)
@@ -416,19 +451,30 @@ class ScraperWorker:
         self._consumer.close()
 
 
+def raise_open_file_limit(connections: int) -> None:
+    """Each fetch slot may hold a connection (and the pool keeps as many idle): lift the soft limit
+    of open files to the hard one when the default (often 1024) leaves too little room."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < 4 * connections + 1024:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 async def run_worker(
     settings: Settings, *, browser: bool = False, concurrency: int | None = None, prefix: str = ""
 ) -> None:
-    """Run one scraper worker until SIGTERM or SIGINT."""
+    """Run one scraper worker until SIGTERM or SIGINT; `concurrency` overrides scraper_concurrency."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    if concurrency:
+        settings = dataclasses.replace(settings, scraper_concurrency=concurrency)
+    raise_open_file_limit(settings.scraper_concurrency)
     if settings.scraper_metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(settings.scraper_metrics_port, addr="127.0.0.1")
     async with serving_health(settings), scrape_engine(settings, browser=browser) as engine:
         lane = ScraperTopics.with_prefix(prefix, browser=browser)
-        worker = ScraperWorker(settings, engine, topics=lane, concurrency=concurrency)
+        worker = ScraperWorker(settings, engine, topics=lane)
         await worker.run(stop)

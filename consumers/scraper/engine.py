@@ -1,7 +1,8 @@
 """The scrape engine: one ScrapeRequest in, exactly one ScrapeResult (and crawl requests) out.
 
 Stages, in order, each in its own module:
-    circuit breaker (breaker.py) -> robots.txt (robots.py) -> politeness slot (politeness.py)
+    circuit breaker (breaker.py) -> robots.txt (robots.py) -> a fetch slot when the domain's
+    politeness budget allows (scheduler.py, politeness.py; robots.txt fetches take one too)
     -> fetch (fetch.py, SSRF check of every hop) or render (browser.py, SSRF check per request)
     -> HTTP status and decoding (outcome.py, decode.py) -> extraction (consumers.extract)
     -> Avro records (product.py, discovery.py)
@@ -21,7 +22,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,11 +35,13 @@ from consumers.scraper.browser import BrowserPool, PoolEvents
 from consumers.scraper.decode import html_text
 from consumers.scraper.discovery import discovered_requests
 from consumers.scraper.fetch import CachingResolver, Fetcher, FetchLimits, make_session
-from consumers.scraper.outcome import Response, ScrapeFailure, Status, http_failure
-from consumers.scraper.politeness import Politeness
+from consumers.scraper.outcome import Response, ScrapeFailure, Status, http_failure, parse_retry_after
+from consumers.scraper.politeness import PolitenessPolicy
+from consumers.scraper.priority import PRIORITIES
 from consumers.scraper.product import avro_product
 from consumers.scraper.retry import RetryPolicy, with_retries
 from consumers.scraper.robots import RobotsCache
+from consumers.scraper.scheduler import FetchScheduler
 from schemas.samples import utc_now_millis
 from scrapestream.config import Settings
 from scrapestream.urls import InvalidURL, UrlGuard, domain_of, fingerprint
@@ -78,7 +81,7 @@ class ScrapeEngine:
         self,
         fetcher: Fetcher,
         *,
-        politeness: Politeness,
+        scheduler: FetchScheduler,
         breakers: CircuitBreakers,
         retry: RetryPolicy,
         robots: RobotsCache,
@@ -87,7 +90,7 @@ class ScrapeEngine:
         scraper_id: str = "",
     ) -> None:
         self.fetcher = fetcher
-        self.politeness = politeness
+        self.scheduler = scheduler
         self.breakers = breakers
         self.retry = retry
         self.robots = robots
@@ -101,19 +104,20 @@ class ScrapeEngine:
         url = request.get("canonical_url") or request["url"]
         domain = request.get("domain") or ""
         mode = "browser" if request["render"] == "BROWSER" else "static"
+        rank = PRIORITIES.index(request["priority"])
         if mode == "browser" and self.browser is None:
             return HANDED_TO_BROWSER
         try:
             if not domain:  # publishers set it (domain_of the canonical URL); parse only when missing
                 domain = domain_of(url)
-            page = await self._page(url, domain, mode)
+            page = await self._page(url, domain, mode, rank)
             data = self._product(page) if request["kind"] == "PRODUCT" else None
             if self._wants_browser(request, data):
                 if self.browser is None:
                     telemetry.request_done(domain, mode, "TO_BROWSER", time.perf_counter() - started)
                     return HANDED_TO_BROWSER
                 mode = "browser"
-                page = await self._page(url, domain, mode)
+                page = await self._page(url, domain, mode, rank)
                 data = self._product(page)
             outcome = self._extracted(request, task_id, page, domain, data)
         except ScrapeFailure as failure:
@@ -137,17 +141,18 @@ class ScrapeEngine:
         return self._result(request, task_id, url, request.get("domain", ""), status, error=error)
 
     # -- fetching ---------------------------------------------------------------------------
-    async def _page(self, url: str, domain: str, mode: str) -> Page:
+    async def _page(self, url: str, domain: str, mode: str, rank: int) -> Page:
         def count_retry(failure: ScrapeFailure, delay: float) -> None:
             telemetry.retried(domain, failure.status)
 
-        return await with_retries(lambda: self._attempt(url, domain, mode), self.retry, count_retry)
+        return await with_retries(lambda: self._attempt(url, domain, mode, rank), self.retry, count_retry)
 
-    async def _attempt(self, url: str, domain: str, mode: str) -> Page:
+    async def _attempt(self, url: str, domain: str, mode: str, rank: int) -> Page:
         await self.breakers.before_request(domain)
         try:
             await self.robots.check(url)
-            page = await (self._render(url, domain) if mode == "browser" else self._fetch(url, domain))
+            fetched = self._render(url, domain, rank) if mode == "browser" else self._fetch(url, domain, rank)
+            page = await fetched
         except ScrapeFailure as failure:
             if failure.domain_fault:
                 self.breakers.record_failure(domain)
@@ -157,9 +162,8 @@ class ScrapeEngine:
         self.breakers.record_success(domain)
         return page
 
-    async def _fetch(self, url: str, domain: str) -> Page:
-        async with self.politeness.slot(domain):
-            response = await self.fetcher.fetch(url)
+    async def _fetch(self, url: str, domain: str, rank: int) -> Page:
+        response = await fetch_politely(self.scheduler, self.fetcher, url, domain, rank)
         _raise_for_status(response)
         return Page(
             response.url,
@@ -171,11 +175,12 @@ class ScrapeEngine:
             len(response.body),
         )
 
-    async def _render(self, url: str, domain: str) -> Page:
+    async def _render(self, url: str, domain: str, rank: int) -> Page:
         browser = self.browser
         assert browser is not None, "scrape() hands BROWSER work to the browser lane when there is no pool"
-        async with self.politeness.slot(domain):
+        async with self.scheduler.slot(domain, rank) as ticket:
             rendered = await browser.render(url)
+            ticket.answered(rendered.status)
         if rendered.status is not None:
             _raise_for_status(Response(rendered.url, rendered.status, {}, b""))
         size = len(rendered.html.encode())
@@ -274,6 +279,17 @@ class ScrapeEngine:
         }
 
 
+async def fetch_politely(
+    scheduler: FetchScheduler, fetcher: Fetcher, url: str, domain: str, rank: int
+) -> Response:
+    """One GET on one of the scheduler's slots, once `domain` may be fetched; its answer informs
+    the domain's budget (latency, faults, a Retry-After that pauses the whole domain)."""
+    async with scheduler.slot(domain, rank) as ticket:
+        response = await fetcher.fetch(url)
+        ticket.answered(response.status, parse_retry_after(response.headers.get("retry-after")))
+    return response
+
+
 def _raise_for_status(response: Response) -> None:
     failure = http_failure(response)
     if failure is not None:
@@ -302,9 +318,14 @@ async def scrape_engine(
                     events=PoolEvents(telemetry.browser_pages_in_use, telemetry.browser_restarted),
                 )
             )
+        scheduler = FetchScheduler(settings.scraper_concurrency, PolitenessPolicy.from_settings(settings))
+
+        def fetch_robots(url: str) -> Awaitable[Response]:  # most urgent: every page of the site waits
+            return fetch_politely(scheduler, fetcher, url, domain_of(url), rank=0)
+
         yield ScrapeEngine(
             fetcher,
-            politeness=Politeness(settings.scraper_domain_rate, settings.scraper_domain_concurrency),
+            scheduler=scheduler,
             breakers=CircuitBreakers(
                 settings.scraper_breaker_failures,
                 settings.scraper_breaker_cooldown_seconds,
@@ -316,7 +337,10 @@ async def scrape_engine(
                 max_retry_after=settings.scraper_max_retry_after_seconds,
             ),
             robots=RobotsCache(
-                fetcher.fetch, settings.scraper_user_agent, settings.scraper_robots_ttl_seconds
+                fetch_robots,
+                settings.scraper_user_agent,
+                settings.scraper_robots_ttl_seconds,
+                on_crawl_delay=scheduler.set_crawl_delay,
             ),
             extractor=extractor,
             browser=pool,

@@ -1,11 +1,12 @@
 """High priority before normal before bulk.
 
 Two mechanisms, both needed:
-1. Tasks already consumed wait in a PriorityBuffer and are started highest priority first
-   (first-come within a priority).
+1. Tasks already consumed wait in a PriorityBuffer and join the frontier highest priority first
+   (first-come within a priority); in the frontier and the fetch scheduler, the most urgent
+   request of a domain, and the most urgent ready domain, go first.
 2. Tasks not yet consumed: while a higher-priority topic has lag (messages on the broker not yet
    consumed) or buffered tasks, the worker pauses its partitions of lower priorities, so the
-   client fetches only the urgent topic and no lower task is started. Lag = the broker's high
+   client fetches only the urgent topic and no lower task is taken. Lag = the broker's high
    watermark (as last reported in fetch responses) minus the next offset this worker will read.
 """
 
@@ -37,8 +38,10 @@ class PriorityBuffer:
     def push(self, rank: int, partition: tuple[str, int], message: Any) -> None:
         heapq.heappush(self._heap, _Entry(rank, next(self._sequence), message, partition))
 
-    def peek_rank(self) -> int | None:
-        return self._heap[0].rank if self._heap else None
+    def peek(self) -> tuple[int, tuple[str, int], Any]:
+        """(rank, partition, message) of the most urgent entry, left in place."""
+        first = self._heap[0]
+        return first.rank, first.partition, first.message
 
     def pop(self) -> Any:
         return heapq.heappop(self._heap).message

@@ -1,8 +1,11 @@
 """robots.txt: fetched once per site (scheme, host, port), cached for a TTL, obeyed.
 
-Answers follow RFC 9309: 2xx -> the rules; 4xx -> no rules (everything allowed); 5xx or no
-answer -> the site is unreachable and the request fails (retryable), rather than guessing. A
-disallowed URL ends as SKIPPED_ROBOTS. Concurrent requests for one site share a single fetch.
+Rules are read per RFC 9309 by Protego (the parser Scrapy uses): the group of our user agent's
+product token or `*`, the longest matching rule wins, `*` and `$` wildcards. Answers: 2xx -> the
+rules; 4xx -> no rules (everything allowed); 5xx or no answer -> the site is unreachable and the
+request fails (retryable), rather than guessing. A disallowed URL ends as SKIPPED_ROBOTS.
+Concurrent requests for one site share a single fetch. A site's Crawl-delay (or Request-rate,
+whichever asks for the longer spacing) is passed to `on_crawl_delay(domain, seconds)`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 from consumers.scraper.decode import decode_body, split_content_type
 from consumers.scraper.outcome import Response, ScrapeFailure, Status
@@ -21,22 +25,28 @@ Fetch = Callable[[str], Awaitable[Response]]
 
 class RobotsCache:
     def __init__(
-        self, fetch: Fetch, user_agent: str, ttl: float, clock: Callable[[], float] = time.monotonic
+        self,
+        fetch: Fetch,
+        user_agent: str,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        on_crawl_delay: Callable[[str, float], None] = lambda domain, seconds: None,
     ):
         self._fetch = fetch
         self._user_agent = user_agent
         self._ttl = ttl
         self._clock = clock
-        self._rules: dict[str, tuple[float, RobotFileParser]] = {}
-        self._pending: dict[str, asyncio.Future[RobotFileParser]] = {}
+        self._on_crawl_delay = on_crawl_delay
+        self._rules: dict[str, tuple[float, Protego]] = {}
+        self._pending: dict[str, asyncio.Future[Protego]] = {}
 
     async def check(self, url: str) -> None:
         """Raise ScrapeFailure(SKIPPED_ROBOTS) when robots.txt forbids `url` (a canonical URL)."""
         rules = await self.rules_for(url)
-        if not rules.can_fetch(self._user_agent, url):
+        if not rules.can_fetch(url, self._user_agent):
             raise ScrapeFailure(Status.SKIPPED_ROBOTS, f"disallowed by robots.txt for {self._user_agent}")
 
-    async def rules_for(self, url: str) -> RobotFileParser:
+    async def rules_for(self, url: str) -> Protego:
         parts = urlsplit(url)
         site = f"{parts.scheme}://{parts.netloc}"
         cached = self._rules.get(site)
@@ -48,14 +58,13 @@ class RobotsCache:
             pending.add_done_callback(lambda _: self._pending.pop(site, None))
         return await asyncio.shield(pending)
 
-    async def _load(self, site: str) -> RobotFileParser:
+    async def _load(self, site: str) -> Protego:
         response = await self._fetch(f"{site}/robots.txt")
-        rules = RobotFileParser()
         if 200 <= response.status < 300:
             _, charset = split_content_type(response.headers.get("content-type", ""))
-            rules.parse(decode_body(response.body, charset).splitlines())
+            rules = Protego.parse(decode_body(response.body, charset))
         elif 400 <= response.status < 500:
-            rules.parse([])  # no robots.txt: everything is allowed
+            rules = Protego.parse("")  # no robots.txt: everything is allowed
         else:
             raise ScrapeFailure(
                 Status.ERROR,
@@ -65,4 +74,11 @@ class RobotsCache:
                 domain_fault=True,
             )
         self._rules[site] = (self._clock(), rules)
+        self._on_crawl_delay(urlsplit(site).netloc, self._spacing(rules))
         return rules
+
+    def _spacing(self, rules: Protego) -> float:
+        """Seconds between requests the site asks of us: Crawl-delay, or 1 / Request-rate."""
+        rate = rules.request_rate(self._user_agent)
+        by_rate = rate.seconds / rate.requests if rate and rate.requests else 0.0
+        return max(rules.crawl_delay(self._user_agent) or 0.0, by_rate)

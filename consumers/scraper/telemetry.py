@@ -6,6 +6,7 @@ Metric definitions (names, help, labels) live in scrapestream.metrics with every
 from __future__ import annotations
 
 from consumers.scraper.breaker import STATE_VALUES, BreakerState
+from consumers.scraper.scheduler import FetchScheduler
 from scrapestream import metrics
 
 
@@ -35,3 +36,10 @@ def browser_restarted(reason: str) -> None:
 
 def task_done(priority: str) -> None:
     metrics.SCRAPE_TASKS_DONE.labels(priority).inc()
+
+
+def frontier_size(queued: int, scheduler: FetchScheduler) -> None:
+    metrics.SCRAPER_QUEUED_REQUESTS.set(queued)
+    metrics.SCRAPER_WAITING_FOR_SLOT.set(scheduler.waiting)
+    metrics.SCRAPER_FETCH_SLOTS_IN_USE.set(scheduler.in_use)
+    metrics.SCRAPER_DOMAINS_ON_THE_WIRE.set(scheduler.domains_on_the_wire)

@@ -64,7 +64,7 @@ def request_ids(tasks: list[dict[str, Any]]) -> list[uuid.UUID]:
 def test_one_result_per_request_and_commits_follow_results(
     stack: Settings, prefix: str, shop: RunningShop
 ) -> None:
-    settings = scraper_settings(stack, scraper_group_id=prefix + "scrapers", scraper_tasks_in_flight=4)
+    settings = scraper_settings(stack, scraper_group_id=prefix + "scrapers")
     topics = create_test_topics(settings, prefix)
     tasks = product_tasks(shop, count=30, per_task=10)
     category = CATALOG.categories[3]
@@ -128,7 +128,7 @@ def test_poison_task_goes_to_the_dlq_while_good_ones_flow(
 
 
 def test_high_priority_is_drained_before_bulk(stack: Settings, prefix: str, shop: RunningShop) -> None:
-    settings = scraper_settings(stack, scraper_group_id=prefix + "scrapers", scraper_tasks_in_flight=1)
+    settings = scraper_settings(stack, scraper_group_id=prefix + "scrapers", scraper_concurrency=1)
     topics = create_test_topics(settings, prefix)
     bulk = product_tasks(shop, count=6, per_task=5, priority="BULK", first=1)
     high = product_tasks(shop, count=6, per_task=5, priority="HIGH", first=500)
@@ -152,7 +152,6 @@ def test_a_killed_worker_loses_nothing(stack: Settings, prefix: str, shop: Runni
         "SCRAPESTREAM_SSRF_ALLOWLIST": "127.0.0.1",
         "SCRAPESTREAM_SCRAPER_DOMAIN_RATE": "0",
         "SCRAPESTREAM_SCRAPER_GROUP_ID": settings.scraper_group_id,
-        "SCRAPESTREAM_SCRAPER_TASKS_IN_FLIGHT": "4",
     }
     command = [
         sys.executable,

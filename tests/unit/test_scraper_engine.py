@@ -265,6 +265,7 @@ def test_circuit_breaker_opens_on_an_outage_and_recovers(running: RunningShop) -
         scraper_breaker_failures=3,
         scraper_breaker_cooldown_seconds=1.0,
         scraper_retries=0,
+        scraper_max_retry_after_seconds=0.0,  # the outage's Retry-After would pause the shop for 30 s
     )
     urls = [product_url(running, "microdata", number) for number in range(1, 10)]
 
@@ -273,7 +274,9 @@ def test_circuit_breaker_opens_on_an_outage_and_recovers(running: RunningShop) -
             assert (await engine.scrape(request(urls[0]))).result["status"] == "OK"  # robots.txt cached
             running.shop.set_outage("microdata", "error", 30)
             failed = [(await engine.scrape(request(url))).result for url in urls[1:4]]
-            assert [(r["status"], r["error"]) for r in failed] == [("ERROR", "HTTP 503")] * 3
+            assert [(r["status"], r["error"]) for r in failed] == [
+                ("ERROR", "HTTP 503 (Retry-After 30 s is too long)")
+            ] * 3
             assert engine.breakers.state(domain_of(urls[0])) is BreakerState.OPEN
             fast = (await engine.scrape(request(urls[4]))).result
             assert (

@@ -11,9 +11,9 @@ from consumers.scraper.breaker import BreakerState, CircuitBreakers
 from consumers.scraper.decode import decode_body, html_text
 from consumers.scraper.offsets import OffsetTracker
 from consumers.scraper.outcome import Response, ScrapeFailure, Status, http_failure, parse_retry_after
-from consumers.scraper.politeness import Politeness, Slots
 from consumers.scraper.priority import PriorityBuffer, most_urgent_waiting
 from consumers.scraper.retry import RetryPolicy, with_retries
+from consumers.scraper.slots import Slots
 
 P0 = ("scrape.tasks.normal", 0)
 
@@ -172,26 +172,6 @@ def test_decoding_falls_back_from_a_wrong_declared_charset() -> None:
     cut = Response("http://a.example/", 200, {"content-type": "text/html"}, b"<html><body><h1>Half")
     with pytest.raises(ScrapeFailure, match="truncated"):
         html_text(cut)
-
-
-def test_politeness_rate_limits_a_domain_but_not_the_others() -> None:
-    async def main() -> tuple[float, float]:
-        politeness = Politeness(rate=20.0, concurrency=2)
-
-        async def hit(domain: str) -> None:
-            async with politeness.slot(domain):
-                await asyncio.sleep(0)
-
-        started = time.monotonic()
-        await asyncio.gather(*(hit("slow.example") for _ in range(30)))
-        limited = time.monotonic() - started
-        started = time.monotonic()
-        await asyncio.gather(*(hit(f"d{n}.example") for n in range(30)))
-        return limited, time.monotonic() - started
-
-    limited, spread = asyncio.run(main())
-    assert 0.45 <= limited < 1.2  # 20 tokens at once (one second's burst), then 10 more at 20/s
-    assert spread < 0.2
 
 
 def test_slots_bound_holders_serve_waiters_in_order_and_survive_cancellation() -> None:
