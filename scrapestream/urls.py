@@ -326,7 +326,9 @@ class UrlGuard:
     Refuses non-http(s) URLs and any host that is, or resolves to, a non-public address (see
     `blocked_reason`), unless the host or host:port is on the allowlist (settings.ssrf_allowlist;
     the demo lists its own shop on 127.0.0.1). The allowlist matches the URL's host as written
-    (canonicalised), not the addresses a name resolves to.
+    (canonicalised), not the addresses a name resolves to. An entry may also be an IP network in
+    CIDR notation (127.20.0.0/16, fd00::/8): it lets through IP-literal hosts inside it, on any
+    port; names never match a network.
 
     Both checks return the canonical URL they approved: fetch exactly that string, so the fetch
     cannot parse the URL differently from the guard. Callers must check EVERY redirect hop (fetch
@@ -337,13 +339,20 @@ class UrlGuard:
 
     def __init__(self, allowlist: Iterable[str] = (), resolve: Resolver = _getaddrinfo) -> None:
         self._allowed: set[tuple[str, int | None]] = set()
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in allowlist:
             if entry.strip():
                 try:
-                    self._allowed.add(split_authority(entry.strip()))
-                except InvalidURL as error:
+                    self._allow(entry.strip())
+                except ValueError as error:  # InvalidURL, or ipaddress's message for a bad network
                     raise InvalidURL(f"ssrf_allowlist: entry {entry!r}: {error}") from None
         self._resolve = resolve
+
+    def _allow(self, entry: str) -> None:
+        if "/" in entry:
+            self._networks.append(ipaddress.ip_network(entry))
+        else:
+            self._allowed.add(split_authority(entry))
 
     def check_literal(self, url: str) -> str:
         """The canonical URL, unless it is invalid or its host is a blocked IP literal (no DNS)."""
@@ -372,7 +381,16 @@ class UrlGuard:
         return target
 
     def _is_allowlisted(self, target: _Target) -> bool:
-        return bool({(target.host, None), (target.host, target.effective_port)} & self._allowed)
+        if {(target.host, None), (target.host, target.effective_port)} & self._allowed:
+            return True
+        return bool(self._networks) and self._in_allowed_network(target.host)
+
+    def _in_allowed_network(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False  # a name: networks match IP literals only
+        return any(address in network for network in self._networks)
 
 
 def _is_ip(host: str) -> bool:

@@ -264,6 +264,43 @@ def test_bad_allowlist_entry_is_named() -> None:
         UrlGuard(["127.0.0.1:http"])
 
 
+def test_allowlisted_network_lets_ip_literals_inside_it_through_on_any_port() -> None:
+    async def resolve(host: str, port: int) -> list[str]:
+        raise AssertionError("an IP literal must not be resolved")
+
+    guard = UrlGuard(["127.20.0.0/16", " fd00::/8 "], resolve=resolve)
+    assert guard.check_literal("http://127.20.0.1:8080/p/1") == "http://127.20.0.1:8080/p/1"
+    assert asyncio.run(guard.check("http://127.20.255.254:1/")) == "http://127.20.255.254:1/"
+    assert guard.check_literal("http://0x7f140001/") == "http://127.20.0.1/"  # judged as canonicalised
+    assert guard.check_literal("http://[fd12::1]:9000/") == "http://[fd12::1]:9000/"
+    with pytest.raises(BlockedURL, match=r"'127\.21\.0\.1' is a loopback address"):
+        guard.check_literal("http://127.21.0.1:8080/")
+    with pytest.raises(BlockedURL, match=r"'::ffff:7f14:1' is 127\.20\.0\.1 in IPv6 form"):
+        guard.check_literal("http://[::ffff:127.20.0.1]/")  # an IPv4 network matches IPv4 literals only
+
+
+def test_allowlisted_network_does_not_match_names() -> None:
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["127.20.0.1"]
+
+    guard = UrlGuard(["127.20.0.0/16"], resolve=resolve)
+    with pytest.raises(BlockedURL, match=r"'shop\.internal' resolves to 127\.20\.0\.1, a loopback address"):
+        asyncio.run(guard.check("http://shop.internal/"))
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("127.20.0.0/33", "'127.20.0.0/33' does not appear to be an IPv4 or IPv6 network"),
+        ("127.20.0.1/16", "127.20.0.1/16 has host bits set"),
+        ("shop.internal/8", "'shop.internal/8' does not appear to be an IPv4 or IPv6 network"),
+    ],
+)
+def test_bad_allowlist_network_is_named(entry: str, problem: str) -> None:
+    with pytest.raises(InvalidURL, match=re.escape(f"ssrf_allowlist: entry {entry!r}: {problem}")):
+        UrlGuard([entry])
+
+
 @pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:93.184.216.34"])
 def test_public_addresses_have_no_block_reason(address: str) -> None:
     assert blocked_reason(address) is None
