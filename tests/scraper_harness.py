@@ -154,6 +154,7 @@ class WorkerThread:
         self.extractor = extractor
         self.browser = browser
         self.error: BaseException | None = None
+        self.worker: ScraperWorker | None = None  # once started
         self._started = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -183,9 +184,9 @@ class WorkerThread:
         self._stop = asyncio.Event()
         try:
             async with scrape_engine(self.settings, extractor=self.extractor, browser=self.browser) as engine:
-                worker = ScraperWorker(self.settings, engine, topics=self.topics)
+                self.worker = ScraperWorker(self.settings, engine, topics=self.topics)
                 self._started.set()
-                await worker.run(self._stop)
+                await self.worker.run(self._stop)
         except BaseException as error:
             self.error = error
             self._started.set()

@@ -15,6 +15,7 @@ Pure bookkeeping on a clock reading passed in: no asyncio here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scrapestream.config import Settings
@@ -64,8 +65,8 @@ class DomainBudget:
         self.answered = False  # until the first answer, one request at a time
         self.crawl_delay = 0.0
         self.delay = policy.interval
-        self.next_start = 0.0
-        self.paused_until = 0.0
+        self.last_start = -math.inf
+        self.paused_until = -math.inf
 
     @property
     def interval(self) -> float:
@@ -76,15 +77,16 @@ class DomainBudget:
         return self.in_flight < (self.policy.concurrency if self.answered else 1)
 
     def ready_at(self) -> float:
-        """The earliest time the next request may start, room permitting."""
-        return max(self.next_start, self.paused_until)
+        """The earliest time the next request may start, room permitting. Read at each use, so a
+        Crawl-delay learnt or a delay raised since the last start applies to the next one."""
+        return max(self.last_start + max(self.delay, self.interval), self.paused_until)
 
     def may_start(self, now: float) -> bool:
         return self.has_room() and now >= self.ready_at()
 
     def started(self, now: float) -> None:
         self.in_flight += 1
-        self.next_start = now + max(self.delay, self.interval)
+        self.last_start = now
 
     def finished(self, now: float, latency: float, *, status: int | None, retry_after: float | None) -> None:
         """A request of this domain ended: `status` None means no answer (timeout, connection error)."""
