@@ -8,6 +8,7 @@ its own latency and politeness limits, which the server enforces (strict domains
     pages.py      home and product page HTML
     ledger.py     per-domain limits check and counters; WorldStats
     server.py     WebWorld: the domains' server and the admin endpoint (/stats, /profiles, /reset)
+    answers.py    how a domain answers the n-th request for a path (latency, a flaky 503)
     ceiling.py    politeness_ceiling: the best rate a polite scraper can reach
     threaded.py   RunningWorld: a world in a background thread
     draws.py      seeded randomness

@@ -28,12 +28,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from webworld.answers import answer
 from webworld.catalog import Expected, Product, make_product
 from webworld.config import WorldConfig
-from webworld.draws import rng
 from webworld.ledger import DomainLedger, WorldStats
 from webworld.pages import home_page, product_page
-from webworld.profiles import TARPIT_SECONDS, DomainProfile, build_profiles, domain_hosts
+from webworld.profiles import DomainProfile, build_profiles, domain_hosts
 from webworld.robots import USER_AGENT
 
 Clock = Callable[[], float]
@@ -191,15 +191,10 @@ class WebWorld:
 
     async def _answer(self, domain: _Domain, request: web.Request, nth: int) -> web.Response:
         """After the request's latency: a flaky domain's 503, else the page."""
-        profile = domain.profile
-        draw = rng(self.config.seed, "request", profile.index, request.path_qs, nth)
-        if profile.tarpit:
-            latency = draw.uniform(*TARPIT_SECONDS) * self.config.latency_scale
-        else:
-            latency = profile.median_latency_ms / 1000 * draw.lognormvariate(0, self.config.latency_sigma)
+        latency, retry_after = answer(self.config, domain.profile, request.path_qs, nth)
         await asyncio.sleep(latency)
-        if profile.flaky and draw.random() < self.config.flaky_error_share:
-            return _retry_later(503, draw.choice((1, 2)))
+        if retry_after is not None:
+            return _retry_later(503, retry_after)
         return domain.page(request.path)
 
     # -- admin ------------------------------------------------------------------------------

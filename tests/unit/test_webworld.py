@@ -36,6 +36,7 @@ from webworld import (
     politeness_ceiling,
     profiles_from_json,
 )
+from webworld.answers import answer, refusals
 from webworld.config import ROBOTS_VARIANTS
 from webworld.ledger import DomainLedger
 from webworld.profiles import build_profiles
@@ -412,6 +413,24 @@ def test_politeness_ceiling_of_a_hand_computed_world() -> None:
     assert politeness_ceiling(profiles) == (4, 4.0, 1.0)
     assert politeness_ceiling(profiles, include_tarpits=True) == (6, 13.0, 6 / 13.0)
     assert politeness_ceiling([]) == (0, 0.0, 0.0)
+
+
+def test_the_ceiling_counts_the_503s_a_flaky_domain_answers_before_its_pages() -> None:
+    config = quiet_config(flaky_share=1.0, flaky_error_share=0.5, **robots_only("allow_all"))
+    profile = build_profiles(config, 8000)[0]
+    paths = ["/robots.txt", *profile.allowed_products]
+    waits = [wait for path in paths for wait in refusals(config, profile, path)]
+    assert waits and set(waits) <= {1, 2}
+    for path in paths:  # each path's refusals are the 503s its first requests really get
+        got = [
+            answer(config, profile, path, nth).retry_after
+            for nth in range(len(refusals(config, profile, path)) + 1)
+        ]
+        assert got[-1] is None and all(got[:-1])
+    spacing = max(profile.interval, profile.median_latency_ms / 1000 / profile.concurrency)
+    extra = len(waits) * spacing + sum(max(0.0, wait - spacing) for wait in waits)
+    plain, flaky = politeness_ceiling([profile]), politeness_ceiling([profile], config)
+    assert flaky.seconds == pytest.approx(plain.seconds + extra) and flaky.pages == plain.pages
 
 
 # -- config and CLI ---------------------------------------------------------------------------
