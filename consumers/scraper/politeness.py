@@ -6,7 +6,7 @@ A domain's budget is the one object its queue consults (the scheduler, scheduler
 - spacing: request starts at least `delay` seconds apart, never less than the configured rate's
   interval or the site's robots.txt Crawl-delay / Request-rate (capped by a setting);
 - adaptive delay (the idea of Scrapy's AutoThrottle): after each answer the delay moves half-way
-  towards latency / concurrency, doubles after a domain fault (timeout, connection error, 5xx),
+  towards latency / concurrency, doubles after no answer (timeout, connection error), a 5xx or a 429,
   stays within [interval, max_delay]; a rate of 0 (our own sites) turns all spacing off;
 - Retry-After: a 429 or 503 that names a wait pauses the whole domain (every request of it, from
   every task) for that long, capped by `max_retry_after`.
@@ -94,8 +94,8 @@ class DomainBudget:
         self.answered = self.answered or status is not None
         if status in PAUSING_STATUSES and retry_after is not None:
             self.pause(now, retry_after)
-        fault = status is None or status >= 500
-        self._adapt(latency, fault=fault, success=status is not None and 200 <= status < 300)
+        overloaded = status is None or status >= 500 or status == 429  # no answer, or "too many"
+        self._adapt(latency, fault=overloaded, success=status is not None and 200 <= status < 300)
 
     def abandoned(self) -> None:
         """A request given its turn ended without reaching the domain (cancelled): nothing learnt."""

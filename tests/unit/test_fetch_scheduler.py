@@ -52,7 +52,8 @@ def test_retry_after_pauses_the_domain_capped_and_faults_double_the_delay() -> N
     budget.started(6.0)
     budget.finished(6.1, 0.1, status=429, retry_after=3600.0)
     assert budget.ready_at() == pytest.approx(6.1 + POLITE.max_retry_after)
-    for _ in range(5):  # timeouts: 2, 4, 8, then held at the cap
+    assert budget.delay == 2.0  # "too many requests" slows the domain down too
+    for _ in range(5):  # timeouts: 4, 8, then held at the cap
         budget.started(40.0)
         budget.finished(40.0, 15.0, status=None, retry_after=None)
     assert budget.delay == POLITE.max_delay
