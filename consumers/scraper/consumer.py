@@ -65,7 +65,7 @@ from scrapestream.urls import fingerprint
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-POLL_BATCH = 100  # tasks per poll; also how many decoded tasks may wait for room before pausing
+POLL_BATCH = 100  # tasks per poll: at most this many wait decoded beside a full frontier
 IDLE_POLL_SECONDS = 0.1
 BUSY_POLL_SECONDS = 0.01
 # librdkafka settings of this consumer: a SIGKILLed worker's partitions move on within 10 s
@@ -126,6 +126,7 @@ class ScraperWorker:
         self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="scraper-kafka")
         self._tracker = OffsetTracker()
         self._buffer = PriorityBuffer()  # decoded tasks waiting for room in the frontier
+        self._full = False  # the frontier cannot take the next task: every partition pauses
         self._frontier = Frontier(
             self._scrape_and_publish,
             live_per_domain=settings.scraper_domain_concurrency,
@@ -198,13 +199,15 @@ class ScraperWorker:
         """Move buffered tasks into the frontier, most urgent first, while their requests fit,
         unless a more urgent task waits on the broker."""
         urgent = most_urgent_waiting(self._buffer.ranks(), self._lag_by_rank)
+        self._full = False
         while len(self._buffer):
             rank, key, (offset, task) = self._buffer.peek()
             if urgent is not None and rank > urgent:
                 return
             requests = task["requests"]
             if len(self._frontier) and len(self._frontier) + len(requests) > self._max_queued:
-                return  # full: the partitions pause until requests finish
+                self._full = True  # the partitions pause until requests finish
+                return
             self._buffer.pop()
             run = TaskRun(key, offset, task["task_id"], task["priority"], remaining=len(requests))
             if requests:
@@ -220,11 +223,10 @@ class ScraperWorker:
         self._failure = self._failure or error
 
     def _pause_wishes(self) -> tuple[bool, set[int]]:
-        """(pause everything: tasks wait for room in the frontier,
-        ranks to pause: less urgent than waiting work)."""
+        """(pause everything: the frontier is full, ranks to pause: less urgent than waiting work)."""
         urgent = most_urgent_waiting(self._buffer.ranks(), self._lag_by_rank)
         ranks = set() if urgent is None else {rank for rank in range(len(PRIORITIES)) if rank > urgent}
-        return len(self._buffer) >= POLL_BATCH, ranks
+        return self._full, ranks
 
     # -- one request ------------------------------------------------------------------------
     async def _scrape_and_publish(self, request: dict[str, Any], run: TaskRun) -> None:
