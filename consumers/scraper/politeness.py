@@ -6,7 +6,8 @@ A domain's budget is the one object its queue consults (the scheduler, scheduler
 - spacing: request starts at least `delay` seconds apart, never less than the configured rate's
   interval or the site's robots.txt Crawl-delay / Request-rate (capped by a setting);
 - adaptive delay (the idea of Scrapy's AutoThrottle): after each answer the delay moves half-way
-  towards latency / concurrency, doubles after no answer (timeout, connection error), a 5xx or a 429,
+  towards latency / concurrency, doubles after no answer (timeout, connection error), or a 5xx or
+  429 that does not say how long to wait,
   stays within [interval, max_delay]; a rate of 0 (our own sites) turns all spacing off;
 - Retry-After: a 429 or 503 that names a wait pauses the whole domain (every request of it, from
   every task) for that long, capped by `max_retry_after`.
@@ -93,7 +94,8 @@ class DomainBudget:
         self.in_flight -= 1
         self.answered = self.answered or status is not None
         if status in PAUSING_STATUSES and retry_after is not None:
-            self.pause(now, retry_after)
+            self.pause(now, retry_after)  # the site said how long: that, not a guess, is the slow-down
+            return
         overloaded = status is None or status >= 500 or status == 429  # no answer, or "too many"
         self._adapt(latency, fault=overloaded, success=status is not None and 200 <= status < 300)
 

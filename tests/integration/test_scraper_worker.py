@@ -87,9 +87,9 @@ def test_one_result_per_request_and_commits_follow_results(
                 for earlier in range(max(offset, 0)):  # every task before a commit point has all its results
                     assert set(task_of_offset[(partition, earlier)]) <= results
                     checks += 1
-            if len(results) >= 301:
-                break
-    assert checks > 0
+            if sum(max(offset, 0) for offset in points.values()) == len(stored):
+                break  # all committed while running (on a loaded machine perhaps only after the last result)
+    assert checks >= len(stored)
     results = read_all(settings, topics.results, "ScrapeResult", 301)
     by_request = {}
     for found in results:

@@ -43,17 +43,19 @@ def test_crawl_delay_stretches_the_interval_up_to_its_cap() -> None:
     assert budget.interval == POLITE.max_crawl_delay
 
 
-def test_retry_after_pauses_the_domain_capped_and_faults_double_the_delay() -> None:
+def test_retry_after_pauses_the_domain_capped_and_other_faults_double_the_delay() -> None:
     budget = DomainBudget(POLITE)
     budget.started(0.0)
     budget.finished(0.2, 0.2, status=503, retry_after=5.0)
     assert budget.ready_at() == pytest.approx(5.2)
-    assert budget.delay == 1.0  # a 5xx is a fault: twice the 0.5 s interval
+    assert budget.delay == POLITE.interval  # the site said how long: no guessing on top
     budget.started(6.0)
     budget.finished(6.1, 0.1, status=429, retry_after=3600.0)
     assert budget.ready_at() == pytest.approx(6.1 + POLITE.max_retry_after)
-    assert budget.delay == 2.0  # "too many requests" slows the domain down too
-    for _ in range(5):  # timeouts: 4, 8, then held at the cap
+    budget.started(40.0)
+    budget.finished(40.1, 0.1, status=503, retry_after=None)
+    assert budget.delay == 2 * POLITE.interval  # an overloaded site that gave no wait: slow down
+    for _ in range(5):  # timeouts: 2, 4, 8, then held at the cap
         budget.started(40.0)
         budget.finished(40.0, 15.0, status=None, retry_after=None)
     assert budget.delay == POLITE.max_delay
