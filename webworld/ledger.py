@@ -74,11 +74,18 @@ class Arrival(NamedTuple):
 
 
 class DomainLedger:
-    """Judges each arrival against the domain's limits and counts what happens."""
+    """Judges each arrival against the domain's limits and counts what happens.
 
-    def __init__(self, profile: DomainProfile, tolerance: float) -> None:
+    A robots.txt Crawl-delay binds a crawler only once robots.txt has been served (200): until
+    then the crawler cannot know it, and arrivals are judged by `rate_interval` (1/rate) alone.
+    """
+
+    def __init__(self, profile: DomainProfile, tolerance: float, rate_interval: float | None = None) -> None:
         self.profile = profile
         self._min_gap = profile.interval * (1 - tolerance)
+        self._min_gap_unread = (profile.interval if rate_interval is None else rate_interval) * (
+            1 - tolerance
+        )
         self.in_flight = 0
         self.reset()
 
@@ -87,6 +94,7 @@ class DomainLedger:
         self.counts = DomainStats(self.profile.domain, max_in_flight=self.in_flight)
         self._retry_until = float("-inf")
         self._path_requests: Counter[str] = Counter()
+        self._robots_read = False
 
     def arrive(self, path: str, now: float) -> Arrival:
         """A request for `path` (with query) arrived at `now`: judge it, then count it in flight."""
@@ -94,8 +102,11 @@ class DomainLedger:
         violations = []
         if self.in_flight >= self.profile.concurrency:
             violations.append("concurrency")
-        if counts.last_arrival is not None and now - counts.last_arrival < self._min_gap:
-            violations.append(self.profile.rate_kind)
+        min_gap, kind = (
+            (self._min_gap, self.profile.rate_kind) if self._robots_read else (self._min_gap_unread, "rate")
+        )
+        if counts.last_arrival is not None and now - counts.last_arrival < min_gap:
+            violations.append(kind)
         if now < self._retry_until:
             violations.append("retry_after")
         if disallows(self.profile.robots, path):
@@ -112,9 +123,12 @@ class DomainLedger:
         self._path_requests[path] += 1
         return Arrival(tuple(violations), nth)
 
-    def answered(self, status: int, product_page: bool, retry_after: int | None, now: float) -> None:
+    def answered(
+        self, status: int, product_page: bool, retry_after: int | None, now: float, robots_txt: bool = False
+    ) -> None:
         """The domain answered `status`; a Retry-After opens a window before which arrivals violate it."""
         counts = self.counts
+        self._robots_read = self._robots_read or (robots_txt and status == 200)
         if status == 200 and product_page:
             counts.pages += 1
         elif status == 429:

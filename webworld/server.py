@@ -47,7 +47,7 @@ class _Domain:
 
     def __init__(self, profile: DomainProfile, config: WorldConfig) -> None:
         self.profile = profile
-        self.ledger = DomainLedger(profile, config.tolerance)
+        self.ledger = DomainLedger(profile, config.tolerance, rate_interval=1 / config.rate)
         self._seed = config.seed
         self.numbers = {path: number for number, path in enumerate(profile.products)}
 
@@ -178,6 +178,7 @@ class WebWorld:
                 product_page=request.path in domain.numbers,
                 retry_after=int(retry_after) if retry_after else None,
                 now=self._clock(),
+                robots_txt=request.path == "/robots.txt",
             )
             return response
         finally:

@@ -2,8 +2,9 @@
 
 Rules are read per RFC 9309 by Protego (the parser Scrapy uses): the group of our user agent's
 product token or `*`, the longest matching rule wins, `*` and `$` wildcards. Answers: 2xx -> the
-rules; 4xx -> no rules (everything allowed); 5xx or no answer -> the site is unreachable and the
-request fails (retryable), rather than guessing. A disallowed URL ends as SKIPPED_ROBOTS.
+rules; 4xx but 429 -> no rules (everything allowed); 429, 5xx or no answer -> the site is
+unreachable and the request fails (retryable, after any Retry-After), rather than guessing. A
+disallowed URL ends as SKIPPED_ROBOTS.
 Concurrent requests for one site share a single fetch. A site's Crawl-delay (or Request-rate,
 whichever asks for the longer spacing) is passed to `on_crawl_delay(domain, seconds)`.
 """
@@ -18,9 +19,10 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from consumers.scraper.decode import decode_body, split_content_type
-from consumers.scraper.outcome import Response, ScrapeFailure, Status
+from consumers.scraper.outcome import Response, ScrapeFailure, Status, parse_retry_after
 
 Fetch = Callable[[str], Awaitable[Response]]
+TOO_MANY_REQUESTS = 429
 
 
 class RobotsCache:
@@ -63,15 +65,16 @@ class RobotsCache:
         if 200 <= response.status < 300:
             _, charset = split_content_type(response.headers.get("content-type", ""))
             rules = Protego.parse(decode_body(response.body, charset))
-        elif 400 <= response.status < 500:
+        elif 400 <= response.status < 500 and response.status != TOO_MANY_REQUESTS:
             rules = Protego.parse("")  # no robots.txt: everything is allowed
-        else:
+        else:  # a 429 is no answer either: "allow all" would ignore both the site's rules and its plea
             raise ScrapeFailure(
                 Status.ERROR,
                 f"robots.txt unreachable (HTTP {response.status})",
                 http_status=response.status,
                 retryable=True,
                 domain_fault=True,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
             )
         self._rules[site] = (self._clock(), rules)
         self._on_crawl_delay(urlsplit(site).netloc, self._spacing(rules))

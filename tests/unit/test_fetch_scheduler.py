@@ -275,3 +275,21 @@ def test_robots_rules_follow_rfc_9309(path: str, allowed: bool) -> None:
             asyncio.run(main())
         assert failure.value.status is Status.SKIPPED_ROBOTS
     assert delays == [("shop.example:8080", 3.0)]
+
+
+@pytest.mark.parametrize(("status", "allowed"), [(404, True), (403, True), (429, False), (503, False)])
+def test_robots_txt_that_is_missing_allows_all_but_one_refused_or_failing_allows_nothing(
+    status: int, allowed: bool
+) -> None:
+    async def fetch(url: str) -> Response:
+        return Response(url, status, {"retry-after": "7"}, b"")
+
+    async def main() -> None:
+        await RobotsCache(fetch, "ScrapeStreamBot/0.1", 60.0).check("http://shop.example/p/1")
+
+    if allowed:
+        asyncio.run(main())
+        return
+    with pytest.raises(ScrapeFailure) as failure:
+        asyncio.run(main())
+    assert failure.value.retryable and failure.value.retry_after == 7.0

@@ -333,6 +333,20 @@ def test_per_request_answers_are_reproducible(start_world: StartWorld) -> None:
     assert statuses(start_world(**{**config, "network": "127.23.0.0/24"})) == first
 
 
+def test_a_crawl_delay_binds_only_once_robots_txt_was_served() -> None:
+    config = quiet_config(rate=1.0, **robots_only("crawl_delay"))
+    profile = build_profiles(config, 8000)[0]
+    assert profile.crawl_delay and profile.crawl_delay > 1.0
+    ledger = DomainLedger(profile, tolerance=0.0, rate_interval=1.0)
+    assert ledger.arrive("/robots.txt", 100.0).violations == ()
+    ledger.answered(503, product_page=False, retry_after=None, now=100.0, robots_txt=True)
+    ledger.depart()
+    assert ledger.arrive("/robots.txt", 101.0).violations == ()  # its Crawl-delay is unknown yet
+    ledger.answered(200, product_page=False, retry_after=None, now=101.0, robots_txt=True)
+    ledger.depart()
+    assert ledger.arrive(profile.products[0], 102.0).violations == ("crawl_delay",)
+
+
 def test_concurrency_counts_arrivals_while_the_limit_is_in_flight() -> None:
     profile = build_profiles(quiet_config(concurrency=2, **robots_only("allow_all")), 8000)[0]
     ledger = DomainLedger(profile, tolerance=0.1)
