@@ -39,6 +39,7 @@ class _Queued:
     sequence: int
     request: dict[str, Any] = field(compare=False)
     task: TaskRun = field(compare=False)
+    domain: str = field(compare=False)
 
 
 Scrape = Callable[[dict[str, Any], TaskRun], Awaitable[None]]
@@ -71,7 +72,7 @@ class Frontier:
     def add(self, task: TaskRun, requests: list[dict[str, Any]], rank: int) -> None:
         for request in requests:
             domain = request.get("domain") or ""
-            queued = _Queued(rank, next(self._sequence), request, task)
+            queued = _Queued(rank, next(self._sequence), request, task, domain)
             heapq.heappush(self._queues.setdefault(domain, []), queued)
             self._size += 1
             self._start(domain)
@@ -107,7 +108,7 @@ class Frontier:
 
     def _finished(self, running: asyncio.Task[None]) -> None:
         entry = self._running.pop(running)
-        domain = entry.request.get("domain") or ""
+        domain = entry.domain
         self._size -= 1
         self._live[domain] -= 1
         if not self._live[domain]:
