@@ -5,7 +5,9 @@ Binds 127.0.0.1 only. Use `DemoShop` in-process (tests, benchmarks) or `serve()`
 Admin endpoints (every shop, never faulted, disallowed in robots.txt):
     GET  /_admin/clock                        -> {"epoch": n}
     POST /_admin/clock?advance=N | ?epoch=N   -> {"epoch": n}   (the clock is shared by all shops)
-    POST /_admin/outage?mode=error|timeout&seconds=S   this shop answers 503 / hangs for S seconds
+    POST /_admin/outage?mode=error|maintenance|timeout&seconds=S
+                                              this shop answers 503 (a broken backend: no
+                                              Retry-After; maintenance: with one) / hangs for S seconds
     DELETE /_admin/outage                     ends this shop's outage
 """
 
@@ -31,7 +33,7 @@ from demoshop.sites.jsonld import JsonLdSite
 from demoshop.sites.microdata import MicrodataSite
 
 SITE_CLASSES: dict[str, type[Site]] = {"microdata": MicrodataSite, "jsonld": JsonLdSite, "js": JsSite}
-OUTAGE_MODES = ("error", "timeout")
+OUTAGE_MODES = ("error", "maintenance", "timeout")
 SITEMAP_CHUNK = 5_000
 _GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 _HTML = "text/html"
@@ -83,7 +85,8 @@ class DemoShop:
         await self.stop()
 
     def set_outage(self, shop: str, mode: str, seconds: float) -> None:
-        """Make `shop` answer 503 ('error') or hang then 504 ('timeout') for `seconds`."""
+        """Make `shop` answer 503 ('error': no Retry-After, 'maintenance': Retry-After until the end)
+        or hang then 504 ('timeout') for `seconds`."""
         if mode not in OUTAGE_MODES:
             raise ValueError(f"outage mode must be one of {OUTAGE_MODES}, got {mode!r}")
         if shop not in SITE_CLASSES:
@@ -169,7 +172,9 @@ class ShopApp:
             while self.shop.outage(self.site.key) is outage:
                 await asyncio.sleep(min(0.05, outage.remaining()))
             return web.Response(status=504, text="504 Gateway Timeout\n")
-        return retry_response(503, "Service Unavailable", outage.remaining())
+        if outage.mode == "maintenance":
+            return retry_response(503, "Service Unavailable", outage.remaining())
+        return web.Response(status=503, text="503 Service Unavailable\n")
 
     # -- pages ----------------------------------------------------------------------------
     def _context(self, request: web.Request) -> PageContext:

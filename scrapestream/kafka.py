@@ -50,7 +50,8 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
 
 
 def consumer_config(settings: Settings, group_id: str, **overrides: Any) -> dict[str, Any]:
-    return {
+    """librdkafka consumer settings; an override of None removes that setting."""
+    config = {
         **_base(settings),
         "group.id": group_id,
         "enable.auto.commit": False,
@@ -62,6 +63,7 @@ def consumer_config(settings: Settings, group_id: str, **overrides: Any) -> dict
         "fetch.min.bytes": 65536,
         **overrides,
     }
+    return {key: value for key, value in config.items() if value is not None}
 
 
 def make_producer(settings: Settings, **overrides: Any) -> Producer:

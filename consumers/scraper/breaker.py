@@ -1,7 +1,8 @@
 """Per-domain circuit breaker: stop hammering a domain that is down, probe it now and then.
 
 CLOSED: requests flow; `failure_threshold` consecutive domain faults (connection errors,
-timeouts, 5xx - see ScrapeFailure.domain_fault) open the circuit.
+timeouts, 5xx - see ScrapeFailure.domain_fault - but not a 503 whose Retry-After the engine
+honours) open the circuit.
 OPEN: every request fails at once with status ERROR and "circuit open" in its error text (ERROR
 rather than BLOCKED: the site did not refuse us, we chose not to ask); after `cooldown` seconds
 the next request becomes a probe.

@@ -68,10 +68,20 @@ T = TypeVar("T")
 POLL_BATCH = 100  # tasks per poll: at most this many wait decoded beside a full frontier
 IDLE_POLL_SECONDS = 0.1
 BUSY_POLL_SECONDS = 0.01
-# librdkafka settings of this consumer: a SIGKILLed worker's partitions move on within 10 s
-# (heartbeats come from librdkafka's own thread, so long scrapes never look dead), and fetches
-# come back quickly so a newly arrived high-priority task is noticed.
-CONSUMER_OVERRIDES = {"session.timeout.ms": 10_000, "fetch.wait.max.ms": 100}
+# librdkafka settings of this consumer. The group uses the broker-driven protocol (KIP-848)
+# with the range assignor: every worker gets a share of EACH priority topic. Sticky assignment
+# balanced only the total, so one of two workers got every NORMAL partition and sat idle.
+# Rebalances stay incremental: a partition that does not move keeps its polite progress.
+# The session timeout is the broker's (group.consumer.session.timeout.ms, 10 s in our
+# server.properties): a SIGKILLed worker's partitions move on within it. Heartbeats come from
+# librdkafka's own thread, so long scrapes never look dead; fetches come back quickly so a newly
+# arrived high-priority task is noticed.
+CONSUMER_OVERRIDES = {
+    "group.protocol": "consumer",
+    "group.remote.assignor": "range",
+    "partition.assignment.strategy": None,  # a client-side assignor is refused under KIP-848
+    "fetch.wait.max.ms": 100,
+}
 LEAVE_SECONDS = 10.0  # to hand the partitions back before close(); the session timeout bounds it anyway
 
 

@@ -154,7 +154,9 @@ class ScrapeEngine:
             fetched = self._render(url, domain, rank) if mode == "browser" else self._fetch(url, domain, rank)
             page = await fetched
         except ScrapeFailure as failure:
-            if failure.domain_fault:
+            # A 503 with a Retry-After we honour is a server asking for a pause (the domain's
+            # budget takes it), not one that is down: flaky pages must not open the breaker.
+            if failure.domain_fault and not self.retry.waits_out(failure):
                 self.breakers.record_failure(domain)
             else:
                 self.breakers.record_success(domain)

@@ -25,6 +25,10 @@ class RetryPolicy:
     max_backoff: float = 30.0
     max_retry_after: float = 30.0
 
+    def waits_out(self, failure: ScrapeFailure) -> bool:
+        """Whether the server asked for a pause we honour: it is alive and talking, not broken."""
+        return failure.retry_after is not None and failure.retry_after <= self.max_retry_after
+
     def delay(self, retry_number: int, failure: ScrapeFailure) -> float | None:
         """Seconds to wait before retry `retry_number` (1-based), or None to give up."""
         if not failure.retryable or retry_number > self.retries:
