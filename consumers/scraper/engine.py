@@ -287,7 +287,7 @@ async def fetch_politely(
     """One GET on one of the scheduler's slots, once `domain` may be fetched; its answer informs
     the domain's budget (latency, faults, a Retry-After that pauses the whole domain)."""
     async with scheduler.slot(domain, rank) as ticket:
-        response = await fetcher.fetch(url)
+        response = await fetcher.fetch(url, on_sent=ticket.sent)
         ticket.answered(response.status, parse_retry_after(response.headers.get("retry-after")))
     return response
 

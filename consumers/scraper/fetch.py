@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from urllib.parse import urljoin
 
 import aiohttp
@@ -45,8 +47,11 @@ def make_session(settings: Settings) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         limit=settings.scraper_concurrency * 2, limit_per_host=0, ttl_dns_cache=300
     )
+    on_the_wire = aiohttp.TraceConfig()
+    on_the_wire.on_request_headers_sent.append(_report_sent)
     return aiohttp.ClientSession(
         connector=connector,
+        trace_configs=[on_the_wire],
         headers={
             "User-Agent": settings.scraper_user_agent,
             "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
@@ -56,18 +61,25 @@ def make_session(settings: Settings) -> aiohttp.ClientSession:
     )
 
 
+async def _report_sent(session: object, context: SimpleNamespace, params: object) -> None:
+    """Tell the fetch's `on_sent` (its trace_request_ctx) that the request headers went out."""
+    if context.trace_request_ctx is not None:
+        context.trace_request_ctx()
+
+
 class Fetcher:
     def __init__(self, session: aiohttp.ClientSession, guard: UrlGuard, limits: FetchLimits) -> None:
         self.session = session
         self.guard = guard
         self.limits = limits
 
-    async def fetch(self, url: str) -> Response:
-        """GET `url`, following redirects; any status is returned, failures raise ScrapeFailure."""
+    async def fetch(self, url: str, on_sent: Callable[[], None] | None = None) -> Response:
+        """GET `url`, following redirects; any status is returned, failures raise ScrapeFailure.
+        `on_sent()` is called each time a request of the chain has gone on the wire."""
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.limits.timeout):
-                response = await self._follow(url)
+                response = await self._follow(url, on_sent)
         except TimeoutError:
             raise ScrapeFailure(
                 Status.TIMEOUT,
@@ -86,10 +98,13 @@ class Fetcher:
         fetch_ms = int((time.perf_counter() - started) * 1000)
         return Response(response.url, response.status, response.headers, response.body, fetch_ms)
 
-    async def _follow(self, url: str) -> Response:
+    async def _follow(self, url: str, on_sent: Callable[[], None] | None) -> Response:
         for _ in range(self.limits.max_redirects + 1):
             checked = await self.guard.check(url)
-            async with self.session.get(URL(checked, encoded=True), allow_redirects=False) as reply:
+            request = self.session.get(
+                URL(checked, encoded=True), allow_redirects=False, trace_request_ctx=on_sent
+            )
+            async with request as reply:
                 location = reply.headers.get("Location")
                 if reply.status in REDIRECT_STATUSES and location:
                     url = urljoin(checked, location.strip())

@@ -89,6 +89,11 @@ class DomainBudget:
         self.in_flight += 1
         self.last_start = now
 
+    def sent(self, now: float) -> None:
+        """The request started at `last_start` reached the wire only at `now` (a new connection, a
+        busy event loop): the site sees that arrival, so the spacing counts from it."""
+        self.last_start = max(self.last_start, now)
+
     def finished(self, now: float, latency: float, *, status: int | None, retry_after: float | None) -> None:
         """A request of this domain ended: `status` None means no answer (timeout, connection error)."""
         self.in_flight -= 1

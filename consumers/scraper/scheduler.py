@@ -27,13 +27,15 @@ from consumers.scraper.politeness import DomainBudget, PolitenessPolicy
 
 
 class Ticket:
-    """Held while a request is on the wire; the holder says how the domain answered."""
+    """Held while a request is on the wire; the holder says when it went out (`sent`, if it can
+    tell) and how the domain answered."""
 
-    __slots__ = ("retry_after", "status")
+    __slots__ = ("retry_after", "sent", "status")
 
-    def __init__(self) -> None:
+    def __init__(self, sent: Callable[[], None] = lambda: None) -> None:
         self.status: int | None = None
         self.retry_after: float | None = None
+        self.sent = sent
 
     def answered(self, status: int | None, retry_after: float | None = None) -> None:
         self.status, self.retry_after = status, retry_after
@@ -84,7 +86,8 @@ class FetchScheduler:
         """
         state = self._domain(domain)
         await self._acquire(domain, state, rank)
-        started, ticket, faulted = self._clock(), Ticket(), False
+        started, faulted = self._clock(), False
+        ticket = Ticket(sent=lambda: state.budget.sent(self._clock()))
         try:
             yield ticket
         except ScrapeFailure as failure:

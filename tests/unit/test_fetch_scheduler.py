@@ -34,6 +34,16 @@ def test_a_domain_starts_at_one_request_then_spaces_starts_by_its_interval() -> 
     assert not budget.has_room()
 
 
+def test_the_spacing_counts_from_when_a_request_reached_the_wire() -> None:
+    budget = DomainBudget(POLITE)
+    budget.started(0.0)
+    budget.sent(0.3)  # a new connection, or a busy event loop, held it back
+    budget.finished(0.4, 0.4, status=200, retry_after=None)
+    assert not budget.may_start(0.7) and budget.ready_at() == 0.8
+    budget.sent(0.1)  # a later redirect hop can never move the spacing back
+    assert budget.ready_at() == 0.8
+
+
 def test_crawl_delay_stretches_the_interval_up_to_its_cap() -> None:
     budget = DomainBudget(POLITE)
     budget.set_crawl_delay(3.0)

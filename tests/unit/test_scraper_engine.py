@@ -199,6 +199,22 @@ def test_redirect_into_a_private_address_is_refused() -> None:
     asyncio.run(_with_site({"/robots.txt": _no_robots, "/bounce": bounce, "/teapot": teapot}, scenario))
 
 
+def test_the_fetcher_reports_each_request_of_a_redirect_chain_going_on_the_wire() -> None:
+    async def bounce(_: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": "/teapot"})
+
+    async def teapot(_: web.Request) -> web.Response:
+        return web.Response(text=OPENGRAPH_ONLY, content_type="text/html")
+
+    async def scenario(base_url: str, engine: ScrapeEngine) -> None:
+        sent: list[str] = []
+        response = await engine.fetcher.fetch(f"{base_url}/bounce", on_sent=lambda: sent.append("sent"))
+        assert response.status == 200 and response.url == f"{base_url}/teapot"
+        assert sent == ["sent", "sent"]
+
+    asyncio.run(_with_site({"/robots.txt": _no_robots, "/bounce": bounce, "/teapot": teapot}, scenario))
+
+
 # -- demo shop faults ----------------------------------------------------------------------
 def test_robots_disallowed_url_is_skipped(running: RunningShop) -> None:
     (result,) = scrape_all([request(running.url("microdata", "/private/staff-prices"))])
