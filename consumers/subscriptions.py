@@ -255,8 +255,9 @@ def format_update(update: Mapping[str, Any]) -> str:
 def format_money(money: Mapping[str, Any] | None) -> str:
     if money is None:
         return "-"
-    amount = Decimal(money["amount_minor"]).scaleb(-exponent(money["currency"]))
-    return f"{amount} {money['currency']}"
+    currency = money["currency"]  # None: the page did not tell; the amount is then in hundredths
+    amount = Decimal(money["amount_minor"]).scaleb(-exponent(currency))
+    return f"{amount} {currency}" if currency else f"{amount} (currency unknown)"
 
 
 def update_to_json(update: Mapping[str, Any]) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def event_row(result: dict[str, Any]) -> list[Any]:
         "priority": result.get("priority") or "",
         "product_id": product.get("product_id", ""),
         "price_minor": price.get("amount_minor"),
-        "currency": price.get("currency", ""),
+        "currency": price.get("currency") or "",  # "" when the page did not tell
         "availability": product.get("availability", ""),
         "error": result.get("error") or "",
     }
@@ -66,7 +66,7 @@ def price_row(result: dict[str, Any]) -> list[Any]:
         "domain": result["domain"],
         "scraped_at": result["scraped_at"],
         "price_minor": product["price"]["amount_minor"],
-        "currency": product["price"]["currency"],
+        "currency": product["price"]["currency"] or "",
         "availability": product["availability"],
     }
     return [values[column] for column in PRICE_COLUMNS]

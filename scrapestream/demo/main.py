@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from consumers.subscriptions import format_money
 from demoshop.catalog import Catalog
 from scrapestream import lag
 from scrapestream.config import Settings
@@ -337,13 +338,9 @@ def delete_topics(settings: Settings, prefix: str) -> None:
 
 
 def _describe(update: dict) -> str:
-    prices = f"{_money(update['old_price'])} → {_money(update['new_price'])}"
+    prices = f"{format_money(update['old_price'])} → {format_money(update['new_price'])}"
     stock = f"{update['old_availability']} → {update['new_availability']}"
     return f"{update['product_id']}: {', '.join(update['changes'])} {prices}, {stock}"
-
-
-def _money(money: dict | None) -> str:
-    return "-" if money is None else f"{money['amount_minor'] / 100:.2f} {money['currency']}"
 
 
 def step(text: str) -> None:

@@ -67,6 +67,29 @@ def test_optional_fields_take_their_defaults() -> None:
     assert decoded["request_id"] == uuid.UUID(minimal["request_id"])
 
 
+def test_a_price_of_unknown_currency_round_trips_and_results_with_a_required_currency_still_read(
+    tmp_path: Path,
+) -> None:
+    result = SAMPLES["ScrapeResult"]()
+    result["product"]["price"] = {"amount_minor": 1999, "currency": None}
+    decoded = CODEC.decode("ScrapeResult", CODEC.encode("ScrapeResult", result))
+    assert decoded["product"]["price"] == {"amount_minor": 1999, "currency": None}
+    # A writer from before the currency became optional (Money.currency a plain string).
+    old_dir = copy_schemas(tmp_path)
+    edit_schema(old_dir, "Money", _required_currency)
+    old_data = Codec(old_dir).encode("ScrapeResult", SAMPLES["ScrapeResult"]())
+    assert (
+        CODEC.decode("ScrapeResult", old_data)["product"]["price"]
+        == SAMPLES["ScrapeResult"]()["product"]["price"]
+    )
+
+
+def _required_currency(money: dict) -> None:
+    currency = field_named(money, "currency")
+    currency["type"] = "string"
+    del currency["default"]
+
+
 def test_for_settings_without_registry_uses_single_object_encoding() -> None:
     codec = Codec.for_settings(Settings(schema_registry_url=""))
     assert codec.encode("CacheInvalidation", SAMPLES["CacheInvalidation"]())[:2] == b"\xc3\x01"

@@ -128,7 +128,10 @@ def test_check_reports_unfrozen_change_then_breaks_against_history(tmp_path: Pat
     )
     problems = check_shipped_schemas(schema_dir)
     assert any(problem.startswith("ScrapeResult: the current schema is not frozen") for problem in problems)
-    assert freeze("ScrapeResult", schema_dir) == schema_dir / "history" / "ScrapeResult.v2.avsc"
+    frozen = sorted((schema_dir / "history").glob("ScrapeResult.v*.avsc"))
+    assert (
+        freeze("ScrapeResult", schema_dir) == schema_dir / "history" / f"ScrapeResult.v{len(frozen) + 1}.avsc"
+    )
     assert freeze("ScrapeResult", schema_dir) is None
     problems = check_shipped_schemas(schema_dir)
     assert (
