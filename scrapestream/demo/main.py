@@ -14,9 +14,12 @@ import dataclasses
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import aiohttp
+from confluent_kafka import KafkaException
 
 from consumers.subscriptions import format_money
 from demoshop.catalog import Catalog
@@ -26,14 +29,21 @@ from scrapestream.demo.ledger import Ledger, LedgerFollower
 from scrapestream.demo.report import Summary, dead_letter_text, percentiles, show_status, status_line
 from scrapestream.demo.workload import Workload, seeded_workload
 from scrapestream.infra.process import InfraError, free_port
-from scrapestream.kafka import make_admin, make_consumer, watermarks
+from scrapestream.kafka import BrokerUnavailable, make_admin, make_consumer, watermarks
 from scrapestream.processes import ProcessGroup, prepare, start_pipeline
 from scrapestream.stores import analytics, cassandra
+from scrapestream.stores.errors import StoreUnavailable
+from scrapestream.stores.products import UNAVAILABLE as CASSANDRA_UNAVAILABLE
 from scrapestream.topics import TopicNames
+
+T = TypeVar("T")
 
 SHOPS = ("microdata", "jsonld", "js")
 POST_BATCH = 200
 QUIET_SECONDS = 4.0  # no new request or result for this long, with all accounted: the phase is done
+# A service that is away (Kafka, Cassandra, ClickHouse) is waited for this long, then reported.
+OUTAGE_PATIENCE = 300.0
+OUTAGES = (KafkaException, BrokerUnavailable, StoreUnavailable)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +119,7 @@ def run(settings: Settings, options: DemoOptions) -> int:
             return _run_phases(settings, demo, group, options)
     finally:
         if not options.keep_running:
-            delete_topics(settings, demo.prefix)
+            _when_reachable("deleting the demo's topics", lambda: delete_topics(settings, demo.prefix))
 
 
 def _run_phases(settings: Settings, demo: DemoEnvironment, group: ProcessGroup, options: DemoOptions) -> int:
@@ -124,7 +134,7 @@ def _run_phases(settings: Settings, demo: DemoEnvironment, group: ProcessGroup, 
         accepted, rejections = asyncio.run(_publish(demo, workload))
         for url, reason in rejections:
             print(f"    rejected {url!r}: {reason}", file=sys.stderr)
-        _follow(settings, demo, follower, group, started, deadline)
+        deadline = _follow(settings, demo, follower, group, started, deadline)
         first_phase_end = time.monotonic()
 
         step("moving the shop's prices on and requesting every product again (freshness 0)")
@@ -139,11 +149,13 @@ def _run_phases(settings: Settings, demo: DemoEnvironment, group: ProcessGroup, 
             summary, lost = _summarise(
                 settings, demo, ledger, accepted, len(rejections), first_phase_end - started
             )
+        restarts = ", ".join(f"{name} {count}" for name, count in group.restarts.items())
+        summary.add("processes restarted after a crash", restarts or "none")
         print("\n" + summary.render())
         if options.keep_running:
             step("pipeline keeps running; Ctrl-C stops every process")
             while True:
-                group.check()
+                group.supervise()
                 time.sleep(1)
         return 1 if lost else 0
     finally:
@@ -155,7 +167,7 @@ async def wait_until_up(demo: DemoEnvironment, group: ProcessGroup, timeout: flo
     urls = [f"{demo.gateway_url}/readyz", *(f"{url}/robots.txt" for url in demo.shop_urls.values())]
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
-            group.check()
+            group.supervise()
             if all([await _answers(session, url) for url in urls]):
                 return
             await asyncio.sleep(0.5)
@@ -215,21 +227,29 @@ def _follow(
     group: ProcessGroup,
     started: float,
     deadline: float,
-) -> None:
-    """Show progress until every request is accounted for and nothing moved for a while."""
+) -> float:
+    """Show progress until every request is accounted for, every group's lag has drained and
+    nothing moved for a while. Time while Kafka is unreachable does not count towards `deadline`;
+    the deadline, so moved on, is returned for the next phase."""
     groups = lag.pipeline_groups(settings, demo.prefix)
-    last_counts, last_change, next_lag, lags = None, time.monotonic(), 0.0, {}
+    last_counts, last_change, next_lag, lags, outage = None, time.monotonic(), 0.0, None, None
+    last_tick = time.monotonic()
     while time.monotonic() < deadline:
-        group.check()
+        group.supervise()
         now = time.monotonic()
+        if outage:
+            deadline += now - last_tick
+        last_tick = now
         if now >= next_lag:
-            lags = _lag_by_group(settings, groups, demo.prefix)
+            lags, outage = _measure_lag(settings, groups, demo.prefix)
             next_lag = now + 3
         with follower.lock:
             ledger = follower.ledger
             counts = (len(ledger.requests), len(ledger.results), sum(ledger.dead_letters.values()))
-            settled = counts[0] > 0 and not ledger.unaccounted()
-            show_status(status_line(ledger, now - started, lags))
+            settled = (
+                counts[0] > 0 and not ledger.unaccounted() and lags is not None and not any(lags.values())
+            )
+            show_status(status_line(ledger, now - started, lags or {}, group.restarts, outage))
         if counts != last_counts:
             last_counts, last_change = counts, now
         elif settled and now - last_change >= QUIET_SECONDS:
@@ -237,6 +257,36 @@ def _follow(
         time.sleep(1)
     if sys.stderr.isatty():
         print(file=sys.stderr)
+    return deadline
+
+
+def _measure_lag(
+    settings: Settings, groups: dict[str, list[str]], prefix: str
+) -> tuple[dict[str, int] | None, str | None]:
+    """(lag by group, None), or (None, what is unreachable) while the broker is away."""
+    try:
+        return _lag_by_group(settings, groups, prefix), None
+    except OUTAGES as error:
+        return None, _outage_text(error)
+
+
+def _outage_text(error: BaseException) -> str:
+    service = error.store if isinstance(error, StoreUnavailable) else "Kafka"
+    return f"{service} unreachable ({str(error).splitlines()[0][:80]})"
+
+
+def _when_reachable(what: str, action: Callable[[], T], patience: float = OUTAGE_PATIENCE) -> T:
+    """`action()`, tried again every 2 s while a service it needs is unreachable (said on the
+    status line); after `patience` seconds an InfraError names the service."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return action()
+        except OUTAGES as error:
+            if time.monotonic() >= deadline:
+                raise InfraError(f"{what}: {_outage_text(error)} for {patience:.0f} s") from None
+            show_status(f"waiting: {what}: {_outage_text(error)}")
+            time.sleep(2)
 
 
 def _lag_by_group(settings: Settings, groups: dict[str, list[str]], prefix: str) -> dict[str, int]:
@@ -257,11 +307,10 @@ def _summarise(
 ) -> tuple[Summary, list[str]]:
     lost = ledger.unaccounted()
     # The shops' domains outlive a demo run in the stores: keep this run's requests only.
-    stored_at = {
-        rid: stored
-        for rid, stored in asyncio.run(stored_times(settings, demo.domains)).items()
-        if rid in ledger.requests
-    }
+    stored = _when_reachable(
+        "reading ClickHouse scrape_events", lambda: asyncio.run(stored_times(settings, demo.domains))
+    )
+    stored_at = {rid: at for rid, at in stored.items() if rid in ledger.requests}
     latencies = [
         (stored - ledger.requests[rid].created_at).total_seconds() for rid, stored in stored_at.items()
     ]
@@ -278,12 +327,19 @@ def _summarise(
     summary.add("products/s (first pass)", f"{statuses['OK'] / first_phase:.1f}")
     summary.add("request→stored latency p50/p95/p99", f"{p50:.2f} s / {p95:.2f} s / {p99:.2f} s")
     summary.add("rows in ClickHouse scrape_events (this run)", len(stored_at))
-    summary.add("products in Cassandra (demo shops)", _cassandra_products(settings, demo.domains))
-    for topic, count in _topic_counts(settings, demo.names).items():
+    summary.add(
+        "products in Cassandra (demo shops)",
+        _when_reachable(
+            "counting products in Cassandra", lambda: _cassandra_products(settings, demo.domains)
+        ),
+    )
+    counts = _when_reachable("counting messages", lambda: _topic_counts(settings, demo.names))
+    for topic, count in counts.items():
         summary.add(f"messages in {topic.removeprefix(demo.prefix)}", count)
     summary.add("product updates", len(ledger.updates))
     summary.add("dead letters by reason", dead_letter_text(ledger.dead_letters))
-    lags = _lag_by_group(settings, lag.pipeline_groups(settings, demo.prefix), demo.prefix)
+    groups = lag.pipeline_groups(settings, demo.prefix)
+    lags = _when_reachable("measuring consumer lag", lambda: _lag_by_group(settings, groups, demo.prefix))
     summary.add("consumer lag at the end", ", ".join(f"{group} {value}" for group, value in lags.items()))
     summary.add("zero-loss check", "PASSED: every request has a result, a dead letter or a scraped duplicate"
                 if not lost else f"FAILED: {len(lost)} requests unaccounted, e.g. {lost[:3]}")  # fmt: skip
@@ -304,9 +360,12 @@ async def stored_times(settings: Settings, domains: list[str]) -> dict[str, date
 
 
 def _cassandra_products(settings: Settings, domains: list[str]) -> int:
-    with cassandra.connect(settings, settings.cassandra_keyspace) as session:
-        statement = session.prepare("SELECT count(*) FROM products_by_domain WHERE domain = ?")
-        return sum(session.execute(statement, (domain,)).one()[0] for domain in domains)
+    try:
+        with cassandra.connect(settings, settings.cassandra_keyspace) as session:
+            statement = session.prepare("SELECT count(*) FROM products_by_domain WHERE domain = ?")
+            return sum(session.execute(statement, (domain,)).one()[0] for domain in domains)
+    except CASSANDRA_UNAVAILABLE as error:
+        raise StoreUnavailable("cassandra", str(error)) from error
 
 
 def _topic_counts(settings: Settings, names: TopicNames) -> dict[str, int]:

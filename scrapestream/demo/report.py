@@ -11,14 +11,24 @@ from dataclasses import dataclass, field
 from scrapestream.demo.ledger import Ledger
 
 
-def status_line(ledger: Ledger, elapsed: float, lag: dict[str, int]) -> str:
+def status_line(
+    ledger: Ledger,
+    elapsed: float,
+    lag: dict[str, int],
+    restarts: dict[str, int] | None = None,
+    outage: str | None = None,
+) -> str:
+    """Progress, lag by group, restarted processes, and what is unreachable right now."""
     statuses = ledger.statuses()
     lags = " ".join(f"{group}={value}" for group, value in lag.items()) or "-"
-    return (
+    line = (
         f"[{elapsed:5.0f}s] requests {len(ledger.requests):>6} | results {len(ledger.results):>6} "
         f"(OK {statuses['OK']}) | "
         f"updates {len(ledger.updates):>5} | dlq {sum(ledger.dead_letters.values()):>3} | lag {lags}"
     )
+    if restarts:
+        line += " | restarts " + " ".join(f"{name}={count}" for name, count in restarts.items())
+    return f"{line} | {outage}" if outage else line
 
 
 def show_status(line: str) -> None:
