@@ -30,6 +30,8 @@ _SHOP_TERMS = {
 }
 
 # schema.org availability names, with the share of (product, state) pairs that get each.
+# Buy now, order now, cannot buy: how the offer rule ranks availabilities (see taken_offer).
+BUYABLE_RANK = {"InStock": 0, "LimitedAvailability": 0, "PreOrder": 1, "BackOrder": 1, "OutOfStock": 2}
 AVAILABILITY_WEIGHTS = {
     "InStock": 75,
     "OutOfStock": 12,
@@ -146,7 +148,8 @@ class ProductSnapshot:
     """What one shop shows for a product at one epoch: the ground truth extraction must match.
 
     `offers[0]` is the shop's own offer and always the cheapest; `price_minor`/`availability`
-    repeat it. `image_path` is relative to the shop's base URL.
+    repeat it. `image_path` is relative to the shop's base URL. What extraction must report as
+    the product's price and availability is `taken_offer`'s.
     """
 
     number: int
@@ -165,6 +168,14 @@ class ProductSnapshot:
     attributes: tuple[tuple[str, str], ...]
     description: str
     offers: tuple[Offer, ...]
+
+    @property
+    def taken_offer(self) -> Offer:
+        """The offer a shopper takes, by the offer rule of docs/extraction.md: of the offers the
+        page lists (only the JSON-LD shop lists marketplace offers), the cheapest of the most
+        buyable. So a sold-out own offer gives way to an in-stock marketplace one."""
+        listed = self.offers if self.shop == "jsonld" else self.offers[:1]
+        return min(listed, key=lambda offer: (BUYABLE_RANK[offer.availability], offer.price_minor))
 
 
 def stable_hash(*parts: object) -> int:

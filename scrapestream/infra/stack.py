@@ -6,9 +6,10 @@ a server given by URL), so it has no process of its own and only needs to answer
 
 from __future__ import annotations
 
-import re
+import json
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 
 from scrapestream.config import Settings
@@ -76,18 +77,25 @@ def clickhouse_health(settings: Settings) -> Health:
     try:
         return Health("clickhouse", True, clickhouse.describe(settings))
     except Exception as error:  # report any failure to answer as unhealthy, with its reason
-        owner = _embedded_owner(settings, str(error))
-        if owner:
-            # In embedded mode one process owns the store and answers for everyone else.
-            return Health("clickhouse", True, f"embedded store open in pid {owner} (its owner)", (owner,))
+        if settings.clickhouse_embedded:
+            # One process owns the embedded store (the fan-out) and answers queries for the others.
+            owner = _embedded_owner(settings)
+            if owner is not None:
+                pid, command = owner
+                detail = f"embedded store open in pid {pid} ({command}); it answers queries on "
+                return Health("clickhouse", True, f"{detail}127.0.0.1:{settings.analytics_port}", (pid,))
         return Health("clickhouse", False, f"not answering at {settings.clickhouse_url}: {error}")
 
 
-def _embedded_owner(settings: Settings, error: str) -> int | None:
-    if not settings.clickhouse_embedded or "Cannot lock file" not in error:
+def _embedded_owner(settings: Settings) -> tuple[int, str] | None:
+    """(pid, command) of the process that owns the embedded store and serves its queries, if any."""
+    try:
+        url = f"http://127.0.0.1:{settings.analytics_port}/owner"
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            owner = json.loads(answer.read())
+        return int(owner["pid"]), str(owner["command"])
+    except (OSError, ValueError, KeyError, TypeError):  # no owner serving: the store is just down
         return None
-    match = re.search(r"PID: (\d+)", (settings.clickhouse_path / "status").read_text())
-    return int(match.group(1)) if match else None
 
 
 def require_healthy(settings: Settings) -> None:

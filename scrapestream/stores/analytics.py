@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -226,13 +228,15 @@ class HttpAnalyticsReader:
 
 
 class AnalyticsServer:
-    """The owner's internal query endpoint: POST /query {"sql", "parameters"} on 127.0.0.1 only."""
+    """The owner's internal query endpoint: POST /query {"sql", "parameters"} on 127.0.0.1 only;
+    GET /owner says which process owns the store (for `infra status`)."""
 
     def __init__(self, store: AnalyticsReader, port: int) -> None:
         self._store = store
         self.port = port
         app = web.Application()
         app.router.add_post("/query", self._query)
+        app.router.add_get("/owner", self._owner)
         self._runner = web.AppRunner(app, access_log=None)
 
     async def start(self) -> None:
@@ -241,6 +245,9 @@ class AnalyticsServer:
 
     async def stop(self) -> None:
         await self._runner.cleanup()
+
+    async def _owner(self, request: web.Request) -> web.Response:
+        return web.json_response({"pid": os.getpid(), "command": " ".join(sys.argv[1:])[:200]})
 
     async def _query(self, request: web.Request) -> web.Response:
         try:

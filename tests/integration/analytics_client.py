@@ -1,4 +1,5 @@
-"""Run as a separate process by test_analytics_store: query the owner over HTTP, print JSON.
+"""Run as a separate process by test_analytics_store: query the owner over HTTP, ask `infra status`
+what it sees of the store, print JSON.
 
 Usage: python -m tests.integration.analytics_client <clickhouse_url> <analytics_port> <database>
 """
@@ -11,6 +12,7 @@ import json
 import sys
 
 from scrapestream.config import load_settings
+from scrapestream.infra.stack import clickhouse_health
 from scrapestream.stores.analytics import AnalyticsQueryError, open_reader
 
 
@@ -30,7 +32,13 @@ async def main(clickhouse_url: str, port: int, database: str) -> dict:
             refused = str(error)
     finally:
         await reader.close()
-    return {"reader": type(reader).__name__, "answer": answer.to_json(), "refused": refused}
+    health = clickhouse_health(settings)
+    return {
+        "reader": type(reader).__name__,
+        "answer": answer.to_json(),
+        "refused": refused,
+        "health": [health.healthy, health.detail, list(health.pids)],
+    }
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -189,7 +190,9 @@ async def _final_counts(store: DirectAnalyticsStore, db: str) -> tuple[int, ...]
     return events, prices, stats
 
 
-def test_the_owner_answers_read_only_queries_from_another_process(analytics_settings: Settings) -> None:
+def test_the_owner_answers_read_only_queries_from_another_process_and_infra_status_names_it(
+    analytics_settings: Settings,
+) -> None:
     db = analytics_settings.clickhouse_database
     insert_events(analytics_settings, [([result(second=n) for n in range(7)], "seven")])
     port = free_port()
@@ -222,6 +225,9 @@ def test_the_owner_answers_read_only_queries_from_another_process(analytics_sett
     assert output["answer"] == {"columns": ["domain", "n"], "types": ["LowCardinality(String)", "UInt64"],
                                 "rows": [["shop.example", 7]]}  # fmt: skip
     assert output["refused"].startswith("only read queries (SELECT, WITH ... SELECT) are answered")
+    healthy, detail, pids = output["health"]
+    assert healthy and pids == [os.getpid()], output["health"]  # this test process owns the store
+    assert detail.startswith(f"embedded store open in pid {os.getpid()} (") and detail.endswith(f":{port}")
     assert query(analytics_settings, f"SELECT count() FROM {db}.scrape_events") == [[7]]
 
 
