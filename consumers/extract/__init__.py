@@ -4,7 +4,10 @@
     extract_links(html, url) -> Links
     parse_price(text, default_currency=None) -> Price   (PriceError when there is no usable price)
 
-Site profiles live in profiles.toml; `Extractor(Profiles.parse(...))` uses others.
+Sources, in priority order: a site profile, JSON-LD, microdata, RDFa, meta tags (OpenGraph, loose
+itemprops), the visible page; the first with a value wins each field, price and currency travel
+together (product.py, docs/extraction.md). Site profiles live in profiles.toml;
+`Extractor(Profiles.parse(...))` uses others.
 """
 
 from consumers.extract.availability import Availability, normalise_availability

@@ -70,3 +70,21 @@ def normalise_availability(value: str | None) -> Availability | None:
         if pattern.search(text):
             return availability
     return None
+
+
+# How buyable an offer is, for choosing among a product's offers (schemaorg.best_offer): 0 can be
+# bought now (in stock, limited, or not said), 1 can be ordered for later, 2 cannot be bought.
+_STOCK_RANK = {
+    None: 0,
+    Availability.IN_STOCK: 0,
+    Availability.LIMITED: 0,
+    Availability.PREORDER: 1,
+    Availability.BACKORDER: 1,
+    Availability.OUT_OF_STOCK: 2,
+    Availability.DISCONTINUED: 2,
+}
+
+
+def stock_rank(availability: Availability | None) -> int:
+    """0 buyable now (IN_STOCK, LIMITED, or unknown), 1 orderable (PREORDER, BACKORDER), 2 not."""
+    return _STOCK_RANK[availability]

@@ -1,28 +1,40 @@
 """Microdata reader: itemscope/itemprop markup, as schema.org nodes shaped like JSON-LD ones.
 
 A property found once holds its value, found several times a list. Nested itemscopes become
-nested dicts, and their properties belong to them, not to the enclosing item.
+nested dicts, and their properties belong to them, not to the enclosing item. An `itemid`
+becomes the item's '@id'. `itemref="a b"` makes the elements with ids a and b (and what they
+hold, up to a nested itemscope) properties of the item, wherever they stand on the page; an
+element both inside an item and referenced by another belongs to the one found first walking
+up from it.
 
 One selector query finds every itemscope and itemprop element in document order (so an item
-is always seen before its properties); each property is then attached to its nearest enclosing
-item by walking up its parents. Per-item queries would cost far more: each runs over the tree.
+is always seen before its properties, unless itemref says otherwise: then the items are made
+first); each property is then attached to its nearest enclosing item by walking up its parents.
+Per-item queries would cost far more: each runs over the tree.
+
+<meta itemprop> and <link itemprop> tags outside any item (themes put a loose
+<meta itemprop="price" content="..."> in the page) are collected apart: loose_itemprops.
 
 Bounded for hostile pages: each element is walked up through once (see _enclosing_item), and a
 text-valued property that holds other properties (whose text is the text of everything inside
 it) is read for at most MAX_CONTAINER_TEXTS of them. The other text-valued properties cannot
 nest, so reading all their texts touches each element once: linear in the page, where nested
-text properties (3,900 of them around 270,000 elements) once took 13 s.
+text properties (3,900 of them around 270,000 elements) once took 13 s. The RDFa reader
+(rdfa.py) shares this machinery (read_items).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from consumers.extract.schemaorg import Node, types
+from consumers.extract.schemaorg import Node, short_types
 from consumers.extract.values import node_text
 
-# Elements whose property value is an attribute rather than their text (WHATWG microdata).
 MAX_CONTAINER_TEXTS = 20
+# Elements whose property value is an attribute rather than their text (WHATWG microdata).
 _VALUE_ATTRIBUTE = {
     "meta": "content",
     "a": "href",
@@ -40,49 +52,158 @@ _VALUE_ATTRIBUTE = {
     "meter": "value",
     "time": "datetime",
 }
+_LOOSE_TAGS = ("meta", "link")
+
+Attributes = Mapping[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Syntax:
+    """How a markup names items and properties: the attribute that starts an item, the one that
+    names properties, the item an element starts, a property element's value, and (RDFa) which
+    of the names given are schema.org's."""
+
+    item_attribute: str
+    property_attribute: str
+    new_item: Callable[[Attributes], Node]
+    property_value: Callable[[LexborNode, Attributes, bool], str | None]
+    known_names: Callable[[list[str]], list[str]] | None = None
 
 
 def read_microdata(html: str, tree: LexborHTMLParser) -> list[Node]:
     """Every item on the page: top-level items first, then nested ones, each in document order."""
+    return read_microdata_and_loose(html, tree)[0]
+
+
+def read_microdata_and_loose(html: str, tree: LexborHTMLParser) -> tuple[list[Node], dict[str, str]]:
+    """(read_microdata, loose_itemprops) in one pass over the page's itemprops."""
     if "itemscope" not in html:  # most pages: skip the selector engine entirely
-        return []
+        return [], loose_itemprops(html, tree)
     nodes = list({node.mem_id: node for node in tree.css("[itemscope], [itemprop]")}.values())
-    containers = _holding_others(nodes)
     items: dict[int, Node] = {}
+    references: dict[int, Node] = {}
+    if "itemref" in html:
+        items = {
+            node.mem_id: _new_item(attributes)
+            for node in nodes
+            if "itemscope" in (attributes := node.attributes)
+        }
+        references = _referenced(nodes, items, tree)
+    loose: dict[str, str] = {}
+    return read_items(nodes, MICRODATA, items=items, references=references, loose=loose), loose
+
+
+def loose_itemprops(html: str, tree: LexborHTMLParser) -> dict[str, str]:
+    """name -> value of <meta itemprop>/<link itemprop> tags on a page without any itemscope
+    (read_microdata_and_loose finds them on pages with items)."""
+    if "itemprop" not in html:
+        return {}
+    loose: dict[str, str] = {}
+    for tag in _LOOSE_TAGS:
+        for node in tree.tags(tag):
+            attributes = node.attributes
+            names = (attributes.get("itemprop") or "").split()
+            value = _property_value(node, attributes, False) if names else None
+            if value:
+                for name in names:
+                    loose.setdefault(name, value)
+    return loose
+
+
+def read_items(
+    nodes: list[LexborNode],
+    syntax: Syntax,
+    *,
+    items: dict[int, Node] | None = None,
+    references: Mapping[int, Node] | None = None,
+    loose: dict[str, str] | None = None,
+) -> list[Node]:
+    """The items among `nodes` (elements in document order that start an item or hold a
+    property, as `syntax` says): top-level items first, then nested ones. `items` may hold items
+    made beforehand (by mem_id), `references` elements whose properties belong to an item
+    elsewhere (itemref). Properties of <meta>/<link> outside any item go to `loose` when given."""
+    items = {} if items is None else items
+    references = references or {}
+    item_attribute, property_attribute = syntax.item_attribute, syntax.property_attribute
+    new_item, property_value, known_names = syntax.new_item, syntax.property_value, syntax.known_names
+    containers = _holding_others(nodes)
     top_level: list[Node] = []
     nested: list[Node] = []
     owners: dict[int, Node | None] = {}
     container_texts = 0
     for node in nodes:
         attributes = node.attributes
-        owner = _enclosing_item(node, items, owners)
-        names = (attributes.get("itemprop") or "").split()
+        key = node.mem_id
+        owner = references[key] if key in references else _enclosing_item(node, items, owners, references)
+        names = (attributes.get(property_attribute) or "").split()
+        if names and known_names is not None:
+            names = known_names(names)
         value: object
-        if "itemscope" in attributes:
-            item: Node = {"@type": sorted(types({"@type": (attributes.get("itemtype") or "").split()}))}
-            items[node.mem_id] = item
+        if item_attribute in attributes:
+            item = items.get(key) or new_item(attributes)
+            items[key] = item
+            if owner is item:  # an item referring to itself
+                owner = None
             (nested if owner is not None and names else top_level).append(item)
             value = item
         else:
-            is_container = node.mem_id in containers
-            value = _property_value(node, read_text=not is_container or container_texts < MAX_CONTAINER_TEXTS)
+            is_container = key in containers
+            text = property_value(node, attributes, not is_container or container_texts < MAX_CONTAINER_TEXTS)
             container_texts += is_container
+            if owner is None and loose is not None and text and names and node.tag in _LOOSE_TAGS:
+                for name in names:
+                    loose.setdefault(name, text)
+            value = text
         if owner is not None and value is not None:
             for name in names:
                 _add(owner, name, value)
     return top_level + nested
 
 
-def _enclosing_item(node: LexborNode, items: dict[int, Node], owners: dict[int, Node | None]) -> Node | None:
-    """The nearest item around `node`. `owners` remembers the answer for every element walked
-    through, so each element is walked once (without it, 20,000 nested properties took 25 s)."""
+def _new_item(attributes: Attributes) -> Node:
+    item: Node = {"@type": short_types((attributes.get("itemtype") or "").split())}
+    itemid = attributes.get("itemid")
+    if itemid:
+        item["@id"] = itemid.strip()
+    return item
+
+
+def _referenced(nodes: list[LexborNode], items: dict[int, Node], tree: LexborHTMLParser) -> dict[int, Node]:
+    """mem_id of each element an itemref names -> the item naming it (the first such item)."""
+    wanted: dict[str, Node] = {}
+    for node in nodes:
+        item = items.get(node.mem_id)
+        if item is not None:
+            for reference in (node.attributes.get("itemref") or "").split():
+                wanted.setdefault(reference, item)
+    referenced: dict[int, Node] = {}
+    if wanted:
+        for element in tree.css("[id]"):
+            item = wanted.pop(element.id or "", None)  # the first element with an id counts
+            if item is not None and items.get(element.mem_id) is not item:
+                referenced[element.mem_id] = item
+    return referenced
+
+
+def _enclosing_item(
+    node: LexborNode, items: dict[int, Node], owners: dict[int, Node | None], references: Mapping[int, Node]
+) -> Node | None:
+    """The nearest item around `node` (or the item referring to an element around it).
+    `owners` remembers the answer for every element walked through, so each element is walked
+    once (without it, 20,000 nested properties took 25 s)."""
     walked = []
     parent = node.parent
     found = None
     while parent is not None:
         key = parent.mem_id
-        if key in items or key in owners:
-            found = items[key] if key in items else owners[key]
+        if key in items:
+            found = items[key]
+            break
+        if key in owners:
+            found = owners[key]
+            break
+        if key in references:
+            found = references[key]
             break
         walked.append(key)
         parent = parent.parent
@@ -102,14 +223,16 @@ def _holding_others(nodes: list[LexborNode]) -> set[int]:
     return marked
 
 
-def _property_value(node: LexborNode, *, read_text: bool) -> str | None:
-    attributes = node.attributes
+def _property_value(node: LexborNode, attributes: Attributes, read_text: bool) -> str | None:
     attribute = _VALUE_ATTRIBUTE.get(node.tag or "")
     if attribute is not None:
         return attributes.get(attribute)
     if attributes.get("content") is not None:  # common, non-standard: <span itemprop=price content=..>
         return attributes["content"]
     return node_text(node) if read_text else None
+
+
+MICRODATA = Syntax("itemscope", "itemprop", _new_item, _property_value)
 
 
 def _add(item: Node, name: str, value: object) -> None:

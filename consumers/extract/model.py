@@ -16,8 +16,9 @@ class ExtractionError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ProductData:
     """One product as a page describes it. Any field may be missing except that a product has a
-    title or a price. `sources` lists where the fields came from ('profile', 'jsonld',
-    'microdata', 'meta'), in the order they were consulted."""
+    title or a price; a price's currency is None when the page does not tell it. `sources` lists
+    where the fields came from ('profile', 'jsonld', 'microdata', 'rdfa', 'meta', 'itemprop',
+    'visible'), in the order they were consulted (docs/extraction.md: the merge rule)."""
 
     product_id: str | None = None
     sku: str | None = None

@@ -1,9 +1,27 @@
 """Product and link extraction: a site profile first, then the generic readers, merged field by field.
 
-Sources in priority order: the site's profile, JSON-LD, microdata, OpenGraph/product meta tags.
-For every field the first source that has a value wins, so a profile can fix one field and
-leave the rest to structured data. A page where no source finds a title or a price holds no
-product and gives None.
+Sources, in priority order:
+    profile    the site's profile (profiles.toml), when the site has one
+    jsonld     JSON-LD (jsonld.py)
+    microdata  microdata (microdata.py)
+    rdfa       RDFa Lite with schema.org (rdfa.py)
+    meta       OpenGraph/product meta tags (meta.py), then
+    itemprop   loose <meta itemprop>/<link itemprop> tags outside any item (meta.py)
+    visible    what a shopper sees: heading, price near it, labels (visible.py)
+The three structured readers give schema.org nodes; from each, the page's main product is read
+(schemaorg.main_product: the one whose url/@id is the page's URL or canonical URL, else the one
+with offers, else the first top-level one) with its representative offer (schemaorg.best_offer).
+
+The merge rule: for each field the first source with a value wins, so a profile can fix one
+field and leave the rest to structured data. Except:
+- price and currency travel together: the first source with a price gives both. A price found
+  without a currency keeps the source's amount and takes the currency from the page: the first
+  source (in the order above) that knows one (a priced offer, product:price:currency, a loose
+  itemprop=priceCurrency...); with none, the price stays without a currency.
+- a title that is just the product's SKU or product ID gives way to the next source's title.
+- a brand loses the page's labels around it ('Brand: Sony', 'Visit the Sony Store', 'by Sony').
+Later sources are only read while a field is missing. A page where no source finds a title or
+a price holds no product and gives None. docs/extraction.md has the whole story.
 """
 
 from __future__ import annotations
@@ -16,27 +34,54 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from consumers.extract.jsonld import read_jsonld
-from consumers.extract.meta import meta_fields
-from consumers.extract.microdata import read_microdata
+from consumers.extract.meta import itemprop_fields, meta_fields, meta_tags
+from consumers.extract.microdata import read_microdata_and_loose
 from consumers.extract.model import PRODUCT_FIELDS, ExtractionError, Links, ProductData
 from consumers.extract.nesting import MAX_NESTING, nests_too_deep
+from consumers.extract.price import Price, PriceError
 from consumers.extract.profiles import Profiles, SiteProfile, profile_fields
-from consumers.extract.schemaorg import Node, breadcrumb_names, item_list_urls, of_type, product_fields
-from consumers.extract.values import absolute_url, clean_category_path
+from consumers.extract.rdfa import read_rdfa
+from consumers.extract.schemaorg import (
+    Node,
+    breadcrumb_names,
+    id_index,
+    item_list_urls,
+    main_product,
+    of_type,
+    product_fields,
+)
+from consumers.extract.values import (
+    absolute_url,
+    clean_brand,
+    clean_category_path,
+    structured_price,
+    url_key,
+)
+from consumers.extract.visible import visible_fields
 
 # Last-resort product links on listing pages without structured lists or a profile.
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
+_ALL_FIELDS = frozenset(PRODUCT_FIELDS)
+_EMPTY = (None, "", [], {}, ())
+# The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
+# the price has its currency, the title is no SKU), the source is not read at all. A source not
+# listed here may give any field. Keep in step with meta.py and visible.py.
+SOURCE_FIELDS = {
+    "meta": frozenset({"title", "image_url", "brand", "product_id", "availability", "price"}),
+    "itemprop": frozenset({"price", "availability", "sku", "brand", "product_id"}),
+    "visible": frozenset({"title", "price", "availability", "sku", "brand"}),
+}
 
 Source = Callable[["Page"], dict[str, object]]
 
 
 class Page:
-    """A parsed page and its base URL; JSON-LD and microdata are read at most once, when asked for."""
+    """A parsed page and its base URL; each reader runs at most once, when asked for."""
 
     def __init__(self, html: str, url: str) -> None:
         if not isinstance(html, str):
             raise ExtractionError(f"page text must be str, got {type(html).__name__} (decode it first)")
-        _check_url(url)
+        self.host = _check_url(url)
         if nests_too_deep(html):
             raise ExtractionError(f"{url}: elements nest more than {MAX_NESTING} levels deep")
         try:
@@ -53,17 +98,68 @@ class Page:
         return read_jsonld(self.tree)
 
     @cached_property
+    def _microdata_and_loose(self) -> tuple[list[Node], dict[str, str]]:
+        return read_microdata_and_loose(self.html, self.tree)
+
+    @cached_property
     def microdata(self) -> list[Node]:
-        return read_microdata(self.html, self.tree)
+        return self._microdata_and_loose[0]
+
+    @cached_property
+    def loose_itemprops(self) -> dict[str, str]:
+        """<meta itemprop>/<link itemprop> values outside any item."""
+        return self._microdata_and_loose[1]
+
+    @cached_property
+    def rdfa(self) -> list[Node]:
+        return read_rdfa(self.html, self.tree)
+
+    @cached_property
+    def meta_tags(self) -> dict[str, str]:
+        return meta_tags(self.tree)
+
+    @cached_property
+    def price_hints(self) -> dict[str, str]:
+        return _price_hints(self)
+
+    def url_keys(self) -> set[str]:
+        """url_keys of the page's URL and its canonical URL."""
+        urls = [self.url]
+        for node in self.tree.tags("link"):
+            attributes = node.attributes
+            if "canonical" in (attributes.get("rel") or "").lower().split():
+                urls.append(absolute_url(attributes.get("href"), self.base_url) or "")
+        return {key for key in map(url_key, urls) if key}
 
 
-def _check_url(url: object) -> None:
+def _price_hints(page: Page) -> dict[str, str]:
+    """THE place that builds the price parser's page hints (the locale= and tld= keywords of
+    price_from_value and parse_price): 'locale' from <html lang>, else og:locale, else a
+    content-language meta tag ('de-DE', 'en_GB'); 'tld' the last two labels of the page's host
+    ('shop.de', 'com.au'). A hint the page does not give is left out."""
+    hints: dict[str, str] = {}
+    root = page.tree.root
+    locale = root.attributes.get("lang") if root is not None and root.tag == "html" else None
+    if not (locale and locale.strip()):
+        locale = page.meta_tags.get("og:locale") or page.meta_tags.get("content-language")
+    if locale and locale.strip():
+        hints["locale"] = locale.split(",")[0].strip()
+    labels = page.host.rstrip(".").split(".")
+    if len(labels) > 1 and not labels[-1].isdigit():  # a name, not an IP address
+        hints["tld"] = ".".join(labels[-2:])
+    return hints
+
+
+def _check_url(url: object) -> str:
+    """The URL's host name; ExtractionError when it is not an absolute http(s) URL."""
     try:
         parts = urlsplit(url) if isinstance(url, str) else None
+        host = parts.hostname if parts is not None else None
     except ValueError:  # e.g. a malformed IPv6 host
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise ExtractionError(f"page URL must be an absolute http(s) URL, got {url!r}")
+    return host or ""
 
 
 class Extractor:
@@ -77,9 +173,12 @@ class Extractor:
         page = Page(html, url)
         profile = self.profiles.for_url(url)
         sources: list[tuple[str, Source]] = [
-            ("jsonld", lambda page: _structured_source(page.jsonld, page.base_url)),
-            ("microdata", lambda page: _structured_source(page.microdata, page.base_url)),
-            ("meta", lambda page: meta_fields(page.tree, page.base_url)),
+            ("jsonld", lambda page: _structured_source(page, page.jsonld)),
+            ("microdata", lambda page: _structured_source(page, page.microdata)),
+            ("rdfa", lambda page: _structured_source(page, page.rdfa)),
+            ("meta", lambda page: meta_fields(page.tree, page.base_url, page.price_hints, page.meta_tags)),
+            ("itemprop", lambda page: itemprop_fields(page.loose_itemprops, page.price_hints)),
+            ("visible", lambda page: visible_fields(page, profile)),
         ]
         if profile is not None:
             sources.insert(0, ("profile", lambda page: profile_fields(profile, page.tree, page.base_url)))
@@ -93,28 +192,92 @@ class Extractor:
 
 
 def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
+    """The merge rule of the module docstring. Sources may add two private keys: '_currency', a
+    currency they know even without a price, and '_price_value', the raw amount of a price they
+    found without a currency (to read it again once the currency is known)."""
     merged: dict[str, object] = {}
-    used: list[str] = []
+    origin: dict[str, str] = {}  # field -> the source it came from
+    titles: list[tuple[str, str]] = []  # every source's title, for a title that is just the SKU
+    currencies: list[tuple[str, str]] = []  # every source's currency, in order
+    price_value: object = None
     for name, source in sources:
-        found = {key: value for key, value in source(page).items() if value not in (None, "", [], {}, ())}
-        if not found.keys() - merged.keys():
-            continue
-        used.append(name)
-        merged = found | merged  # earlier sources win
-        if merged.keys() >= set(PRODUCT_FIELDS):
+        if name in SOURCE_FIELDS and merged.keys() >= SOURCE_FIELDS[name] and _settled(merged):
+            continue  # nothing it could add
+        found = source(page)
+        currency = found.pop("_currency", None)
+        value = found.pop("_price_value", None)
+        price = found.get("price")
+        if isinstance(price, Price) and price.currency:
+            currency = price.currency
+        if currency:
+            currencies.append((name, str(currency)))
+        if "brand" in found:
+            found["brand"] = clean_brand(found["brand"])
+        if isinstance(title := found.get("title"), str) and title:
+            titles.append((name, title))
+        for key, item in found.items():
+            if key not in merged and item not in _EMPTY:
+                merged[key] = item
+                origin[key] = name
+                if key == "price":
+                    price_value = value
+        if merged.keys() >= _ALL_FIELDS and _settled(merged):
             break
+    if _title_is_a_code(merged.get("title"), merged):  # the next source's title, if any is better
+        better = next(((name, title) for name, title in titles if not _title_is_a_code(title, merged)), None)
+        if better is not None:
+            origin["title"], merged["title"] = better
+    price = merged.get("price")
+    if isinstance(price, Price) and price.currency is None and currencies:
+        origin["currency"], currency = currencies[0]
+        merged["price"] = _priced_in(price, price_value, currency, page.price_hints)
     if merged.get("title") is None and merged.get("price") is None:
         return None
     merged["category_path"] = clean_category_path(list(merged.get("category_path", [])), merged.get("title"))
-    return ProductData(**merged, sources=tuple(used))
+    used = set(origin.values())
+    return ProductData(**merged, sources=tuple(name for name, _ in sources if name in used))
 
 
-def _structured_source(nodes: list[Node], base_url: str) -> dict[str, object]:
-    """Fields of the first schema.org Product (JSON-LD or microdata) and the page's breadcrumbs."""
-    products = of_type(nodes, "Product")
-    if not products:
+def _settled(merged: dict[str, object]) -> bool:
+    """Whether no later source can improve a field: the price has its currency, the title is no SKU."""
+    price = merged.get("price")
+    return (not isinstance(price, Price) or price.currency is not None) and not _title_is_a_code(
+        merged.get("title"), merged
+    )
+
+
+def _title_is_a_code(title: object, merged: dict[str, object]) -> bool:
+    if not isinstance(title, str):
+        return False
+    folded = title.casefold()
+    return any(
+        isinstance(code, str) and code.casefold() == folded
+        for code in (merged.get("sku"), merged.get("product_id"))
+    )
+
+
+def _priced_in(price: Price, value: object, currency: str, hints: dict[str, str]) -> Price:
+    """`price` (found without a currency) in `currency`: its raw value read again, which gets the
+    minor units of currencies with 0 or 3 decimals right; else its amount rescaled."""
+    if value is not None:
+        repriced = structured_price(value, currency, hints)
+        if repriced is not None:
+            return repriced
+    try:
+        return Price.from_amount(price.amount, currency)
+    except (PriceError, ArithmeticError):
+        return price
+
+
+def _structured_source(page: Page, nodes: list[Node]) -> dict[str, object]:
+    """Fields of the page's main schema.org product (JSON-LD, microdata or RDFa) and its breadcrumbs."""
+    if not nodes:
         return {}
-    found = product_fields(products[0], base_url)
+    index = id_index(nodes)
+    product = main_product(nodes, index, page.base_url, page.url_keys)
+    if product is None:
+        return {}
+    found = product_fields(product, page.base_url, nodes=nodes, index=index, hints=page.price_hints)
     breadcrumbs = of_type(nodes, "BreadcrumbList")
     if breadcrumbs:
         found["category_path"] = breadcrumb_names(breadcrumbs[0])
@@ -122,14 +285,18 @@ def _structured_source(nodes: list[Node], base_url: str) -> dict[str, object]:
 
 
 def _product_urls(page: Page, profile: SiteProfile | None) -> tuple[str, ...]:
-    """Profile selector; else JSON-LD or microdata ItemLists; else links that look like product URLs."""
+    """Profile selector; else JSON-LD, microdata or RDFa ItemLists; else links that look like product URLs."""
     base = page.base_url
     if profile is not None and profile.product_links:
         urls = [
             absolute_url(node.attributes.get("href"), base) for node in page.tree.css(profile.product_links)
         ]
     else:
-        lists = of_type(page.jsonld, "ItemList") or of_type(page.microdata, "ItemList")
+        lists = (
+            of_type(page.jsonld, "ItemList")
+            or of_type(page.microdata, "ItemList")
+            or of_type(page.rdfa, "ItemList")
+        )
         urls = [url for item_list in lists for url in item_list_urls(item_list, base)]
         if not urls:
             urls = [

@@ -21,7 +21,7 @@ from consumers.extract.price import PriceError, check_currency, parse_price_or_n
 from consumers.extract.values import absolute_url, clean_text, node_text, split_category, to_count, to_float
 
 DEFAULT_PROFILES = Path(__file__).with_name("profiles.toml")
-_SITE_KEYS = {"name", "currency", "product_links", "next_page", "fields", "aliases"}
+_SITE_KEYS = {"name", "currency", "product_links", "next_page", "fields", "aliases", "sku_from_url"}
 _PROFILE_FIELDS = set(PRODUCT_FIELDS) - {"attributes"}
 _RULE_KEYS = {"css", "attr", "regex", "all"}
 _EMPTY_DOCUMENT = LexborHTMLParser("<html></html>")
@@ -60,6 +60,8 @@ class SiteProfile:
     product_links: str | None = None
     next_page: str | None = None
     fields: Mapping[str, FieldRule] = field(default_factory=dict)
+    # The SKU as the product URL spells it (group 1), for the visible-markup fallback (visible.py).
+    sku_from_url: re.Pattern[str] | None = None
 
 
 class Profiles:
@@ -155,6 +157,7 @@ def _site_profile(site: str, table: object, origin: str) -> SiteProfile:
         product_links=_selector(table.get("product_links"), f"{where} product_links"),
         next_page=_selector(table.get("next_page"), f"{where} next_page"),
         fields={name: _rule(name, spec, where) for name, spec in fields_table.items()},
+        sku_from_url=_url_regex(table.get("sku_from_url"), f"{where} sku_from_url"),
     )
 
 
@@ -209,4 +212,12 @@ def _regex(pattern: object, where: str) -> re.Pattern[str] | None:
         raise ProfileError(f"{where}: invalid regex {pattern!r}: {error}") from None
     if compiled.groups > 1:
         raise ProfileError(f"{where}: regex {pattern!r} has {compiled.groups} groups; use at most one")
+    return compiled
+
+
+def _url_regex(pattern: object, where: str) -> re.Pattern[str] | None:
+    """A regex with exactly one group: the value is that group, so a pattern without one is a typo."""
+    compiled = _regex(pattern, where)
+    if compiled is not None and compiled.groups != 1:
+        raise ProfileError(f"{where}: regex {compiled.pattern!r} needs exactly one group (the SKU)")
     return compiled

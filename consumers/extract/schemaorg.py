@@ -1,42 +1,127 @@
-"""schema.org vocabulary -> ProductData fields, shared by the JSON-LD and microdata readers.
+"""schema.org vocabulary -> ProductData fields, shared by the JSON-LD, microdata and RDFa readers.
 
-Both readers turn their markup into the same shape (dicts with '@type', properties holding a
-value or a list of values), so Product, Offer, AggregateRating and BreadcrumbList are read once.
+The readers turn their markup into the same shape (dicts with '@type' and maybe '@id',
+properties holding a value or a list of values, nested things as nested dicts), so Product,
+Offer, AggregateRating and BreadcrumbList are read once, here.
 
-Several offers: the cheapest one in the first offer's currency is the product's price, and its
-availability the product's; an AggregateOffer gives its lowPrice.
+Products: every type of schema.org's Product subtree counts (PRODUCT_TYPES), also inside a
+@type list. A reference {"@id": "#x"} is resolved to the node of the same page that has that
+@id (deref). When a page holds several products (related products, a carousel), main_product
+picks one: see its docstring.
+
+Offers (best_offer), the rule:
+1. The offers are the product's `offers` (an AggregateOffer's own `offers` stand for it when any
+   of them has a price), else the Offers whose `itemOffered` is the product, else the offers
+   of a ProductGroup's variants (`hasVariant`).
+2. An offer's price: `price`; else the selling price of its `priceSpecification` (the one
+   without a `priceType` or with SalePrice, before the list prices: ListPrice,
+   StrikethroughPrice, MSRP, SRP); else an AggregateOffer's `lowPrice`; else the list price.
+   A `price` equal to a list price gives way to a sale price in the specification.
+3. The product's main currency is the first currency among its offers; offers in another
+   currency are left out, offers without one are taken to be in it.
+4. The representative offer is the cheapest of the most buyable ones: in stock (IN_STOCK,
+   LIMITED, or no availability given) before orderable (PREORDER, BACKORDER) before the rest;
+   the first on ties. Its price is the product's price, its availability the product's
+   (IN_STOCK when it gives none but another offer is in stock), its `sku` the product's when
+   the product has none.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from consumers.extract.availability import Availability, normalise_availability
-from consumers.extract.price import Price, PriceError, price_from_value
+from consumers.extract.availability import Availability, normalise_availability, stock_rank
+from consumers.extract.price import Price
 from consumers.extract.values import (
     absolute_url,
     as_list,
     clean_text,
+    currency_code,
     first,
+    same_amount,
     split_category,
+    structured_price,
     to_count,
     to_float,
+    url_key,
 )
 
 Node = dict[str, Any]
 _MAX_NODES = 5_000  # a walk bound, so hostile JSON cannot make extraction slow
+_MAX_OFFERS = 500  # offers looked at per product (a size x colour grid has a few hundred at most)
+_MAX_OFFER_DEPTH = 4  # AggregateOffer -> offers -> ...: real pages nest two levels
+
+# schema.org's Product and every type below it (Vehicle's subtypes included), plus Book, which
+# shops mark up as a product with offers although schema.org files it under CreativeWork.
+PRODUCT_TYPES = frozenset(
+    {
+        "Product",
+        "DietarySupplement",
+        "Drug",
+        "IndividualProduct",
+        "ProductCollection",
+        "ProductGroup",
+        "ProductModel",
+        "SomeProducts",
+        "Vehicle",
+        "BusOrCoach",
+        "Car",
+        "Motorcycle",
+        "MotorizedBicycle",
+        "Book",
+    }
+)
+_LIST_PRICE_TYPES = frozenset({"listprice", "strikethroughprice", "msrp", "srp", "minimumadvertisedprice"})
+_REFERENCE_KEYS = frozenset({"@id", "@type", "@context"})
+
+
+@lru_cache(maxsize=4096)
+def _short_type(kind: str) -> str:
+    return kind.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
 
 def types(node: Node) -> set[str]:
     """Short type names: 'https://schema.org/Product' and 'schema:Product' -> 'Product'."""
-    return {str(kind).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for kind in as_list(node.get("@type"))}
+    kind = node.get("@type")
+    if isinstance(kind, str):  # the usual case
+        return {_short_type(kind)}
+    return {_short_type(str(kind)) for kind in as_list(kind)}
+
+
+def short_types(kinds: list[str]) -> str | list[str]:
+    """'@type' as the markup readers store it: the short name of a single type, else the short
+    names sorted and without repeats."""
+    if len(kinds) == 1:
+        return _short_type(kinds[0])
+    return sorted({_short_type(kind) for kind in kinds})
+
+
+def has_type(node: Node, wanted: str) -> bool:
+    kind = node.get("@type")
+    if isinstance(kind, str):
+        return _short_type(kind) == wanted
+    return isinstance(kind, list) and any(
+        isinstance(item, str) and _short_type(item) == wanted for item in kind
+    )
 
 
 def of_type(nodes: list[Node], wanted: str) -> list[Node]:
     """The nodes of type `wanted` ('Product', 'BreadcrumbList', 'ItemList'), in their order."""
-    return [node for node in nodes if wanted in types(node)]
+    return [node for node in nodes if has_type(node, wanted)]
+
+
+def is_product(node: Node) -> bool:
+    """Whether the node is of a type in PRODUCT_TYPES (one of its types, when it has several)."""
+    kind = node.get("@type")
+    if isinstance(kind, str):
+        return _short_type(kind) in PRODUCT_TYPES
+    return isinstance(kind, list) and any(
+        isinstance(item, str) and _short_type(item) in PRODUCT_TYPES for item in kind
+    )
 
 
 def walk(document: object) -> Iterator[Node]:
@@ -53,72 +138,329 @@ def walk(document: object) -> Iterator[Node]:
             queue.extend(item)
 
 
-def product_fields(node: Node, base_url: str) -> dict[str, object]:
-    """The ProductData fields a schema.org Product node carries."""
+# -- references -------------------------------------------------------------------------------
+def id_index(nodes: list[Node]) -> dict[str, Node]:
+    """@id -> the first node with that @id that is more than a reference to it."""
+    index: dict[str, Node] = {}
+    for node in nodes:
+        key = node.get("@id")
+        if isinstance(key, str) and key not in index and not node.keys() <= _REFERENCE_KEYS:
+            index[key] = node
+    return index
+
+
+def deref(value: object, index: Mapping[str, Node]) -> object:
+    """The node a reference {"@id": ...} points to, when the page has it; else `value` itself.
+    One step only, never recursively: references may form cycles."""
+    if index and isinstance(value, dict) and value.keys() <= _REFERENCE_KEYS:
+        key = value.get("@id")
+        if isinstance(key, str):
+            return index.get(key, value)
+    return value
+
+
+# -- which product ----------------------------------------------------------------------------
+def main_product(
+    nodes: list[Node], index: Mapping[str, Node], base_url: str, page_keys: Callable[[], set[str]]
+) -> Node | None:
+    """The page's own product among its product nodes:
+    1. the first whose url, @id or mainEntityOfPage is the page's URL or canonical URL (compared
+       by url_key), or that a node declares its mainEntity;
+    2. else the first top-level one with offers (top-level: not a property value of another
+       node, except the itemOffered of a top-level Offer);
+    3. else the first top-level one; 4. else the first with offers; 5. else the first.
+    `page_keys` gives the url_keys of the page's URLs; it is called only for a choice."""
+    candidates = [node for node in nodes if is_product(node)]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    keys = page_keys()
+    declared = {id(deref(entity, index)) for node in nodes for entity in as_list(node.get("mainEntity"))}
+    for node in candidates:
+        if id(node) in declared or not keys.isdisjoint(_own_url_keys(node, index, base_url)):
+            return node
+    offered = _offered_products(nodes, index)
+    nested = _nested(nodes, index)
+    top = [node for node in candidates if id(node) not in nested]
+    for group in (top, candidates):
+        with_offers = [node for node in group if node.get("offers") or id(node) in offered]
+        if with_offers:
+            return with_offers[0]
+        if group:
+            return group[0]
+    return candidates[0]
+
+
+def _own_url_keys(node: Node, index: Mapping[str, Node], base_url: str) -> set[str]:
+    keys = set()
+    for value in (node.get("url"), node.get("@id"), node.get("mainEntityOfPage")):
+        for item in as_list(value):
+            item = deref(item, index)
+            if isinstance(item, dict):
+                item = item.get("url") or item.get("@id")
+            key = url_key(absolute_url(item, base_url))
+            if key:
+                keys.add(key)
+    return keys
+
+
+def _nested(nodes: list[Node], index: Mapping[str, Node]) -> set[int]:
+    """ids of the nodes that are a property value of another node (an @graph member is not)."""
+    nested: set[int] = set()
+    for node in nodes:
+        for key, value in node.items():
+            if key == "@graph":
+                continue
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, dict):
+                    nested.add(id(deref(item, index)))
+    # A product offered by a top-level Offer stands at the top level with it.
+    for node in nodes:
+        if id(node) not in nested and "itemOffered" in node:
+            nested.difference_update(id(deref(item, index)) for item in as_list(node.get("itemOffered")))
+    return nested
+
+
+def _offered_products(nodes: list[Node], index: Mapping[str, Node]) -> dict[int, list[Node]]:
+    """id(product) -> the Offers that name it as their itemOffered."""
+    offered: dict[int, list[Node]] = {}
+    for node in nodes:
+        for item in as_list(node.get("itemOffered")):
+            offered.setdefault(id(deref(item, index)), []).append(node)
+    return offered
+
+
+# -- product fields ---------------------------------------------------------------------------
+def product_fields(
+    node: Node,
+    base_url: str,
+    *,
+    nodes: list[Node] | None = None,
+    index: Mapping[str, Node] | None = None,
+    hints: Mapping[str, str] | None = None,
+) -> dict[str, object]:
+    """The ProductData fields a schema.org Product node carries. `nodes` (the page's other nodes)
+    lets Offers that name the product as itemOffered count; `index` resolves @id references.
+
+    Besides the fields, two private keys for the merge (product.py): '_currency', the offers'
+    main currency, and '_price_value', the raw amount of a price that came without a currency."""
+    index = index or {}
+    offers = _product_offers(node, nodes or [], index)
+    choice = best_offer(offers, index=index, hints=hints)
+    sku = clean_text(node.get("sku"))
     found: dict[str, object] = {
-        "title": clean_text(node.get("name")),
+        "title": _title(node),
         "product_id": clean_text(node.get("productID")),
-        "sku": clean_text(node.get("sku")),
-        "brand": clean_text(node.get("brand")),
-        "image_url": absolute_url(first(node.get("image")), base_url),
+        "sku": sku or choice.sku,
+        "brand": _brand(node, index),
+        "image_url": absolute_url(deref(first(node.get("image")), index), base_url),
+        "price": choice.price,
+        "availability": choice.availability or normalise_availability(clean_text(node.get("availability"))),
+        "_currency": choice.currency,
+        "_price_value": choice.raw_amount,
     }
-    price, availability = best_offer(node.get("offers"))
-    found["price"] = price
-    found["availability"] = availability or normalise_availability(clean_text(node.get("availability")))
-    rating = first(node.get("aggregateRating"))
+    rating = deref(first(node.get("aggregateRating")), index)
     if isinstance(rating, dict):
         found["rating"] = to_float(rating.get("ratingValue"))
         found["review_count"] = to_count(rating.get("reviewCount") or rating.get("ratingCount"))
     found["category_path"] = split_category(clean_text(node.get("category")))
     found["attributes"] = {
         name: value
-        for prop in as_list(node.get("additionalProperty"))
-        if isinstance(prop, dict)
+        for item in as_list(node.get("additionalProperty"))
+        if isinstance(prop := deref(item, index), dict)
         and (name := clean_text(prop.get("name")))
         and (value := clean_text(prop.get("value")))
     }
     return found
 
 
-def best_offer(offers: object) -> tuple[Price | None, Availability | None]:
-    """(price, availability) of the cheapest offer; see the module docstring."""
-    priced: list[tuple[Price, Availability | None]] = []
-    fallback_availability = None
-    for offer in _flatten_offers(offers):
-        availability = normalise_availability(clean_text(offer.get("availability")))
-        fallback_availability = fallback_availability or availability
-        price = _offer_price(offer)
-        if price is not None:
-            priced.append((price, availability))
-    if not priced:
-        return None, fallback_availability
-    currency = priced[0][0].currency
-    price, availability = min(
-        (item for item in priced if item[0].currency == currency), key=lambda i: i[0].minor
+_CODE_KEYS = ("sku", "mpn", "productID", "gtin", "gtin8", "gtin12", "gtin13", "gtin14")
+
+
+def _title(node: Node) -> str | None:
+    """The name, unless it is just one of the product's codes (then another source names it)."""
+    name = clean_text(node.get("name"))
+    if name is None:
+        return None
+    folded = None
+    for key in _CODE_KEYS:
+        code = node.get(key)
+        if code is not None and code != "":
+            folded = folded or name.casefold()
+            text = code if isinstance(code, str) else clean_text(code)
+            if text and text.strip().casefold() == folded:
+                return None
+    return name
+
+
+def _brand(node: Node, index: Mapping[str, Node]) -> str | None:
+    """`brand` (text, Brand/Organization, a list of them, a reference), else `manufacturer`."""
+    for key in ("brand", "manufacturer"):
+        for item in as_list(node.get(key)):
+            item = deref(item, index)
+            name = clean_text(item.get("name") if isinstance(item, dict) else item)
+            if name and not name.startswith(("http://", "https://")):
+                return name
+    return None
+
+
+def _product_offers(node: Node, nodes: list[Node], index: Mapping[str, Node]) -> list[Node]:
+    """The product's offers, else Offers naming it itemOffered, else its variants' offers."""
+    own = as_list(node.get("offers"))
+    if own:
+        return own
+    offered = [
+        other
+        for other in nodes
+        if any(deref(item, index) is node for item in as_list(other.get("itemOffered")))
+    ]
+    if offered:
+        return offered
+    return [
+        offer
+        for item in as_list(node.get("hasVariant"))[:_MAX_OFFERS]
+        if isinstance(variant := deref(item, index), dict)
+        for offer in as_list(variant.get("offers"))
+    ]
+
+
+# -- offers -----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class OfferChoice:
+    """What best_offer found: the representative price, the product's availability, the main
+    currency, the raw amount when the price has no currency, and the offer's sku."""
+
+    price: Price | None = None
+    availability: Availability | None = None
+    currency: str | None = None
+    raw_amount: object = None
+    sku: str | None = None
+
+
+@dataclass(slots=True)
+class _Offer:
+    amount: object  # the raw value, or None
+    currency: str | None
+    availability: Availability | None
+    sku: str | None
+
+
+def best_offer(
+    offers: object, *, index: Mapping[str, Node] | None = None, hints: Mapping[str, str] | None = None
+) -> OfferChoice:
+    """The representative offer of a product (the rule in the module docstring)."""
+    flat: list[_Offer] = []
+    _flatten_offers(as_list(offers), index or {}, hints, None, None, 0, set(), flat)
+    priced = [offer for offer in flat if offer.amount is not None]
+    main_currency = next((offer.currency for offer in priced if offer.currency), None) or next(
+        (offer.currency for offer in flat if offer.currency), None
     )
-    return price, availability or fallback_availability
+    best: tuple[int, Price, _Offer] | None = None
+    for offer in priced:
+        if offer.currency not in (None, main_currency):
+            continue
+        price = structured_price(offer.amount, offer.currency or main_currency, hints)
+        if price is None:
+            continue
+        rank = stock_rank(offer.availability)
+        if best is None or (rank, price.minor) < (best[0], best[1].minor):
+            best = (rank, price, offer)
+    in_stock = next(
+        (offer.availability for offer in flat if offer.availability and stock_rank(offer.availability) == 0),
+        None,
+    )
+    if best is None:
+        fallback = min(
+            (offer.availability for offer in flat if offer.availability), key=stock_rank, default=None
+        )
+        return OfferChoice(availability=fallback, currency=main_currency)
+    rank, price, offer = best
+    availability = offer.availability or (in_stock if rank == 0 else None)
+    return OfferChoice(
+        price=price,
+        availability=availability,
+        currency=main_currency,
+        raw_amount=offer.amount if price.currency is None else None,
+        sku=offer.sku,
+    )
 
 
-def _flatten_offers(offers: object) -> Iterator[Node]:
-    for offer in as_list(offers):
-        if isinstance(offer, dict):
-            yield offer
-            yield from _flatten_offers(offer.get("offers"))
+def _flatten_offers(
+    items: list[object],
+    index: Mapping[str, Node],
+    hints: Mapping[str, str] | None,
+    currency: str | None,
+    availability: Availability | None,
+    depth: int,
+    seen: set[int],
+    out: list[_Offer],
+) -> None:
+    """Offers in document order; an AggregateOffer's own `offers` stand for it when any of them
+    is priced, and inherit its currency and availability. Bounded: each offer is read once."""
+    for item in items:
+        offer = deref(item, index)
+        if not isinstance(offer, dict) or id(offer) in seen or len(out) >= _MAX_OFFERS:
+            continue
+        seen.add(id(offer))
+        read = _read_offer(offer, currency, availability, hints)
+        children = offer.get("offers")
+        if children is not None and depth < _MAX_OFFER_DEPTH:
+            start = len(out)
+            _flatten_offers(
+                as_list(children), index, hints, read.currency, read.availability, depth + 1, seen, out
+            )
+            if any(child.amount is not None for child in out[start:]):
+                continue
+        out.append(read)
 
 
-def _offer_price(offer: Node) -> Price | None:
-    specification = first(offer.get("priceSpecification"))
-    specification = specification if isinstance(specification, dict) else {}
-    amount = first(offer.get("price") or offer.get("lowPrice") or specification.get("price"))
-    currency = clean_text(offer.get("priceCurrency") or specification.get("priceCurrency"))
-    if amount is None or amount == "":
-        return None
-    try:
-        return price_from_value(amount, currency)
-    except PriceError:
-        return None
+def _read_offer(
+    offer: Node, currency: str | None, availability: Availability | None, hints: Mapping[str, str] | None
+) -> _Offer:
+    selling, listed = _specifications(offer.get("priceSpecification"))
+    amount = first(offer.get("price"))
+    if selling is not None and listed is not None and same_amount(amount, first(listed.get("price"))):
+        amount = None  # `price` repeats the list price: the sale price wins
+    spec = selling
+    if amount in (None, ""):
+        amount = first(selling.get("price")) if selling is not None else None
+    if amount in (None, ""):
+        amount, spec = first(offer.get("lowPrice")), None
+    if amount in (None, "") and listed is not None:
+        amount, spec = first(listed.get("price")), listed
+    found_currency = currency_code(offer.get("priceCurrency"), hints)
+    for other in (spec, selling, listed):
+        if found_currency is None and other is not None:
+            found_currency = currency_code(other.get("priceCurrency"), hints)
+    return _Offer(
+        amount=None if amount in (None, "") or isinstance(amount, (dict, list)) else amount,
+        currency=found_currency or currency,
+        availability=normalise_availability(clean_text(offer.get("availability"))) or availability,
+        sku=clean_text(offer.get("sku")),
+    )
 
 
+def _specifications(value: object) -> tuple[Node | None, Node | None]:
+    """(selling, list) price specifications among an offer's, compound ones opened one level.
+    A unit price (one with a referenceQuantity: per kg, per litre) is no item price."""
+    selling = listed = unit = None
+    specs = [item for item in as_list(value) if isinstance(item, dict)]
+    specs += [
+        part for spec in specs for part in as_list(spec.get("priceComponent")) if isinstance(part, dict)
+    ]
+    for spec in specs[:_MAX_OFFERS]:
+        if spec.get("price") in (None, ""):
+            continue
+        kind = (clean_text(spec.get("priceType")) or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower()
+        if spec.get("referenceQuantity") is not None:
+            unit = unit or spec
+        elif kind in _LIST_PRICE_TYPES:
+            listed = listed or spec
+        else:
+            selling = selling or spec
+    return selling or (unit if listed is None else None), listed
+
+
+# -- breadcrumbs and lists --------------------------------------------------------------------
 def breadcrumb_names(node: Node) -> list[str | None]:
     """Crumb names of a BreadcrumbList, ordered by position when positions are given."""
     elements = [item for item in as_list(node.get("itemListElement")) if isinstance(item, dict)]

@@ -4,27 +4,74 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborNode
 
+from consumers.extract.price import Price, PriceError, price_from_value
+
 _SPACES = re.compile(r"\s+")
+_MAX_DEPTH = 8  # how deep clean_text looks into lists and dicts: hostile JSON nests a thousand deep
+# Page labels around a brand name: "Brand: Sony", "Marke: Sony", "Visit the Sony Store", "by Sony".
+_BRAND_LABEL = re.compile(
+    r"^(?:(?:brand|brand name|marke|hersteller|manufacturer|marca|marque|fabricant|merk|produttore)"
+    r"\s*[:\uff1a]\s*|by\s+|visit the\s+)(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+_BRAND_STORE = re.compile(r"^(?P<name>.+?)\s+(?:store|shop|storefront)$", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _COUNT = re.compile(r"[0-9][0-9,.\u00a0\u202f ]*")
 _HOME_CRUMBS = frozenset({"home", "start", "startseite", "accueil", "inicio", "homepage", "home page"})
 
 
-def clean_text(value: object) -> str | None:
-    """A one-line string, or None for empty values; dicts give their 'name', lists their first."""
-    if isinstance(value, list):
-        return next((text for text in map(clean_text, value) if text), None)
-    if isinstance(value, dict):
-        return clean_text(value.get("name"))
+def clean_text(value: object, _depth: int = 0) -> str | None:
+    """A one-line string, or None for empty values; dicts give their 'name', lists their first
+    non-empty item (looking at most _MAX_DEPTH levels deep)."""
+    if isinstance(value, str):  # the usual case first
+        text = _SPACES.sub(" ", value).strip()
+        return text or None
+    if isinstance(value, (list, dict)):
+        if _depth >= _MAX_DEPTH:
+            return None
+        if isinstance(value, dict):
+            return clean_text(value.get("name"), _depth + 1)
+        return next((text for item in value if (text := clean_text(item, _depth + 1))), None)
     if value is None or isinstance(value, bool):
         return None
     text = _SPACES.sub(" ", str(value)).strip()
     return text or None
+
+
+def clean_brand(value: object) -> str | None:
+    """A brand without the page's label around it: 'Brand: Sony', 'Visit the Sony Store',
+    'by Sony', 'Marke: Sony' -> 'Sony'."""
+    text = clean_text(value)
+    if not text:
+        return None
+    labelled = _BRAND_LABEL.match(text)
+    if labelled is not None:
+        visit = text[:5].lower() == "visit"
+        text = labelled.group("rest").strip()
+        if visit:
+            store = _BRAND_STORE.match(text)
+            text = store.group("name") if store else text
+    return text or None
+
+
+def structured_price(
+    value: object, currency: str | None, hints: Mapping[str, str] | None = None
+) -> Price | None:
+    """A structured-data price (see price_from_value), or None when it is no usable price. A
+    missing currency gives a price without one; `hints` (keywords of price_from_value: the
+    page's locale and TLD, built by product._price_hints) help read locale-formatted text."""
+    if value is None or value == "":
+        return None
+    try:
+        return price_from_value(value, currency, **(hints or {}))
+    except PriceError:
+        return None
 
 
 def node_text(node: LexborNode) -> str | None:
@@ -74,6 +121,39 @@ def absolute_url(value: object, base_url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return parts._replace(fragment="").geturl()
+
+
+def currency_code(value: object, hints: Mapping[str, str] | None = None) -> str | None:
+    """The ISO 4217 code a structured-data currency means: 'usd' -> 'USD', '€' -> 'EUR', '$' on a
+    Canadian page (by `hints`, see structured_price) -> 'CAD'; else None."""
+    text = clean_text(value)
+    if not text or len(text) > 12:
+        return None
+    if len(text) == 3 and text.isascii() and text.isalpha():
+        return text.upper()
+    price = structured_price("0", text, hints)  # the price parser knows the signs and words
+    return price.currency if price is not None else None
+
+
+def same_amount(first: object, second: object) -> bool:
+    """Whether two structured-data amounts ('100', 100, '100.00') are the same number."""
+    try:
+        return Decimal(str(first).strip()) == Decimal(str(second).strip())
+    except (InvalidOperation, ValueError):
+        return False
+
+
+def url_key(url: str | None) -> str | None:
+    """What two URLs of one page share: host without 'www.', path without a trailing '/' (the
+    scheme, query and fragment differ between a page and the URLs its markup gives for it)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}" if host else None
 
 
 def first(value: object) -> object:

@@ -44,13 +44,14 @@ def running() -> Iterator[RunningShop]:
 
 def expected_fields(truth: ProductSnapshot, base_url: str) -> dict[str, object]:
     rated = truth.rating is not None
+    offer = truth.taken_offer
     return {
         "product_id": truth.product_id,
         "sku": truth.sku,
         "title": truth.title,
         "brand": truth.brand,
-        "price": Price(truth.price_minor, truth.currency),
-        "availability": AVAILABILITY[truth.availability],
+        "price": Price(offer.price_minor, truth.currency),
+        "availability": AVAILABILITY[offer.availability],
         "rating": float(truth.rating) if rated else None,
         "review_count": truth.review_count if rated else None,
         "image_url": base_url + truth.image_path,
@@ -93,6 +94,7 @@ def test_the_sample_covers_the_awkward_cases() -> None:
     assert {truth.availability for truth in truths} == set(AVAILABILITY)
     assert any(truth.rating is None for truth in truths)
     assert any(len(truth.offers) > 1 for truth in truths)  # JSON-LD offer lists
+    assert any(truth.taken_offer is not truth.offers[0] for truth in truths)  # own one sold out
     assert any(truth.number % 7 == 0 and len(truth.offers) == 1 for truth in truths)  # AggregateOffer
     assert any(truth.price_minor >= 100_000 for truth in truths)  # thousands separators
     assert any("&" in truth.brand for truth in truths) and any(not truth.title.isascii() for truth in truths)

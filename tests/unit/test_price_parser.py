@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, SIM905  (currency spellings in Cyrillic, Arabic, full-width... are the point here)
 """The price parser against real-world price strings, its typed errors, and random text."""
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from consumers.extract.currencies import ISO_CODES, MARKERS, hint_countries
 from consumers.extract.price import (
     MAX_PRICE_TEXT,
     Price,
     PriceError,
     parse_number,
     parse_price,
+    parse_price_or_none,
     price_from_value,
 )
 from tests.unit.hostile_input import fuzz_settings, mutated_text, no_hang
@@ -99,8 +102,6 @@ def test_real_world_prices(text: str, default: str | None, minor: int, currency:
         ("-$5.00", None, "negative"),
         ("$-5", None, "negative"),
         ("\u22125,00 €", None, "negative"),
-        ("19.99", None, "no currency"),
-        ("FREE", None, "no currency"),
         ("1.234.5,6,7 €", None, "ambiguous"),
         ("$" + "9" * 30, None, "implausibly large"),
         ("5 €", "euro", "not an ISO 4217 code"),
@@ -131,12 +132,8 @@ def test_machine_values(value: object, currency: str, minor: int) -> None:
     assert price_from_value(value, currency) == Price(minor, currency)
 
 
-@pytest.mark.parametrize(
-    ("value", "currency"), [(19.99, "USD"), ("19.99", None), (True, "USD"), ("n/a", "USD")]
-)
-def test_machine_values_reject_floats_missing_currency_and_garbage(
-    value: object, currency: str | None
-) -> None:
+@pytest.mark.parametrize(("value", "currency"), [(19.99, "USD"), (True, "USD"), ("n/a", "USD"), ("-5", None)])
+def test_machine_values_reject_floats_and_garbage(value: object, currency: str | None) -> None:
     with pytest.raises(PriceError):
         price_from_value(value, currency)
 
@@ -154,7 +151,7 @@ def test_random_text_gives_a_price_or_a_price_error(text: str, default: str | No
         price = parse_price(text, default)
     except PriceError:
         return
-    assert price.minor >= 0 and len(price.currency) == 3
+    assert price.minor >= 0 and (price.currency is None or len(price.currency) == 3)
 
 
 price_like = st.builds(
@@ -187,7 +184,7 @@ def test_mutated_real_world_prices_give_a_price_or_a_price_error(text: str, defa
             price = parse_price(text, default)
         except PriceError:
             return
-    assert 0 <= price.minor < 10**18 and len(price.currency) == 3
+    assert 0 <= price.minor < 10**18 and (price.currency is None or len(price.currency) == 3)
 
 
 @pytest.mark.parametrize(
@@ -198,6 +195,15 @@ def test_mutated_real_world_prices_give_a_price_or_a_price_error(text: str, defa
         "kr1 " * 250,
         "9" * 1000,
         "$ " + "1 000 " * 166,
+        "Rs.1 " * 200,  # word markers: each checked for an adjacent amount
+        "1 р " * 250,
+        "19 99 " * 166,  # cents split off by a space
+        "19€99 " * 166,  # cents after the sign
+        ".5 " * 333,
+        "$119. 95 " * 111,
+        "USD $1 CAD " * 90,  # chained markers
+        "US " * 333,  # a marker prefix over and over
+        "\u0661\u066c" * 500,  # Arabic-Indic digits and separators
     ],
 )
 def test_price_text_at_the_length_limit_is_parsed_quickly(text: str) -> None:
@@ -216,3 +222,255 @@ def test_a_price_whose_minor_units_overflow_a_long_is_refused_for_three_decimal_
     assert parse_price("9,999,999,999,999 USD").minor == 999_999_999_999_900
     with pytest.raises(PriceError, match="implausibly large"):
         parse_price("2,000,000,000,000,000 KWD")  # 2e18 fils: past what the contract's long holds
+
+
+# -- currencies: local words, hints, unknown currency ----------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "minor", "currency"),
+    [
+        ("1 299 руб.", 129900, "RUB"),
+        ("3 490 ₽", 349000, "RUB"),
+        ("1299 р.", 129900, "RUB"),
+        ("199 грн", 19900, "UAH"),
+        ("1 299,00 ₴", 129900, "UAH"),
+        ("Rp 1.250.000", 125000000, "IDR"),
+        ("299,99 TL", 29999, "TRY"),
+        ("25,90 лв.", 2590, "BGN"),
+        ("KD 12.500", 12500, "KWD"),
+        ("12.500 د.ك", 12500, "KWD"),
+        ("RM 1,299.00", 129900, "MYR"),
+        ("12,50 zł", 1250, "PLN"),
+        ("1 299 Kč", 129900, "CZK"),
+        ("12 990 Ft", 12990, "HUF"),
+        ("49,99 lei", 4999, "RON"),
+        ("199,99 kn", 19999, "HRK"),
+        ("2.499 din", 249900, "RSD"),
+        ("1.299 ден", 129900, "MKD"),
+        ("12 990 тг", 1299000, "KZT"),
+        ("1 500 сом", 150000, "KGS"),
+        ("49,90 ₼", 4990, "AZN"),
+        ("89,00 ₾", 8900, "GEL"),
+        ("৳ 1,250", 125000, "BDT"),
+        ("₨ 2,499", 249900, "PKR"),
+        ("99元", 9900, "CNY"),
+        ("15,000원", 15000, "KRW"),
+        ("1.290.000đ", 1290000, "VND"),
+        ("1,290 บาท", 129000, "THB"),
+        ("₱ 499", 49900, "PHP"),
+        ("S/ 129.90", 12990, "PEN"),
+        ("Q 150.00", 15000, "GTQ"),
+        ("AED 1,299.00", 129900, "AED"),
+        ("199 ر.س", 19900, "SAR"),
+        ("1,299 ج.م", 129900, "EGP"),
+        ("199 د.م.", 19900, "MAD"),
+        ("₦12,500", 1250000, "NGN"),
+        ("KSh 1,499", 149900, "KES"),
+        ("R 499", 49900, "ZAR"),
+        ("49.90 Euro", 4990, "EUR"),
+        ("Price: 120 US dollars", 12000, "USD"),
+    ],
+)
+def test_local_currency_words_and_signs_map_to_iso_codes(text: str, minor: int, currency: str) -> None:
+    assert parse_price(text) == Price(minor, currency)
+
+
+def test_the_marker_table_covers_the_most_traded_currencies_with_local_spellings() -> None:
+    most_traded = (
+        "USD EUR JPY GBP CNY AUD CAD CHF HKD SGD SEK KRW NOK NZD INR MXN TWD ZAR BRL DKK PLN THB ILS IDR "
+        "CZK AED TRY HUF CLP SAR PHP MYR COP RUB RON PEN BHD BGN ARS KWD QAR OMR EGP NGN KES PKR VND UAH "
+        "KZT MAD LKR BDT ISK JOD TND GEL AZN RSD UYU DOP GTQ CRC"
+    ).split()
+    for code in most_traded:
+        assert code in ISO_CODES
+        assert any(code in m.candidates for spelling, m in MARKERS.items() if spelling.upper() != code), code
+
+
+@pytest.mark.parametrize(
+    ("text", "hints", "currency"),
+    [
+        ("$24.95", {"tld": "ca"}, "CAD"),
+        ("$24.95", {"locale": "es-MX"}, "MXN"),
+        ("$24.95", {"locale": "en_AU"}, "AUD"),
+        ("$24.95", {"tld": "com.sg"}, "SGD"),
+        ("$24.95", {"locale": "en-US", "tld": "ca"}, "CAD"),  # the domain beats the page language
+        ("$24.95", {"locale": "de-DE"}, "USD"),  # a country without dollars: the usual one
+        ("$24.95", {"tld": "io"}, "USD"),  # a vanity domain tells nothing
+        ("$ 12.990", {"tld": "cl"}, "CLP"),
+        ("kr 99", {"tld": "dk"}, "DKK"),
+        ("99 kr", {"locale": "nb"}, "NOK"),
+        ("99 kr", {"locale": "sv"}, "SEK"),
+        ("12.990 kr.", {"tld": "is"}, "ISK"),
+        ("¥500", {"locale": "zh-CN"}, "CNY"),
+        ("¥500", {"locale": "ja"}, "JPY"),
+        ("1,299 元", {"locale": "zh-Hant-TW"}, "TWD"),
+        ("Rs. 2,499", {"tld": "pk"}, "PKR"),
+        ("Rs 500", {"locale": "si-LK"}, "LKR"),
+        ("L 1 500", {"tld": "al"}, "ALL"),
+        ("Bs 120", {"locale": "es-VE"}, "VES"),
+        ("29,90 р.", {"tld": "by"}, "BYN"),
+        ("199 Dhs", {"tld": "ma"}, "MAD"),
+        ("15 000 FCFA", {"tld": "cm"}, "XAF"),
+        ("£499", {"tld": "com.eg"}, "EGP"),
+    ],
+)
+def test_ambiguous_markers_follow_the_locale_and_tld_hints(
+    text: str, hints: dict[str, str], currency: str
+) -> None:
+    assert parse_price(text, **hints).currency == currency
+
+
+def test_without_hints_an_ambiguous_marker_means_its_usual_currency() -> None:
+    assert [parse_price(text).currency for text in ("$5", "kr 5", "5 kr.", "¥5", "Rs 5", "£5")] == [
+        "USD",
+        "SEK",
+        "DKK",
+        "JPY",
+        "INR",
+        "GBP",
+    ]
+
+
+def test_the_default_currency_wins_over_hints_when_it_is_a_candidate() -> None:
+    assert parse_price("$25", "USD", tld="ca").currency == "USD"
+    assert parse_price("$25", "EUR", tld="ca").currency == "CAD"  # EUR is no dollar: the hint decides
+    assert parse_price("€25", "USD").currency == "EUR"  # an unambiguous marker beats the default
+
+
+def test_markers_chained_to_the_amount_narrow_each_other() -> None:
+    assert parse_price("$5 CAD") == Price(500, "CAD")
+    assert parse_price("CAD $5") == Price(500, "CAD")
+    assert parse_price("kr 100 NOK") == Price(10000, "NOK")
+    assert parse_price("¥100 (CNY)") == Price(10000, "CNY")
+
+
+def test_hints_never_invent_a_currency_for_text_without_a_marker() -> None:
+    assert parse_price("19.99", locale="en-US", tld="com") == Price(1999, None)
+    assert parse_price("19.99", "USD", locale="de-DE") == Price(1999, "USD")
+
+
+def test_a_price_of_unknown_currency_keeps_its_amount_in_hundredths() -> None:
+    assert parse_price("19.99") == Price(1999, None)
+    assert parse_price("1.299,00") == Price(129900, None)
+    assert parse_price("0.125") == Price(13, None)
+    assert parse_price("FREE") == Price(0, None)
+    assert parse_price_or_none("12,-") == Price(1200, None)
+    assert Price(1999, None).amount == Decimal("19.99")
+    assert str(Price(1999, None)) == "19.99"
+
+
+def test_word_markers_count_only_next_to_an_amount() -> None:
+    assert parse_price("AMD Ryzen 5 5600X 199.99") == Price(500, None)
+    assert parse_price("TRY IT: 49.99 $") == Price(4999, "USD")
+    assert parse_price("Größe L 42,00 €") == Price(4200, "EUR")
+    assert parse_price("49,99 kroner").currency == "SEK"  # a currency word, not 'kr' inside it
+    assert parse_price("Set of 3: 10 kr") == Price(1000, "SEK")
+    assert parse_price("Q4 deal: $5") == Price(500, "USD")  # a lone letter glued to one digit is a code
+    assert parse_price("R2D2 figure $25") == Price(2500, "USD")
+
+
+def test_hint_countries_read_tlds_and_locales() -> None:
+    assert hint_countries("de-CH", "ch") == ("CH", "DE")
+    assert hint_countries("en_IN.UTF-8", None) == ("IN",)
+    assert hint_countries("sv", "co.uk") == ("GB", "SE")
+    assert hint_countries(None, "com.co") == ("CO",)
+    assert hint_countries(None, "co") == ()
+    assert hint_countries("es-419", "com") == ()
+
+
+# -- number formats --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "minor", "currency"),
+    [
+        ("$.75", 75, "USD"),
+        (".99 €", 99, "EUR"),
+        ("Only $.50", 50, "USD"),
+        ("Rs.5", 500, "INR"),  # the dot belongs to the marker
+        ("S/.25", 2500, "PEN"),
+    ],
+)
+def test_a_leading_decimal_point_starts_an_amount(text: str, minor: int, currency: str) -> None:
+    assert parse_price(text) == Price(minor, currency)
+
+
+def test_a_space_after_the_decimal_point_is_ignored() -> None:
+    assert parse_price("$119. 95") == Price(11995, "USD")
+    assert parse_price("$ 1,299. 00") == Price(129900, "USD")
+
+
+def test_three_decimal_currencies_read_three_decimals() -> None:
+    assert parse_price("423.923 KD") == Price(423923, "KWD")
+    assert parse_price("1.250 BHD") == Price(1250, "BHD")
+    assert parse_price("KD 12.5") == Price(12500, "KWD")
+    assert parse_price("49,900 DT") == Price(49900, "TND")
+    assert parse_price("IQD 25,000") == Price(25000000, "IQD")  # nobody writes fils: thousands
+
+
+def test_zero_decimal_currencies_count_whole_units() -> None:
+    assert parse_price("¥1,980") == Price(1980, "JPY")
+    assert parse_price("1.980 Ft") == Price(1980, "HUF")
+    assert parse_price("₩15,000") == Price(15000, "KRW")
+    assert parse_price("1.290.000 ₫") == Price(1290000, "VND")
+    assert parse_price("¥1,234.5") == Price(1235, "JPY")  # rounded half-up
+
+
+def test_indian_grouping_and_swiss_apostrophes() -> None:
+    assert parse_price("₹1,23,456.00") == Price(12345600, "INR")
+    assert parse_price("INR 12,34,567") == Price(123456700, "INR")
+    assert parse_price("CHF 1'234.50") == Price(123450, "CHF")
+
+
+@pytest.mark.parametrize(
+    ("text", "minor", "currency"),
+    [
+        ("12,- €", 1200, "EUR"),
+        ("€ 1.299,-", 129900, "EUR"),
+        ("1.299,– €", 129900, "EUR"),
+        ("CHF 12.–", 1200, "CHF"),
+        ("1 299,- Kč", 129900, "CZK"),
+        ("199:-", 19900, "SEK"),
+        ("9,99 €*", 999, "EUR"),
+    ],
+)
+def test_whole_amounts_written_with_a_dash(text: str, minor: int, currency: str) -> None:
+    assert parse_price(text) == Price(minor, currency)
+
+
+def test_swedish_colon_is_a_decimal_point() -> None:
+    assert parse_price("49:90 kr") == Price(4990, "SEK")
+
+
+def test_cents_split_off_by_a_space_count_only_next_to_a_marker() -> None:
+    """'$19 99' is what a page with superscript cents gives as text: with a currency marker
+    attached it is 19.99; without one it is two numbers, and the first (19) is taken."""
+    assert parse_price("$19 99") == Price(1999, "USD")
+    assert parse_price("24 99 €") == Price(2499, "EUR")
+    assert parse_price("19 99") == Price(1900, None)
+    assert parse_price("¥19 99") == Price(19, "JPY")  # no cents in yen
+    assert parse_price("$19.99 12 pack") == Price(1999, "USD")
+
+
+def test_superscript_cents_and_cents_after_the_sign() -> None:
+    assert parse_price("$19⁹⁹") == Price(1999, "USD")
+    assert parse_price("19€99") == Price(1999, "EUR")
+    assert parse_price("1 299€99") == Price(129999, "EUR")
+
+
+def test_cent_signs_are_hundredths() -> None:
+    assert parse_price("99¢") == Price(99, "USD")
+    assert parse_price("99p") == Price(99, "GBP")
+
+
+def test_non_latin_digits_are_read() -> None:
+    assert parse_price("٤٢٣٫٩٢٣ د.ك") == Price(423923, "KWD")
+    assert parse_price("￥１２，８００") == Price(12800, "JPY")
+
+
+def test_machine_values_with_unknown_or_symbolic_currency() -> None:
+    assert price_from_value("12.50", None) == Price(1250, None)
+    assert price_from_value("12.50", "") == Price(1250, None)
+    assert price_from_value("12.50", "Monopoly money") == Price(1250, None)
+    assert price_from_value("12.50", " usd ") == Price(1250, "USD")
+    assert price_from_value("12.50", "€") == Price(1250, "EUR")
+    assert price_from_value("12.50", "$", tld="com.au") == Price(1250, "AUD")
+    assert price_from_value("1 299 руб.", None) == Price(129900, "RUB")
+    assert price_from_value("$24.95", None, locale="en-CA") == Price(2495, "CAD")

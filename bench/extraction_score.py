@@ -1,0 +1,481 @@
+"""Extraction quality: per-field precision, recall and F1 of extract_product on pages with known truth.
+
+Run: .venv/bin/python -m bench.extraction_score [--corpus DIR] [--field title] [--show-misses] [--json]
+     [--demo-pages 200] [--price-strings TSV]
+
+Three page sets, one table each:
+  corpus     every <slug>.json under --corpus (default tests/fixtures/extraction/pages) with its
+             <slug>.html: real product pages and the values a person read off them;
+  demo shop  static product pages of the demo shop's microdata and JSON-LD shops, truth from the
+             catalogue (the JS shop needs a browser: not here);
+  demo shop, structured data stripped  the same pages without JSON-LD, microdata and meta tags:
+             what the visible-markup fallback (consumers/extract/visible.py) finds on its own.
+Then the price strings: every row of --price-strings (text, amount, currency, hint, note) and
+every corpus page's price_text, scored as the share parsed to the right amount and currency.
+
+Per field and page: TP = predicted equals expected; FP = predicted non-null and not equal; FN =
+expected non-null and predicted not equal (a wrong value is both an FP and an FN). Titles and
+brands compare case-insensitively after unescaping entities and collapsing whitespace; SKUs
+stripped and case-insensitively; prices as Decimal amounts whatever the currency; currency and
+availability exactly. A page whose JSON lacks a field's key is not scored on that field; one whose
+url is null (its source did not record it) is extracted as https://<site>/<slug>.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from consumers.extract import ExtractionError, ProductData, extract_product, parse_price_or_none
+from consumers.extract.product import Page
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT / "tests/fixtures/extraction/pages"
+DEFAULT_PRICE_STRINGS = ROOT / "tests/fixtures/extraction/price_strings.tsv"
+FIELDS = ("title", "price", "currency", "availability", "sku", "brand")
+DEMO_SHOPS = ("microdata", "jsonld")  # static HTML; the JS shop renders in a browser
+DEMO_EPOCH = 17
+DEMO_CATALOGUE = 10_000
+DEMO_AVAILABILITY = {
+    "InStock": "IN_STOCK",
+    "OutOfStock": "OUT_OF_STOCK",
+    "LimitedAvailability": "LIMITED",
+    "PreOrder": "PREORDER",
+    "BackOrder": "BACKORDER",
+}
+_SPACES = re.compile(r"\s+")
+# Structured data in the demo shop's markup, for the stripped variant.
+_STRUCTURED = [
+    re.compile(r'<script type="application/ld\+json">.*?</script>', re.DOTALL),
+    re.compile(r'<meta (?:property|itemprop)="[^"]*" content="[^"]*">'),
+    re.compile(r'<link itemprop="[^"]*" href="[^"]*">'),
+    re.compile(r'\s(?:itemprop|itemtype)="[^"]*"|\sitemscope'),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledPage:
+    """A page and what a person (or the demo catalogue) says extraction should find on it."""
+
+    name: str
+    url: str
+    html: str
+    expected: dict[str, object]
+    price_text: str | None = None
+
+
+@dataclass(slots=True)
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    labelled: int = 0  # pages with an expected non-null value
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    page: str
+    field: str
+    expected: object
+    got: object
+
+
+@dataclass(slots=True)
+class Score:
+    """Per-field counts over a page set, the misses, and pages whose extraction raised."""
+
+    pages: int = 0
+    counts: dict[str, Counts] = field(default_factory=lambda: {name: Counts() for name in FIELDS})
+    misses: list[Miss] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def total(self, fields: Iterable[str]) -> Counts:
+        parts = [self.counts[name] for name in fields]
+        return Counts(*(sum(getattr(part, key) for part in parts) for key in ("tp", "fp", "fn", "labelled")))
+
+
+# -- loading ---------------------------------------------------------------------------------------
+def load_corpus(directory: Path) -> list[LabelledPage]:
+    """Every <slug>.json under `directory` that has its <slug>.html, in path order."""
+    pages = []
+    for path in sorted(directory.rglob("*.json")):
+        page_html = path.with_suffix(".html")
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            text = page_html.read_text(encoding="utf-8", errors="replace")
+        except (OSError, ValueError) as error:
+            print(f"skipping {path}: {error}", file=sys.stderr)
+            continue
+        if not isinstance(document, dict):
+            print(f"skipping {path}: not a JSON object", file=sys.stderr)
+            continue
+        pages.append(
+            LabelledPage(
+                name=str(path.relative_to(directory).with_suffix("")),
+                url=document.get("url") or f"https://{document.get('site') or path.parent.name}/{path.stem}",
+                html=text,
+                expected=dict(document.get("expected") or {}),
+                price_text=document.get("price_text"),
+            )
+        )
+    return pages
+
+
+def demo_pages(count: int, structured: bool = True) -> list[LabelledPage]:
+    """`count` product pages of the demo shop's static shops (alternating), with the catalogue's truth.
+
+    Rendered directly by the shops' templates, no server: the same HTML the shop serves. The
+    expected offer is the one extraction must take from the structured data (`taken_offer`: the
+    cheapest buyable one); with the structured data stripped, the shop's own offer, the one the
+    page shows.
+    """
+    from demoshop.catalog import Catalog
+    from demoshop.server import SITE_CLASSES
+    from demoshop.sites.common import PageContext
+
+    per_shop = -(-count // len(DEMO_SHOPS))
+    catalog = Catalog(seed=42, size=max(DEMO_CATALOGUE, per_shop))
+    step = catalog.size // max(per_shop, 1)  # spread over the catalogue: every price range and stock state
+    base_url = "http://127.0.0.1:8600"
+    context = PageContext(catalog, DEMO_EPOCH, base_url)
+    pages = []
+    for index in range(count):
+        shop = DEMO_SHOPS[index % len(DEMO_SHOPS)]
+        number = 1 + index // len(DEMO_SHOPS) * step
+        site = SITE_CLASSES[shop](catalog)
+        truth = catalog.product(number, DEMO_EPOCH, shop)
+        offer = truth.taken_offer if structured else truth.offers[0]
+        text = site.render_product(truth, context)
+        pages.append(
+            LabelledPage(
+                name=f"demo/{shop}/{number}",
+                url=base_url + site.product_path(catalog.get(number)),
+                html=text if structured else strip_structured(text),
+                expected={
+                    "title": truth.title,
+                    "price": f"{Decimal(offer.price_minor).scaleb(-2)}",
+                    "currency": truth.currency,
+                    "availability": DEMO_AVAILABILITY[offer.availability],
+                    "sku": truth.sku,
+                    "brand": truth.brand,
+                },
+            )
+        )
+    return pages
+
+
+def strip_structured(page_html: str) -> str:
+    """The demo page without JSON-LD, microdata and meta tags: only what a shopper sees is left."""
+    for pattern in _STRUCTURED:
+        page_html = pattern.sub("", page_html)
+    return page_html
+
+
+# -- comparing -------------------------------------------------------------------------------------
+def predicted(data: ProductData | None) -> dict[str, object]:
+    """The scored fields of an extraction result (all None for no product)."""
+    if data is None:
+        return dict.fromkeys(FIELDS)
+    price = data.price
+    return {
+        "title": data.title,
+        "price": price.amount if price is not None else None,
+        "currency": price.currency if price is not None else None,
+        "availability": str(data.availability) if data.availability is not None else None,
+        "sku": data.sku,
+        "brand": data.brand,
+    }
+
+
+def comparable(name: str, value: object) -> object:
+    """`value` as compared for field `name` (see the module docstring); None stays None."""
+    if value is None or value == "":
+        return None
+    if name in ("title", "brand"):
+        return _SPACES.sub(" ", html.unescape(str(value))).strip().casefold() or None
+    if name == "sku":
+        return str(value).strip().casefold() or None
+    if name == "price":
+        try:
+            return Decimal(str(value).strip())
+        except InvalidOperation:
+            return str(value)  # a malformed expectation matches nothing
+    return str(value).strip()
+
+
+def score_page(page: LabelledPage, got: dict[str, object], score: Score, fields: Iterable[str]) -> None:
+    score.pages += 1
+    for name in fields:
+        if name not in page.expected:
+            continue
+        expected, value = comparable(name, page.expected[name]), comparable(name, got.get(name))
+        counts = score.counts[name]
+        counts.labelled += expected is not None
+        if value is not None and value == expected:
+            counts.tp += 1
+            continue
+        counts.fp += value is not None
+        counts.fn += expected is not None
+        if value is not None or expected is not None:
+            score.misses.append(Miss(page.name, name, page.expected[name], got.get(name)))
+
+
+def score_pages(pages: list[LabelledPage], fields: Iterable[str], label: str) -> Score:
+    """Extract every page and count; progress on stderr every 100 pages."""
+    fields = list(fields)
+    score = Score()
+    for done, page in enumerate(pages, start=1):
+        try:
+            got = predicted(extract_product(page.html, page.url))
+        except Exception as error:  # a crash is scored as no product and listed, not fatal
+            score.errors.append(f"{page.name}: {type(error).__name__}: {error}")
+            got = predicted(None)
+        score_page(page, got, score, fields)
+        if done % 100 == 0:
+            print(f"{label}: {done}/{len(pages)} pages", file=sys.stderr)
+    return score
+
+
+# -- price strings ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PriceCase:
+    source: str  # 'tsv:<line>' or the corpus page
+    text: str
+    amount: str | None
+    currency: str | None
+    hints: dict[str, str]
+
+
+def read_price_strings(path: Path) -> list[PriceCase]:
+    """Rows of the TSV (text, amount, currency, hint 'locale=..;tld=..', note); none if it is missing.
+    A first row starting with 'text' is a header; rows starting with '#' are comments."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    cases = []
+    for number, row in enumerate(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
+        if not row or row[0].startswith("#") or (number == 1 and row[0].strip().lower() == "text"):
+            continue
+        cells = [*row, "", "", ""]
+        cases.append(
+            PriceCase(
+                f"tsv:{number}",
+                cells[0],
+                cells[1].strip() or None,
+                cells[2].strip() or None,
+                _hints(cells[3]),
+            )
+        )
+    return cases
+
+
+def _hints(text: str) -> dict[str, str]:
+    pairs = (part.split("=", 1) for part in text.split(";") if "=" in part)
+    return {
+        key.strip(): value.strip()
+        for key, value in pairs
+        if key.strip() in ("locale", "tld") and value.strip()
+    }
+
+
+def corpus_price_cases(pages: list[LabelledPage]) -> list[PriceCase]:
+    """Each corpus page's price_text with its expected price, hinted as extraction hints it (the
+    page's <html lang> and domain: Page.price_hints)."""
+    cases = []
+    for page in pages:
+        if not page.price_text:
+            continue
+        try:
+            hints = dict(Page(page.html, page.url).price_hints)
+        except ExtractionError:
+            hints = {}
+        expected_price, expected_currency = page.expected.get("price"), page.expected.get("currency")
+        cases.append(
+            PriceCase(
+                page.name,
+                page.price_text,
+                str(expected_price) if expected_price is not None else None,
+                str(expected_currency) if expected_currency is not None else None,
+                hints,
+            )
+        )
+    return cases
+
+
+def price_case_result(case: PriceCase) -> tuple[bool, str]:
+    """(amount and currency both right, what the parser gave)."""
+    price = parse_price_or_none(case.text, **case.hints)
+    got_amount = price.amount if price is not None else None
+    got_currency = price.currency if price is not None else None
+    right = comparable("price", case.amount) == got_amount and (case.currency or None) == got_currency
+    return right, "None" if price is None else f"{got_amount} {got_currency}"
+
+
+# -- report ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PriceResult:
+    case: PriceCase
+    right: bool
+    got: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Everything one run scored: a Score per page set, the price strings, the fields scored."""
+
+    scores: dict[str, Score]
+    prices: list[PriceResult]
+    fields: list[str]
+
+
+def run(args: argparse.Namespace) -> Outcome:
+    """Score every page set and the price strings."""
+    fields = [args.field] if args.field else list(FIELDS)
+    corpus = load_corpus(args.corpus)
+    sets = {f"corpus ({args.corpus})": corpus}
+    if args.demo_pages:
+        sets["demo shop"] = demo_pages(args.demo_pages)
+        sets["demo shop, structured data stripped"] = demo_pages(args.demo_pages, structured=False)
+    scores = {title: score_pages(pages, fields, title) for title, pages in sets.items()}
+    cases = read_price_strings(args.price_strings) + corpus_price_cases(corpus)
+    return Outcome(scores, [PriceResult(case, *price_case_result(case)) for case in cases], fields)
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def table(title: str, score: Score, fields: list[str]) -> str:
+    raised = f", {len(score.errors)} raised" if score.errors else ""
+    lines = [
+        f"{title}: {score.pages} pages{raised}",
+        f"{'field':<14}{'labelled':>9}{'TP':>6}{'FP':>6}{'FN':>6}{'precision':>11}{'recall':>8}{'F1':>7}",
+    ]
+    rows = [(name, score.counts[name]) for name in fields]
+    if len(fields) > 1:
+        rows.append(("all fields", score.total(fields)))
+    for name, counts in rows:
+        lines.append(
+            f"{name:<14}{counts.labelled:>9}{counts.tp:>6}{counts.fp:>6}{counts.fn:>6}"
+            f"{_ratio(counts.precision):>11}{_ratio(counts.recall):>8}{_ratio(counts.f1):>7}"
+        )
+    return "\n".join(lines)
+
+
+def misses_text(score: Score, fields: list[str]) -> Iterator[str]:
+    yield from (f"  raised: {error}" for error in score.errors)
+    for miss in score.misses:
+        if miss.field in fields:
+            yield f"  {miss.page}  {miss.field}: expected {miss.expected!r}, got {miss.got!r}"
+
+
+def price_groups(prices: list[PriceResult]) -> dict[str, list[PriceResult]]:
+    return {
+        "price strings (tsv)": [item for item in prices if item.case.source.startswith("tsv:")],
+        "price strings (corpus price_text)": [
+            item for item in prices if not item.case.source.startswith("tsv:")
+        ],
+    }
+
+
+def print_report(outcome: Outcome, show_misses: bool) -> None:
+    for title, score in outcome.scores.items():
+        print(table(title, score, outcome.fields))
+        if show_misses:
+            print("\n".join(misses_text(score, outcome.fields)))
+        print()
+    for label, chosen in price_groups(outcome.prices).items():
+        right = sum(item.right for item in chosen)
+        share = f"{right / len(chosen):.1%}" if chosen else "-"
+        print(f"{label}: {right}/{len(chosen)} right ({share})")
+        for item in chosen if show_misses else []:
+            if not item.right:
+                case = item.case
+                print(
+                    f"  {case.source}  {case.text!r}: expected {case.amount} {case.currency}, got {item.got}"
+                )
+
+
+def as_json(outcome: Outcome) -> dict[str, object]:
+    def counts(score: Score, name: str) -> dict[str, object]:
+        tally = score.counts[name]
+        return asdict(tally) | {"precision": tally.precision, "recall": tally.recall, "f1": tally.f1}
+
+    return {
+        "sets": {
+            title: {
+                "pages": score.pages,
+                "errors": score.errors,
+                "fields": {name: counts(score, name) for name in outcome.fields},
+                "misses": [
+                    {
+                        "page": miss.page,
+                        "field": miss.field,
+                        "expected": str(miss.expected),
+                        "got": str(miss.got),
+                    }
+                    for miss in score.misses
+                    if miss.field in outcome.fields
+                ],
+            }
+            for title, score in outcome.scores.items()
+        },
+        "price_strings": [
+            {
+                "source": item.case.source,
+                "text": item.case.text,
+                "expected": f"{item.case.amount} {item.case.currency}",
+                "got": item.got,
+                "right": item.right,
+            }
+            for item in outcome.prices
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="directory of <slug>.json/.html")
+    parser.add_argument("--field", choices=FIELDS, help="score this field only")
+    parser.add_argument(
+        "--show-misses", action="store_true", help="list each miss: page, field, expected, got"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    parser.add_argument("--demo-pages", type=int, default=200, help="demo shop pages to score; 0 skips them")
+    parser.add_argument(
+        "--price-strings", type=Path, default=DEFAULT_PRICE_STRINGS, help="TSV of price strings"
+    )
+    args = parser.parse_args(argv)
+    outcome = run(args)
+    if args.json:
+        print(json.dumps(as_json(outcome), indent=2, ensure_ascii=False))
+    else:
+        print_report(outcome, args.show_misses)
+
+
+if __name__ == "__main__":
+    main()

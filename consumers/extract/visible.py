@@ -1,0 +1,760 @@
+"""Visible-markup fallbacks: title, price, availability, SKU and brand as a shopper sees them.
+
+The last source Extractor.product consults, for fields no profile or structured data filled:
+many shops publish no JSON-LD, microdata or product meta tags, yet every product page shows a
+heading, a price near it, stock wording and labelled values ("SKU: ...", "Marke: ...").
+
+A page yields nothing here unless it looks like one product: it declares one (og:type product,
+a schema.org Product) or shows one unambiguous price near its heading. A category page shows
+many prices equally near its heading, so it stays what it is: no product (None).
+
+"Near": the number of steps from the chosen <h1> up to the lowest ancestor it shares with an
+element. The product's own price shares a low ancestor with its <h1>; related-product tiles and
+the mini-cart share only <main> or <body> with it. Among equally near prices a sale or current
+price beats a plain one, which beats a regular/list price; crossed-out prices (<del>, <s>,
+.old-price, .was-price, .price--compare...) and savings, shipping or instalment amounts never count.
+
+Labels ("SKU:", "Art.-Nr.", "Brand:", "Availability:", "Price:") are read from the visible text:
+a copy of the tree without scripts and styles, one text node a line. A site profile's
+sku_from_url (profiles.toml) gives the SKU from the page's URL.
+
+Bounded for hostile pages: at most MAX_CANDIDATES elements of each kind are looked at, each
+walks up at most MAX_WALK ancestors, the text of at most MAX_TEXTS price elements is read, and
+each label regex makes one pass over the visible text; so the work is linear in the page
+(tests/unit/test_extract_visible.py times pages of 2 MB built to be slow).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from consumers.extract.availability import Availability, normalise_availability
+from consumers.extract.price import Price, parse_price_or_none
+from consumers.extract.schemaorg import of_type
+from consumers.extract.values import clean_text, node_text
+
+if TYPE_CHECKING:
+    from consumers.extract.product import Page
+    from consumers.extract.profiles import SiteProfile
+
+MAX_CANDIDATES = 100  # elements of one kind (price, stock, button, brand, heading) looked at
+MAX_WALK = 48  # ancestors walked up from one element
+MAX_TEXTS = 30  # price elements whose text is read (nested containers each hold all the text inside)
+MAX_PRICE_BLOCKS = 4  # separate prices equally near the heading; more is a listing, not a product
+_MAX_PRICE_CHARS = 120  # longer text holds more than a price
+_MAX_PRICE_WORDS = 12
+_MAX_TITLE_CHARS = 300
+_MAX_VALUE_CHARS = 80  # brand or SKU
+_FAR = 1_000_000  # distance of an element that shares no ancestor with the heading within reach
+
+_PRICE_WORDS = ("price", "preis", "prix", "precio", "prezzo", "prijs", "cena", "цена", "money")
+_PRICE_CSS = ", ".join(
+    ["[itemprop=price]", *(f"[{attr}*={word} i]" for word in _PRICE_WORDS for attr in ("class", "id"))]
+)
+_STOCK_CSS = ", ".join(
+    f"[{attr}*={word} i]"
+    for word in ("stock", "availab", "inventory", "lieferbar")
+    for attr in ("class", "id")
+)
+_BADGE_CSS = "[class*=sold-out i], [class*=soldout i], [class*=out-of-stock i], [class*=outofstock i]"
+_BRAND_CSS = ", ".join(
+    [
+        "[itemprop=brand]",
+        *(
+            f"[{attr}*={word} i]"
+            for word in ("brand", "vendor", "manufacturer", "byline")
+            for attr in ("class", "id")
+        ),
+    ]
+)
+_SKU_CSS = "[itemprop=sku], [class*=sku i], [id*=sku i]"
+_PRODUCT_TYPES = frozenset({"product", "og:product", "product.item", "product.group"})
+
+# Price tiers, best first. Words are matched against the class/id tokens of the element and of
+# its ancestors below the one it shares with the heading; the nearest word decides.
+_SALE, _PLAIN, _REGULAR, _EXCLUDED = range(4)
+_TIER_WORDS = {
+    _SALE: {
+        *("sale", "special", "current", "now", "final", "offer", "promo", "reduced", "deal", "actual"),
+        *("our", "ours", "discount", "discounted"),
+    },
+    _REGULAR: {
+        *("regular", "list", "original", "rrp", "uvp", "msrp", "unit", "base", "per", "reference"),
+        *("competitor", "competitors", "excluding", "excl", "exkl", "zzgl", "net", "netto"),
+    },
+    _EXCLUDED: {
+        *("old", "was", "compare", "strike", "strikethrough", "crossed", "before", "previous", "pseudo"),
+        *("save", "saving", "savings", "shipping", "delivery", "installment", "instalment"),
+        *("monthly", "total", "subtotal", "cart", "minicart", "basket", "filter", "range", "slider"),
+    },
+}
+_TIER_TAGS = {"del": _EXCLUDED, "s": _EXCLUDED, "strike": _EXCLUDED, "ins": _SALE}
+# Elements never shown (a script's JSON is no label), and site chrome (mini-cart totals, menus).
+_NOT_TEXT_TAGS = frozenset({"script", "style", "template", "noscript"})
+_UNSEEN_TAGS = _NOT_TEXT_TAGS | {"header", "nav", "footer", "select"}
+_CROSSED_CSS = "del, s, strike"
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z0-9])")  # 'productTitle' -> 'product Title', 'title1' -> 'title 1'
+_NOT_WORD = re.compile(r"[\W_]+")
+# A class naming the brand itself ('brand', 'product-brand', 'pdp__brand', 'brand-name', 'product__vendor',
+# Amazon's 'bylineInfo'), not a block that merely mentions it ('brand-and-payment-column', 'brand-logo').
+_BRAND_CLASS = re.compile(
+    r"^(?:[\w-]*[-_])?(?:brand|vendor|manufacturer|marke|marque|byline)(?:[-_]*(?:name|info))?$",
+    re.IGNORECASE,
+)
+_NOT_BRAND_TOKENS = frozenset(
+    {"logo", "nav", "navbar", "site", "header", "footer", "menu", "filter", "list", "brands", "image", "img"}
+)
+_LOGO = re.compile(r"logo|masthead|navbar|site[-_]?(?:title|name|brand)", re.IGNORECASE)
+_TITLE_TOKENS = frozenset({"title", "name", "producttitle", "productname"})
+_ASIDE_TOKENS = frozenset(
+    {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
+    | {"modal", "popover", "dialog"}
+)
+_HIDING_CLASS = re.compile(r"(?:[a-z]+-)?(?:hidden|hide)|d-none|invisible", re.IGNORECASE)
+_PRODUCT_TOKENS = frozenset({"product", "pdp", "item", "artikel", "produkt", "produit", "producto"})
+
+_CART = re.compile(
+    r"add[\s_-]?to[\s_-]?(?:cart|bag|basket)|addtocart|in den (?:warenkorb|einkaufswagen)|warenkorb"
+    r"|ajouter au panier|añadir al carrito|aggiungi al carrello|in winkelwagen|do koszyka|buy[\s_-]?now"
+    r"|sepete ekle|sold[\s_-]?out|pre-?order|notify me",
+    re.IGNORECASE,
+)
+_STRONG_STOCK = re.compile(
+    r"out of stock|sold ?out|ausverkauft|épuisé|agotado|esaurito|uitverkocht|no longer available"
+    r"|nicht mehr (?:verfügbar|lieferbar|erhältlich)|back-?order|pre-?order|vorbestell|précommande"
+    r"|only \d+ left|nur noch (?:\d+|wenige)|few left|low stock|derniers? articles?",
+    re.IGNORECASE,
+)
+_LABEL_WINDOW = 60_000  # characters of visible text searched for labels
+_STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
+_STOCK_LINE_CHARS = 60
+_IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
+_NOTIFY = re.compile(r"notify me|benachrichtig|m'avertir|avísame", re.IGNORECASE)
+
+
+def _label(words: str, value: str) -> re.Pattern[str]:
+    """A label (one of `words`, standing alone) and its value (group 1 of `value`) in page text."""
+    return re.compile(rf"(?<![^\W\d_])(?:{words})(?![^\W\d_]){value}", re.IGNORECASE)
+
+
+_SKU_LABEL = _label(
+    r"SKU|Art(?:ikel)?\.?\s?-?\s?Nr\.?|Artikelnummer|(?:Item|Product|Article)\s?(?:#|No\.?|number|code)"
+    r"|Ürün\s?kodu|Code\s?article|Código|Kod\s?produktu|Артикул|Réf\.|Référence",
+    r"\s*[:#]?\s*([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
+)
+# Books: the ISBN or EAN is the shop's article number when no SKU label is shown.
+_CODE_LABEL = _label(r"ISBN(?:-1[03])?|EAN(?:-13)?", r"\s*:?\s*([0-9][0-9-]{7,20}[0-9Xx])")
+_PRICE_LABEL = _label(
+    r"(?:(?:our|your|sale|special)\s+)?(?:price|preis|prix|precio|prezzo|prijs|cena|цена|fiyat)",
+    r"[ \t\u00a0]*(?::|\n)\s*([^\n]{1,40})",
+)
+_BRAND_LABEL = _label(
+    r"Brand|Marke|Marque|Marca|Marka|Merk|Hersteller|Manufacturer|Бренд|Производитель|Producent|Fabricant",
+    r"[ \t\u00a0]*:\s*([^\n]{1,80})",
+)
+_STOCK_LABEL = _label(
+    r"Availability|Stock|Verfügbarkeit|Lieferstatus|Disponibilité|Disponibilidad|Disponibilità|Stok durumu",
+    r"[ \t\u00a0]*:\s*([^\n]{1,60})",
+)
+_BRAND_PREFIX = re.compile(
+    r"^(?:by|von|de|par|from|brand|marke|marque|marca|marka|hersteller|manufacturer|бренд)\b\s*:?\s*",
+    re.IGNORECASE,
+)
+# Marketplace store links: 'Visit the Lenovo Store', 'Besuche den Lenovo-Store', 'Visiter la boutique HP'.
+_STORE_LINK = re.compile(
+    r"^(?:visit the|besuche den|visiter la boutique|visita la tienda de|visita lo store di|bezoek de)\s+"
+    r"(.+?)(?:[\s-](?:store|shop|winkel))?$",
+    re.IGNORECASE,
+)
+_NOT_IN_NAMES = re.compile(r'[{}<>"\[\]\\]')  # markup, JSON or a template caught by a label, not a name
+_PLACEHOLDERS = frozenset({"n/a", "na", "none", "null", "-", "unknown", "keine", "k.a."})
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+")
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "or", "ne"})
+_T = TypeVar("_T")
+
+
+def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, object]:
+    """Title, price, availability, SKU and brand from the visible page, or {} for a non-product."""
+    tree = page.tree
+    tags = page.meta_tags
+    heading = _heading(tree, _site_names(tags, page.url))
+    chain = _ancestor_steps(heading)
+    page_text = _page_text(tree)
+    after = max(page_text.find(_text_lines(heading)), 0) if heading is not None else 0
+    price = _visible_price(tree, chain, _price_hints(page, profile), page_text, after)
+    if price is None and not _declares_product(page, tags):
+        return {}
+    return {
+        "title": _title(tree, tags, heading, page.url),
+        "price": price,
+        "availability": _availability(tree, chain, page_text, after),
+        "sku": _sku(tree, chain, page_text, after, page.url, profile),
+        "brand": _brand(tree, chain, page_text, after),
+    }
+
+
+# -- the heading and the title ---------------------------------------------------------------------
+def _heading(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
+    """The product's <h1>, by rank: one calling itself a title or name (h1#title,
+    h1.product_title, h1.pdp__name) inside main/article/a product block; one calling itself so
+    elsewhere; any inside such a block; any other; one in a recommendations block or dialog; a
+    hidden one (class="hidden" may be undone by a media query). Never one that is the shop's logo
+    or name. Page order breaks ties."""
+    ranked: list[tuple[int, int, LexborNode]] = []
+    for order, node in enumerate(_limited(tree.css("h1"))):
+        text = node_text(node)
+        if not _names_something(text) or _normalised(text or "") in site_names:
+            continue
+        inside = _heading_context(node)
+        if inside == "logo" or node.css_first('a[href="/"]') is not None:
+            continue
+        named = bool(_tokens(node) & _TITLE_TOKENS)
+        rank = {"aside": 4, "hidden": 5, "product": 0 if named else 2}.get(inside, 1 if named else 3)
+        ranked.append((rank, order, node))
+    return min(ranked, key=lambda item: item[:2])[2] if ranked else None
+
+
+def _names_something(text: str | None) -> bool:
+    """A title has letters and is not a paragraph ('9780586068960' in an h1 is an ISBN)."""
+    return bool(text) and len(text or "") <= _MAX_TITLE_CHARS and any(ch.isalpha() for ch in text or "")
+
+
+def _heading_context(node: LexborNode) -> str:
+    """Where a heading sits: 'logo' (a logo, or the site's header), 'hidden', 'aside' (a
+    recommendations block, a dialog), 'product' (main/article/a product block), else ''.
+    (An article's own <header> is no site header.)"""
+    current: LexborNode | None = node
+    product = logo = header = hidden = aside = False
+    for _ in range(MAX_WALK):
+        if current is None or current.tag in ("body", "html"):
+            break
+        attributes = current.attributes
+        tokens = _tokens(current)
+        hidden = hidden or _is_hidden(attributes)
+        logo = logo or bool(_LOGO.search(_class_and_id(attributes)))
+        header = header or current.tag == "header"
+        aside = aside or current.tag in ("aside", "dialog") or bool(tokens & _ASIDE_TOKENS)
+        product = product or current.tag in ("main", "article") or bool(tokens & _PRODUCT_TOKENS)
+        current = current.parent
+    if logo or (header and not product):
+        return "logo"
+    if hidden or aside:
+        return "hidden" if hidden else "aside"
+    return "product" if product else ""
+
+
+def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | None, url: str) -> str | None:
+    if heading is not None:
+        return node_text(heading)
+    names = _site_names(tags, url)
+    title = tree.css_first("title")
+    for text in (clean_text(tags.get("og:title")), node_text(title) if title is not None else None):
+        if text and len(text) <= _MAX_TITLE_CHARS:
+            stripped = _without_site_name(text, names)
+            if _normalised(stripped) not in names:  # the shop's name alone names no product
+                return stripped
+    return None
+
+
+def _without_site_name(title: str, names: set[str]) -> str:
+    """'Kettle | Acme Outlet' -> 'Kettle' when 'Acme Outlet' is the shop (also as prefix)."""
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    if separators:
+        last, first = separators[-1], separators[0]
+        if _normalised(title[last.end() :]) in names:
+            return title[: last.start()].strip() or title
+        if _normalised(title[: first.start()]) in names:
+            return title[first.end() :].strip() or title
+    return title
+
+
+def _site_names(tags: dict[str, str], url: str) -> set[str]:
+    """The shop's name as og:site_name/application-name give it and as its domain spells it,
+    each normalised: 'Acme Outlet', 'acme-outlet.com', 'www.acme-outlet.com' -> 'acmeoutlet'."""
+    names = {_normalised(tags.get(key) or "") for key in ("og:site_name", "application-name")}
+    labels = [label for label in (urlsplit(url).hostname or "").split(".") if label]
+    if len(labels) >= 2:
+        at = len(labels) - 2
+        if labels[at] in _SECOND_LEVEL and at > 0:
+            at -= 1
+        names |= {_normalised(labels[at]), _normalised("".join(labels[at:]))}
+    return names - {""}
+
+
+def _normalised(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+# -- nearness to the heading -----------------------------------------------------------------------
+@dataclass(slots=True)
+class _Walk:
+    """What walking up from an element found: its distance from the heading (steps from the
+    heading to their shared ancestor), the elements passed on the way, its price tier, and
+    whether it is hidden or part of the site's header/nav/footer."""
+
+    distance: int
+    passed: list[int]
+    tier: int
+    hidden: bool
+
+
+def _ancestor_steps(heading: LexborNode | None) -> dict[int, int]:
+    """mem_id -> steps up from the heading, for the heading and every ancestor of it."""
+    steps: dict[int, int] = {}
+    current = heading
+    while current is not None and len(steps) < 10 * MAX_WALK:
+        steps[current.mem_id] = len(steps)
+        current = current.parent
+    return steps
+
+
+def _walk(node: LexborNode, chain: dict[int, int], tiers: bool = False) -> _Walk:
+    """Walk up from `node` to the heading's ancestors (at most MAX_WALK steps); `tiers` also reads
+    the price tier on the way (the nearest element with a tier word or tag decides)."""
+    tier: int | None = None if tiers else _PLAIN
+    hidden = False
+    passed: list[int] = []
+    current: LexborNode | None = node
+    for _ in range(MAX_WALK):
+        if current is None:
+            break
+        key = current.mem_id
+        if key in chain:
+            return _Walk(chain[key], passed, _PLAIN if tier is None else tier, hidden)
+        passed.append(key)
+        attributes = current.attributes
+        tag = current.tag or ""
+        if tier is None:
+            tier = _TIER_TAGS.get(tag) or _tier_of(_words(_class_and_id(attributes)))
+        hidden = hidden or tag in _UNSEEN_TAGS or _is_hidden(attributes)
+        current = current.parent
+    return _Walk(_FAR, passed, _PLAIN if tier is None else tier, hidden)
+
+
+def _tier_of(tokens: frozenset[str]) -> int | None:
+    for tier in (_EXCLUDED, _SALE, _REGULAR):
+        if tokens & _TIER_WORDS[tier]:
+            return tier
+    return None
+
+
+def _tokens(node: LexborNode) -> frozenset[str]:
+    return _words(_class_and_id(node.attributes))
+
+
+@lru_cache(maxsize=8192)  # class names repeat across elements and pages
+def _words(raw: str) -> frozenset[str]:
+    """Words of a class and id: 'price--old oldPrice' -> {'price', 'old'}; 'oldprice' -> 'old'."""
+    if not raw.strip():
+        return frozenset()
+    words = set(_NOT_WORD.split(_CAMEL.sub(" ", raw).lower())) - {""}
+    for word in list(words):
+        for affix in ("price", "preis", "prix"):
+            if word != affix and (word.startswith(affix) or word.endswith(affix)):
+                words.add(word.removeprefix(affix).removesuffix(affix))
+    return frozenset(words)
+
+
+def _class_and_id(attributes: dict[str, str | None]) -> str:
+    return f"{attributes.get('class') or ''} {attributes.get('id') or ''}"
+
+
+def _is_hidden(attributes: dict[str, str | None]) -> bool:
+    """Hidden by attribute, inline style or a hiding class ('hidden', 'aok-hidden', 'd-none'; not
+    'visually-hidden' or 'sr-only', which hold text for screen readers: often the whole price)."""
+    style = (attributes.get("style") or "").replace(" ", "").lower()
+    if "hidden" in attributes or "display:none" in style or "visibility:hidden" in style:
+        return True
+    return _hiding(attributes.get("class") or "")
+
+
+@lru_cache(maxsize=8192)
+def _hiding(classes: str) -> bool:
+    return any(_HIDING_CLASS.fullmatch(name) for name in classes.split())
+
+
+def _nearest(nodes: Iterable[LexborNode], chain: dict[int, int]) -> list[LexborNode]:
+    """The visible elements among `nodes`, nearest the heading first (page order on ties)."""
+    walked = [(node, _walk(node, chain)) for node in _limited(nodes)]
+    shown = [
+        (walk.distance, order, node)
+        for order, (node, walk) in enumerate(walked)
+        if walk.passed and not walk.hidden  # no passed elements: it holds the heading, a container
+    ]
+    return [node for _, _, node in sorted(shown, key=lambda item: item[:2])]
+
+
+def _limited(nodes: Iterable[LexborNode]) -> list[LexborNode]:
+    return list(nodes)[:MAX_CANDIDATES]
+
+
+# -- price -----------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _PriceHints:
+    currency: str | None
+    hints: dict[str, str]
+
+
+@dataclass(slots=True)
+class _Candidate:
+    node: LexborNode
+    order: int
+    walk: _Walk
+    inner: list[_Candidate]  # candidates inside this one
+
+
+def _visible_price(
+    tree: LexborHTMLParser, chain: dict[int, int], hints: _PriceHints, page_text: str, after: int
+) -> Price | None:
+    """The price of the nearest group of price elements that has one (see _group_price), else a
+    labelled "Price: ..." in the page text after the heading."""
+    candidates = _price_candidates(tree, chain)
+    budget = _Budget(MAX_TEXTS)
+    for distance in sorted({candidate.walk.distance for candidate in candidates}):
+        group = [candidate for candidate in candidates if candidate.walk.distance == distance]
+        decided, price = _group_price(group, hints, budget)
+        if decided:
+            return price
+    return _labelled(_PRICE_LABEL, page_text, after, lambda text: _parse_price(text, hints))
+
+
+class _Budget:
+    """How many more price texts may be read: nested containers each hold all the text inside."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def take(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
+def _price_candidates(tree: LexborHTMLParser, chain: dict[int, int]) -> list[_Candidate]:
+    found = [
+        _Candidate(node, order, _walk(node, chain, tiers=True), [])
+        for order, node in enumerate(_limited(tree.css(_PRICE_CSS)))
+    ]
+    by_id = {candidate.node.mem_id: candidate for candidate in found}
+    for candidate in found:
+        for ancestor in candidate.walk.passed[1:]:
+            if ancestor in by_id:
+                by_id[ancestor].inner.append(candidate)
+    # An element holding the heading (nothing passed on the way up) is a container, not a price.
+    return [candidate for candidate in found if candidate.walk.passed and not candidate.walk.hidden]
+
+
+def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -> tuple[bool, Price | None]:
+    """(decided, price) for price elements equally near the heading.
+
+    Blocks are the elements not inside another one of the group. The block highest in the tree
+    (then the best tier, then page order) that holds a price gives it, unless MAX_PRICE_BLOCKS
+    other blocks with numbers look just like it (same depth, tag and class): then this is a
+    listing, decided with None.
+    Undecided when no block holds a price: the next group is tried.
+    """
+    counted = [candidate for candidate in group if candidate.walk.tier != _EXCLUDED]
+    nested = {id(member) for candidate in counted for member in candidate.inner}
+    blocks = [candidate for candidate in counted if id(candidate) not in nested]
+    for block in sorted(blocks, key=lambda block: (len(block.walk.passed), block.walk.tier, block.order)):
+        price = _block_price(block, hints, budget)
+        if price is not None:
+            return True, None if _repeated(block, blocks, budget) else price
+        if budget.left <= 0:
+            return True, None
+    return False, None
+
+
+def _repeated(block: _Candidate, blocks: list[_Candidate], budget: _Budget) -> bool:
+    """Whether more than MAX_PRICE_BLOCKS other blocks look just like `block` and hold numbers:
+    listing tiles do; a product page's empty widget containers of the same class do not."""
+    signature = _signature(block)
+    numbered = 0
+    for other in blocks:
+        if other is block or _signature(other) != signature:
+            continue
+        if not budget.take():
+            return False
+        text = _price_text(other)
+        numbered += bool(text) and any(ch.isdigit() for ch in text or "")
+        if numbered >= MAX_PRICE_BLOCKS:
+            return True
+    return False
+
+
+def _signature(candidate: _Candidate) -> tuple[int, str | None, str | None]:
+    return len(candidate.walk.passed), candidate.node.tag, candidate.node.attributes.get("class")
+
+
+def _block_price(block: _Candidate, hints: _PriceHints, budget: _Budget) -> Price | None:
+    """The best price in a block: best tier, then one with a currency marker, then page order;
+    never that of an element holding other marked prices besides its own ('Why pay $11.95? Our
+    price $9.56' is read from its parts)."""
+    members = [block, *(inner for inner in block.inner if inner.walk.tier != _EXCLUDED)]
+    priced: dict[int, tuple[Price, bool]] = {}  # id(member) -> (price, has a currency marker)
+    for member in sorted(members, key=lambda candidate: (candidate.walk.tier, candidate.order)):
+        if not budget.take():
+            break
+        text = _price_text(member)
+        price = _parse_price(text, hints) if text else None
+        if price is not None and text is not None:
+            priced[id(member)] = (price, _has_currency_marker(text))
+    ranked = [
+        (member.walk.tier, not priced[id(member)][1], member.order, priced[id(member)][0])
+        for member in members
+        if id(member) in priced and not _mixes_prices(member, priced)
+    ]
+    return min(ranked, key=lambda item: item[:3])[3] if ranked else None
+
+
+def _mixes_prices(member: _Candidate, priced: dict[int, tuple[Price, bool]]) -> bool:
+    amount = priced[id(member)][0].amount
+    inner_prices = (priced.get(id(inner)) for inner in member.inner)
+    return any(found is not None and found[1] and found[0].amount != amount for found in inner_prices)
+
+
+def _price_text(candidate: _Candidate) -> str | None:
+    """The element's text without the crossed-out or excluded amounts inside it."""
+    node = candidate.node
+    attributes = node.attributes
+    if attributes.get("itemprop") == "price" and clean_text(attributes.get("content")):
+        return clean_text(attributes.get("content"))
+    text = node.text(deep=True, separator="")
+    if len(text) > 4 * _MAX_PRICE_CHARS:
+        return None
+    removed = [inner.node for inner in candidate.inner if inner.walk.tier == _EXCLUDED]
+    for inner in [*removed, *node.css(_CROSSED_CSS)]:
+        text = text.replace(inner.text(deep=True, separator=""), " ", 1)
+    cleaned = clean_text(text)
+    if not cleaned or len(cleaned) > _MAX_PRICE_CHARS or cleaned.count(" ") >= _MAX_PRICE_WORDS:
+        return None  # a sentence ('30 € coupon and no annual fee: the card...'), not a price
+    return cleaned
+
+
+def _parse_price(text: str, hints: _PriceHints) -> Price | None:
+    return parse_price_or_none(text, hints.currency, **hints.hints)
+
+
+def _has_currency_marker(text: str) -> bool:
+    price = parse_price_or_none(text)
+    return price is not None and price.currency is not None
+
+
+def _price_hints(page: Page, profile: SiteProfile | None) -> _PriceHints:
+    """The site's currency (profile, product meta tags, itemprop=priceCurrency: for prices shown
+    without one) and the page's locale/tld hints (for ambiguous signs such as '$' or 'kr')."""
+    tags = page.meta_tags
+    currency_node = page.tree.css_first("[itemprop=priceCurrency]")
+    declared = [
+        profile.currency if profile is not None else None,
+        tags.get("product:price:currency"),
+        tags.get("og:price:currency"),
+        currency_node.attributes.get("content") if currency_node is not None else None,
+    ]
+    codes = [(code or "").strip().upper() for code in declared]
+    currency = next((code for code in codes if _CURRENCY_CODE.fullmatch(code)), None)
+    return _PriceHints(currency, page.price_hints)
+
+
+def _declares_product(page: Page, tags: dict[str, str]) -> bool:
+    if tags.get("og:type", "").strip().lower() in _PRODUCT_TYPES:
+        return True
+    if any(key.startswith(("product:price", "og:price")) for key in tags):
+        return True
+    return any(of_type(nodes, "Product") for nodes in (page.jsonld, page.microdata, page.rdfa))
+
+
+# -- availability ----------------------------------------------------------------------------------
+def _availability(
+    tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int
+) -> Availability | None:
+    """The first of, strongest first: itemprop=availability; stock/availability elements' wording;
+    an "Availability: ..." label; the add-to-cart button's wording ('Sold out', 'Pre-order',
+    'Notify me'); a sold-out badge; stock wording other than "in stock" just after the heading
+    ('Only 2 left', 'Backordered'); a disabled add-to-cart button (out of stock); an enabled one
+    (in stock)."""
+    button = _cart_button(tree, chain)
+    signals: list[Callable[[], Availability | None]] = [
+        lambda: _first(_nearest(tree.css("[itemprop=availability]"), chain), _itemprop_availability),
+        lambda: _first(_nearest(tree.css(_STOCK_CSS), chain), lambda node: _worded(_short_text(node, 200))),
+        lambda: _labelled(_STOCK_LABEL, page_text, after, normalise_availability),
+        lambda: button.worded,
+        lambda: _sold_out_badge(tree, chain),
+        lambda: _stock_wording_after_heading(page_text, after),
+        # Weakest: some shops render the button disabled until a script has run.
+        lambda: Availability.OUT_OF_STOCK if button.disabled else None,
+        lambda: Availability.IN_STOCK if button.present else None,
+    ]
+    return next((value for value in (signal() for signal in signals) if value is not None), None)
+
+
+def _sold_out_badge(tree: LexborHTMLParser, chain: dict[int, int]) -> Availability | None:
+    """One or two sold-out badges saying so: the product's. More are per variant (sizes) or per
+    tile; and a class alone proves little ('supress-if-out-of-stock' on an 'Add to Bag' button)."""
+    badges = _nearest(tree.css(_BADGE_CSS), chain)
+    if not 0 < len(badges) <= 2:
+        return None
+    return (
+        Availability.OUT_OF_STOCK
+        if _worded(_short_text(badges[0], 100)) is Availability.OUT_OF_STOCK
+        else None
+    )
+
+
+def _first(nodes: list[LexborNode], convert: Callable[[LexborNode], _T | None]) -> _T | None:
+    return next((value for value in map(convert, nodes) if value is not None), None)
+
+
+def _itemprop_availability(node: LexborNode) -> Availability | None:
+    attributes = node.attributes
+    return normalise_availability(
+        attributes.get("href") or attributes.get("content") or _short_text(node, 200)
+    )
+
+
+def _worded(text: str | None) -> Availability | None:
+    """Stock wording of an element or button; "in stock" only from brief text (not 'See available
+    gift options')."""
+    if text and _NOTIFY.search(text):
+        return Availability.OUT_OF_STOCK
+    value = normalise_availability(text)
+    return None if value is Availability.IN_STOCK and len(text or "") > _IN_STOCK_CHARS else value
+
+
+def _stock_wording_after_heading(page_text: str, after: int) -> Availability | None:
+    """Short lines just after the heading that say more than "in stock" ('Only 2 left',
+    'Backordered'): the first _STOCK_LINES non-blank lines, each of at most _STOCK_LINE_CHARS (a
+    longer line is prose), in unmistakable words only: free text says 'Limited Edition' and
+    'This combination is not available'."""
+    for line in page_text[after : after + 500 * _STOCK_LINES].splitlines()[:_STOCK_LINES]:
+        strong = len(line) <= _STOCK_LINE_CHARS and _STRONG_STOCK.search(line)
+        value = normalise_availability(line) if strong else None
+        if value is not None and value is not Availability.IN_STOCK:
+            return value
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _CartButton:
+    present: bool = False
+    disabled: bool = False
+    worded: Availability | None = None  # what its label says beyond "add to cart"
+
+
+def _cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
+    """The add-to-cart button nearest the heading ('Sold out', 'Pre-order', 'Notify me' count)."""
+    for node in _nearest(tree.css("button, input[type=submit], input[type=button]"), chain):
+        attributes = node.attributes
+        label = _short_text(node, 100) or clean_text(attributes.get("value")) or ""
+        if not _CART.search(f"{label} {attributes.get('name') or ''} {_class_and_id(attributes)}"):
+            continue
+        disabled = "disabled" in attributes or (attributes.get("aria-disabled") or "").lower() == "true"
+        worded = _worded(label)
+        return _CartButton(True, disabled, None if worded is Availability.IN_STOCK else worded)
+    return _CartButton()
+
+
+def _short_text(node: LexborNode, limit: int) -> str | None:
+    text = node_text(node)
+    return text if text and len(text) <= limit else None
+
+
+# -- SKU and brand ---------------------------------------------------------------------------------
+def _sku(
+    tree: LexborHTMLParser,
+    chain: dict[int, int],
+    page_text: str,
+    after: int,
+    url: str,
+    profile: SiteProfile | None,
+) -> str | None:
+    """The profile's sku_from_url, else itemprop=sku / .sku elements, else a labelled value."""
+    pattern = profile.sku_from_url if profile is not None else None
+    if pattern is not None:
+        match = pattern.search(url)
+        if match and match.group(1):
+            return match.group(1)
+    for node in _nearest(tree.css(_SKU_CSS), chain):
+        content = node.attributes.get("content")
+        text = clean_text(content) or _short_text(node, _MAX_VALUE_CHARS)
+        value = (_labelled(_SKU_LABEL, text, 0, _plausible_sku) or _plausible_sku(text)) if text else None
+        if value:
+            return value
+    return _labelled(_SKU_LABEL, page_text, after, _plausible_sku) or _labelled(
+        _CODE_LABEL, page_text, after, lambda code: code.replace("-", "")
+    )
+
+
+def _plausible_sku(value: str) -> str | None:
+    """The value if it can be a SKU: one word holding a digit ('N/A', 'none', 'SKU:' cannot)."""
+    plausible = len(value) <= _MAX_VALUE_CHARS and any(ch.isdigit() for ch in value) and " " not in value
+    return value if plausible else None
+
+
+def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int) -> str | None:
+    """itemprop=brand, else a .brand/.vendor element (not the shop's logo), else 'Brand: X'."""
+    for node in _nearest(tree.css(_BRAND_CSS), chain):
+        if node.attributes.get("itemprop") != "brand" and not _brand_element(node):
+            continue
+        inner = node.css_first("[itemprop=name]")
+        text = clean_text(node.attributes.get("content")) or _short_text(inner or node, 2 * _MAX_VALUE_CHARS)
+        value = _clean_brand(text)
+        if value:
+            return value
+    return _labelled(_BRAND_LABEL, page_text, after, _clean_brand)
+
+
+def _brand_element(node: LexborNode) -> bool:
+    attributes = node.attributes
+    names = f"{attributes.get('class') or ''} {attributes.get('id') or ''}".split()
+    return any(_BRAND_CLASS.match(name) for name in names) and not _tokens(node) & _NOT_BRAND_TOKENS
+
+
+def _clean_brand(text: str | None) -> str | None:
+    if not text:
+        return None
+    store = _STORE_LINK.match(text.strip())
+    value = (store.group(1) if store else _BRAND_PREFIX.sub("", text.strip())).strip(" :-\u2013|")
+    if not value or len(value) > _MAX_VALUE_CHARS or value.lower() in _PLACEHOLDERS:
+        return None
+    return value if any(ch.isalpha() for ch in value) and not _NOT_IN_NAMES.search(value) else None
+
+
+def _labelled(
+    label: re.Pattern[str], text: str | None, after: int, convert: Callable[[str], _T | None]
+) -> _T | None:
+    """The first value after `label` in `text` that `convert` accepts, looking in the
+    _LABEL_WINDOW characters from `after` (the heading) on, then in those from the start. (Some
+    pages show 600 KB of text; the product's labels are not that far from its heading.)"""
+    if not text:
+        return None
+    for start in dict.fromkeys((after, 0)):
+        for match in label.finditer(text, start, start + _LABEL_WINDOW):
+            value = clean_text(match.group(1))
+            converted = convert(value) if value else None
+            if converted is not None:
+                return converted
+    return None
+
+
+def _page_text(tree: LexborHTMLParser) -> str:
+    """The body's visible text, one text node a line: a copy of the tree without scripts, styles
+    and templates (their JSON is no label, and it is most of a modern page's text: 434 of 444 KB
+    on one, where the label search took 40 ms on the whole and 0.5 ms on the rest)."""
+    copy = tree.clone()
+    copy.strip_tags(list(_NOT_TEXT_TAGS))
+    body = copy.body
+    return body.text(deep=True, separator="\n", strip=True, skip_empty=True) if body is not None else ""
+
+
+def _text_lines(node: LexborNode | None) -> str:
+    """A node's text as it appears in the page text (`_page_text`), for finding it there."""
+    return node.text(deep=True, separator="\n", strip=True, skip_empty=True) if node is not None else ""

@@ -1,0 +1,644 @@
+"""Structured data on hand-written pages: sloppy JSON-LD, schema.org Product subtypes, graphs and
+references, the offer rule, prices without a currency, brands, SKUs, RDFa, microdata itemref and
+loose itemprops, titles, and the merge rule (docs/extraction.md)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser
+
+from consumers.extract import Availability, Extractor, Price, ProductData, Profiles
+from consumers.extract.rdfa import read_rdfa
+from consumers.extract.schemaorg import PRODUCT_TYPES
+from tests.unit.hostile_input import no_hang
+
+EXTRACT = Extractor(Profiles())
+URL = "https://shop.example/p/desk-lamp"
+
+
+def product(html: str, url: str = URL) -> ProductData:
+    data = EXTRACT.product(html, url)
+    assert data is not None
+    return data
+
+
+def jsonld_page(*blocks: object, head: str = "", body: str = "", lang: str = "") -> str:
+    """A page with one JSON-LD block per argument: str as written, anything else as JSON."""
+    texts = [block if isinstance(block, str) else json.dumps(block) for block in blocks]
+    scripts = "".join(f'<script type="application/ld+json">{text}</script>' for text in texts)
+    lang_attribute = f' lang="{lang}"' if lang else ""
+    return f"<html{lang_attribute}><head>{head}{scripts}</head><body>{body}</body></html>"
+
+
+def offer(
+    price: object, currency: str | None = "EUR", availability: str | None = None, **more: object
+) -> dict:
+    found: dict[str, object] = {"@type": "Offer", "price": price, **more}
+    if currency is not None:
+        found["priceCurrency"] = currency
+    if availability is not None:
+        found["availability"] = f"https://schema.org/{availability}"
+    return found
+
+
+LAMP = '{"@type": "Product", "name": "Desk Lamp", "offers": {"price": "19.90", "priceCurrency": "EUR"}}'
+
+
+# -- JSON-LD that strict JSON refuses -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "block",
+    [
+        f"/*<![CDATA[*/{LAMP}/*]]>*/",
+        f"//<![CDATA[\n{LAMP}\n//]]>",
+        f"<!-- {LAMP} -->",
+        LAMP.replace('"name"', '<!-- a note --> "name"'),
+        LAMP.replace('"EUR"}', '"EUR",},'),  # trailing commas
+        LAMP.replace("Desk Lamp", "Desk\tLamp\n"),  # raw control characters in a string
+        LAMP.replace('"name"', '// the product\n "name"').replace('"offers"', '/* price */ "offers"'),
+        '{"@type": "WebSite", "name": "Shop"}\n' + LAMP,  # values one after the other
+        '{"@type": "WebSite", "name": "Shop"},' + LAMP + ";",
+        LAMP + "\n{broken",  # what parses before the damage is kept
+    ],
+    ids=[
+        "cdata",
+        "cdata-line-comments",
+        "html-comment-wrapper",
+        "html-comment-inside",
+        "trailing-commas",
+        "control-characters",
+        "js-comments",
+        "concatenated",
+        "concatenated-with-separators",
+        "damaged-tail",
+    ],
+)
+def test_jsonld_blocks_that_strict_json_refuses_are_repaired(block: str) -> None:
+    data = product(jsonld_page(block))
+    assert data.title == "Desk Lamp" and data.price == Price(1990, "EUR") and data.sources == ("jsonld",)
+
+
+def test_jsonld_repair_keeps_strings_intact() -> None:
+    block = '{"@type": "Product", "name": "Lamp // 2 /* x */ <!-- y -->", "url": "https://shop.example/p",}'
+    assert product(jsonld_page(block)).title == "Lamp // 2 /* x */ <!-- y -->"
+    assert product(jsonld_page('{"@type": "Product", "name": "Men\\\'s Lamp",}')).title == "Men's Lamp"
+
+
+def test_html_entities_in_jsonld_strings_are_unescaped() -> None:
+    block = {
+        "@type": "Product",
+        "name": ["", "Black &amp; Silver &#39;Pro&#39; &quot;XL&quot;"],
+        "brand": {"@type": "Brand", "name": "Brew &amp; Co"},
+    }
+    data = product(jsonld_page(block))
+    assert (data.title, data.brand) == ("Black & Silver 'Pro' \"XL\"", "Brew & Co")
+
+
+# -- schema.org Product subtypes and type forms ---------------------------------------------------
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "Book",
+        "Car",
+        "Motorcycle",
+        "IndividualProduct",
+        "ProductModel",
+        "ProductGroup",
+        "SomeProducts",
+        "DietarySupplement",
+        "Drug",
+        ["Product", "Car"],
+        ["Thing", "Vehicle"],
+        "https://schema.org/Product",
+        "http://schema.org/Product",
+        "schema:Product",
+    ],
+)
+def test_product_subtypes_and_type_forms_count(kind: object) -> None:
+    data = product(jsonld_page({"@type": kind, "name": "Thing for sale", "offers": offer("5")}))
+    assert data.title == "Thing for sale" and data.price == Price(500, "EUR")
+
+
+def test_the_product_subtree_is_listed() -> None:
+    assert {
+        "Product",
+        "Vehicle",
+        "Car",
+        "BusOrCoach",
+        "MotorizedBicycle",
+        "ProductCollection",
+    } <= PRODUCT_TYPES
+
+
+# -- graphs, main entities, itemOffered, nested offers, @id references ---------------------------
+def test_graph_references_to_brand_and_offer_are_resolved() -> None:
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "Organization", "@id": "#org", "name": "The Shop"},
+            {"@type": "Brand", "@id": "#brand", "name": "Lumen"},
+            {
+                "@id": "#offer",
+                "@type": "Offer",
+                "price": "24.00",
+                "priceCurrency": "GBP",
+                "availability": "InStock",
+            },
+            {
+                "@type": "Product",
+                "@id": "#product",
+                "name": "Desk Lamp",
+                "brand": {"@id": "#brand"},
+                "offers": [{"@id": "#offer"}],
+            },
+        ],
+    }
+    data = product(jsonld_page(graph))
+    assert (data.title, data.brand) == ("Desk Lamp", "Lumen")
+    assert data.price == Price(2400, "GBP") and data.availability is Availability.IN_STOCK
+
+
+def test_reference_cycles_do_not_hang() -> None:
+    graph = {
+        "@graph": [
+            {
+                "@type": "Product",
+                "@id": "#a",
+                "name": {"@id": "#a"},
+                "brand": {"@id": "#a"},
+                "offers": {"@id": "#o"},
+                "isRelatedTo": {"@id": "#a"},
+            },
+            {
+                "@type": "AggregateOffer",
+                "@id": "#o",
+                "lowPrice": "3",
+                "priceCurrency": "EUR",
+                "offers": {"@id": "#o"},
+            },
+        ]
+    }
+    with no_hang(2.0):
+        data = product(jsonld_page(graph))
+    assert data.price == Price(300, "EUR") and data.title is None
+
+
+def test_main_entity_of_a_web_page() -> None:
+    page = {
+        "@type": "ItemPage",
+        "mainEntity": {
+            "@type": "Product",
+            "name": "Desk Lamp",
+            "offers": offer("30", availability="InStock"),
+        },
+    }
+    carousel = {"@type": "Product", "name": "Floor Lamp", "offers": offer("90")}
+    data = product(jsonld_page(carousel, page))
+    assert data.title == "Desk Lamp" and data.price == Price(3000, "EUR")
+
+
+def test_offer_whose_item_offered_is_the_product() -> None:
+    block = {**offer("12.50", "CHF", "PreOrder"), "itemOffered": {"@type": "Product", "name": "Desk Lamp"}}
+    data = product(jsonld_page(block))
+    assert data.title == "Desk Lamp" and data.price == Price(1250, "CHF")
+    assert data.availability is Availability.PREORDER
+
+
+def test_aggregate_offer_with_nested_offers_uses_them() -> None:
+    aggregate = {
+        "@type": "AggregateOffer",
+        "lowPrice": "10",
+        "highPrice": "15",
+        "priceCurrency": "EUR",
+        "offers": [offer("10", None, "OutOfStock"), offer("15", None, "InStock")],
+    }
+    data = product(jsonld_page({"@type": "Product", "name": "Shirt", "offers": aggregate}))
+    assert data.price == Price(1500, "EUR") and data.availability is Availability.IN_STOCK
+
+
+def test_product_group_takes_its_variants_offers() -> None:
+    group = {
+        "@type": "ProductGroup",
+        "name": "Shirt",
+        "hasVariant": [
+            {"@type": "Product", "name": "Shirt S", "offers": offer("20", availability="OutOfStock")},
+            {"@type": "Product", "name": "Shirt M", "offers": offer("22", availability="InStock")},
+        ],
+    }
+    data = product(jsonld_page(group))
+    assert data.title == "Shirt" and data.price == Price(2200, "EUR")
+
+
+# -- the main product among several ---------------------------------------------------------------
+def test_main_product_is_the_one_at_the_page_url() -> None:
+    related = {
+        "@type": "Product",
+        "name": "Floor Lamp",
+        "url": "https://shop.example/p/floor-lamp",
+        "offers": offer("90"),
+    }
+    own = {"@type": "Product", "name": "Desk Lamp", "@id": "https://www.shop.example/p/desk-lamp/#product"}
+    assert product(jsonld_page(related, own)).title == "Desk Lamp"
+    canonical = '<link rel="canonical" href="https://shop.example/p/desk-lamp">'
+    own_by_canonical = {**own, "@id": "/p/desk-lamp"}
+    html = jsonld_page(related, own_by_canonical, head=canonical)
+    assert product(html, URL + "?utm_source=mail").title == "Desk Lamp"
+
+
+def test_main_product_is_else_the_top_level_one_with_offers_then_the_first() -> None:
+    no_offers = {"@type": "Product", "name": "Teaser"}
+    with_offers = {
+        "@type": "Product",
+        "name": "Desk Lamp",
+        "offers": offer("30"),
+        "isRelatedTo": {"@type": "Product", "name": "Bulb", "offers": offer("2")},
+    }
+    assert product(jsonld_page(no_offers, with_offers)).title == "Desk Lamp"
+    carousel = {
+        "@type": "ItemList",
+        "itemListElement": [
+            {"@type": "ListItem", "item": {"@type": "Product", "name": "Bulb", "offers": offer("2")}}
+        ],
+    }
+    assert product(jsonld_page(carousel, no_offers)).title == "Teaser"  # nested ones come last
+
+
+# -- the offer rule ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("offers", "price", "availability"),
+    [
+        # in stock beats cheaper but sold out; the cheapest in stock wins
+        ([("10", "OutOfStock"), ("14", "InStock"), ("12", "InStock")], 1200, Availability.IN_STOCK),
+        # no availability counts as buyable
+        ([("10", "OutOfStock"), ("11", None)], 1100, None),
+        ([("9", None), ("11", "InStock")], 900, Availability.IN_STOCK),
+        # limited is in stock; orderable beats sold out
+        ([("10", "LimitedAvailability"), ("9", "PreOrder")], 1000, Availability.LIMITED),
+        ([("10", "OutOfStock"), ("13", "BackOrder")], 1300, Availability.BACKORDER),
+        # nothing buyable: the cheapest
+        ([("10", "OutOfStock"), ("8", "Discontinued")], 800, Availability.DISCONTINUED),
+    ],
+)
+def test_offer_rule_prefers_in_stock_then_the_lowest_price(
+    offers: list[tuple[str, str | None]], price: int, availability: Availability | None
+) -> None:
+    block = {
+        "@type": "Product",
+        "name": "Shirt",
+        "offers": [offer(amount, "EUR", stock) for amount, stock in offers],
+    }
+    data = product(jsonld_page(block))
+    assert (data.price, data.availability) == (Price(price, "EUR"), availability)
+
+
+def test_offers_in_another_currency_than_the_first_are_left_out() -> None:
+    offers = [offer("30", "EUR", "InStock"), offer("25", "USD", "InStock"), offer("28", "EUR", "OutOfStock")]
+    assert product(jsonld_page({"@type": "Product", "name": "Lamp", "offers": offers})).price == Price(
+        3000, "EUR"
+    )
+
+
+@pytest.mark.parametrize(
+    ("offer_node", "expected"),
+    [
+        (
+            {
+                "priceCurrency": "EUR",
+                "priceSpecification": [
+                    {
+                        "@type": "UnitPriceSpecification",
+                        "price": "129.00",
+                        "priceType": "https://schema.org/ListPrice",
+                    },
+                    {"@type": "UnitPriceSpecification", "price": "99.00"},
+                ],
+            },
+            9900,
+        ),
+        (
+            {
+                "priceCurrency": "EUR",
+                "priceSpecification": [
+                    {"@type": "UnitPriceSpecification", "price": "129.00", "priceType": "StrikethroughPrice"},
+                    {"@type": "UnitPriceSpecification", "price": "99.00", "priceType": "SalePrice"},
+                ],
+            },
+            9900,
+        ),
+        (
+            {
+                "priceCurrency": "EUR",
+                "price": "129.00",
+                "priceSpecification": [  # `price` repeats the list price
+                    {"@type": "UnitPriceSpecification", "price": "129", "priceType": "MSRP"},
+                    {"@type": "UnitPriceSpecification", "price": "99.00", "priceType": "SalePrice"},
+                ],
+            },
+            9900,
+        ),
+        (
+            {
+                "priceCurrency": "EUR",
+                "priceSpecification": {
+                    "@type": "UnitPriceSpecification",
+                    "price": "129.00",
+                    "priceType": "SRP",
+                },
+            },
+            12900,
+        ),  # only a list price
+        ({"@type": "AggregateOffer", "lowPrice": "80", "highPrice": "120", "priceCurrency": "EUR"}, 8000),
+        ({"@type": "AggregateOffer", "price": "95", "lowPrice": "80", "priceCurrency": "EUR"}, 9500),
+    ],
+    ids=[
+        "untyped-beats-list",
+        "sale-beats-strikethrough",
+        "price-equal-to-msrp",
+        "list-only",
+        "low-price",
+        "aggregate-price",
+    ],
+)
+def test_sale_price_beats_list_price_and_aggregate_offers(offer_node: dict, expected: int) -> None:
+    data = product(jsonld_page({"@type": "Product", "name": "TV", "offers": offer_node}))
+    assert data.price == Price(expected, "EUR")
+
+
+def test_opengraph_sale_price_beats_regular_price() -> None:
+    head = (
+        '<meta property="og:type" content="product"><meta property="og:title" content="TV">'
+        '<meta property="product:price:amount" content="129.00">'
+        '<meta property="product:price:currency" content="EUR">'
+        '<meta property="product:sale_price:amount" content="99.00">'
+    )
+    assert product(jsonld_page(head=head)).price == Price(9900, "EUR")
+
+
+def test_offer_sku_counts_when_the_product_has_none() -> None:
+    block = {
+        "@type": "Product",
+        "name": "Shirt",
+        "mpn": "MPN-1",
+        "gtin13": "4006381333931",
+        "productID": "P-77",
+        "offers": [
+            offer("10", availability="OutOfStock", sku="SH-S"),
+            offer("12", availability="InStock", sku="SH-M"),
+        ],
+    }
+    data = product(jsonld_page(block))
+    assert (data.sku, data.product_id) == ("SH-M", "P-77")  # the representative offer's; never mpn or gtin
+    assert product(jsonld_page({**block, "sku": "SH"})).sku == "SH"
+    assert product(jsonld_page({**block, "offers": offer("10")})).sku is None
+
+
+# -- prices without a currency ----------------------------------------------------------------------
+def test_price_without_currency_is_kept() -> None:
+    data = product(jsonld_page({"@type": "Product", "name": "Lamp", "offers": {"price": "49.90"}}))
+    assert data.price == Price(4990, None)
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        (
+            '<meta property="product:price:currency" content="JPY">',
+            "",
+            Price(4990, "JPY"),
+        ),  # 0 decimals: 4990 yen
+        (
+            '<meta property="og:price:currency" content="KWD">',
+            "",
+            Price(4990, "KWD"),
+        ),  # 3 decimals: 4.990 KWD
+        ("", '<meta itemprop="priceCurrency" content="CHF">', Price(4990, "CHF")),
+        # microdata with a price and currency: the currency comes along, not the price
+        (
+            "",
+            '<div itemscope itemtype="https://schema.org/Product"><span itemprop="name">Lamp</span>'
+            '<div itemprop="offers" itemscope><meta itemprop="price" content="52.00">'
+            '<meta itemprop="priceCurrency" content="SEK"></div></div>',
+            Price(4990, "SEK"),
+        ),
+    ],
+    ids=["opengraph", "opengraph-og-prefix", "loose-itemprop", "another-source"],
+)
+def test_price_without_currency_takes_the_page_currency(head: str, body: str, expected: Price) -> None:
+    amount = "4990" if expected.currency == "JPY" else "4.990" if expected.currency == "KWD" else "49.90"
+    data = product(
+        jsonld_page({"@type": "Product", "name": "Lamp", "offers": {"price": amount}}, head=head, body=body)
+    )
+    assert data.price == expected and data.sources[0] == "jsonld"
+
+
+def test_price_without_currency_takes_another_offers_currency() -> None:
+    offers = [offer("20", None, "InStock"), offer("18", "GBP", "OutOfStock")]
+    data = product(jsonld_page({"@type": "Product", "name": "Lamp", "offers": offers}))
+    assert data.price == Price(2000, "GBP")
+
+
+def test_price_and_currency_travel_together() -> None:
+    head = (
+        '<meta property="og:type" content="product"><meta property="product:price:amount" content="60">'
+        '<meta property="product:price:currency" content="USD">'
+    )
+    block = {"@type": "Product", "name": "Lamp", "offers": offer("55", "EUR")}
+    assert product(jsonld_page(block, head=head)).price == Price(5500, "EUR")  # never 55 USD
+
+
+@pytest.mark.parametrize(
+    ("url", "lang", "expected"),
+    [
+        ("https://shop.example.ca/p/lamp", "", "CAD"),
+        ("https://shop.example/p/lamp", "en-AU", "AUD"),
+        ("https://shop.example/p/lamp", "", "USD"),
+    ],
+)
+def test_page_locale_and_tld_resolve_an_ambiguous_currency_sign(url: str, lang: str, expected: str) -> None:
+    block = {"@type": "Product", "name": "Lamp", "offers": {"price": "20", "priceCurrency": "$"}}
+    assert product(jsonld_page(block, lang=lang), url).price == Price(2000, expected)
+
+
+# -- brands -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"brand": {"@type": "Brand", "name": "Sony"}}, "Sony"),
+        ({"brand": [{"@type": "Brand", "logo": "x.png"}, {"@type": "Brand", "name": "Sony"}]}, "Sony"),
+        ({"brand": ["Sony", "Other"]}, "Sony"),
+        (
+            {"brand": {"@type": "Organization"}, "manufacturer": {"@type": "Organization", "name": "Sony"}},
+            "Sony",
+        ),
+        ({"brand": "Brand: Sony"}, "Sony"),
+        ({"brand": "Visit the Sony Store"}, "Sony"),
+        ({"brand": "by Sony"}, "Sony"),
+        ({"brand": "Marke: Sony"}, "Sony"),
+        ({"brand": "https://schema.org/Brand"}, None),
+    ],
+)
+def test_brand_forms_and_page_labels(fields: dict, expected: str | None) -> None:
+    assert product(jsonld_page({"@type": "Product", "name": "Headphones", **fields})).brand == expected
+
+
+# -- titles -------------------------------------------------------------------------------------------
+def test_title_that_is_just_the_sku_or_empty_falls_back() -> None:
+    head = '<meta property="og:type" content="product"><meta property="og:title" content="Desk Lamp">'
+    for name in ("LMP-0042", "", ["", " "]):
+        block = {"@type": "Product", "name": name, "sku": "LMP-0042", "offers": offer("5")}
+        data = product(jsonld_page(block, head=head))
+        assert (data.title, data.sku, data.sources) == ("Desk Lamp", "LMP-0042", ("jsonld", "meta"))
+
+
+# -- RDFa ---------------------------------------------------------------------------------------------
+RDFA_PAGE = """<html><head><meta property="og:title" content="OpenGraph title">
+<meta property="og:type" content="website"></head><body>
+<div vocab="https://schema.org/" typeof="Product" resource="#lamp">
+  <img property="image" src="/img/lamp.jpg" alt=""><h1 property="name">Desk Lamp</h1>
+  <span property="sku">LMP-1</span>
+  <div property="brand" typeof="Brand"><span property="name">Lumen</span></div>
+  <div property="offers" typeof="Offer">
+    <span property="price" content="24.50">24,50 €</span><meta property="priceCurrency" content="EUR">
+    <link property="availability" href="https://schema.org/InStock">
+    <time property="priceValidUntil" datetime="2030-01-01">soon</time></div>
+  <div property="aggregateRating" typeof="AggregateRating">
+    <span property="ratingValue">4.5</span> (<span property="reviewCount">12</span>)</div>
+</div></body></html>"""
+
+
+def test_rdfa_product() -> None:
+    data = product(RDFA_PAGE)
+    assert data == ProductData(
+        sku="LMP-1",
+        title="Desk Lamp",
+        brand="Lumen",
+        price=Price(2450, "EUR"),
+        availability=Availability.IN_STOCK,
+        rating=4.5,
+        review_count=12,
+        image_url="https://shop.example/img/lamp.jpg",
+        sources=("rdfa",),
+    )
+
+
+def test_rdfa_nodes_have_the_shape_of_jsonld_ones() -> None:
+    nodes = read_rdfa(RDFA_PAGE, LexborHTMLParser(RDFA_PAGE))
+    lamp = nodes[0]
+    assert (lamp["@type"], lamp["@id"], lamp["name"]) == ("Product", "#lamp", "Desk Lamp")
+    assert lamp["offers"]["priceValidUntil"] == "2030-01-01" and lamp["brand"] == {
+        "@type": "Brand",
+        "name": "Lumen",
+    }
+    assert not any("og:title" in node or "title" in node for node in nodes)  # OpenGraph tags are no items
+
+
+def test_rdfa_prefixes_and_other_vocabularies() -> None:
+    prefixed = """<html prefix="s: http://schema.org/ og: https://ogp.me/ns#"><body>
+    <div typeof="s:Product"><span property="s:name">Desk Lamp</span><span property="og:title">no</span>
+    <span property="schema:sku">LMP-2</span></div></body></html>"""
+    data = product(prefixed)
+    assert (data.title, data.sku) == ("Desk Lamp", "LMP-2")
+    other_vocabulary = (
+        '<div vocab="http://xmlns.com/foaf/0.1/" typeof="Product"><span property="name">x</span></div>'
+    )
+    assert read_rdfa(other_vocabulary, LexborHTMLParser(other_vocabulary)) == [{"@type": "Product"}]
+
+
+def test_pages_without_typeof_attributes_skip_rdfa() -> None:
+    script = "<script>if (typeof window !== 'undefined') {}</script>"
+    html = script + '<div property="name">x</div>'
+    assert read_rdfa(html, LexborHTMLParser(html)) == []
+
+
+RDFA_ITEM = "<div vocab='https://schema.org/' typeof='Product'>"
+HOSTILE_RDFA = {
+    "nested properties": RDFA_ITEM
+    + "<div property=description>" * 3_900
+    + "<span property=name>x</span>" * 60_000,
+    "nested typeofs": RDFA_ITEM + "<div property=isRelatedTo typeof=Product>" * 3_900 + "<i></i>" * 250_000,
+    "100,000 items": "<div typeof='Product'><b property=name>x</b></div>" * 25_000,
+    "typeof words in scripts": "<script>" + "typeof x; " * 200_000 + "</script>",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_RDFA)
+def test_hostile_rdfa_pages_are_read_within_seconds(name: str) -> None:
+    started = time.process_time()
+    with no_hang():
+        EXTRACT.product(HOSTILE_RDFA[name], URL)
+    assert time.process_time() - started < 4.0, name
+
+
+HOSTILE_JSONLD = {
+    "unterminated strings": '{"a": "\\"' + '\\"' * 500_000,
+    "unterminated comments": "{" + "/*" * 500_000,
+    "unterminated html comments": "{" + "<!--" * 400_000,
+    "trailing commas and spaces": "[" + ",     " * 300_000 + "x",
+    "many small values": '{"@type": "Thing"} ' * 100_000,
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_JSONLD)
+def test_hostile_jsonld_repair_within_seconds(name: str) -> None:
+    started = time.process_time()
+    with no_hang():
+        EXTRACT.product(jsonld_page(HOSTILE_JSONLD[name]), URL)
+    assert time.process_time() - started < 4.0, name
+
+
+# -- microdata: itemref, itemid, loose itemprops ----------------------------------------------------
+def test_microdata_itemref_and_itemid() -> None:
+    html = """<html><body>
+    <div id="buy-box"><div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+      <meta itemprop="price" content="3.50"><meta itemprop="priceCurrency" content="USD"></div></div>
+    <div itemscope itemtype="https://schema.org/Product" itemid="https://shop.example/p/other">
+      <span itemprop="name">Other lamp</span></div>
+    <div itemscope itemtype="https://schema.org/Product" itemid="https://shop.example/p/desk-lamp"
+      itemref="buy-box brand-line"><h1 itemprop="name">Desk Lamp</h1></div>
+    <p id="brand-line">by <span itemprop="brand">Lumen</span></p></body></html>"""
+    data = product(html)
+    assert (data.title, data.brand, data.price) == ("Desk Lamp", "Lumen", Price(350, "USD"))
+
+
+def test_loose_itemprop_tags_are_a_low_priority_source() -> None:
+    loose = (
+        '<meta itemprop="price" content="19.90"><meta itemprop="priceCurrency" content="EUR">'
+        '<link itemprop="availability" href="https://schema.org/InStock"><meta itemprop="sku" content="L-3">'
+    )
+    data = product(
+        f"<html><head><title>Desk Lamp</title></head><body><h1>Desk Lamp</h1>{loose}</body></html>"
+    )
+    assert (data.price, data.availability, data.sku) == (Price(1990, "EUR"), Availability.IN_STOCK, "L-3")
+    assert data.sources[0] == "itemprop"
+    og = (
+        '<meta property="og:type" content="product"><meta property="product:price:amount" content="25">'
+        '<meta property="product:price:currency" content="EUR">'
+    )
+    data = product(f"<html><head>{og}</head><body>{loose}</body></html>")
+    assert data.price == Price(2500, "EUR") and data.sku == "L-3" and data.sources == ("meta", "itemprop")
+    assert EXTRACT.product('<html><body><meta itemprop="name" content="My Shop"></body></html>', URL) is None
+
+
+# -- the merge order ------------------------------------------------------------------------------------
+def test_sources_merge_in_priority_order() -> None:
+    html = jsonld_page(
+        {"@type": "Product", "name": "From JSON-LD"},
+        head='<meta property="og:type" content="product"><meta property="og:title" content="From OG">'
+        '<meta property="product:brand" content="OG Brand">',
+        body="""<div itemscope itemtype="https://schema.org/Product">
+        <span itemprop="name">From microdata</span><span itemprop="sku">MD-1</span></div>
+        <div vocab="https://schema.org/" typeof="Product"><span property="name">From RDFa</span>
+        <span property="sku">RD-1</span><span property="brand">RDFa Brand</span>
+        <div property="offers" typeof="Offer"><meta property="price" content="7">
+        <meta property="priceCurrency" content="EUR"></div></div>""",
+    )
+    data = product(html)
+    assert (data.title, data.sku, data.brand, data.price) == (
+        "From JSON-LD",
+        "MD-1",
+        "RDFa Brand",
+        Price(700, "EUR"),
+    )
+    assert data.sources == ("jsonld", "microdata", "rdfa")

@@ -1,0 +1,420 @@
+"""The visible-markup fallback (consumers/extract/visible.py) on small hand-written pages, one
+pattern a test, and on hostile pages: it must stay linear in the page and never crash."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consumers.extract import Availability, ExtractionError, Extractor, Price, ProfileError, Profiles
+from consumers.extract.product import Page
+from consumers.extract.visible import visible_fields
+from tests.unit.hostile_input import fuzz_settings, mutated_text, no_hang
+
+URL = "https://www.acme-outlet.example/p/kettle-9"
+NO_PROFILES = Extractor(Profiles())
+
+
+def visible(html: str, url: str = URL, profiles: Profiles | None = None) -> dict[str, object]:
+    """What the visible source alone finds (None values dropped)."""
+    page = Page(html, url)
+    profile = profiles.for_url(url) if profiles is not None else None
+    return {key: value for key, value in visible_fields(page, profile).items() if value is not None}
+
+
+def product_page(body: str, head: str = "") -> str:
+    return (
+        f"<html><head>{head}</head><body><header><h1 class='logo'>Acme Outlet</h1></header>"
+        f"<main>{body}</main><footer><span class='price'>$0.00</span></footer></body></html>"
+    )
+
+
+KETTLE = "<h1>Steel Kettle</h1><span class='price'>$49.99</span>"
+
+
+# -- title -----------------------------------------------------------------------------------------
+def test_title_is_the_product_heading_not_the_logo_heading() -> None:
+    assert visible(product_page(KETTLE))["title"] == "Steel Kettle"
+
+
+def test_a_heading_calling_itself_a_title_beats_other_headings() -> None:
+    page = product_page(
+        "<h1>Customers also bought</h1><div class='pdp'><h1 class='product-title'>Steel Kettle</h1>"
+        "<span class='price'>$49.99</span></div>"
+    )
+    assert visible(page)["title"] == "Steel Kettle"
+
+
+def test_headings_in_recommendations_or_without_letters_are_passed_over() -> None:
+    page = product_page(
+        "<h1 class='isbn'>9780586068960</h1><section class='related-products'><h1>You may also like</h1>"
+        "</section><div><h1>Spy Hook</h1><span class='price'>$9.99</span></div>"
+    )
+    assert visible(page)["title"] == "Spy Hook"
+
+
+def test_without_a_heading_the_title_is_og_title() -> None:
+    head = "<meta property='og:title' content='Steel Kettle'>"
+    assert visible(product_page("<span class='price'>$49.99</span>", head))["title"] == "Steel Kettle"
+
+
+@pytest.mark.parametrize(
+    ("title", "head"),
+    [
+        ("Steel Kettle | Acme Outlet", ""),  # the domain's name, as a suffix
+        ("Acme Outlet - Steel Kettle", ""),  # as a prefix
+        ("Steel Kettle \u2013 Kettle World", "<meta property='og:site_name' content='Kettle World'>"),
+    ],
+)
+def test_the_title_element_loses_the_shop_name(title: str, head: str) -> None:
+    page = f"<html><head><title>{title}</title>{head}</head><body><p class='price'>$49.99</p></body></html>"
+    assert visible(page)["title"] == "Steel Kettle"
+
+
+def test_a_title_that_is_only_the_shop_name_is_no_title() -> None:
+    page = "<html><head><title>Acme Outlet</title></head><body><p class='price'>$49.99</p></body></html>"
+    assert "title" not in visible(page)
+
+
+# -- price -----------------------------------------------------------------------------------------
+def test_itemprop_price_content_outside_any_item() -> None:
+    page = product_page(
+        "<h1>Steel Kettle</h1><span itemprop='price' content='49.99'>49,99</span>"
+        "<meta itemprop='priceCurrency' content='EUR'>"
+    )
+    assert visible(page)["price"] == Price(4999, "EUR")
+
+
+def test_the_price_nearest_the_heading_wins_over_related_products_and_the_mini_cart() -> None:
+    page = (
+        "<html><body><header><span class='cart-price'>$0.00</span></header><main><div class='row'>"
+        "<div class='info'><h1>Steel Kettle</h1><span class='price'>$49.99</span></div></div>"
+        "<ul class='related'><li><span class='price'>$19.99</span></li><li><span class='price'>$29.99</span>"
+        "</li></ul></main></body></html>"
+    )
+    assert visible(page)["price"] == Price(4999, "USD")
+
+
+def test_a_price_deeper_in_the_same_block_loses_to_the_shallower_one() -> None:
+    page = product_page(
+        "<div class='info'><h1>Steel Kettle</h1><div class='price'>290.0 EGP</div>"
+        "<div class='tiles'><div class='tile'><div class='price'>320.0 EGP</div></div></div></div>"
+    )
+    assert visible(page, "https://shop.example.eg/p/1")["price"] == Price(29000, "EGP")
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # WooCommerce: <del> regular, <ins> sale
+        "<p class='price'><del><span class='woocommerce-Price-amount'>$59.99</span></del>"
+        "<ins><span class='woocommerce-Price-amount'>$49.99</span></ins></p>",
+        # Magento: old-price and special-price boxes
+        "<div class='price-box'><span class='old-price'><span class='price'>$59.99</span></span>"
+        "<span class='special-price'><span class='price'>$49.99</span></span></div>",
+        # Shopify: compare-at price
+        "<div class='price'><s class='price-item price--compare'>$59.99</s>"
+        "<span class='price-item price-item--sale'>$49.99</span></div>",
+        # a regular price beside a sale price
+        "<span class='regular-price'>$59.99</span><span class='sale-price'>$49.99</span>",
+        # crossed out by markup alone
+        "<div class='product-price'><s>$59.99</s> $49.99</div>",
+    ],
+)
+def test_the_sale_price_beats_the_crossed_out_one(markup: str) -> None:
+    assert visible(product_page(f"<h1>Steel Kettle</h1>{markup}"))["price"] == Price(4999, "USD")
+
+
+def test_a_regular_price_alone_is_the_price() -> None:
+    page = product_page("<h1>Steel Kettle</h1><span class='regular-price'>$59.99</span>")
+    assert visible(page)["price"] == Price(5999, "USD")
+
+
+def test_a_price_split_into_parts_is_read_whole() -> None:
+    page = product_page(
+        "<h1>Steel Kettle</h1><span class='a-price'><span class='a-offscreen'>$49.99</span>"
+        "<span aria-hidden='true'><span class='a-price-symbol'>$</span><span class='a-price-whole'>49"
+        "<span class='a-price-decimal'>.</span></span><span class='a-price-fraction'>99</span></span></span>"
+    )
+    assert visible(page)["price"] == Price(4999, "USD")
+
+
+def test_savings_shipping_and_unit_prices_are_not_the_price() -> None:
+    page = product_page(
+        "<h1>Steel Kettle</h1><span class='price-savings'>Save $10.00</span>"
+        "<span class='shipping-price'>+ $4.95 shipping</span><span class='unit-price'>$2.50 / l</span>"
+        "<span class='price'>$49.99</span>"
+    )
+    assert visible(page)["price"] == Price(4999, "USD")
+
+
+def test_local_price_words_and_formats() -> None:
+    page = product_page("<h1>Wasserkocher</h1><div class='produkt-preis'>1.234,56 €</div>")
+    assert visible(page, "https://shop.example.de/p/1")["price"] == Price(123456, "EUR")
+
+
+def test_a_labelled_price_in_a_table_when_no_element_is_called_price() -> None:
+    page = product_page(
+        "<h1>Copper Shade</h1><table><tr><td>Price</td><td><strong>&pound;340.00 (inc VAT)</strong>"
+        "</td></tr></table>"
+    )
+    assert visible(page, "https://www.icone.example.co.uk/p/1")["price"] == Price(34000, "GBP")
+
+
+def test_prices_without_a_currency_take_the_declared_one() -> None:
+    head = "<meta property='product:price:currency' content='TRY'>"
+    page = product_page("<h1>Bulgur</h1><span class='price'>14,50</span>", head)
+    assert visible(page)["price"] == Price(1450, "TRY")
+
+
+def test_a_profile_currency_applies_to_prices_without_one() -> None:
+    profiles = Profiles.parse('["www.acme-outlet.example"]\ncurrency = "CHF"\n')
+    page = product_page("<h1>Steel Kettle</h1><span class='price'>49.90</span>")
+    assert visible(page, profiles=profiles)["price"] == Price(4990, "CHF")
+
+
+def test_hidden_prices_do_not_count() -> None:
+    page = product_page(
+        "<h1>Steel Kettle</h1><span class='price' style='display: none'>$1.00</span>"
+        "<span class='price' hidden>$2.00</span><span class='price hidden'>$3.00</span>"
+        "<span class='price'>$49.99</span>"
+    )
+    assert visible(page)["price"] == Price(4999, "USD")
+
+
+# -- a product, or not -----------------------------------------------------------------------------
+def test_a_listing_page_of_many_equal_prices_is_no_product() -> None:
+    tiles = "".join(
+        f"<li class='tile'><a href='/p/{n}'>Kettle {n}</a><span class='price'>${n}.99</span></li>"
+        for n in range(10, 34)
+    )
+    page = f"<html><body><main><h1>Kettles</h1><ul class='grid'>{tiles}</ul></main></body></html>"
+    assert visible(page) == {}
+    assert NO_PROFILES.product(page, URL) is None
+
+
+def test_a_heading_without_a_price_is_no_product() -> None:
+    assert (
+        NO_PROFILES.product("<html><body><h1>About us</h1><p>We sell kettles.</p></body></html>", URL) is None
+    )
+
+
+def test_a_declared_product_gets_visible_fields_without_a_visible_price() -> None:
+    head = "<meta property='og:type' content='product'>"
+    page = product_page("<h1>Steel Kettle</h1><p>SKU: K-9</p>", head)
+    assert visible(page) == {"title": "Steel Kettle", "sku": "K-9"}
+
+
+def test_structured_data_wins_and_the_visible_source_fills_the_rest() -> None:
+    head = (
+        "<meta property='og:type' content='product'><meta property='og:title' content='Steel Kettle 1.7 l'>"
+        "<meta property='product:price:amount' content='49.99'>"
+        "<meta property='product:price:currency' content='USD'>"
+    )
+    page = product_page("<h1>Steel Kettle</h1><span class='price'>$45.00</span><p>SKU: K-9</p>", head)
+    data = NO_PROFILES.product(page, URL)
+    assert data is not None
+    assert (data.title, data.price, data.sku) == ("Steel Kettle 1.7 l", Price(4999, "USD"), "K-9")
+    assert data.sources == ("meta", "visible")
+
+
+def test_a_page_of_visible_markup_alone_is_a_product() -> None:
+    page = product_page(
+        "<h1>Steel Kettle</h1><p class='brand'>by Brew&amp;Co</p><span class='price'>$49.99</span>"
+        "<p class='stock'>In stock</p><p>SKU: K-9</p>"
+    )
+    data = NO_PROFILES.product(page, URL)
+    assert data is not None and data.sources == ("visible",)
+    assert (data.title, data.price, data.availability, data.sku, data.brand) == (
+        "Steel Kettle",
+        Price(4999, "USD"),
+        Availability.IN_STOCK,
+        "K-9",
+        "Brew&Co",
+    )
+
+
+# -- availability ----------------------------------------------------------------------------------
+def availability(body: str) -> object:
+    return visible(product_page(KETTLE + body)).get("availability")
+
+
+def test_itemprop_availability_outside_any_item() -> None:
+    assert availability("<link itemprop='availability' href='https://schema.org/PreOrder'>") == "PREORDER"
+
+
+def test_stock_wording_in_a_stock_element() -> None:
+    assert availability("<div class='product-stock'>Nur noch wenige Artikel auf Lager</div>") == "LIMITED"
+
+
+def test_long_text_merely_saying_available_is_not_in_stock() -> None:
+    assert (
+        availability("<div class='gift-options available'>See available gift options for this item.</div>")
+        is None
+    )
+
+
+def test_a_labelled_availability() -> None:
+    assert availability("<table><tr><td>Availability: Out Of Stock</td></tr></table>") == "OUT_OF_STOCK"
+
+
+def test_a_sold_out_button() -> None:
+    assert availability("<button type='submit' name='add' disabled>Sold out</button>") == "OUT_OF_STOCK"
+
+
+def test_a_disabled_add_to_cart_button() -> None:
+    assert availability("<button class='add-to-cart' disabled>Add to cart</button>") == "OUT_OF_STOCK"
+
+
+def test_an_enabled_add_to_cart_button_is_in_stock() -> None:
+    assert availability("<button class='btn' name='add-to-cart'>Add to cart</button>") == "IN_STOCK"
+
+
+def test_a_notify_me_button_is_out_of_stock() -> None:
+    assert availability("<button class='add-to-cart'>Notify me when available</button>") == "OUT_OF_STOCK"
+
+
+def test_a_sold_out_badge() -> None:
+    assert availability("<span class='badge badge--sold-out'>Sold out</span>") == "OUT_OF_STOCK"
+
+
+def test_sold_out_sizes_are_not_a_sold_out_product() -> None:
+    sizes = "".join(f"<li class='size out-of-stock'>{size}</li>" for size in ("S", "M", "L"))
+    assert availability(f"<ul>{sizes}<li class='size'>XL</li></ul>") is None
+
+
+def test_stock_wording_just_after_the_heading() -> None:
+    assert availability("<p>Size: 3.4 oz</p><p>Backordered Item:</p><p>Ships 08/05</p>") == "BACKORDER"
+
+
+# -- SKU -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("markup", "sku"),
+    [
+        ("<p>SKU: ABC-123</p>", "ABC-123"),
+        ("<div class='pdp__sku'>Art.-Nr. 4711-0815</div>", "4711-0815"),
+        ("<li>Item # 98765</li>", "98765"),
+        ("<dl><dt>Product code</dt><dd>60-0929</dd></dl>", "60-0929"),
+        ("<span>Артикул: 12345</span>", "12345"),
+        ("<span>Réf. X-12</span>", "X-12"),
+        ("<div class='product-code'>Ürün kodu: 17002483</div>", "17002483"),
+        ("<span class='sku_wrapper'>SKU: <span class='sku'>K9-2</span></span>", "K9-2"),
+        ("<meta itemprop='sku' content='K9-3'>", "K9-3"),
+    ],
+)
+def test_visible_sku_labels(markup: str, sku: str) -> None:
+    assert visible(product_page(KETTLE + markup))["sku"] == sku
+
+
+@pytest.mark.parametrize("markup", ["<p>Model # X200</p>", "<p>SKU: N/A</p>", "<p class='sku'>SKU:</p>"])
+def test_not_a_sku(markup: str) -> None:
+    assert "sku" not in visible(product_page(KETTLE + markup))
+
+
+def test_a_book_without_a_sku_label_gives_its_isbn() -> None:
+    assert visible(product_page(KETTLE + "<p>ISBN: 978-0-262-04506-3</p>"))["sku"] == "9780262045063"
+
+
+def test_a_profile_takes_the_sku_from_the_url() -> None:
+    profiles = Profiles.parse("[\"www.acme-outlet.example\"]\nsku_from_url = '/p/([a-z]+-[0-9]+)$'\n")
+    assert visible(product_page(KETTLE), profiles=profiles)["sku"] == "kettle-9"
+
+
+@pytest.mark.parametrize("pattern", ["/p/[a-z]+", "/(p)/([a-z]+)", "/p/([a-z"])
+def test_sku_from_url_needs_one_group(pattern: str) -> None:
+    with pytest.raises(ProfileError, match="sku_from_url"):
+        Profiles.parse(f"[\"shop.example\"]\nsku_from_url = '{pattern}'\n")
+
+
+# -- brand -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("markup", "brand"),
+    [
+        ("<div itemprop='brand' itemscope><span itemprop='name'>Brew</span></div>", "Brew"),
+        ("<p class='product-brand'>by Brew</p>", "Brew"),
+        ("<div class='pdp__brand'>Marke: Brew</div>", "Brew"),
+        ("<a id='bylineInfo' href='/stores/brew'>Visit the Brew Store</a>", "Brew"),
+        ("<a id='bylineInfo' href='/stores/brew'>Besuche den Brew-Store</a>", "Brew"),
+        ("<table><tr><td>Brand: Brew</td></tr></table>", "Brew"),
+    ],
+)
+def test_visible_brands(markup: str, brand: str) -> None:
+    assert visible(product_page(KETTLE + markup))["brand"] == brand
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<a class='navbar-brand' href='/'>Acme Outlet</a>",  # the shop's logo
+        "<div class='brand-and-payment-column'>Download our app</div>",  # a block that merely mentions it
+        "<h2>Brand</h2><ul><li>Brew (12)</li></ul>",  # a filter heading, no label
+        "<span class='brand'>[productBrandName]</span>",  # an unfilled template
+        '<script class=\'brand-data\'>{"brand": "Brew"}</script>',  # not shown
+    ],
+)
+def test_not_a_brand(markup: str) -> None:
+    assert "brand" not in visible(product_page(KETTLE + markup))
+
+
+# -- hostile pages ---------------------------------------------------------------------------------
+# About 2 MB each (the scraper's body limit), built to make a visible-markup reader slow: every
+# element a candidate, candidates nested, huge texts, labels by the hundred thousand.
+HOSTILE_PAGES = {
+    "100,000 price elements": "<h1>x</h1>" + "<span class='price'>$1</span>" * 70_000,
+    "3,900 nested price elements": "<h1>x</h1>" + "<div class='price'>" * 3_900 + "$1 " * 300_000,
+    "nested price elements around many tiles": "<div class='price'>" * 3_000
+    + "<h1>x</h1>"
+    + "<i class='price'>$1</i>" * 60_000,
+    "heading at the bottom of 3,900 levels": "<div>" * 3_900 + "<h1>x</h1><b class='price'>$1</b>",
+    "a heading of 2 MB": "<h1>" + "x " * 1_000_000 + "</h1><b class='price'>$1</b>",
+    "100,000 headings": "<h1>x</h1>" * 200_000,
+    "100,000 buttons": "<h1>x</h1><b class='price'>$1</b>"
+    + "<button class='add-to-cart'>Add</button>" * 50_000,
+    "100,000 stock and brand elements": "<h1>x</h1><b class='price'>$1</b>"
+    + "<i class='stock'>in stock</i><i class='brand'>b</i>" * 30_000,
+    "labels by the hundred thousand": "<h1>x</h1><b class='price'>$1</b>"
+    + "<p>SKU: Brand: Price: Availability:</p>" * 50_000,
+    "a label followed by 2 MB": "<h1>x</h1><p>Price: " + "9" * 2_000_000 + "</p>",
+    "a price text of 2 MB": "<h1>x</h1><span class='price'>" + "$1 " * 600_000 + "</span>",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_PAGES)
+def test_hostile_pages_are_read_within_seconds(name: str) -> None:
+    html = HOSTILE_PAGES[name]
+    started = time.process_time()  # CPU time: other processes sharing the machine do not count
+    with no_hang():
+        try:
+            page = Page(html, URL)
+        except ExtractionError:
+            return
+        visible_fields(page)
+        NO_PROFILES.product(html, URL)
+    assert time.process_time() - started < 4.0, name
+
+
+SEED_PAGES = [
+    product_page(
+        "<h1>Steel Kettle</h1><div class='price-box'><span class='old-price'>$59.99</span>"
+        "<span class='special-price'>$49.99</span></div><p class='stock'>Only 2 left</p>"
+        "<p>SKU: K-9</p><p>Brand: Brew</p><button class='add-to-cart' disabled>Add to cart</button>"
+    ),
+    "<html><body><main><h1>Kettles</h1>"
+    + "".join(f"<li><span class='price'>${n}</span></li>" for n in range(8))
+    + "</main></body></html>",
+]
+
+
+@fuzz_settings(max_examples=300, deadline_seconds=2.0)
+@given(st.sampled_from(SEED_PAGES).flatmap(mutated_text))
+def test_mutated_pages_give_fields_or_nothing(html: str) -> None:
+    with no_hang():
+        try:
+            found = visible_fields(Page(html, URL))
+        except ExtractionError:
+            return
+    assert set(found) <= {"title", "price", "availability", "sku", "brand"}
+    assert all(value is None or isinstance(value, (str, Price, Availability)) for value in found.values())

@@ -1,0 +1,157 @@
+"""The scoring arithmetic of bench/extraction_score.py, on a tiny corpus written here (not the real one)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bench.extraction_score import (
+    Counts,
+    LabelledPage,
+    Score,
+    comparable,
+    load_corpus,
+    main,
+    price_case_result,
+    read_price_strings,
+    score_page,
+    score_pages,
+)
+
+FIELDS = ["title", "price", "currency", "availability", "sku", "brand"]
+KETTLE = """<html><head><meta property="og:type" content="product">
+<meta property="og:title" content="Steel   Kettle"><meta property="product:brand" content="Brew">
+<meta property="product:price:amount" content="49.99"><meta property="product:price:currency" content="USD">
+<meta property="product:availability" content="in stock"></head><body></body></html>"""
+
+
+def write_page(
+    root: Path, site: str, slug: str, html: str, expected: dict[str, object], **extra: object
+) -> None:
+    folder = root / site
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{slug}.html").write_text(html, encoding="utf-8")
+    document = {"url": f"https://{site}/p/{slug}", "site": site, "expected": expected, **extra}
+    (folder / f"{slug}.json").write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_a_wrong_value_is_a_false_positive_and_a_false_negative() -> None:
+    score = Score()
+    page = LabelledPage("shop/a", "https://shop.example/a", "", {"title": "Kettle", "price": "10.00"})
+    score_page(page, {"title": "Teapot", "price": None}, score, ["title", "price"])
+    assert (score.counts["title"].tp, score.counts["title"].fp, score.counts["title"].fn) == (0, 1, 1)
+    assert (score.counts["price"].tp, score.counts["price"].fp, score.counts["price"].fn) == (0, 0, 1)
+    assert [(miss.field, miss.expected, miss.got) for miss in score.misses] == [
+        ("title", "Kettle", "Teapot"),
+        ("price", "10.00", None),
+    ]
+
+
+def test_a_value_where_none_is_expected_is_only_a_false_positive() -> None:
+    score = Score()
+    page = LabelledPage("shop/a", "https://shop.example/a", "", {"brand": None, "sku": None})
+    score_page(page, {"brand": "Brew", "sku": None}, score, ["brand", "sku"])
+    assert (score.counts["brand"].fp, score.counts["brand"].fn, score.counts["brand"].labelled) == (1, 0, 0)
+    assert score.counts["sku"] == Counts()  # nothing expected, nothing found: not counted at all
+
+
+def test_a_field_missing_from_the_json_is_not_scored() -> None:
+    score = Score()
+    score_page(
+        LabelledPage("shop/a", "https://shop.example/a", "", {}), {"title": "Kettle"}, score, ["title"]
+    )
+    assert score.counts["title"] == Counts() and score.pages == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "expected", "got"),
+    [
+        ("title", "Brew &amp; Co  Kettle", "brew & co kettle"),
+        ("brand", " BREW ", "brew"),
+        ("sku", " k-9 ", "K-9"),
+        ("price", "49.9", Decimal("49.90")),
+        ("currency", "EUR", "EUR"),
+    ],
+)
+def test_values_compare_as_the_docstring_says(field: str, expected: object, got: object) -> None:
+    assert comparable(field, expected) == comparable(field, got)
+
+
+def test_precision_recall_and_f1() -> None:
+    counts = Counts(tp=3, fp=1, fn=2)
+    assert counts.precision == 0.75 and counts.recall == 0.6
+    assert counts.f1 == pytest.approx(2 * 0.75 * 0.6 / 1.35)
+    assert Counts().precision is None and Counts().f1 is None
+    assert Counts(fp=2, fn=1).f1 == 0.0
+
+
+def test_a_tiny_corpus_scored_end_to_end(tmp_path: Path) -> None:
+    write_page(
+        tmp_path,
+        "shop.example",
+        "kettle",
+        KETTLE,
+        {"title": "steel kettle", "price": "49.990", "currency": "USD", "availability": "IN_STOCK"}
+        | {"sku": "K9", "brand": None},
+    )
+    write_page(
+        tmp_path, "shop.example", "about", "<html><body><p>About us</p></body></html>", {"title": "About"}
+    )
+    (tmp_path / "shop.example" / "orphan.json").write_text("{}")  # no .html: skipped
+    pages = load_corpus(tmp_path)
+    assert [page.name for page in pages] == ["shop.example/about", "shop.example/kettle"]
+    score = score_pages(pages, FIELDS, "test")
+    tallies = {name: (c.tp, c.fp, c.fn) for name, c in score.counts.items()}
+    assert tallies == {
+        "title": (1, 0, 1),  # the kettle right; the about page has no product
+        "price": (1, 0, 0),
+        "currency": (1, 0, 0),
+        "availability": (1, 0, 0),
+        "sku": (0, 0, 1),
+        "brand": (0, 1, 0),  # found where none is expected
+    }
+    total = score.total(FIELDS)
+    assert (total.tp, total.fp, total.fn) == (4, 1, 2)
+
+
+def test_price_strings_rows_header_comments_and_a_missing_file(tmp_path: Path) -> None:
+    table = tmp_path / "prices.tsv"
+    table.write_text(
+        "text\tamount\tcurrency\thint\tnote\n# a comment\n1.234,56 €\t1234.56\tEUR\t\tgerman\n"
+        "C$ 5\t5\tCAD\tlocale=en-CA;tld=ca\tcanadian\n12 kr\t12\tNOK\ttld=no\tnorwegian\n"
+        "no price\t\t\t\tnone\n",
+        encoding="utf-8",
+    )
+    cases = read_price_strings(table)
+    assert [(case.text, case.amount, case.currency, case.hints) for case in cases] == [
+        ("1.234,56 €", "1234.56", "EUR", {}),
+        ("C$ 5", "5", "CAD", {"locale": "en-CA", "tld": "ca"}),
+        ("12 kr", "12", "NOK", {"tld": "no"}),
+        ("no price", None, None, {}),
+    ]
+    assert [price_case_result(case)[0] for case in cases] == [True, True, True, True]
+    assert read_price_strings(tmp_path / "missing.tsv") == []
+
+
+def test_the_command_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_page(
+        tmp_path,
+        "shop.example",
+        "kettle",
+        KETTLE,
+        {"title": "Steel Kettle", "price": "1.00"},
+        price_text="$49.99",
+    )
+    main(
+        ["--corpus", str(tmp_path), "--demo-pages", "0", "--price-strings", str(tmp_path / "none"), "--json"]
+    )
+    document = json.loads(capsys.readouterr().out)
+    (scores,) = document["sets"].values()
+    assert scores["fields"]["title"]["tp"] == 1 and scores["fields"]["price"]["fp"] == 1
+    assert scores["misses"] == [
+        {"page": "shop.example/kettle", "field": "price", "expected": "1.00", "got": "49.99"}
+    ]
+    assert document["price_strings"][0]["right"] is False  # $49.99 is not the expected 1.00
