@@ -101,7 +101,7 @@ def _offset_range(consumer: Any, topic: str) -> tuple[dict[int, int], dict[int, 
     try:
         metadata = consumer.list_topics(topic, timeout=TIMEOUT).topics[topic]
     except KafkaException as error:
-        raise BrokerUnavailable(f"no Kafka broker answers ({error.args[0].str()})") from None
+        raise BrokerUnavailable.because(error) from None
     if metadata.error is not None:
         raise DlqError(f"topic {topic}: {metadata.error.str()} (run `scrapestream topics create`)")
     offsets = {

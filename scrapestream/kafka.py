@@ -271,14 +271,19 @@ class _PendingBatch:
 class BrokerUnavailable(ConnectionError):
     """No broker at the configured bootstrap address answered."""
 
+    @classmethod
+    def because(cls, error: KafkaException, bootstrap: str = "") -> BrokerUnavailable:
+        """The one-line error a failed metadata or offsets request means, naming the address."""
+        reason = error.args[0].str() if error.args and hasattr(error.args[0], "str") else str(error)
+        return cls(f"no Kafka broker answers{f' at {bootstrap}' if bootstrap else ''} ({reason})")
+
 
 def broker_metadata(settings: Settings, timeout: float = 5.0) -> str:
     """Describe the cluster when a broker answers a metadata request; raise BrokerUnavailable if none does."""
     try:
         metadata = make_admin(settings).list_topics(timeout=timeout)
     except KafkaException as error:
-        reason = error.args[0].str() if error.args else str(error)
-        raise BrokerUnavailable(f"no Kafka broker answers at {settings.kafka_bootstrap} ({reason})") from None
+        raise BrokerUnavailable.because(error, settings.kafka_bootstrap) from None
     return (
         f"{len(metadata.brokers)} broker(s), cluster {metadata.cluster_id}, {len(metadata.topics)} topic(s)"
     )

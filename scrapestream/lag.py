@@ -18,7 +18,7 @@ from confluent_kafka import KafkaException, TopicPartition
 
 from scrapestream import metrics
 from scrapestream.config import Settings
-from scrapestream.kafka import make_consumer, watermarks
+from scrapestream.kafka import BrokerUnavailable, make_consumer, watermarks
 from scrapestream.topics import TopicNames
 
 LAG_INTERVAL = 15.0
@@ -111,7 +111,8 @@ def run_command(settings: Settings, prefix: str = "") -> int:
     try:
         lags = measure(settings, pipeline_groups(settings, prefix))
     except KafkaException as error:
-        print(f"scrapestream lag: {error}", file=sys.stderr)
+        unreachable = BrokerUnavailable.because(error, settings.kafka_bootstrap)
+        print(f"scrapestream lag: {unreachable}", file=sys.stderr)
         return 1
     for lag in lags:
         committed = "-" if lag.committed is None else lag.committed

@@ -217,7 +217,7 @@ def _metadata(admin: AdminClient, timeout: float):  # -> ClusterMetadata
     try:
         return admin.list_topics(timeout=timeout)
     except KafkaException as error:
-        raise BrokerUnavailable(f"no Kafka broker answers ({error.args[0].str()})") from None
+        raise BrokerUnavailable.because(error) from None
 
 
 def _wait_until_visible(admin: AdminClient, names: list[str], timeout: float) -> None:

@@ -213,12 +213,16 @@ class HttpAnalyticsReader:
             async with self._session.post(self._url, json={"sql": sql, "parameters": parameters}) as answer:
                 body = await answer.json()
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise StoreUnavailable("analytics owner", f"{self._url}: {error!r}") from error
+            reason = getattr(error, "os_error", None) or error or "timed out"
+            raise StoreUnavailable(
+                "clickhouse", f"the embedded store's owner at {self._url}: {reason}"
+            ) from error
         if answer.status == 400:
             raise AnalyticsQueryError(body["error"])
         if answer.status != 200:
             raise StoreUnavailable(
-                "analytics owner", f"{self._url}: HTTP {answer.status} {body.get('error')}"
+                "clickhouse",
+                f"the embedded store's owner at {self._url}: HTTP {answer.status} {body.get('error')}",
             )
         return QueryResult(body["columns"], body["types"], body["rows"])
 
