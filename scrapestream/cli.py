@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 
 from scrapestream.config import ConfigError, Settings, load_settings
+from scrapestream.demo import FAULT_KINDS
 from scrapestream.infra.process import InfraError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -55,11 +56,13 @@ def _print_health(report: list) -> int:
 
 # -- demo ---------------------------------------------------------------------------------
 def demo(args: argparse.Namespace, settings: Settings) -> int:
+    from scrapestream.demo.faults import Fault
     from scrapestream.demo.main import DemoOptions, run
     from scrapestream.processes import stop_on_sigterm
 
     stop_on_sigterm()
-    options = DemoOptions(args.duration, args.products, args.scrapers, args.keep_running)
+    fault = Fault(args.fault, args.fault_at) if args.fault else None
+    options = DemoOptions(args.duration, args.products, args.scrapers, args.keep_running, fault=fault)
     return run(settings, options)
 
 
@@ -282,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo_command.add_argument("--scrapers", type=_positive, default=2, help="scraper processes (default 2)")
     demo_command.add_argument(
         "--keep-running", action="store_true", help="leave the pipeline up until Ctrl-C"
+    )
+    demo_command.add_argument(
+        "--fault",
+        choices=FAULT_KINDS,
+        help="SIGKILL this worker, or this server (restarted 30 s later), during the first pass",
+    )
+    demo_command.add_argument(
+        "--fault-at", type=float, default=3.0, help="seconds after publishing to strike (default 3)"
     )
     _command(commands, "run", run_pipeline, "run the pipeline's processes against the configured clusters")
     shop = _command(commands, "demo-shop", demo_shop, "serve the local demo e-commerce site (three shops)")

@@ -119,6 +119,10 @@ class ProcessGroup:
         log = self.log(name)
         return f"{name} exited with code {member.process.returncode}; last lines of {log}:\n{tail(log)}"
 
+    def crash(self, name: str) -> None:
+        """SIGKILL process `name` and leave it to `supervise()`, as a crash would."""
+        self._members[name].process.send_signal(signal.SIGKILL)
+
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send `sig` to process `name` (SIGKILL: a crash; SIGTERM: a clean leave), wait for it to end
         and drop it from the group, so neither `check` nor `supervise` sees it. A replacement may

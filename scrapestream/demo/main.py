@@ -25,6 +25,7 @@ from consumers.subscriptions import format_money
 from demoshop.catalog import Catalog
 from scrapestream import lag
 from scrapestream.config import Settings
+from scrapestream.demo.faults import Fault
 from scrapestream.demo.ledger import Ledger, LedgerFollower
 from scrapestream.demo.report import Summary, dead_letter_text, percentiles, show_status, status_line
 from scrapestream.demo.workload import Workload, seeded_workload
@@ -52,6 +53,7 @@ class DemoOptions:
     products: int = 150
     scrapers: int = 2
     keep_running: bool = False
+    fault: Fault | None = None  # struck once during the first pass (scrapestream/demo/faults.py)
     # The shipped site profiles (consumers/extract/profiles.toml) know the shops on these ports.
     shop_ports: list[int] = dataclasses.field(default_factory=lambda: [8601, 8602, 8603])
 
@@ -134,6 +136,8 @@ def _run_phases(settings: Settings, demo: DemoEnvironment, group: ProcessGroup, 
         accepted, rejections = asyncio.run(_publish(demo, workload))
         for url, reason in rejections:
             print(f"    rejected {url!r}: {reason}", file=sys.stderr)
+        if options.fault is not None:
+            options.fault.start(settings, group)
         deadline = _follow(settings, demo, follower, group, started, deadline)
         first_phase_end = time.monotonic()
 

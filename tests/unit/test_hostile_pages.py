@@ -266,7 +266,9 @@ def test_hostile_pages_end_in_typed_results_and_the_engine_keeps_serving() -> No
             scrapes = [timed_scrape(engine, base + path) for path, _, _ in STATIC_CASES]
             outcomes = await asyncio.gather(timed_scrape(engine, f"{base}/good"), *scrapes)
             (good, good_seconds), *hostile = outcomes
-            assert good["status"] == "OK" and good_seconds < 1.0, (good, good_seconds)  # not held up
+            seconds = {path: s for (path, _, _), (_, s) in zip(STATIC_CASES, hostile, strict=True)}
+            # Not held up: the good page is done before the dripping one times out.
+            assert good["status"] == "OK" and good_seconds < seconds["/drip"], (good, good_seconds, seconds)
             for (path, status, error), (result, seconds) in zip(STATIC_CASES, hostile, strict=True):
                 assert (result["status"], result["product"]) == (status, None), (path, result)
                 assert result["error"].startswith(error), (path, result["error"])

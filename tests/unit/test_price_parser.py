@@ -207,10 +207,10 @@ def test_mutated_real_world_prices_give_a_price_or_a_price_error(text: str, defa
     ],
 )
 def test_price_text_at_the_length_limit_is_parsed_quickly(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded machine does not inflate it, as it does wall time
     with no_hang(), contextlib.suppress(PriceError):
         parse_price(text, "USD")
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.25  # linear work is ~1 ms; quadratic work took seconds
 
 
 def test_text_too_long_to_be_a_price_is_refused() -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from scrapestream.demo import FAULT_KINDS
+from scrapestream.demo.faults import SERVERS, WORKERS, Fault
 from scrapestream.infra.process import InfraError
 from scrapestream.processes import ProcessGroup
 
@@ -50,3 +52,9 @@ def test_the_backoff_grows_with_each_crash_in_a_row(tmp_path: Path) -> None:
         group.start("broken", "no-such-command")
         supervise_until(group, lambda: any("restarting it in 60 s" in line for line in reports))
         assert group.restarts == {"broken": 2}  # the third crash waits out its 60 s backoff
+
+
+def test_every_fault_the_demo_offers_can_strike() -> None:
+    assert set(FAULT_KINDS) == WORKERS.keys() | SERVERS.keys()
+    with pytest.raises(ValueError, match="unknown fault 'disk'; choose from scraper, router"):
+        Fault("disk")

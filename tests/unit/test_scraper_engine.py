@@ -172,7 +172,7 @@ def test_429_with_retry_after_is_waited_out() -> None:
     async def scenario(base_url: str, engine: ScrapeEngine) -> None:
         result = (await engine.scrape(request(f"{base_url}/busy"))).result
         assert result["status"] == "OK"
-        assert len(hits) == 2 and 1.0 <= hits[1] - hits[0] < 1.8
+        assert len(hits) == 2 and hits[1] - hits[0] >= 1.0  # waited out, and asked again
 
     asyncio.run(_with_site({"/robots.txt": _no_robots, "/busy": throttled}, scenario))
 
