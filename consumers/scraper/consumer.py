@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import resource
 import signal
 import time
@@ -147,6 +148,7 @@ class ScraperWorker:
         self._assigned: set[PartitionKey] = set()
         self._paused: set[PartitionKey] = set()
         self._next_offset: dict[PartitionKey, int] = {}
+        self._assigned_at: dict[PartitionKey, float] = {}  # monotonic time each partition came to us
         self._lag_by_rank: dict[int, int] = {}
         self._committed: dict[PartitionKey, int] = {}
         self._failure: BaseException | None = None
@@ -220,6 +222,8 @@ class ScraperWorker:
                 return
             self._buffer.pop()
             run = TaskRun(key, offset, task["task_id"], task["priority"], remaining=len(requests))
+            # The partition's previous owner may have fetched this domain up to the hand-over.
+            self.engine.scheduler.taken_over(task["domain"], self._assigned_at.get(key, -math.inf))
             if requests:
                 self._frontier.add(run, requests, rank)
             else:
@@ -344,7 +348,9 @@ class ScraperWorker:
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         """(Kafka thread) take the new partitions, and remember where each starts, for the lag."""
-        self._assigned.update((partition.topic, partition.partition) for partition in partitions)
+        keys = [(partition.topic, partition.partition) for partition in partitions]
+        self._assigned.update(keys)
+        self._assigned_at.update(dict.fromkeys(keys, time.monotonic()))
         try:
             self._next_offset.update(self._start_offsets(consumer, partitions))
         except KafkaException as error:

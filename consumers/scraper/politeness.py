@@ -89,6 +89,10 @@ class DomainBudget:
         self.in_flight += 1
         self.last_start = now
 
+    def started_elsewhere(self, at: float) -> None:
+        """Another worker may have started a request of this domain as late as `at`."""
+        self.last_start = max(self.last_start, at)
+
     def sent(self, now: float) -> None:
         """The request started at `last_start` reached the wire only at `now` (a new connection, a
         busy event loop): the site sees that arrival, so the spacing counts from it."""

@@ -96,6 +96,12 @@ class FetchScheduler:
         finally:
             self._release(domain, state, started, ticket, faulted)
 
+    def taken_over(self, domain: str, since: float) -> None:
+        """`domain` comes from a partition that became ours at `since`: another worker may have
+        fetched it until then. A domain this worker has not met yet starts one interval after it."""
+        if domain not in self._domains:
+            self._domain(domain).budget.started_elsewhere(since)
+
     def pause(self, domain: str, seconds: float) -> None:
         """Start no request of `domain` for `seconds` (capped by the policy's max_retry_after)."""
         state = self._domain(domain)

@@ -44,6 +44,20 @@ def test_the_spacing_counts_from_when_a_request_reached_the_wire() -> None:
     assert budget.ready_at() == 0.8
 
 
+def test_a_domain_taken_over_from_another_worker_starts_one_interval_after_the_hand_over() -> None:
+    async def main() -> None:
+        clock = [100.0]
+        scheduler = FetchScheduler(4, POLITE, clock=lambda: clock[0])
+        scheduler.taken_over("shop.example", 99.8)  # its partition came to us 0.2 s ago
+        assert not scheduler.budget("shop.example").may_start(100.0)
+        assert scheduler.budget("shop.example").ready_at() == 99.8 + POLITE.interval
+        scheduler.budget("other.example").started(100.0)
+        scheduler.taken_over("other.example", 200.0)  # already ours: its own history counts
+        assert scheduler.budget("other.example").last_start == 100.0
+
+    asyncio.run(main())
+
+
 def test_crawl_delay_stretches_the_interval_up_to_its_cap() -> None:
     budget = DomainBudget(POLITE)
     budget.set_crawl_delay(3.0)
