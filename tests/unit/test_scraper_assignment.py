@@ -26,7 +26,7 @@ def worker() -> ScraperWorker:
     worker = object.__new__(ScraperWorker)  # only the bookkeeping under test, no Kafka clients
     worker.topics = ScraperTopics.with_prefix()
     worker._consumer = LeaderMoving()
-    worker._assigned, worker._next_offset = set(), {}
+    worker._assigned, worker._next_offset, worker._assigned_at = set(), {}, {}
     return worker
 
 
@@ -35,6 +35,7 @@ def test_partitions_are_taken_even_when_their_start_is_unknown(worker: ScraperWo
     worker._on_assign(worker._consumer, [urgent])
     assert worker._assigned == {(urgent.topic, 0)}
     assert worker._next_offset == {}
+    assert set(worker._assigned_at) == {(urgent.topic, 0)}  # when it came: its domains wait from then
 
 
 def test_an_unknown_high_watermark_counts_as_no_lag(worker: ScraperWorker) -> None:
