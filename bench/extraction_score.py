@@ -1,7 +1,11 @@
 """Extraction quality: per-field precision, recall and F1 of extract_product on pages with known truth.
 
 Run: .venv/bin/python -m bench.extraction_score [--corpus DIR] [--field title] [--show-misses] [--json]
-     [--demo-pages 200] [--price-strings TSV]
+     [--demo-pages 200] [--price-strings TSV] [--split dev|holdout|all]
+
+--split guards against tuning to the corpus: a site is held out when the blake2b hash of its name
+is odd (`in_holdout`), so whole sites are either dev or holdout. Tune while reading `--split dev`
+misses only; score `--split holdout` to see whether a rule holds on sites it was not made on.
 
 Three page sets, one table each:
   corpus     every <slug>.json under --corpus (default tests/fixtures/extraction/pages) with its
@@ -25,17 +29,20 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import html
 import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from consumers.extract import ExtractionError, ProductData, extract_product, parse_price_or_none
+from consumers.extract.price import exponent
 from consumers.extract.product import Page
+from consumers.extract.visible import page_currency
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "tests/fixtures/extraction/pages"
@@ -70,6 +77,7 @@ class LabelledPage:
     html: str
     expected: dict[str, object]
     price_text: str | None = None
+    site: str = ""
 
 
 @dataclass(slots=True)
@@ -137,9 +145,30 @@ def load_corpus(directory: Path) -> list[LabelledPage]:
                 html=text,
                 expected=dict(document.get("expected") or {}),
                 price_text=document.get("price_text"),
+                site=str(document.get("site") or path.parent.name),
             )
         )
     return pages
+
+
+SPLITS = ("all", "dev", "holdout")
+
+
+def in_holdout(site: str) -> bool:
+    """Whether a site's pages are held out: a stable hash of its name (lower case, no 'www.') is odd.
+
+    Whole sites go one way, so rules tuned on the dev pages are measured on sites they never saw."""
+    name = site.strip().lower().removeprefix("www.")
+    return hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()[-1] % 2 == 1
+
+
+def split_pages(pages: list[LabelledPage], split: str) -> list[LabelledPage]:
+    """The pages of `split`: 'dev' (sites with an even hash), 'holdout' (odd), or 'all'."""
+    if split == "all":
+        return pages
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}")
+    return [page for page in pages if in_holdout(page.site) == (split == "holdout")]
 
 
 def demo_pages(count: int, structured: bool = True) -> list[LabelledPage]:
@@ -258,17 +287,50 @@ def score_pages(pages: list[LabelledPage], fields: Iterable[str], label: str) ->
 
 
 # -- price strings ---------------------------------------------------------------------------------
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+HINT_KEYS = ("locale", "tld", "default")
+
+
 @dataclass(frozen=True, slots=True)
 class PriceCase:
+    """One price string and what parse_price must make of it.
+
+    `hints` are parse_price's keyword hints (`locale`, `tld`); `default` is its default_currency
+    (the site's own currency), the TSV's `default=` hint."""
+
     source: str  # 'tsv:<line>' or the corpus page
     text: str
     amount: str | None
     currency: str | None
     hints: dict[str, str]
+    default: str | None = None
+    note: str = ""
+
+    def expected(self) -> tuple[Decimal, str | None] | None:
+        """(amount rounded half-up to the currency's minor unit, as Price stores it, currency), or
+        None for a text without a price."""
+        if self.amount is None:
+            return None
+        unit = Decimal(1).scaleb(-exponent(self.currency))
+        return Decimal(self.amount).quantize(unit, rounding=ROUND_HALF_UP), self.currency
+
+    def parse(self) -> tuple[Decimal, str | None] | None:
+        """What parse_price gives with this case's hints: (amount, currency), None when it finds no price."""
+        price = parse_price_or_none(self.text, self.default, **self.hints)
+        return None if price is None else (price.amount, price.currency)
+
+
+def decode_escapes(text: str) -> str:
+    """The TSV's `\\uXXXX` escapes (no-break spaces and other invisible characters) as characters."""
+    return _ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
 def read_price_strings(path: Path) -> list[PriceCase]:
-    """Rows of the TSV (text, amount, currency, hint 'locale=..;tld=..', note); none if it is missing.
+    """Rows of the price-strings TSV; none if the file is missing. The one loader of that file:
+    tests/unit/test_price_strings.py reads it through here too.
+
+    Columns: text (`\\uXXXX` stands for an invisible character), amount (empty: no price),
+    currency, hint ('locale=..;tld=..;default=..', any subset; an unknown key is an error), note.
     A first row starting with 'text' is a header; rows starting with '#' are comments."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -278,39 +340,52 @@ def read_price_strings(path: Path) -> list[PriceCase]:
     for number, row in enumerate(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
         if not row or row[0].startswith("#") or (number == 1 and row[0].strip().lower() == "text"):
             continue
-        cells = [*row, "", "", ""]
+        cells = [*row, "", "", "", ""]
+        hints = parse_hints(cells[3], f"{path.name}:{number}")
+        default = hints.pop("default", None)
         cases.append(
             PriceCase(
                 f"tsv:{number}",
-                cells[0],
+                decode_escapes(cells[0]),
                 cells[1].strip() or None,
                 cells[2].strip() or None,
-                _hints(cells[3]),
+                hints,
+                default,
+                cells[4].strip(),
             )
         )
     return cases
 
 
-def _hints(text: str) -> dict[str, str]:
-    pairs = (part.split("=", 1) for part in text.split(";") if "=" in part)
-    return {
-        key.strip(): value.strip()
-        for key, value in pairs
-        if key.strip() in ("locale", "tld") and value.strip()
-    }
+def parse_hints(text: str, where: str = "hint") -> dict[str, str]:
+    """'locale=en-CA;tld=ca;default=CAD' as a dict; empty values are left out."""
+    hints = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        key, equals, value = part.partition("=")
+        if not equals or key.strip() not in HINT_KEYS:
+            raise ValueError(f"{where}: unknown hint {part.strip()!r} (expected {', '.join(HINT_KEYS)})")
+        if value.strip():
+            hints[key.strip()] = value.strip()
+    return hints
 
 
 def corpus_price_cases(pages: list[LabelledPage]) -> list[PriceCase]:
-    """Each corpus page's price_text with its expected price, hinted as extraction hints it (the
-    page's <html lang> and domain: Page.price_hints)."""
+    """Each corpus page's price_text with its expected price, hinted as extraction hints it: the
+    page's <html lang> and domain (Page.price_hints) and, as the default currency, the one the
+    page declares for prices shown without one (product:price:currency, itemprop=priceCurrency:
+    visible.py's price hints)."""
     cases = []
     for page in pages:
         if not page.price_text:
             continue
         try:
-            hints = dict(Page(page.html, page.url).price_hints)
+            parsed = Page(page.html, page.url)
+            hints = dict(parsed.price_hints)
+            default = page_currency(parsed)
         except ExtractionError:
-            hints = {}
+            hints, default = {}, None
         expected_price, expected_currency = page.expected.get("price"), page.expected.get("currency")
         cases.append(
             PriceCase(
@@ -319,6 +394,7 @@ def corpus_price_cases(pages: list[LabelledPage]) -> list[PriceCase]:
                 str(expected_price) if expected_price is not None else None,
                 str(expected_currency) if expected_currency is not None else None,
                 hints,
+                default,
             )
         )
     return cases
@@ -326,11 +402,17 @@ def corpus_price_cases(pages: list[LabelledPage]) -> list[PriceCase]:
 
 def price_case_result(case: PriceCase) -> tuple[bool, str]:
     """(amount and currency both right, what the parser gave)."""
-    price = parse_price_or_none(case.text, **case.hints)
-    got_amount = price.amount if price is not None else None
-    got_currency = price.currency if price is not None else None
-    right = comparable("price", case.amount) == got_amount and (case.currency or None) == got_currency
-    return right, "None" if price is None else f"{got_amount} {got_currency}"
+    expected = case.expected() if case.amount is None or _is_decimal(case.amount) else ("bad", None)
+    got = case.parse()
+    return got == expected, "None" if got is None else f"{got[0]} {got[1]}"
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return False
+    return True
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -353,8 +435,10 @@ class Outcome:
 def run(args: argparse.Namespace) -> Outcome:
     """Score every page set and the price strings."""
     fields = [args.field] if args.field else list(FIELDS)
-    corpus = load_corpus(args.corpus)
-    sets = {f"corpus ({args.corpus})": corpus}
+    split = getattr(args, "split", "all")
+    corpus = split_pages(load_corpus(args.corpus), split)
+    label = f"corpus ({args.corpus})" if split == "all" else f"corpus ({args.corpus}, split {split})"
+    sets = {label: corpus}
     if args.demo_pages:
         sets["demo shop"] = demo_pages(args.demo_pages)
         sets["demo shop, structured data stripped"] = demo_pages(args.demo_pages, structured=False)
@@ -461,6 +545,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="directory of <slug>.json/.html")
     parser.add_argument("--field", choices=FIELDS, help="score this field only")
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="all",
+        help="corpus pages to score: dev (tune on these), holdout (sites whose name hashes odd: "
+        "only to check the general effect), all",
+    )
     parser.add_argument(
         "--show-misses", action="store_true", help="list each miss: page, field, expected, got"
     )

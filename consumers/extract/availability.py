@@ -37,20 +37,67 @@ _EXACT = {
     "discontinued": Availability.DISCONTINUED,
 }
 
-# Free-text wording, tried in order: negative phrases first ("not in stock" contains "in stock").
+# Free-text wording, tried in order: negative phrases first ("not in stock" contains "in stock",
+# "niedostępny" contains "dostępny"), then the ones saying when, then the plain "in stock". The
+# common shop phrases of en, de, fr, es, it, nl, pl, pt, ru, uk, tr, ja and zh.
 _PHRASES = [
     (
         Availability.OUT_OF_STOCK,
-        r"out of stock|sold ?out|unavailable|not (?:in stock|available)|no longer available|ausverkauft"
-        r"|nicht (?:auf lager|verfügbar|lieferbar)|épuisé|rupture de stock|agotado|esaurito|uitverkocht",
+        "|".join(
+            [
+                r"out of stock|sold ?out|unavailable|not (?:currently )?(?:in stock|available)"
+                r"|no longer available|we don't know when or if",
+                r"ausverkauft|nicht (?:auf lager|verfügbar|lieferbar|vorrätig)|vergriffen"
+                r"|derzeit nicht (?:verfügbar|lieferbar|erhältlich)",
+                r"épuisé|rupture de stock|en rupture|indisponible|(?:non|plus) disponible",
+                r"agotado|sin (?:stock|existencias)|fuera de stock|no disponible",
+                r"esaurito|non (?:più )?disponibile",
+                r"uitverkocht|niet (?:op voorraad|leverbaar|beschikbaar)",
+                r"niedostępn|brak (?:w magazynie|towaru|na stanie)|wyprzedan",
+                r"esgotado|indisponível|sem estoque|fora de estoque|não disponível",
+                r"нет в наличии|распродан|закончил|немає в наявності|відсутн|закінчи",
+                r"tükendi|stokta (?:yok|bulunmamaktadır)|temin edilemiyor|satışta değil",  # noqa: RUF001
+                r"在庫切れ|売り切れ|品切れ|在庫なし|缺货|售罄|无货|已售完",
+            ]
+        ),
     ),
-    (Availability.DISCONTINUED, r"discontinued|nicht mehr erhältlich"),
-    (Availability.PREORDER, r"pre-?order|pre-?sale|vorbestell|coming soon|précommande|reserva"),
-    (Availability.BACKORDER, r"back[- ]?order|nachbestell|on order|ships in \d+"),
-    (Availability.LIMITED, r"only \d+ left|few left|limited|low stock|nur noch|wenige|derniers"),
+    (
+        Availability.DISCONTINUED,
+        r"discontinued|nicht mehr erhältlich|fuori produzione|descatalogado|снят с производства"  # noqa: RUF001
+        r"|üretimi durduruldu|生産終了|停产",
+    ),
+    # A count left says LIMITED whatever follows ('Only 2 left in stock (more on the way)').
+    (Availability.LIMITED, r"only \d+ left|nur noch \d+|plus que \d+|solo quedan? \d+|son \d+ ürün"),
+    (
+        Availability.PREORDER,
+        r"pre-?order|pre-?sale|vorbestell|coming soon|précommande|reserva|preventa|prenota"
+        r"|pré-?venda|предзаказ|передзамовлення|ön sipariş|przedsprzedaż|予約|预售|预订",
+    ),
+    (
+        Availability.BACKORDER,
+        r"back[- ]?order|nachbestell|on order|more on the way|in stock soon"
+        r"|bientôt (?:en stock|disponible)|demnächst (?:wieder )?(?:verfügbar|lieferbar)",
+    ),
+    (
+        Availability.LIMITED,
+        r"few left|limited (?:stock|availability|quantit|supply)|^\W*limited\W*$|low stock|nur noch|wenige"
+        r"|derniers|últimas unidades|ultimi pezzi"
+        r"|laatste|ostatnie sztuki|осталось мало",
+    ),
+    # 'In Stock. Usually ships in 1 business day' is in stock; 'Ships in 3 weeks' alone is not.
+    (Availability.IN_STOCK, r"\bin stock\b"),
+    (Availability.BACKORDER, r"ships in \d+"),
     (
         Availability.IN_STOCK,
-        r"in stock|available|auf lager|lieferbar|verfügbar|en stock|disponible|op voorraad",
+        "|".join(
+            [
+                r"in stock|available|usually (?:ships|dispatched) within|ships within",
+                r"auf lager|lieferbar|verfügbar|sofort versandfertig",
+                r"en stock|disponible|disponibile|in magazzino|disponibilità immediata",
+                r"op voorraad|leverbaar|dostępn|w magazynie|em estoque|disponível",
+                r"в наличии|є в наявності|в наявності|stokta(?: var)?|在庫あり|有货|现货",
+            ]
+        ),
     ),
 ]
 _PHRASE_PATTERNS = [(value, re.compile(pattern, re.IGNORECASE)) for value, pattern in _PHRASES]

@@ -19,7 +19,12 @@ field and leave the rest to structured data. Except:
   source (in the order above) that knows one (a priced offer, product:price:currency, a loose
   itemprop=priceCurrency...); with none, the price stays without a currency.
 - a title that is just the product's SKU or product ID gives way to the next source's title.
-- a brand loses the page's labels around it ('Brand: Sony', 'Visit the Sony Store', 'by Sony').
+- every title loses the shop's name and format tags ('Kettle - A101', 'Name Kindle Edition';
+  titles.py); one that is the shop's name or a page type alone gives way to the next source's;
+  a structured name gives way to the <h1> that is exactly brand + name ('Apple iPhone 7') or the
+  name up to a separator (without a variant suffix: 'T-Shirt print', named '... - acid black').
+- a brand loses the page's labels around it ('Brand: Sony', 'Visit the Sony Store', 'by Sony')
+  and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case.
 Later sources are only read while a field is missing. A page where no source finds a title or
 a price holds no product and gives None. docs/extraction.md has the whole story.
 """
@@ -50,19 +55,25 @@ from consumers.extract.schemaorg import (
     of_type,
     product_fields,
 )
+from consumers.extract.titles import clean_title, normalised, site_names
 from consumers.extract.values import (
     absolute_url,
     clean_brand,
     clean_category_path,
+    company_name,
     structured_price,
     url_key,
 )
-from consumers.extract.visible import visible_fields
+from consumers.extract.visible import heading_text, visible_fields
 
 # Last-resort product links on listing pages without structured lists or a profile.
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
 _ALL_FIELDS = frozenset(PRODUCT_FIELDS)
 _EMPTY = (None, "", [], {}, ())
+# A separator after which a structured name goes on with a variant ('- acid black', ', 256 GB').
+_VARIANT_SUFFIX = re.compile(r"\s*[-|,/\u2013\u2014\u00b7]\s|\s+\(")
+# Sources whose title is a name the shop wrote for machines: the <h1> may show it otherwise.
+_NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
 # the price has its currency, the title is no SKU), the source is not read at all. A source not
 # listed here may give any field. Keep in step with meta.py and visible.py.
@@ -117,6 +128,14 @@ class Page:
     @cached_property
     def meta_tags(self) -> dict[str, str]:
         return meta_tags(self.tree)
+
+    @cached_property
+    def site_names(self) -> set[str]:
+        """The shop's names (titles.site_names); the meta tags are read only when the page has a
+        site-name tag (most pages' titles are cleaned before anything else needs them)."""
+        html = self.html
+        named = "site_name" in html or "application-name" in html
+        return site_names(self.meta_tags if named else {}, self.url, self.host)
 
     @cached_property
     def price_hints(self) -> dict[str, str]:
@@ -200,6 +219,8 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
     titles: list[tuple[str, str]] = []  # every source's title, for a title that is just the SKU
     currencies: list[tuple[str, str]] = []  # every source's currency, in order
     price_value: object = None
+    brands: list[str] = []  # every source's brand, for the shop's own spelling of an all-caps one
+    companies = 0  # whether the brand taken was a company's name ('Casio Computer Co., Ltd.')
     for name, source in sources:
         if name in SOURCE_FIELDS and merged.keys() >= SOURCE_FIELDS[name] and _settled(merged):
             continue  # nothing it could add
@@ -212,9 +233,15 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         if currency:
             currencies.append((name, str(currency)))
         if "brand" in found:
+            companies += "brand" not in merged and company_name(found["brand"])
             found["brand"] = clean_brand(found["brand"])
+            if isinstance(found["brand"], str):
+                brands.append(found["brand"])
         if isinstance(title := found.get("title"), str) and title:
-            titles.append((name, title))
+            cleaned = clean_title(title, page.site_names)
+            found["title"] = cleaned
+            if cleaned is not None:
+                titles.append((name, cleaned))
         for key, item in found.items():
             if key not in merged and item not in _EMPTY:
                 merged[key] = item
@@ -227,6 +254,12 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         better = next(((name, title) for name, title in titles if not _title_is_a_code(title, merged)), None)
         if better is not None:
             origin["title"], merged["title"] = better
+    if origin.get("title") in _NAMING_SOURCES:
+        merged["title"] = _title_as_shown(page, merged["title"], merged.get("brand"))
+    if isinstance(brand := merged.get("brand"), str):
+        merged["brand"] = _brand_as_spelled(brand, brands)
+        if companies:
+            merged["brand"] = _brand_in_title(merged["brand"], merged.get("title"))
     price = merged.get("price")
     if isinstance(price, Price) and price.currency is None and currencies:
         origin["currency"], currency = currencies[0]
@@ -236,6 +269,65 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
     merged["category_path"] = clean_category_path(list(merged.get("category_path", [])), merged.get("title"))
     used = set(origin.values())
     return ProductData(**merged, sources=tuple(name for name, _ in sources if name in used))
+
+
+def _title_as_shown(page: Page, title: object, brand: object) -> object:
+    """The page's <h1> instead of a structured name that says the same otherwise: the title as
+    the page presents it. The <h1> is the name with the brand before it ('iPhone 7' named, 'Apple
+    iPhone 7' shown; not when the <h1> sets the brand apart in its own element, a label over the
+    name), or the name without a variant suffix ('T-Shirt print - acid black' named, 'T-Shirt
+    print' shown: the <h1> is the name up to a separator)."""
+    if not isinstance(title, str):
+        return title
+    brand = brand if isinstance(brand, str) and brand else None
+    named = _spaced(title)
+    branded = _spaced(f"{brand} {title}") if brand and not named.startswith(_spaced(brand)) else None
+    folded_brand = _spaced(brand or "")
+
+    def shows_the_name(heading: str) -> bool:
+        shown = _spaced(heading)
+        if shown == branded:
+            return True
+        return (
+            shown != named
+            and named.startswith(shown)
+            and _VARIANT_SUFFIX.match(named, len(shown)) is not None
+            and len(shown.split()) >= 2
+            and shown != folded_brand
+        )
+
+    if branded is None and _VARIANT_SUFFIX.search(named) is None:
+        return title  # nothing an <h1> could show otherwise: no need to look
+    if "<h1" not in page.html and "<H1" not in page.html:
+        return title
+    return heading_text(page, shows_the_name, brand) or title
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _brand_as_spelled(brand: str, brands: list[str]) -> str:
+    """An all-caps brand ('APTAMİL') in the mixed case another source spells it ('Aptamil')."""
+    if not brand.isupper():
+        return brand
+    key = normalised(brand)
+    return next(
+        (other for other in brands if not other.isupper() and normalised(other) == key and key), brand
+    )
+
+
+def _brand_in_title(company: str, title: object) -> str:
+    """A company's name cut to the brand the title starts with: 'Casio Computer' (of 'Casio Computer
+    Co., Ltd.') with 'Casio Exilim EX-S200' -> 'Casio'. Only for company names: a brand of several
+    words ('Tom Dixon') is the brand whole."""
+    words = company.split()
+    if len(words) < 2 or not isinstance(title, str):
+        return company
+    folded = _spaced(title)
+    if folded.startswith(_spaced(company)) or not folded.startswith(words[0].casefold() + " "):
+        return company
+    return words[0]
 
 
 def _settled(merged: dict[str, object]) -> bool:

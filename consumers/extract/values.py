@@ -20,6 +20,12 @@ _BRAND_LABEL = re.compile(
     r"\s*[:\uff1a]\s*|by\s+|visit the\s+)(?P<rest>.+)$",
     re.IGNORECASE,
 )
+# A company's legal form after its name: 'Canon, Inc.', 'Sony Corporation', 'Casio Computer Co., Ltd.'.
+_LEGAL_FORM = re.compile(
+    r"(?:,?\s+(?:co\.?,?\s*)?(?:inc|incorporated|ltd|limited|llc|l\.l\.c|corp|corporation|gmbh|ag"
+    r"|gmbh\s*&\s*co\.?\s*kg|s\.?a\.?|s\.?p\.?a\.?|s\.?r\.?l\.?|b\.?v\.?|n\.?v\.?|plc|oy|ab|a/s|pty)\.?)+$",
+    re.IGNORECASE,
+)
 _BRAND_STORE = re.compile(r"^(?P<name>.+?)\s+(?:store|shop|storefront)$", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _COUNT = re.compile(r"[0-9][0-9,.\u00a0\u202f ]*")
@@ -46,7 +52,7 @@ def clean_text(value: object, _depth: int = 0) -> str | None:
 
 def clean_brand(value: object) -> str | None:
     """A brand without the page's label around it: 'Brand: Sony', 'Visit the Sony Store',
-    'by Sony', 'Marke: Sony' -> 'Sony'."""
+    'by Sony', 'Marke: Sony' -> 'Sony'; nor the company's legal form: 'Canon, Inc.' -> 'Canon'."""
     text = clean_text(value)
     if not text:
         return None
@@ -57,7 +63,17 @@ def clean_brand(value: object) -> str | None:
         if visit:
             store = _BRAND_STORE.match(text)
             text = store.group("name") if store else text
+    if text and " " in text:
+        text = _LEGAL_FORM.sub("", text).strip(" ,") or text
     return text or None
+
+
+def company_name(value: object) -> bool:
+    """Whether a brand value is a company's name with its legal form ('Casio Computer Co., Ltd.')."""
+    text = clean_text(value)
+    if not text or " " not in text:
+        return False
+    return _LEGAL_FORM.search(text) is not None and bool(_LEGAL_FORM.sub("", text).strip())
 
 
 def structured_price(

@@ -5,8 +5,10 @@ many shops publish no JSON-LD, microdata or product meta tags, yet every product
 heading, a price near it, stock wording and labelled values ("SKU: ...", "Marke: ...").
 
 A page yields nothing here unless it looks like one product: it declares one (og:type product,
-a schema.org Product) or shows one unambiguous price near its heading. A category page shows
-many prices equally near its heading, so it stays what it is: no product (None).
+a schema.org Product), shows one unambiguous price near its heading, or shows no price but a
+heading with a shop's signs of one product (a labelled SKU, exactly one add-to-cart button: a
+sold-out page often hides its price). A category page shows many prices equally near its
+heading (and many buttons), so it stays what it is: no product (None).
 
 "Near": the number of steps from the chosen <h1> up to the lowest ancestor it shares with an
 element. The product's own price shares a low ancestor with its <h1>; related-product tiles and
@@ -31,13 +33,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from consumers.extract.availability import Availability, normalise_availability
 from consumers.extract.price import Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
+from consumers.extract.titles import clean_title, normalised, site_names
 from consumers.extract.values import clean_text, node_text
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ MAX_PRICE_BLOCKS = 4  # separate prices equally near the heading; more is a list
 _MAX_PRICE_CHARS = 120  # longer text holds more than a price
 _MAX_PRICE_WORDS = 12
 _MAX_TITLE_CHARS = 300
+_MAX_H1 = 5  # <h1> elements compared with a structured name
 _MAX_VALUE_CHARS = 80  # brand or SKU
 _FAR = 1_000_000  # distance of an element that shares no ancestor with the heading within reach
 
@@ -111,6 +114,7 @@ _BRAND_CLASS = re.compile(
 )
 _NOT_BRAND_TOKENS = frozenset(
     {"logo", "nav", "navbar", "site", "header", "footer", "menu", "filter", "list", "brands", "image", "img"}
+    | {"review", "reviews", "comment", "comments", "author", "rating", "share", "social"}
 )
 _LOGO = re.compile(r"logo|masthead|navbar|site[-_]?(?:title|name|brand)", re.IGNORECASE)
 _TITLE_TOKENS = frozenset({"title", "name", "producttitle", "productname"})
@@ -130,13 +134,22 @@ _CART = re.compile(
 _STRONG_STOCK = re.compile(
     r"out of stock|sold ?out|ausverkauft|épuisé|agotado|esaurito|uitverkocht|no longer available"
     r"|nicht mehr (?:verfügbar|lieferbar|erhältlich)|back-?order|pre-?order|vorbestell|précommande"
-    r"|only \d+ left|nur noch (?:\d+|wenige)|few left|low stock|derniers? articles?",
+    r"|only \d+ left|nur noch (?:\d+|wenige)|few left|low stock|derniers? articles?"
+    r"|currently unavailable|more on the way|in stock soon|nicht (?:auf lager|lieferbar|verfügbar)"
+    r"|rupture de stock|non disponibile|niet (?:op voorraad|leverbaar)|niedostępn|esgotado"
+    r"|нет в наличии|немає в наявності|tükendi|stokta yok|在庫切れ|売り切れ|品切れ|缺货|售罄|无货",
     re.IGNORECASE,
 )
 _LABEL_WINDOW = 60_000  # characters of visible text searched for labels
 _STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
 _STOCK_LINE_CHARS = 60
 _IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
+# Messages about the shopper's choice of size, colour or other variant, not the product's stock.
+_VARIANT_MESSAGE = re.compile(
+    r"\b(?:this|that|the|your|selected)\s+(?:selection|combination|variant|size|colou?r|option)\b"
+    r"|diese (?:auswahl|kombination|variante|größe)|cette (?:combinaison|taille|sélection)",
+    re.IGNORECASE,
+)
 _NOTIFY = re.compile(r"notify me|benachrichtig|m'avertir|avísame", re.IGNORECASE)
 
 
@@ -145,24 +158,57 @@ def _label(words: str, value: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W\d_])(?:{words})(?![^\W\d_]){value}", re.IGNORECASE)
 
 
+# Between a label and its value: spaces, line breaks, a colon, and the direction marks some shops
+# put around it ('ASIN \u200f : \u200e B08...').
+_LABEL_SEPARATOR = r"[\s\u200e\u200f]*[:#\uff1a]?[\s\u200e\u200f]*"
 _SKU_LABEL = _label(
-    r"SKU|Art(?:ikel)?\.?\s?-?\s?Nr\.?|Artikelnummer|(?:Item|Product|Article)\s?(?:#|No\.?|number|code)"
-    r"|Ürün\s?kodu|Code\s?article|Código|Kod\s?produktu|Артикул|Réf\.|Référence",
-    r"\s*[:#]?\s*([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
+    r"SKU(?:[\s\u200e\u200f]*\([\u200e\u200f]*(?:config|simple)[\u200e\u200f]*\))?"
+    r"|(?<!mfg )(?<!mfr )(?<!oem )(?<!manufacturer )Part\s?(?:#|No\.?|number)"
+    r"|Art(?:ikel)?\.?\s?-?\s?Nr\.?|Artikelnummer|Artikelcode"
+    r"|Best(?:ell)?\.?\s?-?\s?Nr\.?|Bestellnummer|(?:Item|Product|Article)\s?(?:#|No\.?|number|code|ID)"
+    r"|Productcode|Ürün\s?(?:kodu|no)|Stok\s?kodu|Code\s?article|Réf(?:érence)?\.?|Référence"
+    r"|Ref(?:erencia|erência)?\.|Referencia|Referência"
+    r"|Código(?:\s?(?:d[oe]l?\s?)?(?:produto|producto|artículo|artigo))?"
+    r"|Cod(?:ice)?\.?\s?(?:articolo|prodotto)|Kod\s?(?:produktu|towaru)|Nr\s?katalogowy|Numer\s?katalogowy"
+    r"|Артикул|Код\s?(?:товара|товару)|商品番号|品番|货号|商品编号|商品編號",
+    _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
 )
+# A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.
+_ASIN_LABEL = _label(r"ASIN", _LABEL_SEPARATOR + r"(B0[A-Z0-9]{8}|[0-9]{9}[0-9X])")
 # Books: the ISBN or EAN is the shop's article number when no SKU label is shown.
-_CODE_LABEL = _label(r"ISBN(?:-1[03])?|EAN(?:-13)?", r"\s*:?\s*([0-9][0-9-]{7,20}[0-9Xx])")
+_CODE_LABEL = _label(r"ISBN(?:-?1[03])?|EAN(?:-?13)?", r"\s*:?\s*([0-9][0-9-]{7,20}[0-9Xx])")
+# A list price's label ('Retail Price:', 'List Price:', 'Was:') is no price label: the sale price follows.
 _PRICE_LABEL = _label(
-    r"(?:(?:our|your|sale|special)\s+)?(?:price|preis|prix|precio|prezzo|prijs|cena|цена|fiyat)",
+    r"(?<!retail )(?<!list )(?<!regular )(?<!original )(?<!compare at )(?<!type )"
+    r"(?:(?:our|your|sale|special|online)\s+)?(?:price|preis|prix|precio|prezzo|prijs|cena|цена|fiyat)",
+    r"[ \t\u00a0]*(?::|\n)\s*([^\n]{1,40})",
+)
+# The maker's suggested price: the last resort, when the page labels no price of its own.
+_MSRP_LABEL = _label(
+    r"(?:starting\s+)?(?:MSRP|RRP|UVP|base\s+MSRP|manufacturer'?s suggested retail price)",
     r"[ \t\u00a0]*(?::|\n)\s*([^\n]{1,40})",
 )
 _BRAND_LABEL = _label(
     r"Brand|Marke|Marque|Marca|Marka|Merk|Hersteller|Manufacturer|Бренд|Производитель|Producent|Fabricant",
-    r"[ \t\u00a0]*:\s*([^\n]{1,80})",
+    r"[ \t\u00a0\u200e\u200f]*(?:\n[\s\u200e\u200f]*)?[:\uff1a][\s\u200e\u200f]*([^\n]{1,80})",
 )
 _STOCK_LABEL = _label(
-    r"Availability|Stock|Verfügbarkeit|Lieferstatus|Disponibilité|Disponibilidad|Disponibilità|Stok durumu",
+    r"Availability|Stock|Verfügbarkeit|Lieferstatus|Lagerstatus|Disponibilité|Disponibilidad|Disponibilità"
+    r"|Disponibilidade|Beschikbaarheid|Dostępność|Наличие|Наявність|Stok durumu|在庫|库存",
     r"[ \t\u00a0]*:\s*([^\n]{1,60})",
+)
+# A spec table's brand row: the label alone in its cell (th, td or dt), the value in the next cell.
+_BRAND_ROW_LABELS = frozenset(
+    {"brand", "brandname", "marke", "markenname", "marque", "nomdemarque", "marca", "marka", "merk"}
+    | {"бренд", "марка", "ブランド", "品牌"}
+)
+_CELL_TAGS = frozenset({"td", "dd", "th"})
+# Bylines of books and social buttons caught by a .byline or .brand element: no brand.
+_NOT_A_BRAND = re.compile(
+    r"\((?:author|autor|auteur|autore|editor|illustrator|translator|narrator|photographer|contributor"
+    r"|foreword|introduction|herausgeber|übersetzer|fotograf)\)"
+    r"|\b(?:facebook|twitter|pinterest|instagram|whatsapp)\b",
+    re.IGNORECASE,
 )
 _BRAND_PREFIX = re.compile(
     r"^(?:by|von|de|par|from|brand|marke|marque|marca|marka|hersteller|manufacturer|бренд)\b\s*:?\s*",
@@ -176,28 +222,38 @@ _STORE_LINK = re.compile(
 )
 _NOT_IN_NAMES = re.compile(r'[{}<>"\[\]\\]')  # markup, JSON or a template caught by a label, not a name
 _PLACEHOLDERS = frozenset({"n/a", "na", "none", "null", "-", "unknown", "keine", "k.a."})
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+")
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "or", "ne"})
 _T = TypeVar("_T")
 
 
 def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, object]:
-    """Title, price, availability, SKU and brand from the visible page, or {} for a non-product."""
+    """Title, price, availability, SKU and brand from the visible page, or {} for a non-product.
+
+    A page without a price still shows a product when its <h1> comes with a shop's signs of one:
+    an add-to-cart button or a labelled SKU (a sold-out page often hides its price). A listing
+    (many prices alike near the heading) never does."""
     tree = page.tree
     tags = page.meta_tags
-    heading = _heading(tree, _site_names(tags, page.url))
+    heading = _heading(tree, page.site_names)
     chain = _ancestor_steps(heading)
     page_text = _page_text(tree)
     after = max(page_text.find(_text_lines(heading)), 0) if heading is not None else 0
-    price = _visible_price(tree, chain, _price_hints(page, profile), page_text, after)
+    price, listing = _visible_price(tree, chain, _price_hints(page, profile), page_text, after)
+    button = _cart_button(tree, chain)
+    sku = None
     if price is None and not _declares_product(page, tags):
-        return {}
+        if heading is None or _heading_context(heading) not in ("", "product"):
+            return {}
+        sku = _sku(tree, chain, page_text, after, page.url, profile)
+        # Near a listing's prices (or recommendation tiles), only a single labelled SKU tells one product.
+        single = sku is not None and not _labelled_twice(page_text)
+        if not (single or (not listing and (sku is not None or _one_cart_button(tree, chain)))):
+            return {}
     return {
         "title": _title(tree, tags, heading, page.url),
         "price": price,
-        "availability": _availability(tree, chain, page_text, after),
-        "sku": _sku(tree, chain, page_text, after, page.url, profile),
+        "availability": _availability(tree, chain, page_text, after, button),
+        "sku": sku or _sku(tree, chain, page_text, after, page.url, profile),
         "brand": _brand(tree, chain, page_text, after),
     }
 
@@ -212,7 +268,7 @@ def _heading(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
     ranked: list[tuple[int, int, LexborNode]] = []
     for order, node in enumerate(_limited(tree.css("h1"))):
         text = node_text(node)
-        if not _names_something(text) or _normalised(text or "") in site_names:
+        if not _names_something(text) or normalised(text or "") in site_names:
             continue
         inside = _heading_context(node)
         if inside == "logo" or node.css_first('a[href="/"]') is not None:
@@ -255,43 +311,31 @@ def _heading_context(node: LexborNode) -> str:
 def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | None, url: str) -> str | None:
     if heading is not None:
         return node_text(heading)
-    names = _site_names(tags, url)
+    names = site_names(tags, url)
     title = tree.css_first("title")
     for text in (clean_text(tags.get("og:title")), node_text(title) if title is not None else None):
         if text and len(text) <= _MAX_TITLE_CHARS:
-            stripped = _without_site_name(text, names)
-            if _normalised(stripped) not in names:  # the shop's name alone names no product
-                return stripped
+            cleaned = clean_title(text, names)  # the shop's name or a page type alone: no product
+            if cleaned is not None:
+                return cleaned
     return None
 
 
-def _without_site_name(title: str, names: set[str]) -> str:
-    """'Kettle | Acme Outlet' -> 'Kettle' when 'Acme Outlet' is the shop (also as prefix)."""
-    separators = list(_TITLE_SEPARATORS.finditer(title))
-    if separators:
-        last, first = separators[-1], separators[0]
-        if _normalised(title[last.end() :]) in names:
-            return title[: last.start()].strip() or title
-        if _normalised(title[: first.start()]) in names:
-            return title[first.end() :].strip() or title
-    return title
-
-
-def _site_names(tags: dict[str, str], url: str) -> set[str]:
-    """The shop's name as og:site_name/application-name give it and as its domain spells it,
-    each normalised: 'Acme Outlet', 'acme-outlet.com', 'www.acme-outlet.com' -> 'acmeoutlet'."""
-    names = {_normalised(tags.get(key) or "") for key in ("og:site_name", "application-name")}
-    labels = [label for label in (urlsplit(url).hostname or "").split(".") if label]
-    if len(labels) >= 2:
-        at = len(labels) - 2
-        if labels[at] in _SECOND_LEVEL and at > 0:
-            at -= 1
-        names |= {_normalised(labels[at]), _normalised("".join(labels[at:]))}
-    return names - {""}
-
-
-def _normalised(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None = None) -> str | None:
+    """The text of the first of the page's first few <h1> that `matches` accepts (shown, not the
+    logo), or None. With `brand`: not an <h1> that sets the brand apart inside it (its own link
+    or line, as a label over the name)."""
+    key = normalised(brand) if brand else None
+    for node in page.tree.css("h1")[:_MAX_H1]:
+        text = node_text(node)
+        if not text or not matches(text) or _heading_context(node) in ("logo", "hidden"):
+            continue
+        if key and any(
+            normalised(inner.text(deep=True, separator=" ")) == key for inner in _limited(node.css("*"))
+        ):
+            continue
+        return text
+    return None
 
 
 # -- nearness to the heading -----------------------------------------------------------------------
@@ -414,17 +458,26 @@ class _Candidate:
 
 def _visible_price(
     tree: LexborHTMLParser, chain: dict[int, int], hints: _PriceHints, page_text: str, after: int
-) -> Price | None:
-    """The price of the nearest group of price elements that has one (see _group_price), else a
-    labelled "Price: ..." in the page text after the heading."""
+) -> tuple[Price | None, bool]:
+    """(price, whether the page is a listing). The price of the nearest group of price elements
+    that has one (see _group_price), else a labelled "Price: ..." in the page text after the
+    heading, else (a car or a made-to-order good shows no other) a labelled "MSRP: ...". A
+    listing: the nearest group with prices has more blocks alike than one product shows."""
     candidates = _price_candidates(tree, chain)
     budget = _Budget(MAX_TEXTS)
     for distance in sorted({candidate.walk.distance for candidate in candidates}):
         group = [candidate for candidate in candidates if candidate.walk.distance == distance]
-        decided, price = _group_price(group, hints, budget)
-        if decided:
-            return price
-    return _labelled(_PRICE_LABEL, page_text, after, lambda text: _parse_price(text, hints))
+        outcome, price = _group_price(group, hints, budget)
+        if outcome != "undecided":
+            return price, outcome == "listing"
+
+    def parse(text: str) -> Price | None:
+        return _parse_price(text, hints)
+
+    labelled = _labelled(_PRICE_LABEL, page_text, after, parse) or _labelled(
+        _MSRP_LABEL, page_text, after, parse
+    )
+    return labelled, False
 
 
 class _Budget:
@@ -452,13 +505,14 @@ def _price_candidates(tree: LexborHTMLParser, chain: dict[int, int]) -> list[_Ca
     return [candidate for candidate in found if candidate.walk.passed and not candidate.walk.hidden]
 
 
-def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -> tuple[bool, Price | None]:
-    """(decided, price) for price elements equally near the heading.
+def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -> tuple[str, Price | None]:
+    """(outcome, price) for price elements equally near the heading: 'price', 'listing' (None),
+    'spent' (the budget ran out first: None) or 'undecided'.
 
     Blocks are the elements not inside another one of the group. The block highest in the tree
     (then the best tier, then page order) that holds a price gives it, unless MAX_PRICE_BLOCKS
     other blocks with numbers look just like it (same depth, tag and class): then this is a
-    listing, decided with None.
+    listing.
     Undecided when no block holds a price: the next group is tried.
     """
     counted = [candidate for candidate in group if candidate.walk.tier != _EXCLUDED]
@@ -467,10 +521,10 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     for block in sorted(blocks, key=lambda block: (len(block.walk.passed), block.walk.tier, block.order)):
         price = _block_price(block, hints, budget)
         if price is not None:
-            return True, None if _repeated(block, blocks, budget) else price
+            return ("listing", None) if _repeated(block, blocks, budget) else ("price", price)
         if budget.left <= 0:
-            return True, None
-    return False, None
+            return "spent", None
+    return "undecided", None
 
 
 def _repeated(block: _Candidate, blocks: list[_Candidate], budget: _Budget) -> bool:
@@ -564,6 +618,11 @@ def _price_hints(page: Page, profile: SiteProfile | None) -> _PriceHints:
     return _PriceHints(currency, page.price_hints)
 
 
+def page_currency(page: Page) -> str | None:
+    """The currency the page declares for prices shown without one (see _price_hints)."""
+    return _price_hints(page, None).currency
+
+
 def _declares_product(page: Page, tags: dict[str, str]) -> bool:
     if tags.get("og:type", "").strip().lower() in _PRODUCT_TYPES:
         return True
@@ -574,17 +633,18 @@ def _declares_product(page: Page, tags: dict[str, str]) -> bool:
 
 # -- availability ----------------------------------------------------------------------------------
 def _availability(
-    tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int
+    tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int, button: _CartButton
 ) -> Availability | None:
     """The first of, strongest first: itemprop=availability; stock/availability elements' wording;
     an "Availability: ..." label; the add-to-cart button's wording ('Sold out', 'Pre-order',
     'Notify me'); a sold-out badge; stock wording other than "in stock" just after the heading
     ('Only 2 left', 'Backordered'); a disabled add-to-cart button (out of stock); an enabled one
     (in stock)."""
-    button = _cart_button(tree, chain)
     signals: list[Callable[[], Availability | None]] = [
         lambda: _first(_nearest(tree.css("[itemprop=availability]"), chain), _itemprop_availability),
-        lambda: _first(_nearest(tree.css(_STOCK_CSS), chain), lambda node: _worded(_short_text(node, 200))),
+        lambda: _first(
+            _nearest(tree.css(_STOCK_CSS), chain), lambda node: _stock_element(_short_text(node, 200))
+        ),
         lambda: _labelled(_STOCK_LABEL, page_text, after, normalise_availability),
         lambda: button.worded,
         lambda: _sold_out_badge(tree, chain),
@@ -629,13 +689,27 @@ def _worded(text: str | None) -> Availability | None:
     return None if value is Availability.IN_STOCK and len(text or "") > _IN_STOCK_CHARS else value
 
 
+def _stock_element(text: str | None) -> Availability | None:
+    """A stock element's wording: its "Availability: ..." label's value when it holds one (a block
+    of labelled values: 'Price: $162.99 Availability: 26 In Stock Quantity: ...'); never a message
+    about a variant choice ('Sorry, this selection is currently unavailable')."""
+    if not text or _VARIANT_MESSAGE.search(text):
+        return None
+    labelled = _labelled(_STOCK_LABEL, text, 0, normalise_availability)
+    return labelled if labelled is not None else _worded(text)
+
+
 def _stock_wording_after_heading(page_text: str, after: int) -> Availability | None:
     """Short lines just after the heading that say more than "in stock" ('Only 2 left',
     'Backordered'): the first _STOCK_LINES non-blank lines, each of at most _STOCK_LINE_CHARS (a
     longer line is prose), in unmistakable words only: free text says 'Limited Edition' and
     'This combination is not available'."""
     for line in page_text[after : after + 500 * _STOCK_LINES].splitlines()[:_STOCK_LINES]:
-        strong = len(line) <= _STOCK_LINE_CHARS and _STRONG_STOCK.search(line)
+        strong = (
+            len(line) <= _STOCK_LINE_CHARS
+            and _STRONG_STOCK.search(line)
+            and not _VARIANT_MESSAGE.search(line)
+        )
         value = normalise_availability(line) if strong else None
         if value is not None and value is not Availability.IN_STOCK:
             return value
@@ -662,6 +736,19 @@ def _cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
     return _CartButton()
 
 
+def _one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
+    """Whether the page shows exactly one add-to-cart button (a listing shows one a tile)."""
+    found = 0
+    for node in _nearest(tree.css("button, input[type=submit], input[type=button]"), chain):
+        attributes = node.attributes
+        label = _short_text(node, 100) or clean_text(attributes.get("value")) or ""
+        if _CART.search(f"{label} {attributes.get('name') or ''} {_class_and_id(attributes)}"):
+            found += 1
+            if found > 1:
+                return False
+    return found == 1
+
+
 def _short_text(node: LexborNode, limit: int) -> str | None:
     text = node_text(node)
     return text if text and len(text) <= limit else None
@@ -676,7 +763,8 @@ def _sku(
     url: str,
     profile: SiteProfile | None,
 ) -> str | None:
-    """The profile's sku_from_url, else itemprop=sku / .sku elements, else a labelled value."""
+    """The profile's sku_from_url, else itemprop=sku / .sku elements, else a labelled value: an
+    ASIN first, then a SKU label in the page's language, then an ISBN or EAN."""
     pattern = profile.sku_from_url if profile is not None else None
     if pattern is not None:
         match = pattern.search(url)
@@ -688,9 +776,22 @@ def _sku(
         value = (_labelled(_SKU_LABEL, text, 0, _plausible_sku) or _plausible_sku(text)) if text else None
         if value:
             return value
-    return _labelled(_SKU_LABEL, page_text, after, _plausible_sku) or _labelled(
-        _CODE_LABEL, page_text, after, lambda code: code.replace("-", "")
+    return (
+        _labelled(_ASIN_LABEL, page_text, after, _plausible_sku)
+        or _labelled(_SKU_LABEL, page_text, after, _plausible_sku)
+        or _labelled(_CODE_LABEL, page_text, after, lambda code: code.replace("-", ""))
     )
+
+
+def _labelled_twice(page_text: str) -> bool:
+    """Whether SKU labels with values occur more than once in the page text (tiles each show one)."""
+    found = 0
+    for label in (_ASIN_LABEL, _SKU_LABEL):
+        for match in label.finditer(page_text, 0, 2 * _LABEL_WINDOW):
+            found += _plausible_sku(match.group(1)) is not None
+            if found > 1:
+                return True
+    return False
 
 
 def _plausible_sku(value: str) -> str | None:
@@ -700,16 +801,47 @@ def _plausible_sku(value: str) -> str | None:
 
 
 def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int) -> str | None:
-    """itemprop=brand, else a .brand/.vendor element (not the shop's logo), else 'Brand: X'."""
+    """itemprop=brand, else a .brand/.vendor element (not the shop's logo: nor a link to the
+    shop's home page), else 'Brand: X', else a spec table's 'Brand' row ('Brand Name' in one
+    cell, 'Canon' in the next)."""
     for node in _nearest(tree.css(_BRAND_CSS), chain):
         if node.attributes.get("itemprop") != "brand" and not _brand_element(node):
+            continue
+        if _links_home(node):
             continue
         inner = node.css_first("[itemprop=name]")
         text = clean_text(node.attributes.get("content")) or _short_text(inner or node, 2 * _MAX_VALUE_CHARS)
         value = _clean_brand(text)
         if value:
             return value
-    return _labelled(_BRAND_LABEL, page_text, after, _clean_brand)
+    return _labelled(_BRAND_LABEL, page_text, after, _clean_brand) or _brand_row(tree, chain)
+
+
+def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
+    """A spec table's 'Brand' row, nearest the heading first: the value of the cell after the label."""
+    for node in _nearest(tree.css("th, td, dt"), chain):
+        if normalised(node.text(deep=True, separator=" ")) not in _BRAND_ROW_LABELS:
+            continue
+        cell = node.next
+        while cell is not None and cell.tag not in _CELL_TAGS:
+            cell = cell.next
+        value = _clean_brand(_short_text(cell, 2 * _MAX_VALUE_CHARS)) if cell is not None else None
+        if value:
+            return value
+    return None
+
+
+def _links_home(node: LexborNode) -> bool:
+    """Whether the element is (or holds) a link to the site's home page: the shop's own name."""
+    link = node if node.tag == "a" else node.css_first("a[href]")
+    if link is None:
+        return False
+    href = (link.attributes.get("href") or "").strip()
+    return (
+        href in ("/", "./")
+        or (href.count("/") == 3 and href.endswith("/") and "://" in href)
+        or (href.count("/") == 2 and href.startswith(("http://", "https://")))
+    )
 
 
 def _brand_element(node: LexborNode) -> bool:
@@ -724,6 +856,8 @@ def _clean_brand(text: str | None) -> str | None:
     store = _STORE_LINK.match(text.strip())
     value = (store.group(1) if store else _BRAND_PREFIX.sub("", text.strip())).strip(" :-\u2013|")
     if not value or len(value) > _MAX_VALUE_CHARS or value.lower() in _PLACEHOLDERS:
+        return None
+    if _NOT_A_BRAND.search(value):
         return None
     return value if any(ch.isalpha() for ch in value) and not _NOT_IN_NAMES.search(value) else None
 

@@ -13,12 +13,14 @@ from bench.extraction_score import (
     LabelledPage,
     Score,
     comparable,
+    in_holdout,
     load_corpus,
     main,
     price_case_result,
     read_price_strings,
     score_page,
     score_pages,
+    split_pages,
 )
 
 FIELDS = ["title", "price", "currency", "availability", "sku", "brand"]
@@ -136,6 +138,35 @@ def test_price_strings_rows_header_comments_and_a_missing_file(tmp_path: Path) -
     assert read_price_strings(tmp_path / "missing.tsv") == []
 
 
+def test_price_strings_decode_escapes_and_pass_the_default_hint(tmp_path: Path) -> None:
+    table = tmp_path / "prices.tsv"
+    table.write_text(
+        "text\tamount\tcurrency\thint\tnote\n$\\u00a099.00\t99.00\tUSD\t\tno-break space\n"
+        "$25\t25\tCAD\tdefault=CAD\tthe site's currency\n$25\t25\tUSD\tdefault=USD;tld=ca\tdefault first\n"
+        "1.250\t1.250\tKWD\tdefault=KWD\tthree decimals\n",
+        encoding="utf-8",
+    )
+    cases = read_price_strings(table)
+    assert cases[0].text == "$\u00a099.00" and cases[0].hints == {} and cases[0].note == "no-break space"
+    assert (cases[1].default, cases[1].hints) == ("CAD", {})
+    assert (cases[2].default, cases[2].hints) == ("USD", {"tld": "ca"})
+    assert [price_case_result(case)[0] for case in cases] == [True, True, True, True]
+
+
+def test_price_strings_amounts_compare_rounded_to_the_minor_unit(tmp_path: Path) -> None:
+    table = tmp_path / "prices.tsv"
+    table.write_text("¥4990.4\t4990\tJPY\t\t\n", encoding="utf-8")
+    (case,) = read_price_strings(table)
+    assert case.expected() == (Decimal(4990), "JPY") and price_case_result(case)[0]
+
+
+def test_an_unknown_price_hint_is_an_error(tmp_path: Path) -> None:
+    table = tmp_path / "prices.tsv"
+    table.write_text("$5\t5\tUSD\tcurency=USD\ttypo\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="curency"):
+        read_price_strings(table)
+
+
 def test_the_command_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_page(
         tmp_path,
@@ -155,3 +186,17 @@ def test_the_command_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
         {"page": "shop.example/kettle", "field": "price", "expected": "1.00", "got": "49.99"}
     ]
     assert document["price_strings"][0]["right"] is False  # $49.99 is not the expected 1.00
+
+
+def test_the_split_keeps_whole_sites_together_and_is_stable(tmp_path: Path) -> None:
+    sites = [f"shop{number}.example" for number in range(40)]
+    for site in sites:
+        for slug in ("a", "b"):
+            write_page(tmp_path, site, slug, KETTLE, {"title": "Steel Kettle"})
+    pages = load_corpus(tmp_path)
+    dev, holdout = split_pages(pages, "dev"), split_pages(pages, "holdout")
+    assert len(dev) + len(holdout) == len(pages) and dev and holdout
+    assert {page.site for page in dev}.isdisjoint(page.site for page in holdout)
+    assert split_pages(pages, "all") == pages
+    assert in_holdout("www.Shop1.example") == in_holdout("shop1.example")
+    assert [in_holdout(site) for site in sites] == [in_holdout(site) for site in sites]

@@ -18,72 +18,24 @@ must be right. `pytest -s` prints the share for parse_price and, for comparison,
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 
+from bench.extraction_score import DEFAULT_PRICE_STRINGS, PriceCase, read_price_strings
 from consumers.extract.currencies import MARKERS, hint_countries, resolve
-from consumers.extract.price import ISO_CODES, PriceError, exponent, parse_price
+from consumers.extract.price import ISO_CODES, exponent
 
-DEV_SET = Path(__file__).parents[1] / "fixtures" / "extraction" / "price_strings.tsv"
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-
-
-@dataclass(frozen=True)
-class Row:
-    text: str
-    amount: Decimal | None
-    currency: str | None
-    locale: str | None
-    tld: str | None
-    default: str | None
-    note: str
-
-    def expected(self) -> tuple[Decimal, str | None] | None:
-        """(amount rounded to the currency's minor unit, currency), or None for no price."""
-        if self.amount is None:
-            return None
-        unit = Decimal(1).scaleb(-exponent(self.currency))
-        return self.amount.quantize(unit, rounding=ROUND_HALF_UP), self.currency
+# One loader for the TSV, shared with bench/extraction_score.py: the same escapes, the same hints.
+ROWS = read_price_strings(DEFAULT_PRICE_STRINGS)
 
 
-def load_rows() -> list[Row]:
-    with DEV_SET.open(encoding="utf-8", newline="") as file:
-        records = list(csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
-    rows = []
-    for record in records:
-        hints = dict(item.split("=", 1) for item in record["hint"].split(";") if item)
-        rows.append(
-            Row(
-                text=_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), record["text"]),
-                amount=Decimal(record["amount"]) if record["amount"] else None,
-                currency=record["currency"] or None,
-                locale=hints.get("locale"),
-                tld=hints.get("tld"),
-                default=hints.get("default"),
-                note=record["note"],
-            )
-        )
-    return rows
+def ours(row: PriceCase) -> tuple[Decimal, str | None] | None:
+    return row.parse()
 
 
-ROWS = load_rows()
-
-
-def ours(row: Row) -> tuple[Decimal, str | None] | None:
-    try:
-        price = parse_price(row.text, row.default, locale=row.locale, tld=row.tld)
-    except PriceError:
-        return None
-    return price.amount, price.currency
-
-
-def wrong_rows(parse: Callable[[Row], tuple[Decimal, str | None] | None]) -> list[str]:
+def wrong_rows(parse: Callable[[PriceCase], tuple[Decimal, str | None] | None]) -> list[str]:
     wrong = []
     for row in ROWS:
         got = parse(row)
@@ -95,6 +47,7 @@ def wrong_rows(parse: Callable[[Row], tuple[Decimal, str | None] | None]) -> lis
 def test_the_dev_set_is_large_and_well_formed() -> None:
     assert len(ROWS) >= 400
     for row in ROWS:
+        assert row.amount is None or Decimal(row.amount).is_finite(), row
         assert row.currency is None or row.currency in ISO_CODES, row
         assert row.default is None or row.default in ISO_CODES, row
         assert row.amount is not None or row.currency is None, row
@@ -111,7 +64,7 @@ def test_comparison_with_price_parser() -> None:
     """Not a check: prints price-parser's share on the same rows (`pytest -s`)."""
     price_parser = pytest.importorskip("price_parser")
 
-    def theirs(row: Row) -> tuple[Decimal, str | None] | None:
+    def theirs(row: PriceCase) -> tuple[Decimal, str | None] | None:
         parsed = price_parser.Price.fromstring(row.text, currency_hint=row.default)
         if parsed.amount is None:
             return None
@@ -119,7 +72,11 @@ def test_comparison_with_price_parser() -> None:
         if code.upper() in ISO_CODES:
             currency: str | None = code.upper()
         elif code in MARKERS:
-            currency = resolve(MARKERS[code].candidates, row.default, hint_countries(row.locale, row.tld))
+            currency = resolve(
+                MARKERS[code].candidates,
+                row.default,
+                hint_countries(row.hints.get("locale"), row.hints.get("tld")),
+            )
         else:
             currency = row.default
         unit = Decimal(1).scaleb(-exponent(currency))

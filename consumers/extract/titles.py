@@ -1,0 +1,149 @@
+"""Product titles as the page presents the product: without the shop's name or a store's format tags.
+
+Every source's title goes through `clean_title` (product._merge), because shops put their name
+in JSON-LD and OpenGraph names as often as in <title>:
+
+- the shop's name after (or before) a separator is dropped: 'Kettle - A101', 'Kettle | Macroonline',
+  'Acme: Kettle' -> 'Kettle', when it is the shop as og:site_name / application-name or its
+  domain names it (`site_names`: 'A101', 'a101.com.tr' -> 'a101');
+- a title that is the shop's name alone ('Migros'), or a page type ('Item Detail', 'Product
+  details'), names no product: None, and the next source's title is taken;
+- a store's format and label tags at the end: 'Hardcover \u2013 7 Apr 2016', 'Kindle Edition',
+  '[Energy Class B]', '[Energieklasse A]'.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "or", "ne"})
+_MAX_TAG_CHARS = 400  # longer than any format or label tag with what it may carry along
+# Print formats, said after the name with the edition's date ('Hardcover \u2013 7 Apr 2016'); an e-book
+# edition also on its own ('Kindle Edition').
+_PRINT_FORMATS = (
+    r"Hardcover|Paperback|Mass Market Paperback|Board book|Spiral-bound|Library Binding|Audio CD"
+    r"|Taschenbuch|Gebundene Ausgabe|Broschiert|Broché|Relié|Poche|Tapa blanda|Tapa dura"
+    r"|Copertina flessibile|Copertina rigida|Kindle Edition|Kindle Ausgabe|Format Kindle"
+    r"|Edición Kindle|Versione Kindle|Audible Audiobook|Hörbuch-Download|Livre audio"
+)
+_FORMAT_DATED = re.compile(
+    rf"\s+(?:{_PRINT_FORMATS})\s+[\u2013\u2014-]\s+[^\u2013\u2014|]{{1,40}}$", re.IGNORECASE
+)
+# A format in parentheses at the end, or before a byline ('Title (Paperback) By (author) ...').
+_FORMAT_PARENTHESISED = re.compile(
+    rf"\s*\((?:{_PRINT_FORMATS}|Hardback|Softcover|Softback|Book|eBook|DVD|Blu-ray|CD|Vinyl)\)"
+    r"(?:\s+(?:by|von|de|par)\b.*)?$",
+    re.IGNORECASE,
+)
+_EBOOK = re.compile(
+    r"\s+(?:Kindle Edition|Kindle Ausgabe|Format Kindle|Edición Kindle|Versione Kindle|eBook Kindle)$",
+    re.IGNORECASE,
+)
+# EU energy label tags: '[Energy Class B]', '[Energieklasse A]', '[Classe énergétique D]'.
+_ENERGY_LABEL = re.compile(
+    r"\s*\[(?:Energy\s+(?:Class|Efficiency\s+Class)|Energieklasse|Energieeffizienzklasse"
+    r"|Classe\s+(?:énergétique|energetica|d'efficacité énergétique)"
+    r"|Clase\s+(?:energética|de eficiencia energética))"
+    r"[^\]]{0,20}\]$",
+    re.IGNORECASE,
+)
+# Each tag pattern with the characters one of which its tag holds.
+_FORMAT_TAGS = (
+    (("]",), _ENERGY_LABEL),
+    (("-", "\u2013", "\u2014"), _FORMAT_DATED),
+    ((")",), _FORMAT_PARENTHESISED),
+    (("indle", "INDLE", "eBook"), _EBOOK),
+)
+# Headings that name the page's type, not the product.
+_PAGE_TYPES = frozenset(
+    {
+        "itemdetail",
+        "itemdetails",
+        "productdetail",
+        "productdetails",
+        "productinformation",
+        "productinfo",
+        "productpage",
+        "details",
+        "product",
+        "produktdetails",
+        "artikeldetails",
+        "detailsduproduit",
+        "detallesdelproducto",
+        "dettagliprodotto",
+        "productdetailpagina",
+    }
+)
+
+
+def site_names(tags: Mapping[str, str], url: str, host: str | None = None) -> set[str]:
+    """The shop's name as og:site_name/application-name give it and as its domain spells it,
+    each normalised: 'Acme Outlet', 'acme-outlet.com', 'www.acme-outlet.com' -> 'acmeoutlet'.
+    `host`: the URL's host when the caller has it already."""
+    site_name, application_name = tags.get("og:site_name") or "", tags.get("application-name") or ""
+    return set(_site_names(site_name, application_name, url_host(url) if host is None else host))
+
+
+def url_host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+@lru_cache(maxsize=4096)  # a crawl reads many pages of one site
+def _site_names(site_name: str, application_name: str, host: str) -> frozenset[str]:
+    names = {normalised(site_name), normalised(application_name)}
+    labels = [label for label in host.split(".") if label]
+    if len(labels) >= 2:
+        at = len(labels) - 2
+        if labels[at] in _SECOND_LEVEL and at > 0:
+            at -= 1
+        names |= {normalised(labels[at]), normalised("".join(labels[at:]))}
+    return frozenset(names - {""})
+
+
+def normalised(text: str) -> str:
+    """Letters and digits only, case-folded: 'Acme-Outlet.com' -> 'acmeoutletcom'."""
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+def without_site_name(title: str, names: set[str]) -> str:
+    """'Kettle | Acme Outlet' -> 'Kettle' when 'Acme Outlet' is the shop (also as prefix)."""
+    separators = list(_SEPARATORS.finditer(title))
+    if separators:
+        last, first = separators[-1], separators[0]
+        if normalised(title[last.end() :]) in names:
+            return title[: last.start()].strip() or title
+        if normalised(title[: first.start()]) in names:
+            return title[first.end() :].strip() or title
+    return title
+
+
+def without_format_tags(title: str) -> str:
+    """'Name Hardcover \u2013 7 Apr 2016', 'Name (Paperback)', 'Name (Paperback) By (author) X',
+    'Name Kindle Edition', 'Name [Energy Class B]' -> 'Name'."""
+    for marks, pattern in _FORMAT_TAGS:
+        if not any(mark in title for mark in marks):
+            continue  # cheap: most titles hold none of the characters a tag needs
+        if pattern.search(title, max(len(title) - _MAX_TAG_CHARS, 0)) is None:
+            continue  # the tags are short and at the end: look at the end only
+        stripped = pattern.sub("", title)
+        if stripped != title and stripped.strip():
+            title = stripped.strip()
+    return title
+
+
+def clean_title(title: str, names: set[str]) -> str | None:
+    """The title without the shop's name and format tags; None when it names no product (the
+    shop's name alone, a page type such as 'Item Detail')."""
+    cleaned = without_format_tags(without_site_name(title, names))
+    key = normalised(cleaned)
+    if not key or key in names or key in _PAGE_TYPES:
+        return None
+    return cleaned

@@ -1,0 +1,406 @@
+# ruff: noqa: RUF001  (shop wording in Turkish, Cyrillic, CJK... is the point here)
+"""General extraction rules on small hand-written pages, one rule a test: titles without the shop's
+name or format tags (titles.py, applied to every source in product._merge), the brand as the page
+spells and shows it, product pages without a visible price, SKU, brand and stock labels in many
+languages (visible.py, availability.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from consumers.extract import Availability, Extractor, Price, Profiles, normalise_availability
+from consumers.extract.titles import clean_title, site_names
+
+NO_PROFILES = Extractor(Profiles())
+
+
+def jsonld(document: dict[str, object], head: str = "", body: str = "") -> str:
+    script = f'<script type="application/ld+json">{json.dumps(document)}</script>'
+    return f"<html><head>{head}{script}</head><body>{body}</body></html>"
+
+
+def product(name: str, **extra: object) -> dict[str, object]:
+    return {
+        "@type": "Product",
+        "name": name,
+        "offers": {"@type": "Offer", "price": "10.00", "priceCurrency": "EUR"},
+        **extra,
+    }
+
+
+def extract(html: str, url: str = "https://www.shop.example/p/1"):
+    data = NO_PROFILES.product(html, url)
+    assert data is not None
+    return data
+
+
+# -- titles ----------------------------------------------------------------------------------------
+def test_a_structured_name_loses_the_shops_name_from_its_domain() -> None:
+    data = extract(jsonld(product("Bulgur Pilavlık 2000 g - A101")), "https://www.a101.com.tr/market/bulgur/")
+    assert data.title == "Bulgur Pilavlık 2000 g"
+
+
+def test_an_og_title_loses_the_og_site_name_before_or_after_a_separator() -> None:
+    head = (
+        '<meta property="og:type" content="product"><meta property="og:site_name" content="Macro Online">'
+        '<meta property="og:title" content="Steel Kettle | Macro Online">'
+        '<meta property="product:price:amount" content="5">'
+        '<meta property="product:price:currency" content="EUR">'
+    )
+    assert extract(f"<html><head>{head}</head></html>").title == "Steel Kettle"
+    assert clean_title("Macro Online: Steel Kettle", {"macroonline"}) == "Steel Kettle"
+
+
+def test_a_title_that_is_the_shops_name_gives_way_to_the_next_source() -> None:
+    html = jsonld(product("Migros"), body="<main><h1>Süt 1 L</h1><button>Sepete ekle</button></main>")
+    assert extract(html, "https://www.migros.com.tr/sut-p-1").title == "Süt 1 L"
+
+
+def test_a_product_whose_name_merely_contains_the_shops_name_keeps_it() -> None:
+    data = extract(jsonld(product("Acme Rocket - Red")), "https://acme.example/p/1")
+    assert data.title == "Acme Rocket - Red"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Vegetable Perfection Hardcover \u2013 7 Apr 2016", "Vegetable Perfection"),
+        ("Vegetable Perfection Paperback - Illustrated, 7 April 2016", "Vegetable Perfection"),
+        ("The Whole Truth (A. Shaw Book 1) Kindle Edition", "The Whole Truth (A. Shaw Book 1)"),
+        ("Midea Washing Machine 8 kg, White [Energy Class B]", "Midea Washing Machine 8 kg, White"),
+        ("Candy Waschmaschine 8 kg [Energieklasse A]", "Candy Waschmaschine 8 kg"),
+        ("Moleskine Notebook, Paperback", "Moleskine Notebook, Paperback"),  # no edition date: kept
+        ("Paperback Writer T-Shirt", "Paperback Writer T-Shirt"),
+    ],
+)
+def test_store_format_tags_are_dropped_from_titles(title: str, expected: str) -> None:
+    assert clean_title(title, set()) == expected
+
+
+def test_a_page_type_is_no_title() -> None:
+    html = (
+        "<html><head><title>Seeds of Change | Item Detail</title></head><body>"
+        "<div><span class='price'>$3.49</span></div></body></html>"
+    )
+    data = extract(html, "https://www.seedsofchange.example/item?no=1")
+    assert data.title is None and data.price == Price(349, "USD")
+    assert clean_title("Product details", set()) is None
+
+
+def test_site_names_come_from_og_site_name_and_the_domain() -> None:
+    names = site_names({"og:site_name": "Macro Online"}, "https://shop.macroonline.co.uk/x")
+    assert {"macroonline", "macroonlinecouk"} <= names
+
+
+def test_the_h1_with_the_brand_before_the_structured_name_is_the_title() -> None:
+    body = "<main><h1 class='title'>Apple iPhone 7 - 32GB - Silver</h1></main>"
+    data = extract(jsonld(product("iPhone 7 - 32GB - Silver", brand={"name": "Apple"}), body=body))
+    assert data.title == "Apple iPhone 7 - 32GB - Silver" and data.brand == "Apple"
+
+
+def test_a_brand_set_apart_inside_the_h1_is_a_label_not_part_of_the_name() -> None:
+    body = "<main><h1><a href='/michael-kors'><span>Michael Kors</span></a> Extreme Blue</h1></main>"
+    data = extract(jsonld(product("Extreme Blue", brand="Michael Kors"), body=body))
+    assert data.title == "Extreme Blue"
+
+
+def test_an_h1_saying_more_than_brand_and_name_does_not_replace_the_name() -> None:
+    body = "<main><h1>Apple iPhone 7 - 32GB - Silver - Refurbished</h1></main>"
+    data = extract(jsonld(product("iPhone 7 - 32GB - Silver", brand="Apple"), body=body))
+    assert data.title == "iPhone 7 - 32GB - Silver"
+
+
+# -- brand -----------------------------------------------------------------------------------------
+def test_an_all_caps_brand_takes_the_case_another_source_spells_it_in() -> None:
+    head = '<meta property="og:type" content="product"><meta property="og:brand" content="Aptamil">'
+    data = extract(jsonld(product("Aptamil 2", brand={"@type": "Brand", "name": "APTAMİL"}), head=head))
+    assert data.brand == "Aptamil"
+    assert extract(jsonld(product("Sony TV", brand="SONY"))).brand == "SONY"  # nobody spells it otherwise
+
+
+def visible_page(body: str, head: str = "") -> str:
+    return f"<html><head>{head}</head><body><main>{body}</main></body></html>"
+
+
+def test_a_brand_row_of_a_spec_table_gives_the_brand() -> None:
+    body = (
+        "<h1>Canon SD960 Camera</h1><span class='price'>$284.45</span><table>"
+        "<tr><td>Manufacturer</td><td>Canon, Inc</td></tr><tr><td>Brand Name</td><td>Canon</td></tr></table>"
+    )
+    assert extract(visible_page(body)).brand == "Canon"
+
+
+def test_a_brand_element_linking_to_the_shops_home_page_is_the_shop() -> None:
+    body = (
+        "<div id='GH_brand'><a href='http://autos.shop.example/'>Shop Autos</a></div>"
+        "<h1>2011 Hyundai Veracruz</h1><span class='price'>$30,045</span>"
+    )
+    assert extract(visible_page(body), "http://autos.shop.example/cars/1").brand is None
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "<div class='byline'>Mat Follas (Author)</div>",
+        "<div class='byline'>Share Facebook Twitter Pinterest</div>",
+        "<div class='review-byline'>Angela Bidmead</div>",
+    ],
+)
+def test_author_bylines_share_buttons_and_review_bylines_are_no_brand(byline: str) -> None:
+    body = f"<h1>Vegetable Perfection</h1>{byline}<span class='price'>£10.89</span>"
+    assert extract(visible_page(body), "https://www.shop.example/p/1").brand is None
+
+
+# -- pages without a visible price -----------------------------------------------------------------
+def test_a_sold_out_page_without_a_price_but_with_a_labelled_sku_is_a_product() -> None:
+    body = (
+        "<h1 id='title'>ASUS Dual RTX 3070</h1><div id='availability'>Currently unavailable.</div>"
+        "<table><tr><th>ASIN</th><td>B08L8HPKR6</td></tr></table>"
+    )
+    data = extract(visible_page(body), "https://www.shop.example/dp/B08L8HPKR6")
+    assert (data.title, data.price, data.sku) == ("ASUS Dual RTX 3070", None, "B08L8HPKR6")
+    assert data.availability is Availability.OUT_OF_STOCK
+
+
+def test_a_page_without_a_price_but_with_one_add_to_cart_button_is_a_product() -> None:
+    body = "<h1>Think Kong Boots</h1><button id='add-to-cart-button'>Add to Cart</button>"
+    assert extract(visible_page(body)).title == "Think Kong Boots"
+
+
+def test_a_listing_with_many_buttons_and_no_prices_is_still_no_product() -> None:
+    tiles = "".join(f"<div class='tile'><a>Boot {n}</a><button>Add to Cart</button></div>" for n in range(6))
+    html = visible_page(f"<h1>Boots</h1>{tiles}")
+    assert NO_PROFILES.product(html, "https://www.shop.example/c/boots") is None
+
+
+def test_a_listing_with_sku_labels_on_every_tile_is_still_no_product() -> None:
+    tiles = "".join(
+        f"<div class='tile'><a>Boot {n}</a><span class='price'>${n + 10}.00</span><p>SKU: B-{n}00</p></div>"
+        for n in range(6)
+    )
+    html = visible_page(f"<h1>Boots</h1>{tiles}")
+    assert NO_PROFILES.product(html, "https://www.shop.example/c/boots") is None
+
+
+def test_a_heading_alone_is_no_product() -> None:
+    assert (
+        NO_PROFILES.product(visible_page("<h1>About us</h1><p>We sell boots.</p>"), "https://a.example/")
+        is None
+    )
+
+
+# -- SKU labels ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("label", "sku"),
+    [
+        ("SKU (config)\nAP009ELAO4IJNAFAMZ", "AP009ELAO4IJNAFAMZ"),
+        ("Bestellnummer: 1234567", "1234567"),
+        ("Réf. : AB-1234", "AB-1234"),
+        ("Referencia: 55012", "55012"),
+        ("Codice articolo: IT9921", "IT9921"),
+        ("Kod produktu: PL-774", "PL-774"),
+        ("Código do produto: 8812", "8812"),
+        ("Артикул: 778812", "778812"),
+        ("Код товара: 991", "991"),
+        ("Stok kodu: 30112", "30112"),
+        ("商品番号：ABC123", "ABC123"),
+        ("货号: 100234", "100234"),
+    ],
+)
+def test_sku_labels_in_many_languages(label: str, sku: str) -> None:
+    lines = "".join(f"<div>{line}</div>" for line in label.split("\n"))
+    body = f"<h1>Kettle</h1><span class='price'>€10,00</span>{lines}"
+    assert extract(visible_page(body)).sku == sku
+
+
+def test_an_asin_beats_the_makers_article_number() -> None:
+    body = (
+        "<h1>Candy Waschmaschine</h1><span class='price'>399,00 €</span><table>"
+        "<tr><th>Artikelnummer</th><td>31010360</td></tr><tr><th>ASIN</th><td>B08R3YHPK1</td></tr></table>"
+    )
+    assert extract(visible_page(body), "https://www.shop.example/dp/B08R3YHPK1").sku == "B08R3YHPK1"
+
+
+def test_an_ean13_label_gives_the_article_number() -> None:
+    body = (
+        "<h1>La légende de Darkseid</h1><span class='price'>22,50 €</span><p>EAN13 :</p><p>9782365775717</p>"
+    )
+    assert extract(visible_page(body)).sku == "9782365775717"
+
+
+# -- availability ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tükendi", Availability.OUT_OF_STOCK),
+        ("Stokta yok", Availability.OUT_OF_STOCK),
+        ("Stokta", Availability.IN_STOCK),
+        ("Temporarily out of stock.", Availability.OUT_OF_STOCK),
+        ("Currently unavailable.", Availability.OUT_OF_STOCK),
+        ("More on the Way", Availability.BACKORDER),
+        ("In stock soon. Order now.", Availability.BACKORDER),
+        ("Only 2 left in stock (more on the way).", Availability.LIMITED),
+        ("Usually ships within 24 hours", Availability.IN_STOCK),
+        ("Usually dispatched within 48 hours", Availability.IN_STOCK),
+        ("Derzeit nicht verfügbar", Availability.OUT_OF_STOCK),
+        ("Sofort versandfertig", Availability.IN_STOCK),
+        ("Indisponible", Availability.OUT_OF_STOCK),
+        ("Sin stock", Availability.OUT_OF_STOCK),
+        ("Non disponibile", Availability.OUT_OF_STOCK),
+        ("Disponibile", Availability.IN_STOCK),
+        ("Niet op voorraad", Availability.OUT_OF_STOCK),
+        ("Niedostępny", Availability.OUT_OF_STOCK),
+        ("Dostępny", Availability.IN_STOCK),
+        ("Esgotado", Availability.OUT_OF_STOCK),
+        ("Em estoque", Availability.IN_STOCK),
+        ("Нет в наличии", Availability.OUT_OF_STOCK),
+        ("В наличии", Availability.IN_STOCK),
+        ("Немає в наявності", Availability.OUT_OF_STOCK),
+        ("Є в наявності", Availability.IN_STOCK),
+        ("在庫切れ", Availability.OUT_OF_STOCK),
+        ("在庫あり", Availability.IN_STOCK),
+        ("缺货", Availability.OUT_OF_STOCK),
+        ("有货", Availability.IN_STOCK),
+        ("Fuori produzione", Availability.DISCONTINUED),
+        ("Предзаказ", Availability.PREORDER),
+    ],
+)
+def test_shop_stock_phrases_in_many_languages(text: str, expected: Availability) -> None:
+    assert normalise_availability(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Dostępność: Niedostępny", Availability.OUT_OF_STOCK),
+        ("Наличие: В наличии", Availability.IN_STOCK),
+        ("Beschikbaarheid: Op voorraad", Availability.IN_STOCK),
+        ("Stok durumu: Tükendi", Availability.OUT_OF_STOCK),
+    ],
+)
+def test_stock_labels_in_more_languages(label: str, expected: Availability) -> None:
+    body = f"<h1>Kettle</h1><span class='price'>€10,00</span><p>{label}</p>"
+    assert extract(visible_page(body)).availability is expected
+
+
+def test_stock_wording_after_the_heading_in_other_languages() -> None:
+    body = "<h1>Kettle</h1><span class='price'>€10,00</span><p>Tükendi</p><button>Sepete ekle</button>"
+    assert extract(visible_page(body)).availability is Availability.OUT_OF_STOCK
+
+
+# -- more: company names, formats in parentheses, MSRP, variant messages --------------------------
+@pytest.mark.parametrize(
+    ("raw", "brand"),
+    [("Canon, Inc", "Canon"), ("Sony Corporation", "Sony"), ("Bosch GmbH", "Bosch"), ("Apple Inc.", "Apple")],
+)
+def test_a_brand_loses_its_companys_legal_form(raw: str, brand: str) -> None:
+    assert extract(jsonld(product("Camera", brand=raw))).brand == brand
+
+
+def test_a_company_name_is_cut_to_the_brand_the_title_starts_with() -> None:
+    data = extract(jsonld(product("Casio Exilim EX-S200", brand="Casio Computer Co., Ltd.")))
+    assert data.brand == "Casio"
+    assert extract(jsonld(product("Tom Lamp", brand="Tom Dixon"))).brand == "Tom Dixon"  # no company name
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Shreveport Chronicles (Paperback)", "Shreveport Chronicles"),
+        ("Season of Migration (Paperback) By (author) Tayeb Salih", "Season of Migration"),
+        ("Kettle (Blue)", "Kettle (Blue)"),
+    ],
+)
+def test_a_format_in_parentheses_at_the_end_is_dropped(title: str, expected: str) -> None:
+    assert clean_title(title, set()) == expected
+
+
+def test_a_labelled_msrp_is_the_price_when_no_other_is_labelled() -> None:
+    body = "<h1>2010 Subaru Forester</h1><dl><dt>Starting MSRP:</dt><dd>$ 26,495</dd></dl>"
+    assert extract(visible_page(body)).price == Price(2649500, "USD")
+    body = "<h1>Kettle</h1><p>MSRP: $60.00</p><p>Price: $49.99</p>"
+    assert extract(visible_page(body)).price == Price(4999, "USD")
+
+
+def test_a_message_about_the_variant_choice_is_not_the_products_stock() -> None:
+    body = (
+        "<h1>Shreveport Chronicles</h1><span class='price'>$11.02</span>"
+        "<div id='availability-error'>Sorry, this selection is currently unavailable.</div>"
+        "<div id='availability'>In Stock. Ships in 1 business day</div>"
+    )
+    assert extract(visible_page(body)).availability is Availability.IN_STOCK
+
+
+def test_a_stock_block_of_labelled_values_is_read_by_its_label() -> None:
+    body = (
+        "<h1>Casio Exilim</h1><div class='stock'>Price: $162.99 Availability: 26 In Stock"
+        " Quantity: Limited Exchanges</div><span class='price'>$162.99</span>"
+    )
+    assert extract(visible_page(body)).availability is Availability.IN_STOCK
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 Year Limited Warranty", None),
+        ("Limited", Availability.LIMITED),
+        ("Limited stock", Availability.LIMITED),
+        ("In Stock. Usually ships in 1 business day", Availability.IN_STOCK),
+        ("Ships in 3 weeks", Availability.BACKORDER),
+    ],
+)
+def test_limited_and_ships_in_wording(text: str, expected: Availability | None) -> None:
+    assert normalise_availability(text) is expected
+
+
+def test_a_list_price_label_is_passed_over_for_the_price_label_after_it() -> None:
+    body = "<h1>Cashflow Quadrant</h1><p>Retail Price:</p><p>$17.95</p><p>Online Price: $13.75</p>"
+    assert extract(visible_page(body)).price == Price(1375, "USD")
+
+
+def test_labels_with_direction_marks_around_the_colon() -> None:
+    bullets = (
+        "<ul><li><span>Hersteller \u200f : \u200e</span><span>Think!</span></li>"
+        "<li><span>ASIN \u200f : \u200e</span><span>B08FSZSW2L</span></li></ul>"
+    )
+    body = f"<h1>THINK! Herren Boots</h1><button>In den Einkaufswagen</button>{bullets}"
+    data = extract(visible_page(body), "https://www.shop.example/dp/B08FT9HBQC")
+    assert (data.sku, data.brand) == ("B08FSZSW2L", "Think!")
+
+
+@pytest.mark.parametrize(
+    ("rows", "sku"),
+    [
+        ("<dt>eCOST Part #:</dt><dd>59231639</dd><dt>MFG Part #:</dt><dd>14-166-0068</dd>", "59231639"),
+        ("<dt>MFG Part #:</dt><dd>14-166-0068</dd>", None),
+        ("<dt>SKU \u200e(\u200econfig\u200e)\u200e</dt><dd>LD168EL1L44LONAFAMZ</dd>", "LD168EL1L44LONAFAMZ"),
+    ],
+)
+def test_the_shops_part_number_but_not_the_makers(rows: str, sku: str | None) -> None:
+    body = f"<h1>Battery</h1><span class='price'>$26.99</span><dl>{rows}</dl>"
+    assert extract(visible_page(body)).sku == sku
+
+
+def test_the_h1_without_the_structured_names_variant_suffix_is_the_title() -> None:
+    body = "<main><h1><span>JAAMES TURNTABLES - T-Shirt print</span></h1></main>"
+    data = extract(
+        jsonld(product("JAAMES TURNTABLES - T-Shirt print - acid black", brand="ARMEDANGELS"), body=body)
+    )
+    assert data.title == "JAAMES TURNTABLES - T-Shirt print"
+
+
+@pytest.mark.parametrize(
+    "h1",
+    [
+        "<h1>Kettle</h1>",  # one word: a brand or a category, not the name shown
+        "<h1 class='logo'>Steel Kettle</h1>",  # the shop's logo
+        "<h1>Steel Kettles</h1>",  # not cut at a separator
+    ],
+)
+def test_an_h1_that_is_not_the_name_cut_at_a_separator_leaves_the_name(h1: str) -> None:
+    data = extract(
+        jsonld(product("Steel Kettle - 1.7 l"), body=f"<header>{h1}</header>" if "logo" in h1 else h1)
+    )
+    assert data.title == "Steel Kettle - 1.7 l"
