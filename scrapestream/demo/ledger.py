@@ -2,6 +2,9 @@
 
 A request the router dropped as a duplicate is accounted for when another request for the same
 canonical URL got a result. Anything else without a result or dead letter is lost.
+
+The ledger also notes the id of every task on the browser lane's topics (scrape.browser-tasks.*):
+a result names its task, so `lane()` tells which lane produced it (see there why so).
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ class Ledger:
     dead_letters: Counter[str] = field(default_factory=Counter)  # reason -> count
     dead_request_ids: set[str] = field(default_factory=set)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    browser_tasks: set[str] = field(default_factory=set)  # ids of tasks on the browser lane's topics
+
+    def lane(self, result: dict[str, Any]) -> str:
+        """ "browser" for a result of a task on the browser lane's topics, else "static". The task
+        topic is where the router (render=BROWSER) or a static scraper (no price in a static page:
+        a JavaScript shop) sent the request, so this holds for failures too, and through restarts;
+        render_ms is 0 when a browser scrape failed before rendering, and scraper_id names a pid
+        that changes when the browser scraper restarts."""
+        return "browser" if str(result["task_id"]) in self.browser_tasks else "static"
 
     @property
     def scraped_urls(self) -> set[str]:
@@ -71,6 +83,7 @@ class LedgerFollower:
             names.results: self._on_result,
             names.dlq: self._on_dead_letter,
             names.updates: self._on_update,
+            **dict.fromkeys(names.browser_tasks.values(), self._on_browser_task),
         }
         self._consumer = make_consumer(settings, group_id=f"{names.requests}.demo-ledger")
         self._stop = threading.Event()
@@ -122,6 +135,13 @@ class LedgerFollower:
             except CodecError:
                 return
             self.ledger.dead_request_ids.add(str(request["request_id"]))
+
+    def _on_browser_task(self, value: bytes) -> None:
+        try:
+            task = self._codec.decode("ScrapeTask", value)
+        except CodecError:
+            return  # a browser scraper dead-letters it
+        self.ledger.browser_tasks.add(str(task["task_id"]))
 
     def _on_update(self, value: bytes) -> None:
         self.ledger.updates.append(self._codec.decode("ProductUpdate", value))

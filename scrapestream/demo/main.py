@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import secrets
 import sys
 import time
@@ -26,12 +27,19 @@ from demoshop.catalog import Catalog
 from scrapestream import lag
 from scrapestream.config import Settings
 from scrapestream.demo.faults import Fault
+from scrapestream.demo.handoff import demo_handoff
 from scrapestream.demo.ledger import Ledger, LedgerFollower
-from scrapestream.demo.report import Summary, dead_letter_text, percentiles, show_status, status_line
+from scrapestream.demo.report import (
+    Summary,
+    dead_letter_text,
+    lane_figures,
+    show_status,
+    status_line,
+)
 from scrapestream.demo.workload import Workload, seeded_workload
 from scrapestream.infra.process import InfraError, free_port
 from scrapestream.kafka import BrokerUnavailable, make_admin, make_consumer, watermarks
-from scrapestream.processes import ProcessGroup, prepare, start_pipeline
+from scrapestream.processes import ProcessGroup, StallWatch, prepare, start_pipeline
 from scrapestream.stores import analytics, cassandra
 from scrapestream.stores.errors import StoreUnavailable
 from scrapestream.stores.products import UNAVAILABLE as CASSANDRA_UNAVAILABLE
@@ -40,11 +48,17 @@ from scrapestream.topics import TopicNames
 T = TypeVar("T")
 
 SHOPS = ("microdata", "jsonld", "js")
+# The lanes of the summary (demo/ledger.py: Ledger.lane says which lane produced a result).
+LANE_NAMES = {"static": "static lane (aiohttp)", "browser": "browser lane (Chromium)"}
 POST_BATCH = 200
 QUIET_SECONDS = 4.0  # no new request or result for this long, with all accounted: the phase is done
 # A service that is away (Kafka, Cassandra, ClickHouse) is waited for this long, then reported.
 OUTAGE_PATIENCE = 300.0
 OUTAGES = (KafkaException, BrokerUnavailable, StoreUnavailable)
+# On SIGINT/SIGTERM: the processes get SIGTERM, then SIGKILL after STOP_GRACE seconds, and the
+# demo ends STOP_DEADLINE seconds after the signal at the latest (processes.stop_on_signals).
+STOP_GRACE = 5.0
+STOP_DEADLINE = 9.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,26 +115,39 @@ def run(settings: Settings, options: DemoOptions) -> int:
     settings = dataclasses.replace(settings, scraper_group_id=env["SCRAPESTREAM_SCRAPER_GROUP_ID"])
     step(f"preparing topics (prefix {demo.prefix}) and store schemas")
     prepare(settings, demo.prefix)
+    interrupted = False
     try:
-        with ProcessGroup(settings.logs_dir / demo.prefix.rstrip("."), env) as group:
-            step(
-                f"starting the shop, router, fan-out, {options.scrapers} scrapers, gateway ({group.logs_dir})"
-            )
-            ports = ",".join(url.rsplit(":", 1)[1] for url in demo.shop_urls.values())
-            group.start(
-                "demo-shop",
-                "demo-shop",
-                "--ports",
-                ports,
-                "--products",
-                str(options.products),
-                "--epoch-seconds",
-                "0",
-            )
-            start_pipeline(group, demo.prefix, options.scrapers)
-            return _run_phases(settings, demo, group, options)
+        logs = settings.logs_dir / demo.prefix.rstrip(".")
+        with ProcessGroup(logs, env, stop_grace=STOP_GRACE) as group:
+            try:
+                step(f"starting the shop, router, fan-out, {options.scrapers} scrapers, gateway ({logs})")
+                ports = ",".join(url.rsplit(":", 1)[1] for url in demo.shop_urls.values())
+                group.start(
+                    "demo-shop",
+                    "demo-shop",
+                    "--ports",
+                    ports,
+                    "--products",
+                    str(options.products),
+                    "--epoch-seconds",
+                    "0",
+                )
+                start_pipeline(group, demo.prefix, options.scrapers)
+                return _run_phases(settings, demo, group, options)
+            except KeyboardInterrupt:
+                interrupted = True
+                kill = f"SIGKILL {STOP_GRACE:.0f} s later, or at once on a second Ctrl-C"
+                step(f"stopping every process (SIGTERM, {kill})")
+                raise
     finally:
-        if not options.keep_running:
+        if options.keep_running:
+            pass
+        elif interrupted:  # one try, no waiting for an outage: the user asked to stop
+            try:
+                delete_topics(settings, demo.prefix)
+            except OUTAGES as error:
+                step(f"the demo's topics ({demo.prefix}*) are left behind: {_outage_text(error)}")
+        else:
             _when_reachable("deleting the demo's topics", lambda: delete_topics(settings, demo.prefix))
 
 
@@ -132,14 +159,15 @@ def _run_phases(settings: Settings, demo: DemoEnvironment, group: ProcessGroup, 
     try:
         workload = seeded_workload(Catalog(size=options.products), demo.shop_urls)
         step(f"publishing {len(workload.requests)} requests and {len(workload.bad_urls)} bad URLs (gateway)")
-        started = time.monotonic()
+        started, started_at = time.monotonic(), datetime.now(UTC)
         accepted, rejections = asyncio.run(_publish(demo, workload))
         for url, reason in rejections:
             print(f"    rejected {url!r}: {reason}", file=sys.stderr)
         if options.fault is not None:
             options.fault.start(settings, group)
         deadline = _follow(settings, demo, follower, group, started, deadline)
-        first_phase_end = time.monotonic()
+        with follower.lock:
+            first_pass = set(follower.ledger.results)
 
         step("moving the shop's prices on and requesting every product again (freshness 0)")
         updates_before = len(follower.ledger.updates)
@@ -150,18 +178,21 @@ def _run_phases(settings: Settings, demo: DemoEnvironment, group: ProcessGroup, 
             new_updates = ledger.updates[updates_before:]
             for update in new_updates[:5]:
                 print(f"    update {_describe(update)}", file=sys.stderr)
-            summary, lost = _summarise(
-                settings, demo, ledger, accepted, len(rejections), first_phase_end - started
+            summary, failures = _summarise(
+                settings, demo, ledger, accepted, len(rejections), first_pass, started_at
             )
         restarts = ", ".join(f"{name} {count}" for name, count in group.restarts.items())
         summary.add("processes restarted after a crash", restarts or "none")
-        print("\n" + summary.render())
+        print("\n" + summary.render(), flush=True)
         if options.keep_running:
-            step("pipeline keeps running; Ctrl-C stops every process")
+            print(_handoff(settings, demo, workload, started_at), file=sys.stderr, flush=True)
             while True:
                 group.supervise()
                 time.sleep(1)
-        return 1 if lost else 0
+        return 1 if failures else 0
+    except KeyboardInterrupt:
+        group.terminate()  # the processes stop while the ledger's consumer closes
+        raise
     finally:
         follower.stop()
 
@@ -224,6 +255,20 @@ async def _advance_prices_and_republish(demo: DemoEnvironment, workload: Workloa
     await _publish(demo, products, freshness_seconds=0, priority="HIGH")
 
 
+def _handoff(settings: Settings, demo: DemoEnvironment, workload: Workload, since: datetime) -> str:
+    return demo_handoff(
+        pid=os.getpid(),
+        gateway_url=demo.gateway_url,
+        api_key=demo.api_key,
+        prefix=demo.prefix,
+        product_url=workload.product_urls()[0],
+        clock_url=f"{demo.shop_urls['microdata']}/_admin/clock?advance=1",
+        domains=demo.domains,
+        since=since.replace(microsecond=0),
+        database=settings.clickhouse_database,
+    )
+
+
 def _follow(
     settings: Settings,
     demo: DemoEnvironment,
@@ -236,6 +281,7 @@ def _follow(
     nothing moved for a while. Time while Kafka is unreachable does not count towards `deadline`;
     the deadline, so moved on, is returned for the next phase."""
     groups = lag.pipeline_groups(settings, demo.prefix)
+    stalls = StallWatch(group)
     last_counts, last_change, next_lag, lags, outage = None, time.monotonic(), 0.0, None, None
     last_tick = time.monotonic()
     while time.monotonic() < deadline:
@@ -246,6 +292,10 @@ def _follow(
         last_tick = now
         if now >= next_lag:
             lags, outage = _measure_lag(settings, groups, demo.prefix)
+            if lags is None:
+                stalls.reset()
+            else:
+                stalls.observe(lags, now)
             next_lag = now + 3
         with follower.lock:
             ledger = follower.ledger
@@ -307,7 +357,8 @@ def _summarise(
     ledger: Ledger,
     accepted: int,
     rejected: int,
-    first_phase: float,
+    first_pass: set[str],
+    started_at: datetime,
 ) -> tuple[Summary, list[str]]:
     lost = ledger.unaccounted()
     # The shops' domains outlive a demo run in the stores: keep this run's requests only.
@@ -315,12 +366,10 @@ def _summarise(
         "reading ClickHouse scrape_events", lambda: asyncio.run(stored_times(settings, demo.domains))
     )
     stored_at = {rid: at for rid, at in stored.items() if rid in ledger.requests}
-    latencies = [
-        (stored - ledger.requests[rid].created_at).total_seconds() for rid, stored in stored_at.items()
-    ]
+    latency = {rid: (at - ledger.requests[rid].created_at).total_seconds() for rid, at in stored_at.items()}
+    lanes = lane_figures(ledger, first_pass, started_at, latency)
     statuses = ledger.statuses()
     products = sum(1 for result in ledger.results.values() if result["product"])
-    p50, p95, p99 = percentiles(latencies)
     summary = Summary()
     summary.add("requests accepted by the gateway", accepted)
     summary.add("requests rejected (bad URLs)", rejected)
@@ -328,9 +377,17 @@ def _summarise(
     summary.add("duplicates dropped by the router", ledger.duplicates_dropped())
     summary.add("results by status", ", ".join(f"{s} {n}" for s, n in statuses.most_common()))
     summary.add("products scraped", products)
-    summary.add("products/s (first pass)", f"{statuses['OK'] / first_phase:.1f}")
-    summary.add("request→stored latency p50/p95/p99", f"{p50:.2f} s / {p95:.2f} s / {p99:.2f} s")
+    summary.add("products/s (first pass)", lanes[None].throughput_text())
+    summary.add("request→stored latency p50/p95/p99", lanes[None].latency_text())
+    summary.add("results by lane", ", ".join(f"{lane} {lanes[lane].results}" for lane in LANE_NAMES))
+    for lane, name in LANE_NAMES.items():
+        summary.add(f"{name}: products/s (first pass)", lanes[lane].throughput_text())
+        summary.add(f"{name}: request→stored p50/p95/p99", lanes[lane].latency_text())
     summary.add("rows in ClickHouse scrape_events (this run)", len(stored_at))
+    duplicates = _when_reachable(
+        "counting duplicate rows in ClickHouse", lambda: asyncio.run(duplicate_rows(settings, demo.domains))
+    )
+    summary.add("duplicate rows in ClickHouse scrape_events (FINAL)", duplicates)
     summary.add(
         "products in Cassandra (demo shops)",
         _when_reachable(
@@ -347,7 +404,22 @@ def _summarise(
     summary.add("consumer lag at the end", ", ".join(f"{group} {value}" for group, value in lags.items()))
     summary.add("zero-loss check", "PASSED: every request has a result, a dead letter or a scraped duplicate"
                 if not lost else f"FAILED: {len(lost)} requests unaccounted, e.g. {lost[:3]}")  # fmt: skip
-    return summary, lost
+    return summary, [*lost, *(["duplicate rows in ClickHouse"] if duplicates else [])]
+
+
+async def duplicate_rows(settings: Settings, domains: list[str]) -> int:
+    """Rows of the same scrape (request id and time) that idempotent writes failed to collapse."""
+    reader = analytics.open_reader(settings)
+    try:
+        result = await reader.query(
+            "SELECT count() - uniqExact(request_id, scraped_at) "
+            f"FROM {settings.clickhouse_database}.scrape_events FINAL "
+            "WHERE domain IN {domains:Array(String)}",
+            {"domains": domains},
+        )
+    finally:
+        await reader.close()
+    return int(result.rows[0][0])
 
 
 async def stored_times(settings: Settings, domains: list[str]) -> dict[str, datetime]:
@@ -379,6 +451,7 @@ def _topic_counts(settings: Settings, names: TopicNames) -> dict[str, int]:
         wanted = [
             names.requests,
             *names.tasks.values(),
+            *names.browser_tasks.values(),
             names.results,
             names.updates,
             names.invalidation,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import statistics
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from scrapestream.demo.ledger import Ledger
 
@@ -45,6 +46,59 @@ def percentiles(values: Sequence[float]) -> tuple[float, float, float]:
         return only, only, only
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return cuts[49], cuts[94], cuts[98]
+
+
+LANES = ("static", "browser")
+
+
+@dataclass(frozen=True)
+class LaneFigures:
+    """One lane's share of a run: products of the first pass and how fast they came, and the
+    request→stored latency of its results (both passes)."""
+
+    results: int
+    first_pass_products: int
+    first_pass_seconds: float  # from publishing to the lane's last product of the first pass
+    latencies: tuple[float, float, float]  # p50, p95, p99 in seconds
+
+    @property
+    def per_second(self) -> float:
+        return self.first_pass_products / self.first_pass_seconds if self.first_pass_seconds > 0 else 0.0
+
+    def throughput_text(self) -> str:
+        return (
+            f"{self.per_second:.1f} ({self.first_pass_products} products in {self.first_pass_seconds:.1f} s)"
+        )
+
+    def latency_text(self) -> str:
+        return " / ".join(f"{value:.2f} s" for value in self.latencies)
+
+
+def lane_figures(
+    ledger: Ledger,
+    first_pass: Collection[str],
+    started_at: datetime,
+    latency: Mapping[str, float],
+    lanes: Sequence[str | None] = (*LANES, None),
+) -> dict[str | None, LaneFigures]:
+    """Figures by lane (`Ledger.lane`), None for all lanes together. `first_pass`: ids of the
+    results in by the end of the first pass; `latency`: request→stored seconds by request id."""
+    figures = {}
+    for lane in lanes:
+        results = {
+            rid: result
+            for rid, result in ledger.results.items()
+            if lane is None or ledger.lane(result) == lane
+        }
+        products = [results[rid] for rid in first_pass if rid in results and results[rid]["product"]]
+        last = max((result["scraped_at"] for result in products), default=None)
+        figures[lane] = LaneFigures(
+            results=len(results),
+            first_pass_products=len(products),
+            first_pass_seconds=(last - started_at).total_seconds() if last else 0.0,
+            latencies=percentiles([latency[rid] for rid in results if rid in latency]),
+        )
+    return figures
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 from scrapestream.demo import FAULT_KINDS
 from scrapestream.demo.faults import SERVERS, WORKERS, Fault
 from scrapestream.infra.process import InfraError
-from scrapestream.processes import ProcessGroup
+from scrapestream.processes import ProcessGroup, StallWatch
 
 PATIENCE = 120.0  # seconds: only a hang ends a test this way
 
@@ -58,3 +58,29 @@ def test_every_fault_the_demo_offers_can_strike() -> None:
     assert set(FAULT_KINDS) == WORKERS.keys() | SERVERS.keys()
     with pytest.raises(ValueError, match="unknown fault 'disk'; choose from scraper, router"):
         Fault("disk")
+
+
+class RecordingGroup(ProcessGroup):
+    def __init__(self) -> None:
+        super().__init__(Path("/nonexistent"), report=lambda line: None)
+        self.restarted: list[tuple[str, str]] = []
+
+    def restart_stalled(self, prefix: str, reason: str) -> None:
+        self.restarted.append((prefix, reason))
+
+
+def test_a_group_whose_lag_stays_unchanged_is_restarted_and_an_outage_is_no_stall() -> None:
+    group = RecordingGroup()
+    watch = StallWatch(group, patience=60.0)
+    watch.observe({"router": 519, "scrapers": 0}, now=0.0)
+    watch.observe({"router": 519, "scrapers": 0}, now=59.0)
+    assert group.restarted == []
+    watch.observe({"router": 519, "scrapers": 0}, now=60.0)
+    assert group.restarted == [("router", "lag 519 unchanged for 60 s")]
+    watch.observe({"router": 400, "scrapers": 7}, now=61.0)  # progress: the clocks start again
+    watch.reset()  # the broker went away meanwhile
+    watch.observe({"router": 400, "scrapers": 7}, now=200.0)
+    watch.observe({"router": 0, "scrapers": 7}, now=259.0)
+    assert group.restarted == [("router", "lag 519 unchanged for 60 s")]
+    watch.observe({"router": 0, "scrapers": 7}, now=260.0)
+    assert group.restarted[-1] == ("scraper-", "lag 7 unchanged for 60 s")
