@@ -4,10 +4,12 @@
     200 {"columns": [...], "types": [...], "rows": [[...], ...], "row_count": n}
 
 The query goes through `open_reader` (to a ClickHouse server, or to the fan-out worker that owns
-the embedded store) and runs with readonly=1 and the limits of the analytics_* settings.
-Refused with 400 and the reason: anything but one SELECT (INSERT, DROP, ... ), several
-statements, SETTINGS clauses (readonly=0), INTO OUTFILE; also a query ClickHouse rejects (syntax,
-unknown table, a limit exceeded). 503 when the store cannot be reached.
+the embedded store), runs in the analytics database (tables need no database name) with
+readonly=1 and the limits of the analytics_* settings. Answered: one SELECT, SHOW TABLES and the
+like, DESCRIBE <table>, EXPLAIN <select> (scrapestream.stores.analytics.check_read_only).
+Refused with 400 and the reason: anything else (INSERT, DROP, ...), several statements, SETTINGS
+clauses (readonly=0), INTO OUTFILE; also a query ClickHouse rejects (syntax, unknown table, a
+limit exceeded). 503 when the store cannot be reached (embedded: no fan-out worker running).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 A file has one URL per line; blank lines and lines starting with '#' are skipped. Progress goes
 to stderr (a bar on a terminal, a status line every 10 s otherwise), the summary to stdout.
 
-Exit codes: 0 when every valid URL was acknowledged by the broker; 1 when any delivery failed.
+Exit codes: 0 when every valid URL was acknowledged by the broker; 1 when any delivery failed. When
+the topic does not exist nothing is sent: every valid URL counts as failed, with a reason naming the
+`scrapestream topics create` command that makes the topic.
 Lines that are not acceptable URLs are rejected and counted in the summary, grouped by reason
 (with their line numbers), but they are not fatal: one typo must not stop a list of a million.
 Usage errors (a bad --freshness, an unreadable file) exit 2.
@@ -88,6 +90,10 @@ class Tally:
             else:
                 self.failed[error.reason] += 1
 
+    def fail(self, reason: str) -> None:
+        with self.lock:
+            self.failed[reason] += 1
+
     def reject(self, reason: str, line: int) -> None:
         self.rejected[reason].append(line)
 
@@ -97,7 +103,13 @@ class Tally:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from producers.publisher import InvalidRequest, RequestPublisher, UnsentMessages
+    from producers.publisher import (
+        InvalidRequest,
+        RequestPublisher,
+        TopicMissing,
+        UnsentMessages,
+        build_request,
+    )
     from scrapestream.urls import InvalidURL
 
     fields = {
@@ -113,12 +125,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     topic = {"topic": args.topic} if args.topic else {}
     publisher = RequestPublisher(settings, **topic, **{"message.timeout.ms": int(args.timeout * 1000)})
+    missing: TopicMissing | None = None
+    try:
+        publisher.check_topic()  # a missing topic is said at once, not after --timeout per message
+    except TopicMissing as error:
+        missing = error
     try:
         for line_number, url, consumed in _numbered_urls(args):
             try:
-                publisher.publish(url, **fields).add_done_callback(tally.delivered)
+                if missing:
+                    build_request(url, **fields)  # still tell the invalid URLs from the unsent ones
+                    tally.fail(str(missing))
+                else:
+                    publisher.publish(url, **fields).add_done_callback(tally.delivered)
             except (InvalidURL, InvalidRequest) as error:
                 tally.reject(str(error), line_number)
+            except TopicMissing as error:  # deleted meanwhile: librdkafka refuses at once
+                missing = error
+                tally.fail(str(error))
             if progress:
                 progress.show(consumed, tally)
     finally:

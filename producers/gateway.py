@@ -15,6 +15,12 @@ Routes
 - `GET /console`: the live console page (producers/console/; the page asks for the key).
 - `GET /healthz`: the process answers. `GET /readyz`: a broker answers and knows the request
   topic (probed at most every READINESS_TTL seconds; 503 when not). `GET /metrics`: Prometheus.
+- `GET /openapi.json`: the API contract, producers/openapi.json (docs/api.md). Every route
+  registered here has its path there and the other way round (tests/unit/test_openapi.py).
+
+A missing dependency is a 503 naming it, never a 500: no broker, a topic that does not exist
+(with the `scrapestream topics create` command that makes it), Cassandra or the analytics store
+away. A 500 means a bug: its traceback is logged and the client gets a JSON error all the same.
 
 Background work of a gateway process: a consumer of cache.invalidation in a group of its own
 (producers/product_cache.py), one shared reader of product.updates started with the first stream
@@ -70,10 +76,13 @@ from producers import analytics_endpoint, product_reads, update_stream
 from producers.http_common import BODY_TIMEOUT, CLIENT, MAX_BODY_BYTES, ApiError, read_json
 from producers.product_cache import InvalidationListener, ProductCache
 from producers.publisher import (
+    DeliveryFailed,
     InvalidRequest,
+    PublisherClosed,
     Receipt,
     Record,
     RequestPublisher,
+    TopicMissing,
     build_request,
     rejection_reason,
 )
@@ -99,6 +108,7 @@ DNS_TTL = 60.0
 DNS_CACHE_SIZE = 10_000
 KEY_FILE_RECHECK = 1.0  # seconds between looks at the API key file: a revoked key works at most this long
 CONSOLE_DIR = Path(__file__).parent / "console"
+OPENAPI_DOCUMENT = Path(__file__).parent / "openapi.json"
 
 Clock = Callable[[], float]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -334,10 +344,11 @@ def create_app(settings: Settings, *, topic: str | None = None, prefix: str = ""
     app.router.add_get("/v1/lag", _authenticated(lag_page))
     app.router.add_get("/v1/info", _authenticated(partial(info_page, settings.clickhouse_database)))
     app.router.add_get("/console", console_page)
-    app.router.add_static("/console/static", CONSOLE_DIR, append_version=True)
+    app.router.add_get("/console/static/{filename}", console_script)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)
+    app.router.add_get("/openapi.json", openapi_page)
     return app
 
 
@@ -419,6 +430,20 @@ async def console_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(CONSOLE_DIR / "index.html")
 
 
+async def console_script(request: web.Request) -> web.FileResponse:
+    """A script of the console (producers/console/*.js); a JSON 404 for anything else. Not aiohttp's
+    static route: it answers a missing file with an empty application/octet-stream 404."""
+    name = request.match_info["filename"]  # decoded: "a%2F..%2Fx.js" is "a/../x.js"
+    path = CONSOLE_DIR / name
+    if not name.endswith(".js") or path.resolve().parent != CONSOLE_DIR.resolve() or not path.is_file():
+        raise ApiError(404, f"no console script {name!r}")
+    return web.FileResponse(path, headers={"Content-Type": "text/javascript"})
+
+
+async def openapi_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(OPENAPI_DOCUMENT, headers={"Content-Type": "application/json"})
+
+
 # -- steps of a POST ------------------------------------------------------------------------
 def parse_items(document: Any) -> list[tuple[str, Any]]:
     """(field prefix for errors, item) for each request in a body: a single object or a batch."""
@@ -493,19 +518,43 @@ def _field_error(prefix: str, error: BaseException) -> dict[str, str]:
 
 
 async def _publish(publisher: RequestPublisher, records: list[Record]) -> list[Receipt]:
-    futures = [await publisher.send_async(record) for record in records]
-    outcomes = await asyncio.gather(*futures, return_exceptions=True)
+    """Every record's receipt, or ApiError 503 listing what was written and what failed. A missing
+    request topic (the gateway started before `scrapestream topics create`) is named as such,
+    whether it is known before sending or librdkafka fails the deliveries later."""
+    futures, refused = await _send_all(publisher, records)
+    outcomes: list[Receipt | BaseException] = await asyncio.gather(*futures, return_exceptions=True)
+    outcomes += [refused] * (len(records) - len(futures))
     failed = [
         (index, outcome) for index, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)
     ]
     if failed:
+        missing = (o.missing_topic for _, o in failed if isinstance(o, DeliveryFailed) and o.missing_topic)
+        cause = refused or next(missing, None)
         raise ApiError(
             503,
-            "the broker did not acknowledge every request; resend the failed ones",
+            str(cause) if cause else "the broker did not acknowledge every request; resend the failed ones",
             accepted=[r.request_id for r in outcomes if isinstance(r, Receipt)],
             failed=[{"index": index, "error": str(error)} for index, error in failed],
         )
     return outcomes
+
+
+async def _send_all(
+    publisher: RequestPublisher, records: list[Record]
+) -> tuple[list[asyncio.Future[Receipt]], Exception | None]:
+    """The delivery futures of the records handed to the publisher, and why the others were not (the
+    topic does not exist, the gateway is shutting down), or None when every one was."""
+    futures: list[asyncio.Future[Receipt]] = []
+    try:
+        if not publisher.topic_seen:
+            await asyncio.to_thread(publisher.check_topic, BROKER_PROBE_TIMEOUT)
+        for record in records:
+            futures.append(await publisher.send_async(record))
+    except TopicMissing as error:
+        return futures, error
+    except PublisherClosed:
+        return futures, BrokerUnavailable("this gateway is shutting down; send to another one")
+    return futures, None
 
 
 # -- middleware -----------------------------------------------------------------------------
@@ -519,9 +568,9 @@ async def _json_errors_and_metrics(request: web.Request, handler: Handler) -> we
     except web.HTTPException as error:  # aiohttp's own: 404, 405
         allow = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else {}
         response = web.json_response({"error": error.reason}, status=error.status, headers=allow)
-    except Exception:
-        _count(request, 500)
-        raise
+    except Exception:  # a bug: its traceback goes to the log, the client gets a JSON 500 all the same
+        log.exception("%s %s failed", request.method, request.path)
+        response = web.json_response({"error": "internal error (logged by the gateway)"}, status=500)
     _count(request, response.status)
     return response
 

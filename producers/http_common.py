@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +18,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024  # room for 1,000 requests with 2 KiB URLs and 
 CLIENT = web.RequestKey("client", str)  # the caller's client id, set by the gateway's API-key check
 BODY_TIMEOUT = web.AppKey("body_timeout", float)  # seconds a client has to send its whole body
 DEFAULT_BODY_TIMEOUT = 10.0
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # a JSON number (leading zeros let through)
 
 
 class ApiError(Exception):
@@ -67,10 +69,9 @@ def seconds_param(request: web.Request, name: str, maximum: float = math.inf) ->
     raw = request.query.get(name)
     if raw is None:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ApiError(400, f"expected a number of seconds, got {raw!r}", field=name) from None
+    if not _NUMBER.fullmatch(raw):  # float() also takes "inf", "nan", "1_000", " 5", full-width digits
+        raise ApiError(400, f"expected a number of seconds, got {raw!r}", field=name)
+    value = float(raw)
     if not 0 <= value <= maximum:
         raise ApiError(400, f"{value:g} is outside 0-{maximum:g} seconds", field=name)
     return value

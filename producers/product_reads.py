@@ -3,7 +3,8 @@
 Served cache-first (producers/product_cache.py), Cassandra on a miss. A product answer carries
 `scraped_at` and `age_seconds`. With `?max_age=S` a product older than S seconds is refreshed:
 a ScrapeRequest for its URL (priority HIGH, freshness 0, so dedup lets it through) is published
-and the stored copy is answered with `"stale": true` and the refresh's request id; with
+and the stored copy is answered with `"stale": true` and the refresh's request id (503 when the
+refresh cannot be published: no broker, or the request topic does not exist); with
 `&wait=W` (at most MAX_WAIT seconds) the answer waits for a copy younger than S instead, checking
 the store every WAIT_POLL seconds and at once when an invalidation names the product (an
 unchanged product emits none, so the store is the source of truth), and falls back to the stale
@@ -27,9 +28,10 @@ from cassandra.cluster import Cluster
 
 from producers.http_common import CLIENT, ApiError, seconds_param
 from producers.product_cache import ProductCache
-from producers.publisher import RequestPublisher, build_request
+from producers.publisher import DeliveryFailed, PublisherClosed, RequestPublisher, build_request
 from scrapestream import metrics
 from scrapestream.config import Settings
+from scrapestream.kafka import BrokerUnavailable
 from scrapestream.stores.cassandra import make_cluster
 from scrapestream.stores.errors import StoreUnavailable
 from scrapestream.stores.products import ProductState, ProductStore, ProductSummary
@@ -40,6 +42,10 @@ REFRESH_COOLDOWN = 10.0
 MAX_REFRESHES_REMEMBERED = 10_000
 DEFAULT_LIST_LIMIT = 100
 MAX_LIST_LIMIT = 1000
+
+
+class RefreshFailed(Exception):
+    """A refresh request could not be published (no broker, the request topic missing, shutdown)."""
 
 
 class ProductReads:
@@ -97,7 +103,14 @@ class ProductReads:
             self._refreshed_at.clear()
         self._refreshed_at[state.product_id] = now
         record = build_request(state.url, priority="HIGH", freshness_seconds=0, requested_by=requested_by)
-        receipt = await (await self._publisher.send_async(record))
+        try:
+            if not self._publisher.topic_seen:
+                await asyncio.to_thread(self._publisher.check_topic)
+            receipt = await (await self._publisher.send_async(record))
+        except (BrokerUnavailable, DeliveryFailed, PublisherClosed) as error:
+            del self._refreshed_at[state.product_id]  # the next read may try again at once
+            missing = error.missing_topic if isinstance(error, DeliveryFailed) else None
+            raise RefreshFailed(str(missing or error)) from None
         metrics.PRODUCT_REFRESHES.inc()
         return receipt.request_id
 
@@ -163,7 +176,10 @@ async def get_product(request: web.Request) -> web.Response:
     if max_age is not None:
         state = await _stored(reads.fresher(state, max_age))
         if reads.age(state) > max_age:
-            refresh_id = await reads.refresh(state, request[CLIENT])
+            try:
+                refresh_id = await reads.refresh(state, request[CLIENT])
+            except RefreshFailed as error:
+                raise ApiError(503, f"older than max_age and cannot be refreshed: {error}") from None
             if wait:
                 state = await _stored(reads.wait_until_fresh(product_id, max_age, wait)) or state
     stale = max_age is not None and reads.age(state) > max_age
@@ -191,7 +207,7 @@ async def _stored(read: Any) -> Any:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIST_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIST_LIMIT:  # isdigit: "²" too
         raise ApiError(400, f"expected a whole number from 1 to {MAX_LIST_LIMIT}, got {raw!r}", field="limit")
     return int(raw)
 

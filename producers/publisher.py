@@ -17,6 +17,9 @@ fatally (it then sends nothing more) is replaced by the poll thread.
 
 Nothing is fire-and-forget: every future resolves to a `Receipt` once the broker acknowledged
 the message (acks=all, idempotent producer), or raises `DeliveryFailed` naming the Kafka error.
+A topic that does not exist on the cluster is `TopicMissing` (a BrokerUnavailable whose message
+names the topic and `scrapestream topics create`), whether librdkafka refuses the message at once
+or reports it undeliverable later (the failed delivery's `missing_topic` then says so).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
 import threading
 import time
 import uuid
@@ -41,7 +45,7 @@ from schemas.samples import utc_now_millis
 from scrapestream import metrics
 from scrapestream.config import Settings
 from scrapestream.kafka import BrokerUnavailable, make_producer
-from scrapestream.topics import SCRAPE_REQUESTS
+from scrapestream.topics import CACHE_INVALIDATION, PRODUCT_UPDATES, SCRAPE_REQUESTS
 from scrapestream.urls import BlockedURL, InvalidURL, canonicalize, fingerprint
 
 PRIORITIES = ("HIGH", "NORMAL", "BULK")
@@ -53,6 +57,7 @@ MAX_TEXT_LENGTH = 256  # requested_by, correlation_id, tag names and values
 MAX_TAGS = 32
 QUEUE_FULL_PAUSE = 0.005  # seconds to wait for the poller when librdkafka's queue is full
 FAILED_PRODUCER_DRAIN = 30.0  # seconds a fatally failed producer gets to report what it holds
+TOPIC_RECHECK = 5.0  # seconds check_topic stays quiet after no broker answered it
 _POLL_INTERVAL = 0.05
 
 _log = logging.getLogger(__name__)
@@ -69,13 +74,38 @@ class InvalidRequest(ValueError):
         self.problem = problem
 
 
-class DeliveryFailed(Exception):
-    """The broker did not acknowledge a request; `error` is the Kafka error."""
+class TopicMissing(BrokerUnavailable):
+    """The topic to publish to does not exist on the cluster; the message says how to create it."""
 
-    def __init__(self, error: KafkaError, canonical_url: str) -> None:
+    def __init__(self, topic: str) -> None:
+        super().__init__(f"topic {topic} does not exist (create it: {create_command(topic)})")
+        self.topic = topic
+
+
+def create_command(topic: str) -> str:
+    """The command that creates `topic`: `scrapestream topics create`, with the topic prefix if any."""
+    bases = (SCRAPE_REQUESTS, PRODUCT_UPDATES, CACHE_INVALIDATION)
+    prefix = next((topic.removesuffix(base) for base in bases if topic.endswith(base)), "")
+    return "scrapestream topics create" + (f" --topic-prefix {prefix}" if prefix else "")
+
+
+# librdkafka's "no such topic": raised by produce() once metadata says so, or a delivery report's error.
+UNKNOWN_TOPIC_ERRORS = frozenset({KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART})
+
+
+class DeliveryFailed(Exception):
+    """The broker did not acknowledge a request; `error` is the Kafka error. `missing_topic` is the
+    TopicMissing the failure means when its topic does not exist, else None."""
+
+    def __init__(self, error: KafkaError, canonical_url: str, topic: str = "") -> None:
         super().__init__(f"{error.name()}: {error.str()} (request for {canonical_url})")
         self.error = error
         self.reason = error.name()  # e.g. _MSG_TIMED_OUT: short enough to group failures by
+        self.missing_topic = TopicMissing(topic) if topic and error.code() in UNKNOWN_TOPIC_ERRORS else None
+
+
+class PublisherClosed(RuntimeError):
+    """A send after `close()` (a gateway shutting down)."""
 
 
 class UnsentMessages(RuntimeError):
@@ -137,7 +167,8 @@ def build_request(
 
 
 def _choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
-    if isinstance(value, str) and value.upper() in allowed:
+    # ASCII only: str.upper() maps a few other letters onto ASCII ones (dotless i, long s).
+    if isinstance(value, str) and value.isascii() and value.upper() in allowed:
         return value.upper()
     raise InvalidRequest(field, f"{value!r} is not one of {', '.join(allowed)}")
 
@@ -198,6 +229,8 @@ class RequestPublisher:
         self._codec = codec or Codec.for_settings(settings)
         self._make_producer = partial(make_producer, settings, **producer_overrides)
         self._producer = self._make_producer()
+        self.topic_seen = False  # set once a broker listed the topic (see check_topic)
+        self._topic_check_after = -math.inf
         self._closed = threading.Event()
         # asyncio outcomes waiting for the next wake-up of their event loop
         self._wakeups: defaultdict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Outcome]]]
@@ -271,13 +304,32 @@ class RequestPublisher:
         except KafkaException as error:
             raise BrokerUnavailable(f"no Kafka broker answers ({error.args[0].str()})") from None
         if self.topic not in topics:
-            raise BrokerUnavailable(f"topic {self.topic} does not exist")
+            raise TopicMissing(self.topic)
+
+    def check_topic(self, timeout: float = 2.0) -> None:
+        """Raise TopicMissing when a broker answers and does not know our topic. Without this, the
+        first message to a missing topic waits out message.timeout.ms before it fails. Once a
+        broker listed the topic this returns at once (a send refused as `_UNKNOWN_TOPIC` still
+        raises TopicMissing, and a failed delivery says so in `missing_topic`). A broker that
+        does not answer is not reported here (sends wait for it as usual), and for TOPIC_RECHECK
+        seconds afterwards the check is skipped, so an outage does not add `timeout` to every send."""
+        if self.topic_seen or time.monotonic() < self._topic_check_after:
+            return
+        try:
+            self.check_broker(timeout)
+        except TopicMissing:
+            raise
+        except BrokerUnavailable:
+            self._topic_check_after = time.monotonic() + TOPIC_RECHECK
+            return
+        self.topic_seen = True
 
     # -- internals ------------------------------------------------------------------------
     def _try_produce(self, record: Record, resolve: Callable[[Outcome], None]) -> bool:
-        """Hand one record to librdkafka; False when its queue is full or it failed (try again shortly)."""
+        """Hand one record to librdkafka; False when its queue is full or it failed (try again shortly).
+        TopicMissing when the cluster is known to have no such topic."""
         if self._closed.is_set():
-            raise RuntimeError("the publisher is closed")
+            raise PublisherClosed("the publisher is closed")
         value = self._codec.encode("ScrapeRequest", record)
         on_delivery = partial(self._on_delivery, record, time.perf_counter(), resolve)
         try:
@@ -287,8 +339,11 @@ class RequestPublisher:
         except BufferError:
             return False
         except KafkaException as error:
-            if error.args[0].code() == KafkaError._FATAL:
+            code = error.args[0].code()
+            if code == KafkaError._FATAL:
                 return False  # the poll thread replaces the failed producer: try again shortly
+            if code in UNKNOWN_TOPIC_ERRORS:
+                raise TopicMissing(self.topic) from None
             raise
         return True
 
@@ -302,7 +357,7 @@ class RequestPublisher:
     ) -> None:
         if error is not None:
             metrics.PUBLISH_FAILURES.labels(error.name()).inc()
-            resolve(DeliveryFailed(error, record["canonical_url"]))
+            resolve(DeliveryFailed(error, record["canonical_url"], self.topic))
             return
         metrics.PUBLISH_LATENCY.observe(time.perf_counter() - started)
         metrics.REQUESTS_PUBLISHED.labels(record["priority"]).inc()

@@ -25,13 +25,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import socket
 import time
 from typing import Any
 
 from aiohttp import web
+from confluent_kafka import KafkaException
 
 from consumers.subscriptions import (
+    CHANGE_KINDS,
     POLL_TIMEOUT,
     InvalidSubscription,
     Subscription,
@@ -39,6 +42,7 @@ from consumers.subscriptions import (
     update_to_json,
 )
 from producers.http_common import ApiError, query_values
+from producers.publisher import create_command
 from scrapestream import metrics
 from scrapestream.config import Settings
 from scrapestream.kafka import BrokerUnavailable
@@ -103,6 +107,14 @@ class UpdateHub:
             metrics.UPDATE_STREAM_DROPPED.inc()
         self.remove(client)
 
+    def explain(self, error: BrokerUnavailable | KafkaException) -> str:
+        """Why the hub could not start, with the command that creates its topic when it is missing."""
+        if isinstance(error, KafkaException):
+            return str(BrokerUnavailable.because(error, self._settings.kafka_bootstrap))
+        if "does not exist" in str(error):
+            return f"{error} (create it: {create_command(self._topic)})"
+        return str(error)
+
     async def stop(self) -> None:
         self._stopping.set()
         if self._reader is not None:
@@ -136,8 +148,27 @@ class UpdateHub:
 HUB = web.AppKey("update_hub", UpdateHub)
 
 
+def _letters_any_case(word: str) -> str:
+    return "".join(f"[{letter}{letter.lower()}]" for letter in word)
+
+
+# One `change` value: change kinds in any letter case, separated by commas, blanks allowed around
+# them and empty items skipped. The same pattern is in producers/openapi.json (a unit test checks).
+_KIND = "(" + "|".join(_letters_any_case(kind) for kind in CHANGE_KINDS) + ")"
+CHANGE_VALUE = re.compile(rf"^[ \t]*({_KIND}[ \t]*)?(,[ \t]*({_KIND}[ \t]*)?)*$")
+
+
+def _check_changes(values: list[str]) -> None:
+    """InvalidSubscription unless every `change` value matches CHANGE_VALUE (the documented pattern)."""
+    for value in values:
+        if not CHANGE_VALUE.fullmatch(value):
+            UpdateFilter.of((), (), value.split(","))  # names an unknown kind, if that is the problem
+            raise InvalidSubscription(f"changes: {value!r} is not a list of {', '.join(CHANGE_KINDS)}")
+
+
 async def stream_updates(request: web.Request) -> web.StreamResponse:
     try:
+        _check_changes(request.query.getall("change", []))
         update_filter = UpdateFilter.of(
             query_values(request, "domain"),
             query_values(request, "product_id"),
@@ -148,8 +179,8 @@ async def stream_updates(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     try:
         client = await hub.add(update_filter)
-    except BrokerUnavailable as error:
-        raise ApiError(503, f"the update stream is unavailable: {error}") from None
+    except (BrokerUnavailable, KafkaException) as error:
+        raise ApiError(503, f"the update stream is unavailable: {hub.explain(error)}") from None
     try:
         return await _serve(request, hub, client)
     finally:

@@ -14,11 +14,19 @@ writable store (and, in embedded mode, claims the data directory).
 
 Queries return `QueryResult` decoded from ClickHouse's JSONCompact output on both transports, so
 callers see the same values either way (numbers as JSON numbers, dates and times as strings).
-Every query runs with `readonly=1` and the limits of `query_limits` (execution time, result rows
-and bytes). `check_read_only` refuses, before the engine sees it, anything but one SELECT (or
-WITH ... SELECT): other statements, several statements (the embedded engine would run them all,
-and the session's readonly=1 covers only the first), SETTINGS clauses (readonly=0 and limit
-overrides) and INTO OUTFILE (the engine writes that file even in readonly mode).
+Queries run in the analytics database (`settings.clickhouse_database`) unless they name another,
+so `SELECT count() FROM scrape_events` works; before that database exists they run in the
+engine's default one. Every query runs with `readonly=1` and the limits of `query_limits`
+(execution time, result rows and bytes).
+
+`check_read_only` refuses, before the engine sees it, anything but one statement of these forms:
+SELECT (or WITH ... SELECT); SHOW TABLES, SHOW DATABASES, SHOW COLUMNS FROM <table>, SHOW CREATE
+TABLE|VIEW|DICTIONARY|DATABASE <name>; DESCRIBE [TABLE] <table>; EXPLAIN [AST|SYNTAX|QUERY TREE|
+PLAN|PIPELINE|ESTIMATE] [explain settings] <SELECT>. Everything else is refused: other statements,
+EXPLAIN of anything but a SELECT, DESCRIBE of a table function (`DESCRIBE file(...)` reads the
+file to infer its columns, even in readonly mode), several statements (the embedded engine would
+run them all, and the session's readonly=1 covers only the first), SETTINGS clauses (readonly=0
+and limit overrides) and INTO OUTFILE (the engine writes that file even in readonly mode).
 """
 
 from __future__ import annotations
@@ -47,13 +55,35 @@ LOOPBACK = "127.0.0.1"
 # have pushed into materialized views (their target tables keep a dedup window too).
 DEDUP_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 _SELECT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH)\b", re.IGNORECASE)
-# String literals, quoted identifiers and comments: blanked out before looking for keywords and ';'.
+# String literals, quoted identifiers and comments: replaced by '' (a literal), `q` (an identifier) or
+# a space before looking for keywords and ';', so nothing inside them can look like either.
 _LITERALS_AND_COMMENTS = re.compile(
-    r"'(?:[^'\\]|\\.)*(?:'|$)|\"(?:[^\"\\]|\\.)*(?:\"|$)|`(?:[^`\\]|\\.)*(?:`|$)"
+    r"(?P<literal>'(?:[^'\\]|\\.)*(?:'|$))|(?P<name>\"(?:[^\"\\]|\\.)*(?:\"|$)|`(?:[^`\\]|\\.)*(?:`|$))"
     r"|--[^\n]*|#[^\n]*|/\*.*?(?:\*/|$)",
     re.DOTALL,
 )
 _FIRST_WORD = re.compile(r"[A-Za-z_]+")
+# The read-only statements answered besides SELECT, on the code with literals and names replaced.
+_NAME = r"(?:[A-Za-z_][A-Za-z0-9_]*|`q`)"
+_TABLE = rf"{_NAME}(?:\s*\.\s*{_NAME})?"
+_LIKE = r"(?:\s+(?:NOT\s+)?I?LIKE\s+'')?(?:\s+LIMIT\s+\d+)?"
+_SHOW_FORMS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        rf"SHOW\s+(?:FULL\s+)?(?:TEMPORARY\s+)?TABLES(?:\s+(?:FROM|IN)\s+{_NAME})?{_LIKE}",
+        rf"SHOW\s+DATABASES{_LIKE}",
+        rf"SHOW\s+(?:EXTENDED\s+)?(?:FULL\s+)?(?:COLUMNS|FIELDS)\s+(?:FROM|IN)\s+{_TABLE}"
+        rf"(?:\s+(?:FROM|IN)\s+{_NAME})?{_LIKE}",
+        rf"SHOW\s+CREATE\s+(?:TEMPORARY\s+)?(?:TABLE|VIEW|DICTIONARY|DATABASE)\s+{_TABLE}",
+    )
+]
+_DESCRIBE = re.compile(rf"(?:DESCRIBE|DESC)(?:\s+TABLE)?\s+{_TABLE}", re.IGNORECASE)
+_EXPLAIN = re.compile(
+    r"EXPLAIN\b(?:\s+(?P<kind>AST|SYNTAX|QUERY\s+TREE|PLAN|PIPELINE|ESTIMATE)\b)?"
+    r"(?P<settings>\s+[A-Za-z_]+\s*=\s*\d+(?:\s*,\s*[A-Za-z_]+\s*=\s*\d+)*)?\s*(?P<query>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+_UNKNOWN_DATABASE = 81
 _SETTINGS_CLAUSE = re.compile(r"\bSETTINGS\b", re.IGNORECASE)
 _READONLY_NAMED = re.compile(r"\breadonly\b", re.IGNORECASE)
 _INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
@@ -74,6 +104,10 @@ class AnalyticsQueryError(ValueError):
 
 class QueryRefused(AnalyticsQueryError):
     """`check_read_only` refused the query before it reached the engine; the message says why."""
+
+
+class OwnerAbsent(StoreUnavailable):
+    """Embedded mode: nobody answers on the analytics port, so no process owns the store now."""
 
 
 @dataclass(frozen=True)
@@ -110,21 +144,59 @@ class AnalyticsStore(AnalyticsReader, Protocol):
 
 
 def check_read_only(sql: str) -> None:
-    """Raise QueryRefused unless `sql` is a single SELECT without SETTINGS or INTO OUTFILE."""
-    code = _LITERALS_AND_COMMENTS.sub(" ", sql).strip()
-    if not code:
+    """Raise QueryRefused unless `sql` is one read-only statement (see the module docstring: SELECT,
+    SHOW, DESCRIBE, EXPLAIN of a SELECT) without SETTINGS or INTO OUTFILE."""
+    code = _LITERALS_AND_COMMENTS.sub(_placeholder, sql).strip()
+    if not code.rstrip(";").strip():
         raise QueryRefused("empty query")
     if ";" in code.rstrip(";"):
         raise QueryRefused("multiple statements are refused: send one query (a trailing ';' is fine)")
-    if not _SELECT.match(code):
-        word = _FIRST_WORD.search(code)
-        verb = word.group().upper() if word else code[:20]
-        raise QueryRefused(f"only read queries (SELECT, WITH ... SELECT) are answered; {verb} is refused")
+    statement = code.rstrip(";").strip()
+    verb = _verb(statement)
+    if verb not in ("SELECT", "WITH", "(", "SHOW", "DESCRIBE", "DESC", "EXPLAIN"):
+        raise QueryRefused(
+            f"only read queries (SELECT, WITH ... SELECT) are answered, and SHOW, DESCRIBE and EXPLAIN; "
+            f"{verb} is refused"
+        )
     if _SETTINGS_CLAUSE.search(code):
         what = "SETTINGS readonly=... is" if _READONLY_NAMED.search(code) else "SETTINGS clauses are"
         raise QueryRefused(f"{what} refused: queries run with readonly=1 and fixed limits")
     if _INTO_OUTFILE.search(code):
         raise QueryRefused("INTO OUTFILE is refused: results are returned, never written to files")
+    if verb == "SHOW" and not any(form.fullmatch(statement) for form in _SHOW_FORMS):
+        raise QueryRefused(
+            "SHOW is answered as SHOW [FULL] TABLES [FROM db] [LIKE '...'] [LIMIT n], SHOW DATABASES, "
+            "SHOW COLUMNS FROM <table> and SHOW CREATE TABLE|VIEW|DICTIONARY|DATABASE <name> only"
+        )
+    if verb in ("DESCRIBE", "DESC") and not _DESCRIBE.fullmatch(statement):
+        raise QueryRefused("DESCRIBE is answered for a named table only: DESCRIBE [TABLE] [db.]table")
+    if verb == "EXPLAIN":
+        _check_explain(statement)
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return "''" if match["literal"] else "`q`" if match["name"] else " "
+
+
+def _verb(statement: str) -> str:
+    """The statement's first word in capitals ("(" for a parenthesised SELECT)."""
+    if _SELECT.match(statement):
+        return "SELECT" if statement.lstrip("( \t\r\n").upper().startswith("SELECT") else "WITH"
+    word = _FIRST_WORD.match(statement)
+    return word.group().upper() if word else statement[:20]
+
+
+def _check_explain(statement: str) -> None:
+    explain = _EXPLAIN.fullmatch(statement)
+    assert explain is not None  # the pattern matches any statement that starts with EXPLAIN
+    if explain["settings"] and _READONLY_NAMED.search(explain["settings"]):
+        raise QueryRefused("EXPLAIN readonly=... is refused: queries run with readonly=1")
+    if not _SELECT.match(explain["query"]):
+        explained = _verb(explain["query"]) if explain["query"].strip() else "nothing"
+        raise QueryRefused(
+            "EXPLAIN [AST|SYNTAX|QUERY TREE|PLAN|PIPELINE|ESTIMATE] is answered for a SELECT only; "
+            f"EXPLAIN of {explained} is refused"
+        )
 
 
 def query_limits(settings: Settings) -> dict[str, Any]:
@@ -144,6 +216,7 @@ class DirectAnalyticsStore:
 
     Queries go through a client of their own: chdb keeps a query's settings on its connection, so
     after the first `readonly=1` query that connection stays read-only, and writes need another.
+    Its default database is `database`, so queries may name the tables without it.
     """
 
     def __init__(self, client: Client, read_client: Client, database: str, limits: dict[str, Any]) -> None:
@@ -152,15 +225,30 @@ class DirectAnalyticsStore:
         self.database = database
         self._limits = limits  # query_limits(settings)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
+        read_client.database = database  # applied per query (chdb: USE), so it need not exist yet
 
     async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         check_read_only(sql)
-        raw = await self._call(
-            self._read_client.raw_query, sql, parameters=parameters, settings=self._limits, fmt="JSONCompact"
-        )
-        document = json.loads(raw)
-        meta = document["meta"]
-        return QueryResult([m["name"] for m in meta], [m["type"] for m in meta], document["data"])
+        try:
+            raw = await self._call(self._read, sql, parameters, True)
+        except AnalyticsQueryError as error:
+            if not self._default_database_missing(error):
+                raise
+            raw = await self._call(self._read, sql, parameters, False)  # before `db migrate`
+        return _result_of(raw)
+
+    def _read(self, sql: str, parameters: dict[str, Any] | None, in_database: bool) -> bytes:
+        try:
+            return self._read_client.raw_query(
+                sql, parameters=parameters, settings=self._limits, fmt="JSONCompact", use_database=in_database
+            )
+        except (TypeError, ValueError, KeyError) as error:  # parameters the client cannot bind
+            raise AnalyticsQueryError(f"cannot bind the query parameters: {error}") from error
+
+    def _default_database_missing(self, error: AnalyticsQueryError) -> bool:
+        text = str(error)
+        match = _ERROR_CODE.search(text)
+        return bool(match) and int(match.group(1)) == _UNKNOWN_DATABASE and self.database in text
 
     async def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], dedup_token: str
@@ -190,6 +278,18 @@ class DirectAnalyticsStore:
             raise AnalyticsQueryError(str(error)) from error
 
 
+def _result_of(raw: bytes) -> QueryResult:
+    """A QueryResult from JSONCompact output. The engine answers a few statements as plain text
+    whatever the format asked for (EXPLAIN AST): those become one String column "explain" of lines."""
+    try:
+        document = json.loads(raw)
+        meta = document["meta"]
+        return QueryResult([m["name"] for m in meta], [m["type"] for m in meta], document["data"])
+    except (ValueError, KeyError, TypeError):
+        text = raw.decode(errors="replace")
+        return QueryResult(["explain"], ["String"], [[line] for line in text.splitlines()])
+
+
 def is_transient(error: DatabaseError) -> bool:
     """Whether ClickHouse refused for lack of disk, memory or merges (retry) rather than the statement."""
     text = str(error)
@@ -212,6 +312,11 @@ class HttpAnalyticsReader:
         try:
             async with self._session.post(self._url, json={"sql": sql, "parameters": parameters}) as answer:
                 body = await answer.json()
+        except aiohttp.ClientConnectorError as error:
+            raise OwnerAbsent(
+                "clickhouse",
+                f"nobody answers at {self._url} (`scrapestream worker fanout` serves the embedded store)",
+            ) from error
         except (aiohttp.ClientError, TimeoutError) as error:
             reason = getattr(error, "os_error", None) or error or "timed out"
             raise StoreUnavailable(
@@ -275,7 +380,33 @@ def open_store(settings: Settings) -> DirectAnalyticsStore:
 
 
 def open_reader(settings: Settings) -> AnalyticsReader:
-    """A reader for a process that does not own the store: direct to a server, else via the owner."""
+    """A reader for a process that does not own the store: direct to a server (connected at the first
+    query), else via the owner."""
     if settings.clickhouse_embedded:
         return HttpAnalyticsReader(f"http://{LOOPBACK}:{settings.analytics_port}")
-    return open_store(settings)
+    return ServerReader(settings)
+
+
+class ServerReader:
+    """A DirectAnalyticsStore on a ClickHouse server, opened at the first query and again after an
+    open that failed: a server that is down when a gateway starts is a StoreUnavailable (503) for
+    the queries meanwhile, not a gateway that cannot start."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._store: DirectAnalyticsStore | None = None
+        self._opening = asyncio.Lock()
+
+    async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        check_read_only(sql)
+        async with self._opening:
+            if self._store is None:
+                try:
+                    self._store = await asyncio.to_thread(open_store, self._settings)
+                except DatabaseError as error:  # OperationalError: refused, timed out
+                    raise StoreUnavailable("clickhouse", str(error)) from error
+        return await self._store.query(sql, parameters)
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._store.close()

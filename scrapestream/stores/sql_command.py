@@ -1,7 +1,14 @@
-"""`scrapestream sql "SELECT ..."`: one read-only query against the analytics database.
+"""`scrapestream sql ["SELECT ..."]`: read-only queries against the analytics database.
 
-It goes through `open_reader`, so it works while the pipeline runs: with embedded ClickHouse the
-query is answered by the fan-out worker that owns the store, with a server URL directly.
+With a query it runs that one query and prints the result; without one it opens an interactive
+prompt (scrapestream/stores/sql_prompt.py). Queries run in the analytics database, so tables
+need no `scrapestream.` in front.
+
+Where a query goes (`cli_reader`): with a ClickHouse server URL, to the server. With the embedded
+engine, to the fan-out worker that owns the store (it answers on 127.0.0.1:analytics_port); when
+nobody answers there (no fan-out worker running), the command opens the store itself for that one
+query and closes it again, so a fan-out worker started meanwhile can claim it. Either way only
+read-only statements are run (`check_read_only`, and readonly=1 in the engine).
 """
 
 from __future__ import annotations
@@ -12,39 +19,95 @@ import csv
 import io
 import json
 import sys
+from itertools import zip_longest
+from typing import Any
 
 from scrapestream.config import Settings
-from scrapestream.stores.analytics import AnalyticsQueryError, QueryResult, open_reader
+from scrapestream.stores.analytics import (
+    AnalyticsQueryError,
+    AnalyticsReader,
+    OwnerAbsent,
+    QueryResult,
+    check_read_only,
+    open_reader,
+    open_store,
+)
 from scrapestream.stores.errors import StoreUnavailable
 
 FORMATS = ("table", "csv", "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("query", help="one SELECT (or WITH ... SELECT) statement")
+    parser.add_argument(
+        "query",
+        nargs="?",
+        help="one read-only statement: SELECT, WITH ... SELECT, SHOW TABLES, DESCRIBE <table>, EXPLAIN ... "
+        "(without it: an interactive prompt; \\q or Ctrl-D leaves it)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.query is None:
+        from scrapestream.stores.sql_prompt import run_prompt
+
+        return run_prompt(settings, args.format)
     try:
         result = asyncio.run(_query(settings, args.query))
     except AnalyticsQueryError as error:
         print(f"scrapestream sql: {error}", file=sys.stderr)
         return 2
     except StoreUnavailable as error:
-        hint = " (is `scrapestream worker fanout` running?)" if settings.clickhouse_embedded else ""
-        print(f"scrapestream sql: {error}{hint}", file=sys.stderr)
+        print(f"scrapestream sql: {error}", file=sys.stderr)
         return 1
     print(render(result, args.format), end="")
     return 0
 
 
 async def _query(settings: Settings, sql: str) -> QueryResult:
-    reader = open_reader(settings)
+    reader = cli_reader(settings)
     try:
         return await reader.query(sql)
     finally:
         await reader.close()
+
+
+def cli_reader(settings: Settings) -> AnalyticsReader:
+    """The reader of `scrapestream sql`: `open_reader`, except that with the embedded engine and no
+    owner answering, each query opens the store itself (see the module docstring)."""
+    reader = open_reader(settings)
+    return OwnerOrLocalReader(reader, settings) if settings.clickhouse_embedded else reader
+
+
+class OwnerOrLocalReader:
+    """Asks the owner of the embedded store; when nobody answers on its port, opens the store for
+    the one query (a data directory can be open in one process only, so it is closed right after)."""
+
+    def __init__(self, owner: AnalyticsReader, settings: Settings) -> None:
+        self._owner = owner
+        self._settings = settings
+
+    async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        check_read_only(sql)
+        try:
+            return await self._owner.query(sql, parameters)
+        except OwnerAbsent:
+            pass
+        try:
+            store = open_store(self._settings)
+        except Exception as error:  # chdb: "Cannot lock file": a fan-out worker is starting
+            raise StoreUnavailable(
+                "clickhouse",
+                f"no fan-out worker answers on 127.0.0.1:{self._settings.analytics_port} and "
+                f"{self._settings.clickhouse_path} cannot be opened here: {error}",
+            ) from error
+        try:
+            return await store.query(sql, parameters)
+        finally:
+            await store.close()
+
+    async def close(self) -> None:
+        await self._owner.close()
 
 
 def render(result: QueryResult, fmt: str) -> str:
@@ -61,11 +124,16 @@ def render(result: QueryResult, fmt: str) -> str:
 
 
 def _table(result: QueryResult) -> str:
+    """Aligned columns; a cell with line breaks (SHOW CREATE TABLE) takes several lines of its row."""
     cells = [result.columns, *([_cell(value) for value in row] for row in result.rows)]
-    widths = [max(len(row[column]) for row in cells) for column in range(len(result.columns))]
+    widths = [
+        max(len(line) for row in cells for line in row[column].split("\n"))
+        for column in range(len(result.columns))
+    ]
     lines = [
-        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        "  ".join(value.ljust(width) for value, width in zip(parts, widths, strict=True)).rstrip()
         for row in cells
+        for parts in zip_longest(*(cell.split("\n") for cell in row), fillvalue="")
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")

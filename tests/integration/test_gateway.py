@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -15,6 +16,8 @@ import pytest
 from producers.gateway import MAX_BODY_BYTES, client_id, create_app
 from schemas.codec import Codec
 from scrapestream.config import Settings
+from scrapestream.kafka import make_admin
+from scrapestream.topics import catalog, create_topics
 from scrapestream.urls import fingerprint
 from tests.integration.gateway_helpers import serving
 from tests.integration.request_topics import message_count, private_request_topic, read_messages
@@ -205,3 +208,35 @@ def test_readiness_is_503_when_no_broker_answers(stack: Settings, topic: str) ->
         status, _, answer = call(f"{url}/readyz", key=None)
         assert status == 503 and "no Kafka broker answers" in answer["error"]
         assert call(f"{url}/healthz", key=None)[0] == 200
+
+
+def test_a_missing_topic_is_a_clear_503_until_the_topics_are_created(
+    stack: Settings, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The gateway started before `scrapestream topics create`: every route that needs a topic says
+    which one is missing and how to create it, at once and without a traceback; once the topics
+    exist, requests go through without a restart."""
+    fix = f"(create it: scrapestream topics create --topic-prefix {prefix})"
+    with serving(create_app(gateway_settings(stack), prefix=prefix)) as url:
+        for body in (
+            {"url": "https://shop.example/p/1"},
+            {"requests": [{"url": "https://shop.example/p/2"}] * 3},
+        ):
+            started = time.monotonic()
+            status, _, answer = call(f"{url}/v1/requests", body)
+            assert status == 503, answer
+            assert answer["error"] == f"topic {prefix}scrape.requests does not exist {fix}"
+            assert answer["accepted"] == [] and len(answer["failed"]) == len(body.get("requests", [body]))
+            assert time.monotonic() - started < 10  # not after the 30 s message timeout
+        status, _, answer = call(f"{url}/readyz", key=None)
+        assert status == 503 and answer["error"] == f"topic {prefix}scrape.requests does not exist {fix}"
+        status, _, answer = call(f"{url}/v1/updates")
+        assert status == 503 and f"topic {prefix}product.updates does not exist" in answer["error"]
+        assert fix in answer["error"]
+
+        create_topics(make_admin(stack), catalog(stack, prefix=prefix))
+        deadline = time.monotonic() + 30
+        while (status := call(f"{url}/v1/requests", {"url": "https://shop.example/p/3"})[0]) != 202:
+            assert status == 503 and time.monotonic() < deadline
+            time.sleep(0.5)
+    assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"

@@ -1,4 +1,5 @@
-"""The gateway's pure parts: token buckets, API keys, body parsing and validation, caches."""
+"""The gateway's pure parts: token buckets, API keys, body parsing and validation, caches, and the
+clear 503s of missing dependencies."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import asyncio
 import hmac
 import math
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+from confluent_kafka import KafkaError
 
-from producers import gateway
+from producers import gateway, product_reads, update_stream
 from producers.gateway import (
     KEY_FILE_RECHECK,
     MAX_BATCH,
@@ -24,8 +29,20 @@ from producers.gateway import (
     presented_key,
     validate_items,
 )
-from scrapestream.config import ConfigError
+from producers.http_common import seconds_param
+from producers.product_cache import ProductCache
+from producers.publisher import (
+    DeliveryFailed,
+    InvalidRequest,
+    PublisherClosed,
+    Receipt,
+    TopicMissing,
+    build_request,
+    create_command,
+)
+from scrapestream.config import ConfigError, Settings
 from scrapestream.kafka import BrokerUnavailable
+from scrapestream.stores.products import ProductState
 from scrapestream.urls import UrlGuard
 
 
@@ -281,3 +298,167 @@ def test_readiness_probes_at_most_once_per_ttl() -> None:
         assert len(probes) == 2
 
     asyncio.run(scenario())
+
+
+# -- a missing dependency is a 503 naming it ------------------------------------------------
+class FakePublisher:
+    """send_async as RequestPublisher's: a future per record, or TopicMissing/PublisherClosed at once."""
+
+    topic = "test.x.scrape.requests"
+
+    def __init__(
+        self, outcomes: list[object], topic_seen: bool = True, check: Exception | None = None
+    ) -> None:
+        self._outcomes = list(outcomes)
+        self.topic_seen = topic_seen
+        self._check = check
+        self.checks = 0
+
+    def check_topic(self, timeout: float = 2.0) -> None:
+        self.checks += 1
+        if self._check:
+            raise self._check
+
+    async def send_async(self, record: dict) -> asyncio.Future:
+        outcome = self._outcomes.pop(0)
+        if isinstance(outcome, (TopicMissing, PublisherClosed)):
+            raise outcome
+        future = asyncio.get_running_loop().create_future()
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+        return future
+
+
+def receipt(n: int) -> Receipt:
+    return Receipt(f"id-{n}", f"https://a.example/{n}", f"https://a.example/{n}", "t", 0, n)
+
+
+def publish(publisher: FakePublisher, count: int) -> ApiError:
+    records = [{"canonical_url": f"https://a.example/{n}"} for n in range(count)]
+    return error_of(lambda: asyncio.run(gateway._publish(publisher, records)))
+
+
+def test_a_missing_request_topic_is_a_503_naming_it_and_the_command_that_creates_it() -> None:
+    publisher = FakePublisher([], topic_seen=False, check=TopicMissing("test.x.scrape.requests"))
+    error = publish(publisher, 3)
+    assert error.status == 503 and publisher.checks == 1
+    assert error.body["error"] == (
+        "topic test.x.scrape.requests does not exist "
+        "(create it: scrapestream topics create --topic-prefix test.x.)"
+    )
+    assert error.body["accepted"] == [] and [f["index"] for f in error.body["failed"]] == [0, 1, 2]
+
+
+def test_a_topic_that_disappears_mid_batch_fails_the_rest_and_keeps_the_receipts() -> None:
+    publisher = FakePublisher([receipt(0), TopicMissing("scrape.requests")])
+    error = publish(publisher, 3)
+    assert error.status == 503 and "(create it: scrapestream topics create)" in error.body["error"]
+    assert error.body["accepted"] == ["id-0"]
+    assert [f["index"] for f in error.body["failed"]] == [1, 2]
+
+
+def test_an_undeliverable_message_to_a_missing_topic_says_so() -> None:
+    unknown = KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)
+    timed_out = KafkaError(KafkaError._MSG_TIMED_OUT)
+    missing = DeliveryFailed(unknown, "https://a.example/1", "p.scrape.requests")
+    assert str(missing.missing_topic).startswith("topic p.scrape.requests does not exist")
+    assert DeliveryFailed(timed_out, "https://a.example/1", "p.scrape.requests").missing_topic is None
+    error = publish(FakePublisher([receipt(0), missing]), 2)
+    assert error.body["error"] == str(missing.missing_topic) and error.body["accepted"] == ["id-0"]
+    error = publish(FakePublisher([DeliveryFailed(timed_out, "u", "t")]), 1)
+    assert error.body["error"] == "the broker did not acknowledge every request; resend the failed ones"
+
+
+def test_a_gateway_shutting_down_answers_503() -> None:
+    error = publish(FakePublisher([PublisherClosed("the publisher is closed")]), 1)
+    assert error.status == 503 and "shutting down" in error.body["error"]
+
+
+def test_the_topic_is_checked_until_it_was_seen() -> None:
+    seen = FakePublisher([receipt(0)])
+    assert asyncio.run(gateway._publish(seen, [{"canonical_url": "u"}]))[0].request_id == "id-0"
+    assert seen.checks == 0
+    unseen = FakePublisher([receipt(0)], topic_seen=False)
+    asyncio.run(gateway._publish(unseen, [{"canonical_url": "u"}]))
+    assert unseen.checks == 1
+
+
+@pytest.mark.parametrize(
+    ("topic", "command"),
+    [
+        ("scrape.requests", "scrapestream topics create"),
+        ("demo.123.scrape.requests", "scrapestream topics create --topic-prefix demo.123."),
+        ("demo.123.product.updates", "scrapestream topics create --topic-prefix demo.123."),
+        ("my-private-topic", "scrapestream topics create"),
+    ],
+)
+def test_the_create_command_carries_the_topic_prefix(topic: str, command: str) -> None:
+    assert create_command(topic) == command
+
+
+def test_a_bug_is_a_json_500_with_its_traceback_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise ZeroDivisionError("a bug")
+
+    request = make_mocked_request("GET", "/v1/info")
+    response = asyncio.run(gateway._json_errors_and_metrics(request, broken))
+    assert response.status == 500 and response.content_type == "application/json"
+    assert "a bug" not in response.text  # the client learns nothing of the internals
+    assert "ZeroDivisionError: a bug" in caplog.text
+
+
+# -- query parameters -----------------------------------------------------------------------
+@pytest.mark.parametrize("raw", ["inf", "nan", "Infinity", "1_000", " 5", "\uff15", "0x10", "", "-", "1e"])
+def test_seconds_are_plain_decimal_numbers(raw: str) -> None:
+    request = make_mocked_request("GET", "/v1/products/x?" + urlencode({"max_age": raw}))
+    assert error_of(lambda: seconds_param(request, "max_age")).body["field"] == "max_age"
+
+
+@pytest.mark.parametrize(("raw", "value"), [("0", 0.0), ("2.5", 2.5), ("1e3", 1000.0), ("007", 7.0)])
+def test_seconds_accept_json_numbers(raw: str, value: float) -> None:
+    request = make_mocked_request("GET", "/v1/products/x?" + urlencode({"max_age": raw}))
+    assert seconds_param(request, "max_age") == value
+
+
+@pytest.mark.parametrize("raw", ["²", "١٢", "0", "1001", "+5", "5.0"])
+def test_a_listing_limit_is_a_whole_number_in_ascii_digits(raw: str) -> None:
+    assert error_of(lambda: product_reads._limit(raw)).status == 400
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("price", True),
+        ("PRICE, new", True),
+        (" Availability\t,,content ", True),
+        ("", True),
+        ("prices", False),
+        ("p\u0131ice", False),  # dotless i: "PRICE" after upper(), but not a change kind as typed
+        ("\x1cprice", False),  # str.strip() would drop this, the documented pattern does not
+        ("price;new", False),
+    ],
+)
+def test_change_values_follow_the_documented_pattern(value: str, ok: bool) -> None:
+    assert bool(update_stream.CHANGE_VALUE.fullmatch(value)) is ok
+
+
+@pytest.mark.parametrize("priority", ["h\u0131gh", "H\u0130GH", "\uff28\uff29\uff27\uff28"])
+def test_enum_fields_take_ascii_letters_only(priority: str) -> None:
+    with pytest.raises(InvalidRequest, match="priority"):
+        build_request("https://a.example/", priority=priority)
+
+
+def test_a_refresh_that_cannot_be_published_is_a_503_and_may_be_tried_again_at_once() -> None:
+    state = ProductState("a.example", "https://a.example/p/1", {"product_id": "a.example:1"}, None, {})
+    missing = FakePublisher([receipt(7)], topic_seen=False, check=TopicMissing("t.scrape.requests"))
+    reads = product_reads.ProductReads(Settings(), ProductCache(10, 60), missing)
+    with pytest.raises(product_reads.RefreshFailed, match=r"topic t\.scrape\.requests does not exist"):
+        asyncio.run(reads.refresh(state, "api-key:abc"))
+    missing._check = None  # the topic was created meanwhile: no cooldown holds the refresh back
+    assert asyncio.run(reads.refresh(state, "api-key:abc")) == "id-7"
+    undeliverable = DeliveryFailed(KafkaError(KafkaError._MSG_TIMED_OUT), "https://a.example/p/1", "t")
+    reads = product_reads.ProductReads(Settings(), ProductCache(10, 60), FakePublisher([undeliverable]))
+    with pytest.raises(product_reads.RefreshFailed, match="_MSG_TIMED_OUT"):
+        asyncio.run(reads.refresh(state, "api-key:abc"))
