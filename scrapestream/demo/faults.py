@@ -21,6 +21,7 @@ from scrapestream.demo import FAULT_KINDS
 from scrapestream.infra.cassandra import CassandraService
 from scrapestream.infra.java import JavaService
 from scrapestream.infra.kafka import KafkaService
+from scrapestream.infra.process import InfraError
 from scrapestream.processes import ProcessGroup
 
 WORKERS = {"scraper": "scraper-1", "router": "router", "fanout": "fanout"}
@@ -58,8 +59,15 @@ def _outage(service: JavaService) -> None:
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
     time.sleep(OUTAGE_SECONDS)
+    if service.pids():  # someone else (`infra up`, a test fixture) started it meanwhile
+        _say(f"fault: {service.name} was started again by someone else")
+        return
     _say(f"fault: starting {service.name} again")
-    service.wait_ready(service.start())
+    try:
+        service.wait_ready(service.start())
+    except InfraError as error:
+        _say(f"fault: {service.name} did not start again: {error} (run `scrapestream infra up`)")
+        return
     _say(f"fault: {service.name} is back")
 
 
