@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium chromium-headless-shell maven openjdk-17-jdk-headless
 
-.PHONY: setup .system-packages demo test lint helm up down status clean-data
+.PHONY: setup .system-packages demo test test-replicated lint helm up down status clean-data
 
 setup: $(STAMP) .system-packages
 
@@ -38,6 +38,13 @@ lint: $(STAMP)
 
 test: setup lint helm
 	$(BIN)/pytest
+
+# Fault tests on the replicated stack (3 Kafka brokers, 3 Cassandra nodes; marker `replicated`, not in
+# `make test`). They start that stack in a scratch directory (or reuse one `infra up --replicated`
+# started) and stop what they started. Beside the running single-node stack, give the Cassandra
+# nodes other addresses: SCRAPESTREAM_REPLICATED_CASSANDRA_HOSTS=127.0.1.1,127.0.1.2,127.0.1.3
+test-replicated: setup
+	$(BIN)/pytest -m replicated -s tests/integration/test_replicated_faults.py
 
 # Helm for the chart checks in tests/unit/test_helm_chart.py, built from the Go module proxy into
 # the cache outside git (first run only; the tests look for it at the same path).

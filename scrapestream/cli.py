@@ -21,13 +21,28 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def infra_up(args: argparse.Namespace, settings: Settings) -> int:
     from scrapestream.infra import stack
 
-    return _print_health(stack.up(settings))
+    settings = _stack_settings(args, settings)
+    code = _print_health(stack.up(settings))
+    if settings.infra_replicated:
+        from scrapestream.infra.replicated import replicated_env
+
+        print("# point the pipeline's processes at the replicated stack:", file=sys.stderr)
+        for name, value in replicated_env(settings).items():
+            print(f"export {name}={value}", file=sys.stderr)
+    return code
+
+
+def _stack_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The settings with `--replicated` applied: the infra commands then act on the replicated stack."""
+    import dataclasses
+
+    return dataclasses.replace(settings, infra_replicated=True) if args.replicated else settings
 
 
 def infra_down(args: argparse.Namespace, settings: Settings) -> int:
     from scrapestream.infra import stack
 
-    for component, pids in stack.down(settings):
+    for component, pids in stack.down(_stack_settings(args, settings)):
         print(f"{component}: {'stopped pid ' + ', '.join(map(str, pids)) if pids else 'was not running'}")
     return 0
 
@@ -35,13 +50,13 @@ def infra_down(args: argparse.Namespace, settings: Settings) -> int:
 def infra_status(args: argparse.Namespace, settings: Settings) -> int:
     from scrapestream.infra import stack
 
-    return _print_health(stack.status(settings))
+    return _print_health(stack.status(_stack_settings(args, settings)))
 
 
 def infra_logs(args: argparse.Namespace, settings: Settings) -> int:
     from scrapestream.infra import stack
 
-    print(stack.log_tail(settings, args.component, args.lines))
+    print(stack.log_tail(_stack_settings(args, settings), args.component, args.lines))
     return 0
 
 
@@ -57,10 +72,10 @@ def _print_health(report: list) -> int:
 # -- demo ---------------------------------------------------------------------------------
 def demo(args: argparse.Namespace, settings: Settings) -> int:
     from scrapestream.demo.faults import Fault
-    from scrapestream.demo.main import DemoOptions, run
-    from scrapestream.processes import stop_on_sigterm
+    from scrapestream.demo.main import STOP_DEADLINE, DemoOptions, run
+    from scrapestream.processes import stop_on_signals
 
-    stop_on_sigterm()
+    stop_on_signals(deadline=STOP_DEADLINE)  # SIGINT or SIGTERM to this pid alone stops everything
     fault = Fault(args.fault, args.fault_at) if args.fault else None
     options = DemoOptions(args.duration, args.products, args.scrapers, args.keep_running, fault=fault)
     return run(settings, options)
@@ -69,7 +84,7 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
 def run_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     from scrapestream import processes
 
-    processes.stop_on_sigterm()
+    processes.stop_on_signals()
     return processes.run(settings)
 
 
@@ -205,8 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
     _command(infra, "down", infra_down, "stop every local server process of ours (data is kept)")
     _command(infra, "status", infra_status, "show whether each component answers (exit 1 if not)")
     logs = _command(infra, "logs", infra_logs, "print the tail of a component's log")
-    logs.add_argument("component", choices=("kafka", "cassandra"))
+    logs.add_argument(
+        "component", help="kafka or cassandra; with --replicated also one node: kafka-1, cassandra-2, ..."
+    )
     logs.add_argument("-n", "--lines", type=int, default=50, help="how many lines (default 50)")
+    for command in infra.choices.values():
+        command.add_argument(
+            "--replicated",
+            action="store_true",
+            help="act on the replicated stack (3 Kafka brokers, 3 Cassandra nodes) instead of the single "
+            "nodes; also SCRAPESTREAM_INFRA_REPLICATED=1",
+        )
 
     topics = _group(commands, "topics", "create and verify the Kafka topics of the catalog")
     for action, help_text in (
@@ -227,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     from consumers.subscribe_cli import add_arguments as add_subscribe_arguments  # argparse only
 
     add_subscribe_arguments(updates)
-    query = _command(commands, "sql", sql, "run one read-only SQL query against the analytics database")
+    query = _command(commands, "sql", sql, "read-only SQL on the analytics database (no query: a prompt)")
     from scrapestream.stores.sql_command import add_arguments as add_sql_arguments  # argparse only
 
     add_sql_arguments(query)

@@ -50,7 +50,21 @@ class Settings:
     kafka_heap_mb: int = 768
     kafka_partitions: int = 6
     kafka_replication: int = 1
+    # min.insync.replicas of our topics: with acks=all a write needs this many replicas in sync.
+    # 1 = the broker's default (a single node); 2 with replication 3 survives one broker down.
+    kafka_min_insync_replicas: int = 1
     schema_registry_url: str = ""
+
+    # The replicated local stack (`scrapestream infra up --replicated`, scrapestream/infra/replicated.py):
+    # 3 Kafka brokers in KRaft (each also a controller: its controller listener is its broker port + 1)
+    # and 3 Cassandra nodes (one loopback address each, sharing cassandra_port and cassandra_storage_port).
+    # `infra_replicated` makes `infra up|down|status|logs` act on it without the flag.
+    infra_replicated: bool = False
+    replicated_data_dir: Path = Path(".scrapestream-replicated")
+    replicated_kafka_bootstrap: str = "127.0.0.1:9192,127.0.0.1:9292,127.0.0.1:9392"
+    replicated_cassandra_hosts: tuple[str, ...] = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+    replicated_kafka_heap_mb: int = 384
+    replicated_cassandra_heap_mb: int = 768
 
     # Stream workers: tasks close at N requests or T seconds; dedup memory is kept this long.
     batch_max_requests: int = 50
@@ -66,6 +80,10 @@ class Settings:
     # Keyspace replication: "1" = SimpleStrategy with that factor (local), or a
     # NetworkTopologyStrategy spec "dc1:3,dc2:3". Applied when `scrapestream db migrate` creates it.
     cassandra_replication: str = "1"
+    # Consistency of Cassandra statements. Empty: product-store reads and writes at LOCAL_QUORUM
+    # (1 of 1 replica on one node, 2 of 3 with replication 3), anything else (migrations, ad-hoc
+    # reads) at the driver's LOCAL_ONE. A level (QUORUM on the replicated stack): every statement.
+    cassandra_consistency: str = ""
     cassandra_write_concurrency: int = 256  # writes in flight per product-store batch
     price_history_ttl_days: int = 90  # price_history rows expire after this many days
 
@@ -174,7 +192,8 @@ class Settings:
 
 # Settings that count or size something: at least 1.
 _COUNTS = (
-    "kafka_partitions", "kafka_replication", "kafka_heap_mb", "cassandra_heap_mb", "batch_max_requests",
+    "kafka_partitions", "kafka_replication", "kafka_min_insync_replicas", "kafka_heap_mb",
+    "cassandra_heap_mb", "replicated_kafka_heap_mb", "replicated_cassandra_heap_mb", "batch_max_requests",
     "gateway_rate_per_second", "gateway_burst", "gateway_stream_queue_size",
     "cassandra_write_concurrency", "price_history_ttl_days", "sink_batch_rows", "sink_flush_ms",
     "sink_max_buffered_rows", "analytics_max_execution_seconds", "analytics_max_result_rows",
@@ -219,6 +238,17 @@ def _validate(s: Settings) -> None:
     if not s.cassandra_keyspace.isidentifier():
         raise ConfigError(f"{_env_name('cassandra_keyspace')}: {s.cassandra_keyspace!r} is not a CQL name")
     cassandra_replication_options(s.cassandra_replication)
+    if s.kafka_min_insync_replicas > s.kafka_replication:
+        raise ConfigError(
+            f"{_env_name('kafka_min_insync_replicas')}: {s.kafka_min_insync_replicas} is more than "
+            f"kafka_replication ({s.kafka_replication}): no write could ever succeed"
+        )
+    if s.cassandra_consistency and s.cassandra_consistency.upper() not in CASSANDRA_CONSISTENCY_LEVELS:
+        raise ConfigError(
+            f"{_env_name('cassandra_consistency')}: {s.cassandra_consistency!r} is not one of "
+            f"{', '.join(CASSANDRA_CONSISTENCY_LEVELS)}"
+        )
+    _validate_replicated(s)
     _check_clickhouse_url(s.clickhouse_url)
     if s.sink_max_buffered_rows < s.sink_batch_rows:
         raise ConfigError(f"{_env_name('sink_max_buffered_rows')}: must be at least sink_batch_rows")
@@ -228,6 +258,36 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             f"{_env_name('schema_registry_url')}: {s.schema_registry_url!r} is not an http(s) URL"
         )
+
+
+# Consistency levels a read and a write both accept (not ANY, SERIAL or LOCAL_SERIAL).
+CASSANDRA_CONSISTENCY_LEVELS = (
+    "ONE",
+    "TWO",
+    "THREE",
+    "QUORUM",
+    "LOCAL_QUORUM",
+    "EACH_QUORUM",
+    "ALL",
+    "LOCAL_ONE",
+)
+
+
+def _validate_replicated(s: Settings) -> None:
+    brokers = [
+        host_port(entry, "replicated_kafka_bootstrap") for entry in s.replicated_kafka_bootstrap.split(",")
+    ]
+    listeners = {(host, port + extra) for host, port in brokers for extra in (0, 1)}
+    if len(listeners) != 2 * len(brokers):
+        raise ConfigError(
+            f"{_env_name('replicated_kafka_bootstrap')}: brokers need distinct ports at least 2 apart "
+            "(each broker's controller listens on its port + 1)"
+        )
+    for _, port in brokers:
+        _check_port(port + 1, "replicated_kafka_bootstrap")
+    hosts = s.replicated_cassandra_hosts
+    if not hosts or not all(hosts) or len(set(hosts)) != len(hosts):
+        raise ConfigError(f"{_env_name('replicated_cassandra_hosts')}: give distinct addresses, one per node")
 
 
 def _check_range(

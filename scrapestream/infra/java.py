@@ -85,6 +85,12 @@ class JavaService:
 
     # -- shared ----------------------------------------------------------------------------
     @property
+    def component(self) -> str:
+        """The kind of server (its pom, config templates and jars); a node of a cluster has a name
+        of its own (kafka-2) but the component's (kafka)."""
+        return self.name
+
+    @property
     def home(self) -> Path:
         return self.settings.data_dir.resolve() / self.name
 
@@ -94,10 +100,10 @@ class JavaService:
 
     @property
     def pom(self) -> Path:
-        return INFRA_DIR / self.name / "pom.xml"
+        return INFRA_DIR / self.component / "pom.xml"
 
     def config_file(self, file_name: str) -> Path:
-        return INFRA_DIR / self.name / file_name
+        return INFRA_DIR / self.component / file_name
 
     def pids(self) -> list[int]:
         return process.find_pids(self.name, self.settings.data_dir)
@@ -110,7 +116,7 @@ class JavaService:
                     f"{self.name}: port {port} on {host} is already in use by another program; stop it "
                     f"or choose another port with SCRAPESTREAM_{setting.upper()}"
                 )
-        lib = resolve_classpath(self.name, self.pom, self.settings.cache_dir)
+        lib = resolve_classpath(self.component, self.pom, self.settings.cache_dir)
         self.prepare(lib)
         command = ["java", *process.service_tags(self.name, self.settings.data_dir), *self.jvm_args(lib)]
         return process.spawn(command, self.log_file, cwd=self.home)

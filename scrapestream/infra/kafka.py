@@ -1,8 +1,10 @@
-"""Apache Kafka 4 as one KRaft node (broker and controller in one process) on loopback."""
+"""Apache Kafka 4 in KRaft combined mode (broker and controller in one process) on loopback: one
+node by default, or a node of the replicated stack (`KafkaNode`, scrapestream.infra.replicated)."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import subprocess
 import uuid
 from pathlib import Path
@@ -17,33 +19,70 @@ class KafkaService(JavaService):
     name = "kafka"
     ready_timeout = 90.0
 
-    def ports(self) -> dict[str, tuple[str, int]]:
-        host, port = self._listener()
-        return {
-            "kafka_bootstrap": (host, port),
-            "kafka_controller_port": ("127.0.0.1", self.settings.kafka_controller_port),
-        }
+    # -- what differs between the single node and a node of the replicated stack ------------------
+    @property
+    def node_id(self) -> int:
+        return 1
 
-    def _listener(self) -> tuple[str, int]:
+    def listener(self) -> tuple[str, int]:
+        """(host, port) of this node's client (PLAINTEXT) listener."""
         return host_port(self.settings.kafka_bootstrap.split(",")[0], "kafka_bootstrap")
+
+    def controller(self) -> tuple[str, int]:
+        """(host, port) of this node's controller listener."""
+        return "127.0.0.1", self.settings.kafka_controller_port
+
+    def quorum_voters(self) -> str:
+        host, port = self.controller()
+        return f"{self.node_id}@{host}:{port}"
+
+    @property
+    def replication(self) -> tuple[int, int]:
+        """(replication factor, min.insync.replicas) of internal topics and new topics' defaults."""
+        return 1, 1
+
+    @property
+    def heap(self) -> tuple[int, int]:
+        """(initial, maximum) heap in MiB."""
+        return 256, self.settings.kafka_heap_mb
+
+    def cluster_id(self) -> str:
+        """The id `kafka-storage format` writes; every node of one cluster needs the same."""
+        return new_cluster_id()
+
+    # -- the service ------------------------------------------------------------------------------
+    def ports(self) -> dict[str, tuple[str, int]]:
+        return {"kafka_bootstrap": self.listener(), "kafka_controller_port": self.controller()}
 
     @property
     def _properties(self) -> Path:
         return self.home / "server.properties"
 
+    @property
+    def log_dirs(self) -> Path:
+        return self.home / "data"
+
+    def properties_values(self) -> dict[str, object]:
+        """The placeholders of server.properties for this node."""
+        host, port = self.listener()
+        controller_host, controller_port = self.controller()
+        replication, min_isr = self.replication
+        return {
+            "node_id": self.node_id,
+            "quorum_voters": self.quorum_voters(),
+            "host": host,
+            "port": port,
+            "controller_host": controller_host,
+            "controller_port": controller_port,
+            "log_dirs": self.log_dirs,
+            "partitions": self.settings.kafka_partitions,
+            "replication": replication,
+            "min_isr": min_isr,
+        }
+
     def prepare(self, lib: Path) -> None:
-        host, port = self._listener()
-        log_dirs = self.home / "data"
-        render(
-            self.config_file("server.properties"),
-            self._properties,
-            host=host,
-            port=port,
-            controller_port=self.settings.kafka_controller_port,
-            log_dirs=log_dirs,
-            partitions=self.settings.kafka_partitions,
-        )
-        if not (log_dirs / "meta.properties").exists():
+        render(self.config_file("server.properties"), self._properties, **self.properties_values())
+        if not (self.log_dirs / "meta.properties").exists():
             self._format_storage(lib)
 
     def _format_storage(self, lib: Path) -> None:
@@ -55,20 +94,20 @@ class KafkaService(JavaService):
             "kafka.tools.StorageTool",
             "format",
             "-t",
-            _new_cluster_id(),
+            self.cluster_id(),
             "-c",
             str(self._properties),
             "--ignore-formatted",
         ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
-            raise InfraError(f"kafka: formatting storage failed:\n{result.stdout}{result.stderr}")
+            raise InfraError(f"{self.name}: formatting storage failed:\n{result.stdout}{result.stderr}")
 
     def jvm_args(self, lib: Path) -> list[str]:
-        heap = f"{self.settings.kafka_heap_mb}m"
+        initial, maximum = self.heap
         return [
-            "-Xms256m",
-            f"-Xmx{heap}",
+            f"-Xms{initial}m",
+            f"-Xmx{maximum}m",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
             f"-Dlog4j2.configurationFile={self.config_file('log4j2.properties')}",
@@ -79,10 +118,12 @@ class KafkaService(JavaService):
         ]
 
     def probe(self) -> str:
-        return broker_metadata(self.settings, timeout=3.0)
+        host, port = self.listener()
+        this_node = dataclasses.replace(self.settings, kafka_bootstrap=f"{host}:{port}")
+        return broker_metadata(this_node, timeout=3.0)
 
 
-def _new_cluster_id() -> str:
+def new_cluster_id() -> str:
     """16 random bytes, base64url without padding, never starting with '-' (Kafka's own rule)."""
     while True:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

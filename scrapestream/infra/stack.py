@@ -2,6 +2,8 @@
 
 Kafka and Cassandra are java processes we start; ClickHouse is the embedded chdb engine (or
 a server given by URL), so it has no process of its own and only needs to answer a query.
+With `infra_replicated` (`--replicated`) up, down, status and logs act on the replicated stack
+instead (scrapestream/infra/replicated.py: 3 brokers, 3 Cassandra nodes).
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ def java_pids(settings: Settings) -> dict[str, int]:
 
 def up(settings: Settings) -> list[Health]:
     """Start what is not running (both Java servers at once), then wait until each answers."""
+    if settings.infra_replicated:
+        from scrapestream.infra import replicated
+
+        return replicated.up(settings)
     started = {}
     for service in java_services(settings):
         if service.pids():
@@ -56,10 +62,18 @@ def up(settings: Settings) -> list[Health]:
 
 def down(settings: Settings) -> list[tuple[str, list[int]]]:
     """Stop every process of ours, leaving data in place."""
+    if settings.infra_replicated:
+        from scrapestream.infra import replicated
+
+        return replicated.down(settings)
     return [(service.name, service.stop()) for service in java_services(settings)]
 
 
 def status(settings: Settings) -> list[Health]:
+    if settings.infra_replicated:
+        from scrapestream.infra import replicated
+
+        return replicated.status(settings)
     return [*(_service_health(service) for service in java_services(settings)), clickhouse_health(settings)]
 
 
@@ -107,6 +121,10 @@ def require_healthy(settings: Settings) -> None:
 
 
 def log_tail(settings: Settings, component: str, lines: int) -> str:
+    if settings.infra_replicated:
+        from scrapestream.infra import replicated
+
+        return replicated.log_tail(settings, component, lines)
     services = {service.name: service for service in java_services(settings)}
     if component not in services:
         raise InfraError(f"no log for {component!r}: choose one of {', '.join(services)}")

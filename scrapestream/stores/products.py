@@ -35,6 +35,7 @@ from cassandra.protocol import IsBootstrappingErrorMessage, OverloadedErrorMessa
 from cassandra.query import BatchStatement, BatchType, BoundStatement
 
 from scrapestream.config import Settings
+from scrapestream.stores.cassandra import consistency_level
 from scrapestream.stores.errors import StoreUnavailable
 
 UNAVAILABLE = (
@@ -108,6 +109,9 @@ class ProductStore:
         self._session = session
         self._concurrency = settings.cassandra_write_concurrency
         self._history_ttl = settings.price_history_ttl_days * 86_400
+        # Reads and writes at the same level (LOCAL_QUORUM: 1 of 1, 2 of 3), so a read sees every
+        # acknowledged write even with one replica of three down.
+        self._consistency = consistency_level(settings)
         ks = keyspace or settings.cassandra_keyspace
         self._keyspace = ks
         self._insert_product = self._prepare(_insert(f"{ks}.products", PRODUCT_COLUMNS))
@@ -193,9 +197,9 @@ class ProductStore:
         groups: dict[tuple[Any, bytes], list[_UnloggedBatch]] = {}
         for write in writes:
             key = (self._primary_replica(write.routing_key), write.prepared_statement.query_id)
-            batches = groups.setdefault(key, [_UnloggedBatch()])
+            batches = groups.setdefault(key, [_UnloggedBatch(self._consistency)])
             if not batches[-1].fits(write):
-                batches.append(_UnloggedBatch())
+                batches.append(_UnloggedBatch(self._consistency))
             batches[-1].add(write)
         return [batch.statement for batches in groups.values() for batch in batches]
 
@@ -210,7 +214,8 @@ class ProductStore:
             statement = self._session.prepare(cql)
         except UNAVAILABLE as error:
             raise StoreUnavailable("cassandra", f"cannot prepare statements: {error}") from error
-        statement.consistency_level = ConsistencyLevel.LOCAL_QUORUM
+        statement.consistency_level = self._consistency
+        statement.is_idempotent = True  # reads, and writes USING TIMESTAMP
         statement.fetch_size = fetch_size
         return statement
 
@@ -276,8 +281,9 @@ class _UnloggedBatch:
     MAX_ROWS = 200
     CELL_BYTES = 24  # a cell's timestamp, flags and name in a mutation, besides its value (measured ~20)
 
-    def __init__(self) -> None:
-        self.statement = BatchStatement(BatchType.UNLOGGED, consistency_level=ConsistencyLevel.LOCAL_QUORUM)
+    def __init__(self, consistency: int = ConsistencyLevel.LOCAL_QUORUM) -> None:
+        self.statement = BatchStatement(BatchType.UNLOGGED, consistency_level=consistency)
+        self.statement.is_idempotent = True  # every write in it is USING TIMESTAMP
         self._partitions: set[bytes] = set()
         self._bytes = 0
         self._rows = 0
