@@ -64,7 +64,7 @@ from consumers.extract.values import (
     structured_price,
     url_key,
 )
-from consumers.extract.visible import heading_text, visible_fields
+from consumers.extract.visible import heading_text, labelled_sku_extending, visible_fields
 
 # Last-resort product links on listing pages without structured lists or a profile.
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
@@ -74,6 +74,7 @@ _EMPTY = (None, "", [], {}, ())
 _VARIANT_SUFFIX = re.compile(r"\s*[-|,/\u2013\u2014\u00b7]\s|\s+\(")
 # Sources whose title is a name the shop wrote for machines: the <h1> may show it otherwise.
 _NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
+_STRUCTURED_SOURCES = frozenset({"jsonld", "microdata", "rdfa"})
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
 # the price has its currency, the title is no SKU), the source is not read at all. A source not
 # listed here may give any field. Keep in step with meta.py and visible.py.
@@ -260,6 +261,9 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         merged["brand"] = _brand_as_spelled(brand, brands)
         if companies:
             merged["brand"] = _brand_in_title(merged["brand"], merged.get("title"))
+        merged["brand"] = _brand_as_titled(merged["brand"], merged.get("title"))
+    if isinstance(sku := merged.get("sku"), str) and sku and origin.get("sku") in _STRUCTURED_SOURCES:
+        merged["sku"] = labelled_sku_extending(page, sku) or sku
     price = merged.get("price")
     if isinstance(price, Price) and price.currency is None and currencies:
         origin["currency"], currency = currencies[0]
@@ -317,6 +321,11 @@ def _brand_as_spelled(brand: str, brands: list[str]) -> str:
     )
 
 
+_COMPANY_WORDS = frozenset(
+    {"company", "co", "corp", "corporation", "inc", "ltd", "limited", "llc", "gmbh", "ag"}
+)
+
+
 def _brand_in_title(company: str, title: object) -> str:
     """A company's name cut to the brand the title starts with: 'Casio Computer' (of 'Casio Computer
     Co., Ltd.') with 'Casio Exilim EX-S200' -> 'Casio'. Only for company names: a brand of several
@@ -325,9 +334,41 @@ def _brand_in_title(company: str, title: object) -> str:
     if len(words) < 2 or not isinstance(title, str):
         return company
     folded = _spaced(title)
-    if folded.startswith(_spaced(company)) or not folded.startswith(words[0].casefold() + " "):
+    if folded.startswith(_spaced(company)):
+        return company
+    if not folded.startswith(words[0].casefold() + " "):
         return company
     return words[0]
+
+
+def _brand_as_titled(brand: str, title: object) -> str:
+    """A brand of several words as the title's first word shortens it: 'GE' for 'General Electric
+    Company', 'Fujifilm' for 'Fuji Photo Film' (see _short_form)."""
+    if not isinstance(title, str) or not title.strip():
+        return brand
+    first = title.split(maxsplit=1)[0].strip(",:;.")
+    return first if _short_form(first, brand) else brand
+
+
+def _short_form(word: str, company: str) -> bool:
+    """Whether the first word of a title is the company's short name: its initials ('GE' of
+    'General Electric Company', 'HP' of 'Hewlett-Packard Company') or its words run together
+    from the first ('Fujifilm' of 'Fuji Photo Film')."""
+    parts = [part for part in re.split(r"[\s-]+", company) if part]
+    if len(word) < 2 or len(parts) < 2:
+        return False
+    named = [part for part in parts if part.casefold().strip(",.") not in _COMPANY_WORDS]
+    initials = "".join(part[0] for part in named if part[0].isupper())
+    if word.isupper() and word == initials:
+        return True
+    key, keys = normalised(word), [normalised(part) for part in parts]
+    if not key.startswith(keys[0]) or key == keys[0]:
+        return False
+    rest = key[len(keys[0]) :]
+    for part in keys[1:]:  # the rest: some of the other words, in order
+        if part and rest.startswith(part):
+            rest = rest[len(part) :]
+    return not rest
 
 
 def _settled(merged: dict[str, object]) -> bool:

@@ -10,6 +10,9 @@ heading with a shop's signs of one product (a labelled SKU, exactly one add-to-c
 sold-out page often hides its price). A category page shows many prices equally near its
 heading (and many buttons), so it stays what it is: no product (None).
 
+The heading is the product's <h1>; on a page without one (older shops), the first <h2> the
+page's <title> repeats (_subheading).
+
 "Near": the number of steps from the chosen <h1> up to the lowest ancestor it shares with an
 element. The product's own price shares a low ancestor with its <h1>; related-product tiles and
 the mini-cart share only <main> or <body> with it. Among equally near prices a sale or current
@@ -54,6 +57,7 @@ _MAX_PRICE_CHARS = 120  # longer text holds more than a price
 _MAX_PRICE_WORDS = 12
 _MAX_TITLE_CHARS = 300
 _MAX_H1 = 5  # <h1> elements compared with a structured name
+_MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
 _MAX_VALUE_CHARS = 80  # brand or SKU
 _FAR = 1_000_000  # distance of an element that shares no ancestor with the heading within reach
 
@@ -96,6 +100,7 @@ _TIER_WORDS = {
         *("old", "was", "compare", "strike", "strikethrough", "crossed", "before", "previous", "pseudo"),
         *("save", "saving", "savings", "shipping", "delivery", "installment", "instalment"),
         *("monthly", "total", "subtotal", "cart", "minicart", "basket", "filter", "range", "slider"),
+        *("club", "member", "members", "membership"),  # members-only prices
     },
 }
 _TIER_TAGS = {"del": _EXCLUDED, "s": _EXCLUDED, "strike": _EXCLUDED, "ins": _SALE}
@@ -131,6 +136,14 @@ _CART = re.compile(
     r"|sepete ekle|sold[\s_-]?out|pre-?order|notify me",
     re.IGNORECASE,
 )
+# An add-to-cart link (not a mere 'Warenkorb' or 'Cart (0)' link to the cart).
+_CART_LINK = re.compile(
+    r"add[\s_-]?(?:\w+[\s_-]){0,2}to[\s_-]?(?:\w+[\s_-])?(?:cart|bag|basket)|addtocart"
+    r"|in den (?:warenkorb|einkaufswagen)|ajouter au panier|añadir al carrito|aggiungi al carrello"
+    r"|in winkelwagen|do koszyka|sepete ekle",
+    re.IGNORECASE,
+)
+_CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
 _STRONG_STOCK = re.compile(
     r"out of stock|sold ?out|ausverkauft|épuisé|agotado|esaurito|uitverkocht|no longer available"
     r"|nicht mehr (?:verfügbar|lieferbar|erhältlich)|back-?order|pre-?order|vorbestell|précommande"
@@ -175,7 +188,7 @@ _SKU_LABEL = _label(
 )
 # A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.
 _ASIN_LABEL = _label(r"ASIN", _LABEL_SEPARATOR + r"(B0[A-Z0-9]{8}|[0-9]{9}[0-9X])")
-# Books: the ISBN or EAN is the shop's article number when no SKU label is shown.
+# Books: a labelled ISBN or EAN tells a product page (it is no SKU: a GTIN, not the shop's number).
 _CODE_LABEL = _label(r"ISBN(?:-?1[03])?|EAN(?:-?13)?", r"\s*:?\s*([0-9][0-9-]{7,20}[0-9Xx])")
 # A list price's label ('Retail Price:', 'List Price:', 'Was:') is no price label: the sale price follows.
 _PRICE_LABEL = _label(
@@ -203,6 +216,37 @@ _BRAND_ROW_LABELS = frozenset(
     | {"бренд", "марка", "ブランド", "品牌"}
 )
 _CELL_TAGS = frozenset({"td", "dd", "th"})
+# Car makes, for a vehicle title that starts with its model year ('2010 Maybach 57 S').
+_CAR_MAKES = {
+    normalised(make): make
+    for make in (
+        *("Acura", "Alfa Romeo", "Aston Martin", "Audi", "Bentley", "BMW", "Bugatti", "Buick", "BYD"),
+        *("Cadillac", "Chevrolet", "Chrysler", "Citroën", "Cupra", "Dacia", "Daewoo", "Daihatsu", "Dodge"),
+        *("Ferrari", "Fiat", "Fisker", "Ford", "Genesis", "GMC", "Honda", "Hummer", "Hyundai", "Infiniti"),
+        *(
+            "Isuzu",
+            "Jaguar",
+            "Jeep",
+            "Kia",
+            "Lada",
+            "Lamborghini",
+            "Lancia",
+            "Land Rover",
+            "Lexus",
+            "Lincoln",
+        ),
+        *("Lotus", "Lucid", "Maserati", "Maybach", "Mazda", "McLaren", "Mercedes-Benz", "Mercury", "MINI"),
+        *("Mitsubishi", "Nissan", "Oldsmobile", "Opel", "Peugeot", "Plymouth", "Polestar", "Pontiac"),
+        *("Porsche", "RAM", "Renault", "Rivian", "Rolls-Royce", "Saab", "Saturn", "Scion", "SEAT", "Škoda"),
+        *("Smart", "Subaru", "Suzuki", "Tesla", "Toyota", "Vauxhall", "Volkswagen", "Volvo"),
+    )
+}
+_CAR_TITLE = re.compile(
+    r"(?:New |Used |Certified )?(?:19[5-9]\d|20[0-4]\d)\s+("
+    + "|".join(re.escape(make) for make in sorted(_CAR_MAKES.values(), key=len, reverse=True))
+    + r")(?![\w-])",
+    re.IGNORECASE,
+)
 # Bylines of books and social buttons caught by a .byline or .brand element: no brand.
 _NOT_A_BRAND = re.compile(
     r"\((?:author|autor|auteur|autore|editor|illustrator|translator|narrator|photographer|contributor"
@@ -235,6 +279,9 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
     tree = page.tree
     tags = page.meta_tags
     heading = _heading(tree, page.site_names)
+    named = None
+    if heading is None:
+        heading, named = _subheading(tree, tags, page.site_names)
     chain = _ancestor_steps(heading)
     page_text = _page_text(tree)
     after = max(page_text.find(_text_lines(heading)), 0) if heading is not None else 0
@@ -245,16 +292,18 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         if heading is None or _heading_context(heading) not in ("", "product"):
             return {}
         sku = _sku(tree, chain, page_text, after, page.url, profile)
+        code = sku or _labelled(_CODE_LABEL, page_text, after, str)  # an ISBN tells a product, too
         # Near a listing's prices (or recommendation tiles), only a single labelled SKU tells one product.
-        single = sku is not None and not _labelled_twice(page_text)
-        if not (single or (not listing and (sku is not None or _one_cart_button(tree, chain)))):
+        single = code is not None and not _labelled_twice(page_text)
+        if not (single or (not listing and (code is not None or _one_cart_button(tree, chain)))):
             return {}
+    title = named or _title(tree, tags, heading, page.url)
     return {
-        "title": _title(tree, tags, heading, page.url),
+        "title": title,
         "price": price,
         "availability": _availability(tree, chain, page_text, after, button),
         "sku": sku or _sku(tree, chain, page_text, after, page.url, profile),
-        "brand": _brand(tree, chain, page_text, after),
+        "brand": _brand(tree, chain, page_text, after) or _car_make(title),
     }
 
 
@@ -277,6 +326,29 @@ def _heading(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
         rank = {"aside": 4, "hidden": 5, "product": 0 if named else 2}.get(inside, 1 if named else 3)
         ranked.append((rank, order, node))
     return min(ranked, key=lambda item: item[:2])[2] if ranked else None
+
+
+def _subheading(
+    tree: LexborHTMLParser, tags: dict[str, str], site_names: set[str]
+) -> tuple[LexborNode | None, str | None]:
+    """A page without a product <h1> (many 2011-style shops): the first of its first few <h2>
+    whose text, or the text before its first inner element ('Dark Secrets 1' of 'Dark Secrets 1
+    <span>: Legacy of Lies</span>'), the page's <title> or og:title repeats: the product's name,
+    and the heading prices are measured from."""
+    title = tree.css_first("title")
+    page_title = normalised(
+        " ".join(filter(None, (tags.get("og:title"), node_text(title) if title else None)))
+    )
+    if not page_title:
+        return None, None
+    for node in tree.css("h2")[:_MAX_H2]:
+        for text in (node_text(node), clean_text(node.text(deep=False))):
+            key = normalised(text or "")
+            if len(key) < 3 or key in site_names or not _names_something(text) or key not in page_title:
+                continue
+            if _heading_context(node) in ("", "product"):
+                return node, text
+    return None, None
 
 
 def _names_something(text: str | None) -> bool:
@@ -513,18 +585,25 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     (then the best tier, then page order) that holds a price gives it, unless MAX_PRICE_BLOCKS
     other blocks with numbers look just like it (same depth, tag and class): then this is a
     listing.
-    Undecided when no block holds a price: the next group is tried.
+    A block showing a currency marker beats one showing a bare number ('15 copies' in a
+    .club-price span above 'Online Price: $9.54'). Undecided when no block holds a price: the
+    next group is tried.
     """
     counted = [candidate for candidate in group if candidate.walk.tier != _EXCLUDED]
     nested = {id(member) for candidate in counted for member in candidate.inner}
     blocks = [candidate for candidate in counted if id(candidate) not in nested]
+    bare: tuple[_Candidate, Price] | None = None  # the first block with a number but no currency marker
     for block in sorted(blocks, key=lambda block: (len(block.walk.passed), block.walk.tier, block.order)):
-        price = _block_price(block, hints, budget)
-        if price is not None:
+        price, marked = _block_price(block, hints, budget)
+        if price is not None and not marked and bare is None:
+            bare = block, price
+        elif price is not None and marked:
             return ("listing", None) if _repeated(block, blocks, budget) else ("price", price)
         if budget.left <= 0:
-            return "spent", None
-    return "undecided", None
+            break
+    if bare is not None:
+        return ("listing", None) if _repeated(bare[0], blocks, budget) else ("price", bare[1])
+    return ("spent", None) if budget.left <= 0 else ("undecided", None)
 
 
 def _repeated(block: _Candidate, blocks: list[_Candidate], budget: _Budget) -> bool:
@@ -548,10 +627,10 @@ def _signature(candidate: _Candidate) -> tuple[int, str | None, str | None]:
     return len(candidate.walk.passed), candidate.node.tag, candidate.node.attributes.get("class")
 
 
-def _block_price(block: _Candidate, hints: _PriceHints, budget: _Budget) -> Price | None:
+def _block_price(block: _Candidate, hints: _PriceHints, budget: _Budget) -> tuple[Price | None, bool]:
     """The best price in a block: best tier, then one with a currency marker, then page order;
     never that of an element holding other marked prices besides its own ('Why pay $11.95? Our
-    price $9.56' is read from its parts)."""
+    price $9.56' is read from its parts); and whether it shows a currency marker."""
     members = [block, *(inner for inner in block.inner if inner.walk.tier != _EXCLUDED)]
     priced: dict[int, tuple[Price, bool]] = {}  # id(member) -> (price, has a currency marker)
     for member in sorted(members, key=lambda candidate: (candidate.walk.tier, candidate.order)):
@@ -566,7 +645,10 @@ def _block_price(block: _Candidate, hints: _PriceHints, budget: _Budget) -> Pric
         for member in members
         if id(member) in priced and not _mixes_prices(member, priced)
     ]
-    return min(ranked, key=lambda item: item[:3])[3] if ranked else None
+    if not ranked:
+        return None, False
+    best = min(ranked, key=lambda item: item[:3])
+    return best[3], not best[1]
 
 
 def _mixes_prices(member: _Candidate, priced: dict[int, tuple[Price, bool]]) -> bool:
@@ -639,7 +721,7 @@ def _availability(
     an "Availability: ..." label; the add-to-cart button's wording ('Sold out', 'Pre-order',
     'Notify me'); a sold-out badge; stock wording other than "in stock" just after the heading
     ('Only 2 left', 'Backordered'); a disabled add-to-cart button (out of stock); an enabled one
-    (in stock)."""
+    (in stock); an add-to-cart link or image button (in stock: older shops' buy buttons)."""
     signals: list[Callable[[], Availability | None]] = [
         lambda: _first(_nearest(tree.css("[itemprop=availability]"), chain), _itemprop_availability),
         lambda: _first(
@@ -652,6 +734,7 @@ def _availability(
         # Weakest: some shops render the button disabled until a script has run.
         lambda: Availability.OUT_OF_STOCK if button.disabled else None,
         lambda: Availability.IN_STOCK if button.present else None,
+        lambda: Availability.IN_STOCK if _cart_link(tree, chain) else None,
     ]
     return next((value for value in (signal() for signal in signals) if value is not None), None)
 
@@ -736,6 +819,33 @@ def _cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
     return _CartButton()
 
 
+def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
+    """Whether an add-to-cart link or image button (no <button>: 'Add to basket' as an <a>, an
+    <input type=image>) shares a block with the heading within _CART_LINK_STEPS steps up: the
+    product's own, not a recommendation tile's."""
+    for node in _limited(tree.css("a[href], input[type=image]")):
+        attributes = node.attributes
+        image = node.css_first("img[alt]") if node.tag == "a" else None
+        label = " ".join(
+            filter(
+                None,
+                (
+                    _short_text(node, 100),
+                    attributes.get("title"),
+                    attributes.get("alt"),
+                    image.attributes.get("alt") if image is not None else None,
+                    _class_and_id(attributes),
+                ),
+            )
+        )
+        if not _CART_LINK.search(label):
+            continue
+        walk = _walk(node, chain)
+        if walk.passed and not walk.hidden and walk.distance <= _CART_LINK_STEPS:
+            return True
+    return False
+
+
 def _one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
     """Whether the page shows exactly one add-to-cart button (a listing shows one a tile)."""
     found = 0
@@ -764,7 +874,8 @@ def _sku(
     profile: SiteProfile | None,
 ) -> str | None:
     """The profile's sku_from_url, else itemprop=sku / .sku elements, else a labelled value: an
-    ASIN first, then a SKU label in the page's language, then an ISBN or EAN."""
+    ASIN first, then a SKU label in the page's language. Never an ISBN or EAN: a GTIN is no
+    shop's own item number (as `gtin*` in schema.org is no `sku`)."""
     pattern = profile.sku_from_url if profile is not None else None
     if pattern is not None:
         match = pattern.search(url)
@@ -776,11 +887,31 @@ def _sku(
         value = (_labelled(_SKU_LABEL, text, 0, _plausible_sku) or _plausible_sku(text)) if text else None
         if value:
             return value
-    return (
-        _labelled(_ASIN_LABEL, page_text, after, _plausible_sku)
-        or _labelled(_SKU_LABEL, page_text, after, _plausible_sku)
-        or _labelled(_CODE_LABEL, page_text, after, lambda code: code.replace("-", ""))
+    return _labelled(_ASIN_LABEL, page_text, after, _plausible_sku) or _labelled(
+        _SKU_LABEL, page_text, after, _plausible_sku
     )
+
+
+def labelled_sku_extending(page: Page, sku: str) -> str | None:
+    """The SKU the page labels ('Artikel-Nr. 6464951586') when it extends a structured one (a
+    JSON-LD sku '64649515': the article's number, the shown one the variant's), else None. The
+    page's text is read only when the raw HTML shows the SKU running on into more characters."""
+    html, start = page.html, 0
+    for _ in range(MAX_CANDIDATES):
+        start = html.find(sku, start)
+        if start < 0:
+            return None
+        start += len(sku)
+        if start < len(html) and html[start].isalnum():
+            break
+    else:
+        return None
+    text = _page_text(page.tree)
+    for match in _SKU_LABEL.finditer(text, 0, 2 * _LABEL_WINDOW):
+        value = _plausible_sku(clean_text(match.group(1)) or "")
+        if value is not None and value.startswith(sku) and value != sku:
+            return value
+    return None
 
 
 def _labelled_twice(page_text: str) -> bool:
@@ -829,6 +960,13 @@ def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
         if value:
             return value
     return None
+
+
+def _car_make(title: str | None) -> str | None:
+    """A car's make, the brand of a vehicle page that labels none: the word after the model year
+    that starts its title ('2011 Honda Accord EX' -> 'Honda'), when it is a known make."""
+    match = _CAR_TITLE.match(title or "")
+    return _CAR_MAKES.get(normalised(match.group(1))) if match else None
 
 
 def _links_home(node: LexborNode) -> bool:

@@ -137,7 +137,8 @@ def test_a_brand_element_linking_to_the_shops_home_page_is_the_shop() -> None:
         "<div id='GH_brand'><a href='http://autos.shop.example/'>Shop Autos</a></div>"
         "<h1>2011 Hyundai Veracruz</h1><span class='price'>$30,045</span>"
     )
-    assert extract(visible_page(body), "http://autos.shop.example/cars/1").brand is None
+    # not 'Shop Autos': the car's make, from its title
+    assert extract(visible_page(body), "http://autos.shop.example/cars/1").brand == "Hyundai"
 
 
 @pytest.mark.parametrize(
@@ -223,11 +224,11 @@ def test_an_asin_beats_the_makers_article_number() -> None:
     assert extract(visible_page(body), "https://www.shop.example/dp/B08R3YHPK1").sku == "B08R3YHPK1"
 
 
-def test_an_ean13_label_gives_the_article_number() -> None:
+def test_an_ean13_label_is_no_article_number() -> None:
     body = (
         "<h1>La légende de Darkseid</h1><span class='price'>22,50 €</span><p>EAN13 :</p><p>9782365775717</p>"
     )
-    assert extract(visible_page(body)).sku == "9782365775717"
+    assert extract(visible_page(body)).sku is None
 
 
 # -- availability ----------------------------------------------------------------------------------
@@ -404,3 +405,50 @@ def test_an_h1_that_is_not_the_name_cut_at_a_separator_leaves_the_name(h1: str) 
         jsonld(product("Steel Kettle - 1.7 l"), body=f"<header>{h1}</header>" if "logo" in h1 else h1)
     )
     assert data.title == "Steel Kettle - 1.7 l"
+
+
+@pytest.mark.parametrize(
+    ("brand", "heading", "expected"),
+    [
+        ("General Electric Company", "GE E1480W Camera", "GE"),
+        ("Hewlett-Packard", "HP Envy 13 Laptop", "HP"),
+        ("Fuji Photo Film", "Fujifilm FinePix Z70", "Fujifilm"),
+        ("Tom Dixon", "Copper Shade", "Tom Dixon"),
+        ("Tom Dixon", "Tomato Copper Shade", "Tom Dixon"),
+        ("Sony", "SONY Alpha 7", "Sony"),
+        ("Fuji Photo Film", "Fuji X100 camera", "Fuji Photo Film"),  # the first word alone: no company
+    ],
+)
+def test_a_brand_of_several_words_as_the_title_shortens_it(brand: str, heading: str, expected: str) -> None:
+    body = f"<h1>{heading}</h1><span class='price'>$99.00</span><p>Brand: {brand}</p>"
+    assert extract(visible_page(body)).brand == expected
+
+
+def test_a_labelled_sku_extending_the_structured_one_is_the_shops() -> None:
+    ld = json.dumps(
+        {"@context": "https://schema.org", "@type": "Product", "name": "Backofen", "sku": "64649515"}
+    )
+    html = (
+        f"<html><head><script type='application/ld+json'>{ld}</script></head><body><h1>Backofen</h1>"
+        "<div>Artikel-Nr. <span>6464951586</span></div></body></html>"
+    )
+    assert extract(html).sku == "6464951586"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "<div>Artikel-Nr. <span>64649515</span></div>",  # the same
+        "<div>Artikel-Nr. <span>99887766</span></div>",  # another number
+        "<div><a href='/p/646495159999'>Zubehör</a></div>",  # runs on, but unlabelled
+    ],
+)
+def test_a_structured_sku_stays_unless_a_label_extends_it(shown: str) -> None:
+    ld = json.dumps(
+        {"@context": "https://schema.org", "@type": "Product", "name": "Backofen", "sku": "64649515"}
+    )
+    html = (
+        f"<html><head><script type='application/ld+json'>{ld}</script></head><body><h1>Backofen</h1>"
+        f"{shown}</body></html>"
+    )
+    assert extract(html).sku == "64649515"

@@ -314,8 +314,40 @@ def test_not_a_sku(markup: str) -> None:
     assert "sku" not in visible(product_page(KETTLE + markup))
 
 
-def test_a_book_without_a_sku_label_gives_its_isbn() -> None:
-    assert visible(product_page(KETTLE + "<p>ISBN: 978-0-262-04506-3</p>"))["sku"] == "9780262045063"
+def test_an_isbn_is_no_sku() -> None:
+    # A GTIN (ISBN, EAN) is no shop's own item number, as gtin* is no sku in schema.org.
+    assert "sku" not in visible(product_page(KETTLE + "<p>ISBN: 978-0-262-04506-3</p>"))
+
+
+def test_an_isbn_still_tells_a_product_without_a_price() -> None:
+    fields = visible(product_page("<h1>Spy Hook</h1><p>ISBN: 9780586068960</p>"))
+    assert fields["title"] == "Spy Hook"
+    assert "sku" not in fields
+
+
+def test_a_page_without_a_product_h1_takes_the_h2_its_title_repeats() -> None:
+    page = product_page(
+        "<div class='details'><h2>Dark Secrets 1<span class='subtitle'>: Legacy of Lies</span></h2>"
+        "<table><tr><td class='our-price'>Online Price: $9.54</td></tr></table></div>"
+        "<div><h2>Customers also bought</h2></div>",
+        head="<title>Dark Secrets 1 by Elizabeth Chandler (Paperback): Books Example</title>",
+    )
+    fields = visible(page)
+    assert fields["title"] == "Dark Secrets 1"
+    assert fields["price"] == Price(954, "USD")
+
+
+def test_an_h2_the_title_does_not_repeat_is_no_heading() -> None:
+    page = product_page("<h2>Customers also bought</h2><p>Red Kettle</p>", head="<title>Red Kettle</title>")
+    assert visible(page) == {}
+
+
+def test_a_bare_number_in_a_price_element_gives_way_to_a_marked_price() -> None:
+    body = (
+        "<h1>Steel Kettle</h1><div class='box'><p><span class='club-price'>15 copies</span></p>"
+        "<table><tr><td class='our-price'>Online Price: $9.54</td></tr></table></div>"
+    )
+    assert visible(product_page(body))["price"] == Price(954, "USD")
 
 
 def test_a_profile_takes_the_sku_from_the_url() -> None:
@@ -418,3 +450,72 @@ def test_mutated_pages_give_fields_or_nothing(html: str) -> None:
             return
     assert set(found) <= {"title", "price", "availability", "sku", "brand"}
     assert all(value is None or isinstance(value, (str, Price, Availability)) for value in found.values())
+
+
+def test_an_add_to_basket_link_near_the_heading_says_in_stock() -> None:
+    body = (
+        "<div class='product'><h1>Steel Kettle</h1><span class='price'>$49.99</span>"
+        "<a href='/basket/additem/1'><em>Add to basket</em></a></div>"
+    )
+    assert visible(product_page(body))["availability"] is Availability.IN_STOCK
+
+
+def test_an_image_add_to_basket_link_says_in_stock() -> None:
+    body = (
+        "<div class='product'><h1>Steel Kettle</h1><span class='price'>$49.99</span>"
+        "<a id='add-to-basket-link-1' href='/ShopBasket?it=1'>"
+        "<img src='b.gif' alt='Add Book to Basket'></a></div>"
+    )
+    assert visible(product_page(body))["availability"] is Availability.IN_STOCK
+
+
+def test_a_link_to_the_cart_says_nothing_about_stock() -> None:
+    body = (
+        "<div class='product'><h1>Steel Kettle</h1><span class='price'>$49.99</span>"
+        "<a href='/cart'>Cart (0)</a></div>"
+    )
+    assert "availability" not in visible(product_page(body))
+
+
+def test_a_far_add_to_cart_link_is_a_tile_s() -> None:
+    tiles = "<section class='also-bought'><div><a href='/cart?add=2'>Add to Cart</a></div></section>"
+    deep = (
+        "<div><div><div><div><h1>Steel Kettle</h1><span class='price'>$49.99</span></div></div></div></div>"
+    )
+    body = f"<div class='product'>{deep}</div>{tiles}"
+    assert "availability" not in visible(product_page(body))
+
+
+@pytest.mark.parametrize(
+    ("heading", "brand"),
+    [
+        ("2010 Maybach 57", "Maybach"),
+        ("2011 Land Rover Range Rover Sport", "Land Rover"),
+        ("New 2021 mercedes-benz C 300", "Mercedes-Benz"),
+    ],
+)
+def test_a_car_title_gives_its_make(heading: str, brand: str) -> None:
+    body = f"<h1>{heading}</h1><p>MSRP: $405,500</p>"
+    assert visible(product_page(body))["brand"] == brand
+
+
+@pytest.mark.parametrize(
+    "heading", ["2010 Maybachs Guide", "Fordham Sweater", "1984 Orwell Paperback", "2011 Hondas"]
+)
+def test_no_make_without_a_model_year_and_a_known_make(heading: str) -> None:
+    body = f"<h1>{heading}</h1><p>Price: $49.99</p>"
+    assert "brand" not in visible(product_page(body))
+
+
+def test_a_labelled_brand_beats_the_car_make_of_the_title() -> None:
+    body = "<h1>2011 Honda Accord floor mats</h1><p>Price: $49.99</p><p>Brand: WeatherTech</p>"
+    assert visible(product_page(body))["brand"] == "WeatherTech"
+
+
+@pytest.mark.parametrize("kind", ["club-price", "member-price", "price--members"])
+def test_a_members_only_price_is_not_the_price(kind: str) -> None:
+    body = (
+        "<h1>Steel Kettle</h1><div><span class='" + kind + "'>Club Price: $8.58</span>"
+        "<div><span class='our-price'>Online Price: $9.54</span></div></div>"
+    )
+    assert visible(product_page(body))["price"] == Price(954, "USD")
