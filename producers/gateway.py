@@ -70,7 +70,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from producers import analytics_endpoint, product_reads, update_stream
 from producers.http_common import BODY_TIMEOUT, CLIENT, MAX_BODY_BYTES, ApiError, read_json
@@ -88,6 +87,7 @@ from producers.publisher import (
 )
 from scrapestream import metrics
 from scrapestream.config import ConfigError, Settings
+from scrapestream.health import BROKER_PROBE_TIMEOUT, READINESS, Readiness, healthz, metrics_page, readyz
 from scrapestream.kafka import BrokerUnavailable
 from scrapestream.lag import LagMonitor
 from scrapestream.stores.analytics import open_reader
@@ -102,8 +102,6 @@ REQUEST_FIELDS = frozenset(
     {"url", "priority", "render", "kind", "freshness_seconds", "correlation_id", "tags"}
 )
 PUBLISH_TIMEOUT_MS = 30_000  # a client waits at most this long for the broker before a 503
-READINESS_TTL = 5.0
-BROKER_PROBE_TIMEOUT = 2.0
 DNS_TTL = 60.0
 DNS_CACHE_SIZE = 10_000
 KEY_FILE_RECHECK = 1.0  # seconds between looks at the API key file: a revoked key works at most this long
@@ -261,41 +259,11 @@ class CachingResolver:
         return await asyncio.shield(entry[1])  # one caller going away must not cancel the others' look-up
 
 
-class Readiness:
-    """The broker probe behind /readyz, run in a thread at most once per `ttl` seconds."""
-
-    def __init__(
-        self, probe: Callable[[], None], ttl: float = READINESS_TTL, clock: Clock = time.monotonic
-    ) -> None:
-        self._probe = probe
-        self._ttl = ttl
-        self._clock = clock
-        self._checked_at = -math.inf
-        self._problem: str | None = None
-        self._lock = asyncio.Lock()
-
-    async def problem(self) -> str | None:
-        """None when ready, else why not (from the latest probe)."""
-        async with self._lock:
-            if self._clock() - self._checked_at >= self._ttl:
-                self._problem = await asyncio.to_thread(self._run_probe)
-                self._checked_at = self._clock()
-        return self._problem
-
-    def _run_probe(self) -> str | None:
-        try:
-            self._probe()
-        except BrokerUnavailable as error:
-            return str(error)
-        return None
-
-
 # -- application ----------------------------------------------------------------------------
 PUBLISHER = web.AppKey("publisher", RequestPublisher)
 KEYS = web.AppKey("keys", ApiKeys)
 LIMITER = web.AppKey("limiter", RateLimiter)
 GUARD = web.AppKey("guard", UrlGuard)
-READINESS = web.AppKey("readiness", Readiness)
 LAG = web.AppKey("lag", LagMonitor)
 INVALIDATIONS = web.AppKey("invalidations", InvalidationListener)
 
@@ -400,21 +368,6 @@ async def post_requests(request: web.Request) -> web.Response:
         {"request_id": r.request_id, "url": r.url, "canonical_url": r.canonical_url} for r in receipts
     ]
     return web.json_response({"accepted": accepted, "count": len(accepted)}, status=202)
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    problem = await request.app[READINESS].problem()
-    if problem:
-        return web.json_response({"status": "unavailable", "error": problem}, status=503)
-    return web.json_response({"status": "ready"})
-
-
-async def metrics_page(request: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def lag_page(request: web.Request) -> web.Response:

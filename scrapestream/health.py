@@ -1,8 +1,9 @@
 """Health endpoints of the workers: `/healthz`, `/readyz` and `/metrics` on settings.health_port.
 
-Kubernetes probes them (helm/scrapestream); Prometheus scrapes `/metrics`. The gateway serves the
-same three routes itself (producers/gateway.py); stream, fan-out and scraper workers start this
-server when `health_port` is set (0, the local default, serves nothing).
+Kubernetes probes them (helm/scrapestream); Prometheus scrapes `/metrics`. The handlers live here
+and the gateway (producers/gateway.py) serves them too; stream, fan-out and scraper workers start
+this server when `health_port` is set (0, the local default, serves nothing). Nothing here loads
+the gateway, so a worker never imports the Cassandra driver or clickhouse-connect for its health.
 
 - `/healthz` (liveness): answered by a handler on the worker's own event loop, so a loop that is
   stuck (a blocking call, a deadlock) stops answering and the pod is restarted.
@@ -13,17 +14,71 @@ server when `health_port` is set (0, the local default, serves nothing).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-# The gateway's handlers answer the same three routes; the workers reuse them as they are.
-from producers.gateway import READINESS, Readiness, healthz, metrics_page, readyz
 from scrapestream.config import Settings
-from scrapestream.kafka import broker_metadata
+from scrapestream.kafka import BrokerUnavailable, broker_metadata
 
+READINESS_TTL = 5.0
 BROKER_PROBE_TIMEOUT = 2.0
+
+
+class Readiness:
+    """The broker probe behind /readyz, run in a thread at most once per `ttl` seconds."""
+
+    def __init__(
+        self,
+        probe: Callable[[], None],
+        ttl: float = READINESS_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._probe = probe
+        self._ttl = ttl
+        self._clock = clock
+        self._checked_at = -math.inf
+        self._problem: str | None = None
+        self._lock = asyncio.Lock()
+
+    async def problem(self) -> str | None:
+        """None when ready, else why not (from the latest probe)."""
+        async with self._lock:
+            if self._clock() - self._checked_at >= self._ttl:
+                self._problem = await asyncio.to_thread(self._run_probe)
+                self._checked_at = self._clock()
+        return self._problem
+
+    def _run_probe(self) -> str | None:
+        try:
+            self._probe()
+        except BrokerUnavailable as error:
+            return str(error)
+        return None
+
+
+READINESS = web.AppKey("readiness", Readiness)
+
+
+# The three routes, served by the workers' health server and by the gateway alike.
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    problem = await request.app[READINESS].problem()
+    if problem:
+        return web.json_response({"status": "unavailable", "error": problem}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def health_app(readiness: Readiness) -> web.Application:

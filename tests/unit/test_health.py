@@ -7,9 +7,8 @@ import dataclasses
 
 import aiohttp
 
-from producers.gateway import Readiness
 from scrapestream.config import Settings
-from scrapestream.health import HealthServer
+from scrapestream.health import HealthServer, Readiness
 from scrapestream.infra.process import free_port
 from scrapestream.kafka import BrokerUnavailable
 
