@@ -157,7 +157,6 @@ class Settings:
     scraper_breaker_cooldown_seconds: float = 30.0
     scraper_robots_ttl_seconds: float = 3600.0
     scraper_user_agent: str = "ScrapeStreamBot/0.1"
-    scraper_metrics_port: int = 0
     # Worker health endpoints (scrapestream/health.py): /healthz, /readyz and /metrics for Kubernetes
     # probes and Prometheus, served by stream, fan-out and scraper workers when the port is set (0 = off).
     health_host: str = "127.0.0.1"
@@ -222,7 +221,7 @@ _PORTS = (
     "gateway_port",
     "analytics_port",
 )
-_OPTIONAL_PORTS = ("scraper_metrics_port", "health_port")  # 0 = not served
+_OPTIONAL_PORTS = ("health_port",)  # 0 = not served
 
 
 def _validate(s: Settings) -> None:

@@ -488,10 +488,6 @@ async def run_worker(
     if concurrency:
         settings = dataclasses.replace(settings, scraper_concurrency=concurrency)
     raise_open_file_limit(settings.scraper_concurrency)
-    if settings.scraper_metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(settings.scraper_metrics_port, addr="127.0.0.1")
     async with serving_health(settings), scrape_engine(settings, browser=browser) as engine:
         lane = ScraperTopics.with_prefix(prefix, browser=browser)
         worker = ScraperWorker(settings, engine, topics=lane)
