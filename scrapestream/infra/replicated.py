@@ -34,7 +34,7 @@ from scrapestream.infra.cassandra import CassandraService
 from scrapestream.infra.java import JavaService
 from scrapestream.infra.kafka import KafkaService, new_cluster_id
 from scrapestream.infra.process import InfraError, tail
-from scrapestream.infra.stack import Health, clickhouse_health
+from scrapestream.infra.stack import Health, clickhouse_health, service_health
 from scrapestream.kafka import BrokerUnavailable, make_admin
 from scrapestream.stores.cassandra import connect
 
@@ -253,17 +253,7 @@ def down(settings: Settings) -> list[tuple[str, list[int]]]:
 
 def status(settings: Settings) -> list[Health]:
     stack = replicated_settings(settings)
-    return [*(_node_health(node) for node in java_services(settings)), clickhouse_health(stack)]
-
-
-def _node_health(node: JavaService) -> Health:
-    pids = tuple(node.pids())
-    if not pids:
-        return Health(node.name, False, "not running")
-    try:
-        return Health(node.name, True, node.probe(), pids)
-    except Exception as error:  # report any failure to answer as unhealthy, with its reason
-        return Health(node.name, False, f"running but not answering: {error}", pids)
+    return [*(service_health(node) for node in java_services(settings)), clickhouse_health(stack)]
 
 
 def log_tail(settings: Settings, component: str, lines: int) -> str:

@@ -74,10 +74,11 @@ def status(settings: Settings) -> list[Health]:
         from scrapestream.infra import replicated
 
         return replicated.status(settings)
-    return [*(_service_health(service) for service in java_services(settings)), clickhouse_health(settings)]
+    return [*(service_health(service) for service in java_services(settings)), clickhouse_health(settings)]
 
 
-def _service_health(service: JavaService) -> Health:
+def service_health(service: JavaService) -> Health:
+    """Whether one Java server runs and answers its probe (the replicated stack's nodes too)."""
     pids = tuple(service.pids())
     if not pids:
         return Health(service.name, False, "not running")
