@@ -95,7 +95,6 @@ def run_pipeline(
         "SCRAPESTREAM_SCRAPER_CONCURRENCY": str(args.concurrency),
         "SCRAPESTREAM_SSRF_ALLOWLIST": "127.0.0.1",
     }
-    settings = dataclasses.replace(settings, scraper_group_id=env["SCRAPESTREAM_SCRAPER_GROUP_ID"])
     prepare(settings, demo.prefix)
     try:
         with ProcessGroup(settings.logs_dir / demo.prefix.rstrip("."), env) as group:

@@ -44,6 +44,7 @@ from bench.scraper_bench import free_port, product_urls
 from producers.publisher import RequestPublisher
 from scrapestream.config import Settings, load_settings
 from scrapestream.kafka import make_admin, make_producer
+from scrapestream.topics import ConsumerGroups
 from tests.integration.pipeline import Worker, prefix_of, private_topics
 from tests.integration.request_topics import message_count
 from tests.scraper_harness import CODEC, read_all, request, task
@@ -147,18 +148,16 @@ def scraper_run(settings: Settings, log_dir: Path, urls: list[str], plan: list[t
     """Scrape `urls`; `plan` = (fraction of results done, processes to add (+) or stop (-)), first at 0."""
     with private_topics(settings) as names:
         prefix = prefix_of(names)
-        group = prefix + "scrapers"
         env = {
             "SCRAPESTREAM_SSRF_ALLOWLIST": "127.0.0.1",
             "SCRAPESTREAM_SCRAPER_DOMAIN_RATE": "0",
             "SCRAPESTREAM_SCRAPER_DOMAIN_CONCURRENCY": "64",
-            "SCRAPESTREAM_SCRAPER_GROUP_ID": group,
         }
         workers = [
             Worker(settings, log_dir, "scraper", "--topic-prefix", prefix, env=env) for _ in range(plan[0][1])
         ]
         try:
-            wait_for_group(settings, group, len(workers))
+            wait_for_group(settings, ConsumerGroups.for_settings(settings, prefix).scrapers, len(workers))
             expected = publish_tasks_spread(settings, names.tasks["NORMAL"], urls)
             for fraction, change in plan[1:]:
                 wait_until(lambda f=fraction: message_count(settings, names.results) >= f * len(urls), 0.1)
@@ -184,7 +183,7 @@ def router_run(settings: Settings, log_dir: Path, count: int, plan: list[tuple[f
     """Route `count` unique requests; `plan` as in scraper_run (fractions of requests routed)."""
     with private_topics(settings) as names:
         prefix = prefix_of(names)
-        group = prefix + "scrapestream-router"
+        group = ConsumerGroups.for_settings(settings, prefix).router
         args = ("streams", "--topic-prefix", prefix)
         workers = [Worker(settings, log_dir, *args) for _ in range(plan[0][1])]
         tasks_topics = list(names.tasks.values())

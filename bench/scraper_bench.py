@@ -91,7 +91,7 @@ def run_worker(urls: list[str], concurrency: int, workers: int = 1) -> tuple[int
     processes in one consumer group, sharing `concurrency` between them."""
     base = load_settings()
     prefix = f"bench.{uuid.uuid4().hex[:8]}."
-    settings = scraper_settings(base, scraper_group_id=prefix + "scrapers")
+    settings = scraper_settings(base)
     topics = create_test_topics(settings, prefix)
     tasks = [task([request(url) for url in urls[i : i + TASK_SIZE]]) for i in range(0, len(urls), TASK_SIZE)]
     publish_tasks(settings, topics.tasks["NORMAL"], tasks, spread=workers > 1)
@@ -101,7 +101,6 @@ def run_worker(urls: list[str], concurrency: int, workers: int = 1) -> tuple[int
         "SCRAPESTREAM_SSRF_ALLOWLIST": "127.0.0.1",
         "SCRAPESTREAM_SCRAPER_DOMAIN_RATE": "0",
         "SCRAPESTREAM_SCRAPER_DOMAIN_CONCURRENCY": share,
-        "SCRAPESTREAM_SCRAPER_GROUP_ID": settings.scraper_group_id,
     }
     command = [sys.executable, "-m", "scrapestream.cli", "worker", "scraper", "--topic-prefix", prefix]
     group = [

@@ -98,7 +98,7 @@ def noop_agent_worker(prefix: str, count: int) -> None:
     """Run a Faust worker whose agent acks `count` requests and nothing else, then print the time.
     On uvloop, as `scrapestream worker streams` runs the router."""
     uvloop.install()
-    app = make_app(load_settings(), f"bench-noop-{uuid.uuid4().hex[:8]}", prefix=prefix)
+    app = make_app(load_settings(), f"{prefix}bench-noop-{uuid.uuid4().hex[:8]}")
     seen, started = 0, 0.0
 
     @app.agent(app.topic(TopicNames.prefixed(prefix).requests))

@@ -10,9 +10,12 @@ Routes
   (producers/product_reads.py). `GET /v1/updates`: product updates as Server-Sent Events
   (producers/update_stream.py). `POST /v1/analytics/query`: read-only SQL
   (producers/analytics_endpoint.py). `GET /v1/lag`: the pipeline's consumer lag (scrapestream/lag.py).
-  `GET /v1/info`: the analytics database name (for the console's queries).
-  All of these need an API key, like the POST.
-- `GET /console`: the live console page (producers/console/; the page asks for the key).
+  `GET /v1/lag` also answers each group's lag summed over its partitions over the last hour
+  (scrapestream/lag.py), for the console's chart. `GET /v1/info`: the analytics database name
+  (for the console's queries). All of these need an API key, like the POST.
+- `GET /console`: the live console page (producers/console/, docs/console.md; the page asks for the
+  key). `GET /console/static/{filename}`: its scripts and style sheets, the vendored chart library
+  (producers/console/vendor/) included: the console loads nothing from elsewhere.
 - `GET /healthz`: the process answers. `GET /readyz`: a broker answers and knows the request
   topic (probed at most every READINESS_TTL seconds; 503 when not). `GET /metrics`: Prometheus.
 - `GET /openapi.json`: the API contract, producers/openapi.json (docs/api.md). Every route
@@ -47,9 +50,12 @@ Checks of a POST, in order, each answered with JSON `{"error": ..., "field": ...
 
 SSRF: every URL goes through scrapestream.urls.UrlGuard (settings.ssrf_allowlist): non-http(s),
 loopback, private, link-local (cloud metadata), and names resolving to such addresses are
-refused. Name lookups are cached for DNS_TTL seconds. A name that does not resolve at all is let
-through: the scraper checks every URL again at fetch time, and a shop whose DNS is briefly down
-should not lose its requests.
+refused. Names are resolved through scrapestream.urls.CachingResolver (the scrapers' resolver too),
+answers and failures cached for DNS_TTL seconds. A look-up that fails approves nothing; the gateway
+then accepts the request all the same, its host being no blocked IP literal: it fetches nothing
+itself, the scraper checks every URL again, with a look-up of its own, before each fetch (and
+refuses a name that still does not resolve), and a shop whose DNS is briefly down should not lose
+its requests.
 
 The gateway is stateless: run as many as needed behind a load balancer. Rate limits are per
 gateway process, so a key's effective limit is the setting times the number of replicas.
@@ -58,11 +64,11 @@ gateway process, so a key's effective limit is the setting times the number of r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import math
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import partial
@@ -75,7 +81,6 @@ from producers import analytics_endpoint, product_reads, update_stream
 from producers.http_common import BODY_TIMEOUT, CLIENT, MAX_BODY_BYTES, ApiError, read_json
 from producers.product_cache import InvalidationListener, ProductCache
 from producers.publisher import (
-    DeliveryFailed,
     InvalidRequest,
     PublisherClosed,
     Receipt,
@@ -87,12 +92,12 @@ from producers.publisher import (
 )
 from scrapestream import metrics
 from scrapestream.config import ConfigError, Settings
-from scrapestream.health import BROKER_PROBE_TIMEOUT, READINESS, Readiness, healthz, metrics_page, readyz
-from scrapestream.kafka import BrokerUnavailable
+from scrapestream.health import READINESS, Readiness, healthz, metrics_page, readyz
+from scrapestream.kafka import BROKER_PROBE_TIMEOUT, BrokerUnavailable, DeliveryFailed
 from scrapestream.lag import LagMonitor
 from scrapestream.stores.analytics import open_reader
 from scrapestream.topics import TopicNames
-from scrapestream.urls import InvalidURL, Resolver, UrlGuard
+from scrapestream.urls import DNS_TTL, CachingResolver, InvalidURL, UrlGuard
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +107,9 @@ REQUEST_FIELDS = frozenset(
     {"url", "priority", "render", "kind", "freshness_seconds", "correlation_id", "tags"}
 )
 PUBLISH_TIMEOUT_MS = 30_000  # a client waits at most this long for the broker before a 503
-DNS_TTL = 60.0
-DNS_CACHE_SIZE = 10_000
 KEY_FILE_RECHECK = 1.0  # seconds between looks at the API key file: a revoked key works at most this long
 CONSOLE_DIR = Path(__file__).parent / "console"
+CONSOLE_FILE_TYPES = {".js": "text/javascript", ".css": "text/css"}
 OPENAPI_DOCUMENT = Path(__file__).parent / "openapi.json"
 
 Clock = Callable[[], float]
@@ -229,36 +233,6 @@ def presented_key(headers: Any) -> str | None:
     return headers.get("X-API-Key") or None
 
 
-async def system_lookup(host: str, port: int) -> list[str]:
-    """The addresses getaddrinfo gives for a name; none when it does not resolve."""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return []
-    return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
-
-
-class CachingResolver:
-    """UrlGuard's name resolution, cached per (host, port) for `ttl` seconds; concurrent look-ups of
-    one name share a single `lookup`. The cache is emptied when it reaches DNS_CACHE_SIZE."""
-
-    def __init__(self, lookup: Resolver = system_lookup, ttl: float = DNS_TTL, clock: Clock = time.monotonic):
-        self._lookup = lookup
-        self._ttl = ttl
-        self._clock = clock
-        self._entries: dict[tuple[str, int], tuple[float, asyncio.Future[Iterable[str]]]] = {}
-
-    async def __call__(self, host: str, port: int) -> Iterable[str]:
-        now = self._clock()
-        entry = self._entries.get((host, port))
-        if entry is None or entry[0] <= now:
-            if len(self._entries) >= DNS_CACHE_SIZE:
-                self._entries.clear()
-            entry = (now + self._ttl, asyncio.ensure_future(self._lookup(host, port)))
-            self._entries[(host, port)] = entry
-        return await asyncio.shield(entry[1])  # one caller going away must not cancel the others' look-up
-
-
 # -- application ----------------------------------------------------------------------------
 PUBLISHER = web.AppKey("publisher", RequestPublisher)
 KEYS = web.AppKey("keys", ApiKeys)
@@ -277,7 +251,7 @@ def create_app(settings: Settings, *, topic: str | None = None, prefix: str = ""
     app[KEYS] = ApiKeys(settings.gateway_api_keys, key_file)
     app[BODY_TIMEOUT] = settings.gateway_client_timeout_seconds
     app[LIMITER] = RateLimiter(settings.gateway_rate_per_second, settings.gateway_burst)
-    app[GUARD] = UrlGuard(settings.ssrf_allowlist, resolve=CachingResolver())
+    app[GUARD] = UrlGuard(settings.ssrf_allowlist, resolve=CachingResolver(failure_ttl=DNS_TTL))
 
     async def publisher_lifecycle(app: web.Application) -> AsyncIterator[None]:
         publisher = RequestPublisher(
@@ -295,10 +269,14 @@ def create_app(settings: Settings, *, topic: str | None = None, prefix: str = ""
         app[update_stream.HUB] = hub = update_stream.UpdateHub(settings, names.updates)
         app[analytics_endpoint.READER] = reader = open_reader(settings)
         app[LAG] = lag = LagMonitor(settings, prefix)
-        background = [asyncio.create_task(listener.run()), asyncio.create_task(lag.run())]
+        background = [
+            asyncio.create_task(listener.run()),
+            asyncio.create_task(lag.run()),
+        ]
         yield
         listener.stop()
-        background[1].cancel()  # measuring runs on a thread with clients of its own: nothing to wait for
+        for task in background[1:]:  # loops; measuring runs on a thread with clients of its own
+            task.cancel()
         await asyncio.gather(*background, hub.stop(), return_exceptions=True)
         await reads.close()
         await reader.close()
@@ -312,7 +290,7 @@ def create_app(settings: Settings, *, topic: str | None = None, prefix: str = ""
     app.router.add_get("/v1/lag", _authenticated(lag_page))
     app.router.add_get("/v1/info", _authenticated(partial(info_page, settings.clickhouse_database)))
     app.router.add_get("/console", console_page)
-    app.router.add_get("/console/static/{filename}", console_script)
+    app.router.add_get("/console/static/{filename:.+}", console_file)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)
@@ -371,7 +349,8 @@ async def post_requests(request: web.Request) -> web.Response:
 
 
 async def lag_page(request: web.Request) -> web.Response:
-    return web.json_response({"partitions": request.app[LAG].snapshot()})
+    app = request.app
+    return web.json_response({"partitions": app[LAG].snapshot(), "history": list(app[LAG].history)})
 
 
 async def info_page(analytics_database: str, request: web.Request) -> web.Response:
@@ -383,14 +362,16 @@ async def console_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(CONSOLE_DIR / "index.html")
 
 
-async def console_script(request: web.Request) -> web.FileResponse:
-    """A script of the console (producers/console/*.js); a JSON 404 for anything else. Not aiohttp's
-    static route: it answers a missing file with an empty application/octet-stream 404."""
+async def console_file(request: web.Request) -> web.FileResponse:
+    """A script or style sheet of the console (producers/console/, its vendor/ folder included); a
+    JSON 404 for anything else. Not aiohttp's static route: it answers a missing file with an empty
+    application/octet-stream 404."""
     name = request.match_info["filename"]  # decoded: "a%2F..%2Fx.js" is "a/../x.js"
     path = CONSOLE_DIR / name
-    if not name.endswith(".js") or path.resolve().parent != CONSOLE_DIR.resolve() or not path.is_file():
-        raise ApiError(404, f"no console script {name!r}")
-    return web.FileResponse(path, headers={"Content-Type": "text/javascript"})
+    content_type = CONSOLE_FILE_TYPES.get(path.suffix)
+    if content_type is None or not path.resolve().is_relative_to(CONSOLE_DIR.resolve()) or not path.is_file():
+        raise ApiError(404, f"no console file {name!r}")
+    return web.FileResponse(path, headers={"Content-Type": content_type})
 
 
 async def openapi_page(request: web.Request) -> web.FileResponse:
@@ -444,9 +425,11 @@ async def validate_items(items: list[tuple[str, Any]], guard: UrlGuard, *, reque
 
 
 async def _checked_record(item: Any, guard: UrlGuard, requested_by: str) -> Record:
-    """The record of one item, its URL approved by the SSRF guard."""
+    """The record of one item, its URL approved by the SSRF guard (or its name unresolvable: see the
+    module docstring)."""
     record = _record_of(item, requested_by)
-    await guard.check(record["canonical_url"])
+    with contextlib.suppress(OSError):  # the look-up failed: the scraper's guard decides before any fetch
+        await guard.check(record["canonical_url"])
     return record
 
 

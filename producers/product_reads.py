@@ -28,10 +28,10 @@ from cassandra.cluster import Cluster
 
 from producers.http_common import CLIENT, ApiError, seconds_param
 from producers.product_cache import ProductCache
-from producers.publisher import DeliveryFailed, PublisherClosed, RequestPublisher, build_request
+from producers.publisher import PublisherClosed, RequestPublisher, build_request
 from scrapestream import metrics
 from scrapestream.config import Settings
-from scrapestream.kafka import BrokerUnavailable
+from scrapestream.kafka import BrokerUnavailable, DeliveryFailed
 from scrapestream.stores.cassandra import make_cluster
 from scrapestream.stores.errors import StoreUnavailable
 from scrapestream.stores.products import ProductState, ProductStore, ProductSummary

@@ -5,15 +5,15 @@ tests use it directly). `RequestPublisher` encodes records with the project code
 them keyed by the canonical URL's fingerprint, so one URL always lands on one partition (dedup
 downstream is per key).
 
-Threading: one confluent-kafka Producer per publisher, and one daemon thread that polls it. The
-producer runs delivery callbacks on whichever thread polls it, so they run on that thread (or in
-`flush`/`close`): sync `Delivery` futures are settled there directly. Asyncio futures are
-collected and settled by one `loop.call_soon_threadsafe` per event loop and poll round, so the
-event loop never blocks on Kafka and is woken once per batch of acknowledgements rather than
-once per message (that wake-up is a syscall; per message it halved the gateway's throughput).
-When librdkafka's local queue is full, `send` sleeps and `send_async` awaits until the poller
-has drained some of it: backpressure, never a dropped message. An idempotent producer that fails
-fatally (it then sends nothing more) is replaced by the poll thread.
+Threading: one scrapestream.kafka.ProducerCore per publisher: a confluent-kafka Producer and
+one daemon thread that polls it. Delivery callbacks run on that thread (or in `flush`/`close`):
+sync `Delivery` futures are settled there directly. Asyncio futures are collected and settled by
+one `loop.call_soon_threadsafe` per event loop and poll round, so the event loop never blocks on
+Kafka and is woken once per batch of acknowledgements rather than once per message (that wake-up
+is a syscall; per message it halved the gateway's throughput). When librdkafka's local queue is
+full, `send` sleeps and `send_async` awaits until the poller has drained some of it:
+backpressure, never a dropped message. An idempotent producer that fails fatally (it then sends
+nothing more) is replaced; the requests it lost fail with DeliveryFailed.
 
 Nothing is fire-and-forget: every future resolves to a `Receipt` once the broker acknowledged
 the message (acks=all, idempotent producer), or raises `DeliveryFailed` naming the Kafka error.
@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import logging
 import math
-import threading
 import time
-import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from typing import Any, NamedTuple
@@ -40,27 +37,26 @@ from urllib.parse import urlsplit
 
 from confluent_kafka import KafkaError, KafkaException, Message
 
+from schemas import records
 from schemas.codec import Codec
-from schemas.samples import utc_now_millis
 from scrapestream import metrics
 from scrapestream.config import Settings
-from scrapestream.kafka import BrokerUnavailable, make_producer
+from scrapestream.kafka import (
+    BROKER_PROBE_TIMEOUT,
+    BrokerUnavailable,
+    DeliveryFailed,
+    ProducerClosed,
+    ProducerCore,
+    make_producer,
+)
 from scrapestream.topics import CACHE_INVALIDATION, PRODUCT_UPDATES, SCRAPE_REQUESTS
 from scrapestream.urls import BlockedURL, InvalidURL, canonicalize, fingerprint
 
-PRIORITIES = ("HIGH", "NORMAL", "BULK")
-RENDER_MODES = ("AUTO", "STATIC", "BROWSER")
-PAGE_KINDS = ("PRODUCT", "CATEGORY")
 DEFAULT_FRESHNESS_SECONDS = 86_400  # the schema's default
 MAX_FRESHNESS_SECONDS = 2**31 - 1  # an Avro int
 MAX_TEXT_LENGTH = 256  # requested_by, correlation_id, tag names and values
 MAX_TAGS = 32
-QUEUE_FULL_PAUSE = 0.005  # seconds to wait for the poller when librdkafka's queue is full
-FAILED_PRODUCER_DRAIN = 30.0  # seconds a fatally failed producer gets to report what it holds
 TOPIC_RECHECK = 5.0  # seconds check_topic stays quiet after no broker answered it
-_POLL_INTERVAL = 0.05
-
-_log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 
@@ -93,19 +89,14 @@ def create_command(topic: str) -> str:
 UNKNOWN_TOPIC_ERRORS = frozenset({KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART})
 
 
-class DeliveryFailed(Exception):
-    """The broker did not acknowledge a request; `error` is the Kafka error. `missing_topic` is the
-    TopicMissing the failure means when its topic does not exist, else None."""
-
-    def __init__(self, error: KafkaError, canonical_url: str, topic: str = "") -> None:
-        super().__init__(f"{error.name()}: {error.str()} (request for {canonical_url})")
-        self.error = error
-        self.reason = error.name()  # e.g. _MSG_TIMED_OUT: short enough to group failures by
-        self.missing_topic = TopicMissing(topic) if topic and error.code() in UNKNOWN_TOPIC_ERRORS else None
+def request_failed(error: KafkaError, canonical_url: str, topic: str) -> DeliveryFailed:
+    """The DeliveryFailed of a request the broker did not acknowledge: it names the URL, and its
+    `missing_topic` is the TopicMissing the failure means when `topic` does not exist, else None."""
+    missing = TopicMissing(topic) if topic and error.code() in UNKNOWN_TOPIC_ERRORS else None
+    return DeliveryFailed(error, f"request for {canonical_url}", missing)
 
 
-class PublisherClosed(RuntimeError):
-    """A send after `close()` (a gateway shutting down)."""
+PublisherClosed = ProducerClosed  # a send after `close()` (a gateway shutting down)
 
 
 class UnsentMessages(RuntimeError):
@@ -148,22 +139,20 @@ def build_request(
     if not isinstance(url, str):
         raise InvalidURL(f"url: expected a string, got {type(url).__name__}")
     canonical_url = canonicalize(url)
-    return {
-        "request_id": uuid.uuid4(),
-        "url": url,
-        "canonical_url": canonical_url,
+    return records.scrape_request(
+        url,
+        canonical_url,
         # = domain_of(canonical_url) for a canonical URL, without parsing it a second time
-        "domain": urlsplit(canonical_url).netloc,
-        "kind": _choice("kind", kind, PAGE_KINDS),
-        "priority": _choice("priority", priority, PRIORITIES),
-        "render": _choice("render", render, RENDER_MODES),
-        "freshness_seconds": _freshness(freshness_seconds),
-        "requested_by": _text("requested_by", requested_by),
-        "attempt": 0,
-        "created_at": created_at or utc_now_millis(),
-        "correlation_id": None if correlation_id is None else _text("correlation_id", correlation_id),
-        "tags": _tags(tags),
-    }
+        urlsplit(canonical_url).netloc,
+        kind=_choice("kind", kind, records.PAGE_KINDS),
+        priority=_choice("priority", priority, records.PRIORITIES),
+        render=_choice("render", render, records.RENDER_MODES),
+        freshness_seconds=_freshness(freshness_seconds),
+        requested_by=_text("requested_by", requested_by),
+        correlation_id=None if correlation_id is None else _text("correlation_id", correlation_id),
+        tags=_tags(tags),
+        created_at=created_at,
+    )
 
 
 def _choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
@@ -227,17 +216,9 @@ class RequestPublisher:
     ) -> None:
         self.topic = topic
         self._codec = codec or Codec.for_settings(settings)
-        self._make_producer = partial(make_producer, settings, **producer_overrides)
-        self._producer = self._make_producer()
+        self._producer = ProducerCore(partial(make_producer, settings, **producer_overrides))
         self.topic_seen = False  # set once a broker listed the topic (see check_topic)
         self._topic_check_after = -math.inf
-        self._closed = threading.Event()
-        # asyncio outcomes waiting for the next wake-up of their event loop
-        self._wakeups: defaultdict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Outcome]]]
-        self._wakeups = defaultdict(list)
-        self._wakeups_lock = threading.Lock()
-        self._poller = threading.Thread(target=self._poll_until_closed, name="publisher-poll", daemon=True)
-        self._poller.start()
 
     # -- sync API -------------------------------------------------------------------------
     def publish(self, url: str, **fields: Any) -> Delivery:
@@ -253,8 +234,8 @@ class RequestPublisher:
         """Produce a record made by `build_request`; blocks only while the local queue is full."""
         future: Delivery = concurrent.futures.Future()
         future.set_running_or_notify_cancel()  # cannot be cancelled: the message is on its way
-        while not self._try_produce(record, partial(_settle, future)):
-            time.sleep(QUEUE_FULL_PAUSE)
+        with self._refused_topic():
+            self._producer.produce_waiting(*self._message(record, partial(_settle, future)))
         return future
 
     # -- asyncio API ----------------------------------------------------------------------
@@ -266,29 +247,24 @@ class RequestPublisher:
         """Enqueue a record (yielding while the local queue is full); the future resolves on the ack."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Receipt] = loop.create_future()
-        while not self._try_produce(record, partial(self._settle_later, loop, future)):
-            await asyncio.sleep(QUEUE_FULL_PAUSE)
+        settle_on_the_loop = partial(self._producer.call_soon, loop, _settle, future)
+        with self._refused_topic():
+            await self._producer.produce_async(*self._message(record, settle_on_the_loop))
         return future
 
     # -- lifecycle ------------------------------------------------------------------------
     def flush(self, timeout: float = 30.0) -> int:
         """Wait until every message is acknowledged or failed; returns how many are still pending."""
-        remaining = self._producer.flush(timeout)
-        self._wake_event_loops()
-        return remaining
+        return self._producer.flush(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
         """Flush and stop. Messages still pending after `timeout` are purged (their futures fail
         with DeliveryFailed) and UnsentMessages is raised."""
-        if self._closed.is_set():
+        if self._producer.closed:
             return
-        self._closed.set()
-        self._poller.join()
-        remaining = self.flush(timeout)
+        remaining = self._producer.close(timeout)
         if remaining:
             self._producer.purge()
-            self._producer.flush(1.0)  # runs the purged messages' delivery callbacks
-            self._wake_event_loops()
             raise UnsentMessages(f"{remaining} request(s) not acknowledged by the broker within {timeout}s")
 
     def __enter__(self) -> RequestPublisher:
@@ -297,16 +273,16 @@ class RequestPublisher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def check_broker(self, timeout: float = 2.0) -> None:
+    def check_broker(self, timeout: float = BROKER_PROBE_TIMEOUT) -> None:
         """Raise BrokerUnavailable unless a broker answers a metadata request and knows our topic."""
         try:
-            topics = self._producer.list_topics(timeout=timeout).topics
+            topics = self._producer.client.list_topics(timeout=timeout).topics
         except KafkaException as error:
             raise BrokerUnavailable(f"no Kafka broker answers ({error.args[0].str()})") from None
         if self.topic not in topics:
             raise TopicMissing(self.topic)
 
-    def check_topic(self, timeout: float = 2.0) -> None:
+    def check_topic(self, timeout: float = BROKER_PROBE_TIMEOUT) -> None:
         """Raise TopicMissing when a broker answers and does not know our topic. Without this, the
         first message to a missing topic waits out message.timeout.ms before it fails. Once a
         broker listed the topic this returns at once (a send refused as `_UNKNOWN_TOPIC` still
@@ -325,27 +301,23 @@ class RequestPublisher:
         self.topic_seen = True
 
     # -- internals ------------------------------------------------------------------------
-    def _try_produce(self, record: Record, resolve: Callable[[Outcome], None]) -> bool:
-        """Hand one record to librdkafka; False when its queue is full or it failed (try again shortly).
-        TopicMissing when the cluster is known to have no such topic."""
-        if self._closed.is_set():
-            raise PublisherClosed("the publisher is closed")
+    def _message(
+        self, record: Record, resolve: Callable[[Outcome], None]
+    ) -> tuple[str, str, bytes, Callable[[KafkaError | None, Message], None]]:
+        """(topic, key, value, delivery callback) of a record; `resolve` gets a Receipt or DeliveryFailed."""
         value = self._codec.encode("ScrapeRequest", record)
         on_delivery = partial(self._on_delivery, record, time.perf_counter(), resolve)
+        return self.topic, fingerprint(record["canonical_url"]), value, on_delivery
+
+    @contextmanager
+    def _refused_topic(self) -> Iterator[None]:
+        """TopicMissing when librdkafka refuses a message because the cluster has no such topic."""
         try:
-            self._producer.produce(
-                self.topic, value, key=fingerprint(record["canonical_url"]), on_delivery=on_delivery
-            )
-        except BufferError:
-            return False
+            yield
         except KafkaException as error:
-            code = error.args[0].code()
-            if code == KafkaError._FATAL:
-                return False  # the poll thread replaces the failed producer: try again shortly
-            if code in UNKNOWN_TOPIC_ERRORS:
+            if error.args[0].code() in UNKNOWN_TOPIC_ERRORS:
                 raise TopicMissing(self.topic) from None
             raise
-        return True
 
     def _on_delivery(
         self,
@@ -357,7 +329,7 @@ class RequestPublisher:
     ) -> None:
         if error is not None:
             metrics.PUBLISH_FAILURES.labels(error.name()).inc()
-            resolve(DeliveryFailed(error, record["canonical_url"], self.topic))
+            resolve(request_failed(error, record["canonical_url"], self.topic))
             return
         metrics.PUBLISH_LATENCY.observe(time.perf_counter() - started)
         metrics.REQUESTS_PUBLISHED.labels(record["priority"]).inc()
@@ -370,42 +342,6 @@ class RequestPublisher:
             message.offset(),
         )
         resolve(receipt)
-
-    def _settle_later(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        future: asyncio.Future[Receipt],
-        outcome: Outcome,
-    ) -> None:
-        """Delivery callback of an asyncio send: queue the outcome for the next `_wake_event_loops`."""
-        with self._wakeups_lock:
-            self._wakeups[loop].append((future, outcome))
-
-    def _wake_event_loops(self) -> None:
-        """Settle the queued asyncio outcomes, one call_soon_threadsafe per event loop."""
-        with self._wakeups_lock:
-            wakeups, self._wakeups = self._wakeups, defaultdict(list)
-        for loop, settled in wakeups.items():
-            try:
-                loop.call_soon_threadsafe(_settle_all, settled)
-            except RuntimeError:  # the loop was closed with requests in flight: nobody waits any more
-                _log.warning("event loop closed before %d delivery report(s) arrived", len(settled))
-
-    def _poll_until_closed(self) -> None:
-        while not self._closed.is_set():
-            try:
-                self._producer.poll(_POLL_INTERVAL)
-            except KafkaException as error:  # poll() raises a fatal error instead of reporting it
-                self._replace_producer(error.args[0])
-            self._wake_event_loops()
-
-    def _replace_producer(self, error: KafkaError) -> None:
-        """(poll thread) A producer that failed fatally sends nothing more: publish through a new
-        one, and let the old one report its messages (the ones it purged fail with DeliveryFailed)."""
-        _log.error("Kafka producer failed and is replaced: %s", error.str())
-        failed, self._producer = self._producer, self._make_producer()
-        if unreported := failed.flush(FAILED_PRODUCER_DRAIN):
-            _log.error("%d request(s) of the failed producer were never reported", unreported)
 
 
 def _counted_build(url: str, fields: dict[str, Any]) -> Record:
@@ -424,8 +360,3 @@ def _settle(future: Delivery | asyncio.Future[Receipt], outcome: Outcome) -> Non
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
-
-
-def _settle_all(settled: list[tuple[asyncio.Future[Receipt], Outcome]]) -> None:
-    for future, outcome in settled:
-        _settle(future, outcome)

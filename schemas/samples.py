@@ -13,12 +13,6 @@ from typing import Any
 SAMPLE_TIME = datetime(2026, 11, 28, 12, 30, 15, 123000, tzinfo=UTC)
 
 
-def utc_now_millis() -> datetime:
-    """Now, truncated to the millisecond precision of timestamp-millis fields."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 def scrape_request(url: str = "https://shop.example/p/kettle-2000") -> dict[str, Any]:
     return {
         "request_id": uuid.UUID("6f1c2a52-3d4e-4c1b-9a55-0c1d2e3f4a5b"),

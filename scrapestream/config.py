@@ -171,11 +171,6 @@ class Settings:
         _validate(self)
 
     @property
-    def browser_scraper_group_id(self) -> str:
-        """The browser scrapers' consumer group (the browser lane, topics.BROWSER_TASKS)."""
-        return f"{self.scraper_group_id}-browser"
-
-    @property
     def clickhouse_embedded(self) -> bool:
         return self.clickhouse_url.startswith("chdb://")
 

@@ -1,34 +1,46 @@
-"""The DeadLetter record: what could not be processed, where it came from and why.
+"""The one dead-letter sender: what could not be processed, where it came from and why.
 
-Every stage that gives up on a message builds the record here and sends it to the dead-letter
-topic before committing past the message, so nothing is lost and everything can be replayed.
+Every stage that gives up on a message sends a DeadLetter record (schemas/records.py) through
+`DeadLetters` (the stream stages through streams/delivery.py, the scraper worker directly) before
+committing past the message, so nothing is lost and everything can be replayed.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Awaitable, Callable
+
+from schemas.codec import Codec
+from schemas.records import dead_letter
+from scrapestream import metrics
+
+Send = Callable[[str, bytes | None, bytes], Awaitable[None]]  # (topic, key, value), done once acknowledged
 
 
-def dead_letter(
-    *,
-    topic: str,
-    partition: int,
-    offset: int,
-    key: bytes | None,
-    payload: bytes | None,
-    error_type: str,
-    error_message: str,
-    attempts: int = 1,
-) -> dict[str, Any]:
-    return {
-        "source_topic": topic,
-        "source_partition": partition,
-        "source_offset": offset,
-        "key": key,
-        "payload": payload,
-        "error_type": error_type,
-        "error_message": error_message,
-        "attempts": attempts,
-        "failed_at": datetime.now(UTC),
-    }
+class DeadLetters:
+    """Sends DeadLetter records to `topic` through `send` and counts them in
+    scrapestream_dead_letters_total{source, reason}."""
+
+    def __init__(self, codec: Codec, send: Send, topic: str) -> None:
+        self._codec = codec
+        self._send = send
+        self.topic = topic
+
+    async def send(
+        self,
+        *,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        payload: bytes | None,
+        reason: str,
+        detail: str,
+    ) -> None:
+        """Record why the message at topic/partition/offset cannot be processed, with its raw key
+        and bytes; returns once the broker acknowledged the dead letter."""
+        record = dead_letter(
+            topic=topic, partition=partition, offset=offset,
+            key=key, payload=payload, error_type=reason, error_message=detail,
+        )  # fmt: skip
+        await self._send(self.topic, key, self._codec.encode("DeadLetter", record))
+        metrics.DEAD_LETTERS.labels(topic, reason).inc()

@@ -24,10 +24,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from scrapestream.config import Settings
-from scrapestream.kafka import BrokerUnavailable, broker_metadata
+from scrapestream.kafka import BROKER_PROBE_TIMEOUT, BrokerUnavailable, broker_metadata
 
 READINESS_TTL = 5.0
-BROKER_PROBE_TIMEOUT = 2.0
 
 
 class Readiness:

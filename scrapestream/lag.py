@@ -12,16 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 from confluent_kafka import KafkaException, TopicPartition
 
 from scrapestream import metrics
 from scrapestream.config import Settings
 from scrapestream.kafka import BrokerUnavailable, make_consumer, watermarks
-from scrapestream.topics import TopicNames
+from scrapestream.topics import ConsumerGroups, TopicNames
 
 LAG_INTERVAL = 15.0
+HISTORY_POINTS = int(3600 / LAG_INTERVAL)
 TIMEOUT = 10.0
 _log = logging.getLogger(__name__)
 
@@ -37,14 +42,24 @@ class PartitionLag:
 
 
 def pipeline_groups(settings: Settings, prefix: str = "") -> dict[str, list[str]]:
-    """Each worker group and the topics it consumes (Faust names its group after its app id)."""
+    """Each worker group and the topics it consumes."""
     names = TopicNames.prefixed(prefix)
+    groups = ConsumerGroups.for_settings(settings, prefix)
     return {
-        f"{prefix}scrapestream-router": [names.requests],
-        settings.scraper_group_id: list(names.tasks.values()),
-        settings.browser_scraper_group_id: list(names.browser_tasks.values()),
-        f"{prefix}scrapestream-fanout": [names.results],
+        groups.router: [names.requests],
+        groups.scrapers: list(names.tasks.values()),
+        groups.browser_scrapers: list(names.browser_tasks.values()),
+        groups.fanout: [names.results],
     }
+
+
+def lag_by_kind(settings: Settings, prefix: str = "") -> dict[str, int]:
+    """The total lag of each worker kind's group (as ConsumerGroups.by_kind names the kinds)."""
+    kinds = {group: kind for kind, group in ConsumerGroups.for_settings(settings, prefix).by_kind().items()}
+    totals = dict.fromkeys(kinds.values(), 0)
+    for partition in measure(settings, pipeline_groups(settings, prefix)):
+        totals[kinds[partition.group]] += partition.lag
+    return totals
 
 
 def measure(settings: Settings, groups: dict[str, list[str]]) -> list[PartitionLag]:
@@ -84,23 +99,48 @@ def export(lags: list[PartitionLag]) -> None:
         metrics.CONSUMER_LAG.labels(lag.group, lag.topic, str(lag.partition)).set(lag.lag)
 
 
-class LagMonitor:
-    """Measures the pipeline groups' lag periodically (in a thread) and exports it."""
+def group_totals(lags: list[PartitionLag]) -> dict[str, int]:
+    """Each group's lag summed over its partitions, groups in measuring order."""
+    totals: dict[str, int] = {}
+    for lag in lags:
+        totals[lag.group] = totals.get(lag.group, 0) + lag.lag
+    return totals
 
-    def __init__(self, settings: Settings, prefix: str = "", interval: float = LAG_INTERVAL) -> None:
+
+class LagMonitor:
+    """Measures the pipeline groups' lag periodically (in a thread) and exports it. Keeps the latest
+    figures per partition and, for the console's chart, the last `history_points` measurements
+    as group totals (an hour by default)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        prefix: str = "",
+        interval: float = LAG_INTERVAL,
+        history_points: int = HISTORY_POINTS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._settings = settings
         self._groups = pipeline_groups(settings, prefix)
         self._interval = interval
+        self._clock = clock
         self.latest: list[PartitionLag] = []
+        self.history: deque[dict[str, object]] = deque(maxlen=history_points)
 
     async def run(self) -> None:
         while True:
             try:
-                self.latest = await asyncio.to_thread(measure, self._settings, self._groups)
-                export(self.latest)
+                self.record(await asyncio.to_thread(measure, self._settings, self._groups))
             except KafkaException as error:  # the broker is away: keep the last figures, try again
                 _log.warning("measuring consumer lag: %s", error)
             await asyncio.sleep(self._interval)
+
+    def record(self, lags: list[PartitionLag]) -> None:
+        """One measurement: exported, kept as the latest, and a point of the history."""
+        self.latest = lags
+        export(lags)
+        at = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="milliseconds")
+        self.history.append({"at": at.replace("+00:00", "Z"), "lag": group_totals(lags)})
 
     def snapshot(self) -> list[dict[str, object]]:
         return [asdict(lag) for lag in self.latest]

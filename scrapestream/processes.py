@@ -200,12 +200,12 @@ class ProcessGroup:
 
 
 STALL_SECONDS = 60.0
-# Consumer groups (as _lag_by_group names them) -> the names start_pipeline gives their processes.
+# Worker kinds (as lag.lag_by_kind names them) -> the names start_pipeline gives their processes.
 GROUP_PROCESSES = {
     "router": "router",
     "fanout": "fanout",
     "scrapers": "scraper-",
-    "scrapers-browser": "browser",
+    "browser-scrapers": "browser",
 }
 
 

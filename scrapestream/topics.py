@@ -2,8 +2,9 @@
 
 Every topic's partition count and replication come from settings; its key, value schema, cleanup
 policy and retention are part of the contract and live here. Other modules import the name
-constants below. `catalog(settings, prefix=...)` can prefix every name, so tests get topics of
-their own that never collide with the real ones.
+constants below. A prefix (`--topic-prefix`) gives a pipeline topics and consumer groups of its
+own that never collide with the real ones; `TopicNames.prefixed` and `ConsumerGroups.for_settings`
+are the only places it is applied.
 
 Admin operations never delete or shrink anything: `create_topics` only adds what is missing, and
 `check_topics` reports drift for a human to resolve.
@@ -36,11 +37,14 @@ PRODUCT_UPDATES = "product.updates"
 PRODUCT_STATE = "product.state"
 CACHE_INVALIDATION = "cache.invalidation"
 SCRAPE_DLQ = "scrape.dlq"
+# Consumer groups of the Faust workers (a Faust app's id is its group id); the scrapers' group is
+# configurable (settings.scraper_group_id). See ConsumerGroups.
+ROUTER_GROUP = "scrapestream-router"
+FANOUT_GROUP = "scrapestream-fanout"
 # Faust names a table's changelog "<app id>-<table>-changelog". Created with the others, so the
 # router never writes to it before it exists (Faust would declare it at start-up, racing its first write).
-ROUTER_APP = "scrapestream-router"
 DEDUP_TABLE = "dedup-last-queued"
-DEDUP_CHANGELOG = f"{ROUTER_APP}-{DEDUP_TABLE}-changelog"
+DEDUP_CHANGELOG = f"{ROUTER_GROUP}-{DEDUP_TABLE}-changelog"
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -95,7 +99,7 @@ class Drift:
 
 @dataclass(frozen=True)
 class TopicNames:
-    """The name of every topic a process uses; `prefixed` gives tests topics of their own."""
+    """The name of every topic a process uses; `prefixed` gives a pipeline topics of its own."""
 
     requests: str = SCRAPE_REQUESTS
     tasks: Mapping[str, str] = field(default_factory=lambda: dict(SCRAPE_TASKS))
@@ -105,26 +109,57 @@ class TopicNames:
     state: str = PRODUCT_STATE
     invalidation: str = CACHE_INVALIDATION
     dlq: str = SCRAPE_DLQ
+    dedup_changelog: str = DEDUP_CHANGELOG
 
     @classmethod
     def prefixed(cls, prefix: str) -> TopicNames:
         plain = cls()
+        singles = ("requests", "results", "updates", "state", "invalidation", "dlq", "dedup_changelog")
         return cls(
-            **{
-                name: prefix + getattr(plain, name)
-                for name in ("requests", "results", "updates", "state", "invalidation", "dlq")
-            },
+            **{name: prefix + getattr(plain, name) for name in singles},
             tasks={priority: prefix + name for priority, name in plain.tasks.items()},
             browser_tasks={priority: prefix + name for priority, name in plain.browser_tasks.items()},
         )
 
+    def lane(self, *, browser: bool) -> Mapping[str, str]:
+        """priority -> task topic of the static lane, or with `browser` of the browser lane."""
+        return self.browser_tasks if browser else self.tasks
+
+
+@dataclass(frozen=True)
+class ConsumerGroups:
+    """The consumer group of every worker kind, prefixed like the topics (`for_settings`)."""
+
+    router: str
+    fanout: str
+    scrapers: str
+    browser_scrapers: str
+
+    @classmethod
+    def for_settings(cls, settings: Settings, prefix: str = "") -> ConsumerGroups:
+        scrapers = prefix + settings.scraper_group_id
+        return cls(prefix + ROUTER_GROUP, prefix + FANOUT_GROUP, scrapers, f"{scrapers}-browser")
+
+    def scraper_lane(self, *, browser: bool) -> str:
+        return self.browser_scrapers if browser else self.scrapers
+
+    def by_kind(self) -> dict[str, str]:
+        """Worker kind (as status lines name it) -> consumer group."""
+        return {
+            "router": self.router,
+            "fanout": self.fanout,
+            "scrapers": self.scrapers,
+            "browser-scrapers": self.browser_scrapers,
+        }
+
 
 def catalog(settings: Settings, prefix: str = "") -> tuple[Topic, ...]:
     """Every topic of the pipeline, with names prefixed by `prefix`."""
+    names = TopicNames.prefixed(prefix)
 
     def topic(name: str, key: str, value_schema: str, **extra: object) -> Topic:
         return Topic(
-            prefix + name,
+            name,
             settings.kafka_partitions,
             settings.kafka_replication,
             key,
@@ -135,23 +170,23 @@ def catalog(settings: Settings, prefix: str = "") -> tuple[Topic, ...]:
 
     tasks = [
         topic(name, "domain (one consumer owns a domain's politeness)", "ScrapeTask", retention_ms=DAY_MS)
-        for name in (*SCRAPE_TASKS.values(), *BROWSER_TASKS.values())
+        for name in (*names.tasks.values(), *names.browser_tasks.values())
     ]
     return (
         topic(
-            SCRAPE_REQUESTS,
+            names.requests,
             "canonical URL fingerprint (dedup is per key)",
             "ScrapeRequest",
             retention_ms=DAY_MS,
         ),
         *tasks,
-        topic(SCRAPE_RESULTS, "product id, else URL fingerprint", "ScrapeResult"),
-        topic(PRODUCT_UPDATES, "product id", "ProductUpdate"),
-        topic(PRODUCT_STATE, "product id", "ProductUpdate", cleanup_policy="compact", retention_ms=FOREVER),
-        topic(CACHE_INVALIDATION, "cache key", "CacheInvalidation", retention_ms=HOUR_MS),
-        topic(SCRAPE_DLQ, "original message key", "DeadLetter", retention_ms=14 * DAY_MS),
+        topic(names.results, "product id, else URL fingerprint", "ScrapeResult"),
+        topic(names.updates, "product id", "ProductUpdate"),
+        topic(names.state, "product id", "ProductUpdate", cleanup_policy="compact", retention_ms=FOREVER),
+        topic(names.invalidation, "cache key", "CacheInvalidation", retention_ms=HOUR_MS),
+        topic(names.dlq, "original message key", "DeadLetter", retention_ms=14 * DAY_MS),
         topic(
-            DEDUP_CHANGELOG,
+            names.dedup_changelog,
             "URL fingerprint",
             "epoch ms last queued (Faust table changelog)",
             cleanup_policy="compact",

@@ -30,8 +30,10 @@ import hashlib
 import ipaddress
 import re
 import socket
+import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
@@ -315,9 +317,61 @@ def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
     return [candidate for candidate in candidates if candidate is not None]
 
 
-async def _getaddrinfo(host: str, port: int) -> list[str]:
+async def system_lookup(host: str, port: int) -> list[str]:
+    """The addresses getaddrinfo gives for a name, each once; OSError (socket.gaierror) when it
+    does not resolve."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
+
+
+DNS_TTL = 60.0  # seconds CachingResolver answers a name from its cache
+DNS_CACHE_SIZE = 10_000  # names it remembers at most; it is emptied when full
+
+
+class CachingResolver:
+    """UrlGuard's name resolution, cached per (host, port) for `ttl` seconds (a look-up per request
+    or fetch is slow); the gateway and the scrapers both resolve through it. Concurrent look-ups of
+    one name share a single `lookup`.
+
+    A failed look-up is never an answer: it raises (OSError, as getaddrinfo does) to every caller
+    waiting for it, so `UrlGuard.check` approves nothing it could not check. The failure is raised
+    again for `failure_ttl` seconds without a new look-up (a failing look-up can take seconds), and
+    looked up anew after that; by default (0) at once, so a scraper's retry resolves again. Caching
+    widens the DNS-rebinding window UrlGuard documents by at most `ttl`.
+    """
+
+    def __init__(
+        self,
+        lookup: Resolver = system_lookup,
+        ttl: float = DNS_TTL,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        failure_ttl: float = 0.0,
+    ) -> None:
+        self._lookup = lookup
+        self._ttl = ttl
+        self._failure_ttl = failure_ttl
+        self._clock = clock
+        self._entries: dict[tuple[str, int], tuple[float, asyncio.Future[Iterable[str]]]] = {}
+
+    async def __call__(self, host: str, port: int) -> Iterable[str]:
+        now = self._clock()
+        key = (host, port)
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= now:
+            if len(self._entries) >= DNS_CACHE_SIZE:
+                self._entries.clear()
+            entry = (now + self._ttl, asyncio.ensure_future(self._lookup(host, port)))
+            self._entries[key] = entry
+            entry[1].add_done_callback(partial(self._keep_failure, key))
+        return await asyncio.shield(entry[1])  # one caller going away must not cancel the others' look-up
+
+    def _keep_failure(self, key: tuple[str, int], lookup: asyncio.Future[Iterable[str]]) -> None:
+        """A failed look-up stays in the cache for `failure_ttl` seconds from its failure, not `ttl`."""
+        # exception() marks it retrieved: no "exception was never retrieved" when nobody waits any more
+        failed = lookup.cancelled() or lookup.exception() is not None
+        if failed and key in self._entries and self._entries[key][1] is lookup:
+            self._entries[key] = (self._clock() + self._failure_ttl, lookup)
 
 
 class UrlGuard:
@@ -337,7 +391,7 @@ class UrlGuard:
     (DNS rebinding); to close that too, connect to the addresses checked here.
     """
 
-    def __init__(self, allowlist: Iterable[str] = (), resolve: Resolver = _getaddrinfo) -> None:
+    def __init__(self, allowlist: Iterable[str] = (), resolve: Resolver = system_lookup) -> None:
         self._allowed: set[tuple[str, int | None]] = set()
         self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in allowlist:
@@ -361,7 +415,8 @@ class UrlGuard:
     async def check(self, url: str) -> str:
         """Like `check_literal`, and also refuses a name if ANY address it resolves to is blocked.
 
-        Name-resolution failures propagate as OSError (socket.gaierror), like any fetch network error.
+        Name-resolution failures propagate as OSError (socket.gaierror), like any fetch network
+        error: a name that does not resolve is never approved.
         """
         target = self._check_literal(url)
         if self._is_allowlisted(target) or _is_ip(target.host):

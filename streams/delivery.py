@@ -12,12 +12,10 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from schemas.codec import Codec
-from scrapestream import metrics
 from scrapestream.config import Settings
-from scrapestream.deadletter import dead_letter
+from scrapestream.deadletter import DeadLetters, Send
 from scrapestream.kafka import BatchProducer, OutMessage
 
-Send = Callable[[str, bytes | None, bytes], Awaitable[None]]
 SendAll = Callable[[Sequence[OutMessage]], Awaitable[None]]
 
 
@@ -41,7 +39,7 @@ class Delivery:
         self.codec = codec
         self.send = send
         self._send_all = send_all
-        self._dlq_topic = dlq_topic
+        self._dead_letters = DeadLetters(codec, send, dlq_topic)
 
     async def send_event(self, topic: str, key: bytes | None, event_type: str, record: dict) -> None:
         await self.send(topic, key, self.codec.encode(event_type, record))
@@ -56,12 +54,10 @@ class Delivery:
     async def dead_letter(self, event: InputEvent, reason: str, detail: str) -> None:
         """Record why `event` cannot be processed, with its raw bytes, on the dead-letter topic."""
         source = event.message
-        record = dead_letter(
+        await self._dead_letters.send(
             topic=source.topic, partition=source.partition, offset=source.offset,
-            key=event.key, payload=event.value, error_type=reason, error_message=detail,
+            key=event.key, payload=event.value, reason=reason, detail=detail,
         )  # fmt: skip
-        await self.send_event(self._dlq_topic, event.key, "DeadLetter", record)
-        metrics.DEAD_LETTERS.labels(source.topic, reason).inc()
 
 
 @contextmanager

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from schemas.codec import CodecError
+from schemas.records import scrape_task
 from scrapestream import metrics
-from scrapestream.scrape_task import scrape_task
 from scrapestream.topics import TopicNames
 from scrapestream.urls import InvalidURL, canonicalize, domain_of, fingerprint
 from streams.batching import Batch, Batcher

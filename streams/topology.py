@@ -4,8 +4,9 @@
     scrape.results  ─► fan_out: Cassandra + ClickHouse ─► product.updates, product.state, cache.invalidation
     (anything undecodable or invalid)                   ─► scrape.dlq
 
-Each stage's logic lives in its own module (router, dedup, batching, fanout); this file only
-wires them to Kafka topics, a changelog-backed table, timers and the stores.
+Each stage's logic lives in its own module (router, dedup, batching, fanout), the commit path in
+checkpoint and every Faust workaround in faust_workarounds; this file only wires them to Kafka
+topics, a changelog-backed table, timers and the stores.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from consumers.sinks.fanout import ResultFanout, open_fanout
 from scrapestream.config import Settings
 from scrapestream.stores import analytics
 from scrapestream.stores.cassandra import make_cluster
-from scrapestream.topics import DEDUP_TABLE, ROUTER_APP, TopicNames
-from streams.acks import OrderedAcks
-from streams.app import in_current_flow, make_app
+from scrapestream.topics import DEDUP_TABLE, ConsumerGroups, TopicNames
+from streams.app import make_app
 from streams.batching import Batcher
+from streams.checkpoint import Checkpoint
 from streams.dedup import FreshnessFilter
 from streams.delivery import kafka_delivery
 from streams.fanout import FanoutStage
@@ -39,7 +40,7 @@ SHUTDOWN_HAND_OVER_SECONDS = 15.0
 
 
 def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
-    app = make_app(settings, ROUTER_APP.removeprefix("scrapestream-"), prefix=prefix)
+    app = make_app(settings, ConsumerGroups.for_settings(settings, prefix).router)
     names = TopicNames.prefixed(prefix)
     # Keyed by the very bytes that key scrape.requests (the URL fingerprint; raw, not JSON-quoted) and
     # written with the same murmur2 partitioner, so each changelog partition holds the dedup memory
@@ -49,7 +50,7 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
         DEDUP_TABLE, partitions=partitions, use_partitioner=True, key_type=bytes, value_type=int
     )
     freshness = FreshnessFilter(last_queued)
-    acks = OrderedAcks()
+    checkpoint = Checkpoint(app)  # what is made durable before an offset is committed, in order
     # Tasks and dead letters go through a confluent-kafka producer (streams.delivery), not Faust's
     # aiokafka one: per message it costs a fraction of the CPU. The dedup changelog stays Faust's.
     outputs = contextlib.ExitStack()
@@ -58,16 +59,13 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
         names,
         freshness,
         Batcher(settings.batch_max_requests, settings.batch_max_seconds),
-        ack=acks.ack,
+        ack=checkpoint.ack,
     )
 
     @app.agent(app.topic(names.requests))
     async def route_requests(stream: faust.StreamT[Any]) -> None:
         async for events in stream.noack_take(INPUT_BATCH, within=INPUT_WAIT):
-            # Fetched before a rebalance: its partition may be another worker's now, which reads it again.
-            current = [event for event in events if in_current_flow(app, event.message)]
-            acks.track(current)
-            await router.route(current)
+            await router.route(checkpoint.track(events))
 
     @app.timer(interval=0.25)
     async def flush_waiting_batches() -> None:
@@ -77,31 +75,24 @@ def request_router_app(settings: Settings, prefix: str = "") -> faust.App:
     async def forget_expired_urls() -> None:
         freshness.forget_older_than(now_ms() - settings.dedup_max_window_seconds * 1000)
 
-    async def hand_over() -> None:
-        # Offsets acked since the last commit are not committed now (acks made while the flow is
-        # suspended do not count, see streams/app.py), so the next owner reads those requests again;
-        # it drops them as duplicates only if every task is delivered and every dedup mark is in the
-        # changelog before the partitions move.
-        await router.flush_all()
-        await flush_changelog(app)
-
     @app.on_partitions_revoked.connect
     async def hand_over_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
-        await hand_over()
-        acks.forget()
+        await checkpoint.hand_over(router.flush_all, revoked=True)
 
     @app.on_before_shutdown.connect
     async def hand_over_on_shutdown(app: faust.App, **_: Any) -> None:
         # Bounded, so a dead broker cannot hang a stop; what is left undelivered was never acked.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(hand_over(), SHUTDOWN_HAND_OVER_SECONDS)
+            await asyncio.wait_for(
+                checkpoint.hand_over(router.flush_all, revoked=False), SHUTDOWN_HAND_OVER_SECONDS
+            )
         outputs.close()
 
     return app
 
 
 def fanout_app(settings: Settings, prefix: str = "") -> faust.App:
-    app = make_app(settings, "fanout", prefix=prefix)
+    app = make_app(settings, ConsumerGroups.for_settings(settings, prefix).fanout)
     names = TopicNames.prefixed(prefix)
     stores = StoreConnections(settings, names)
 
@@ -128,17 +119,6 @@ def fanout_app(settings: Settings, prefix: str = "") -> faust.App:
         await stores.close()
 
     return app
-
-
-async def flush_changelog(app: faust.App) -> None:
-    """Until the producer buffer is empty and the broker acknowledged all of it.
-
-    Faust's own flush gives up after 0.1 s without progress, which a busy broker easily exceeds.
-    """
-    while True:
-        await app.producer.flush()
-        if not app.producer.buffer.size:
-            return
 
 
 class StoreConnections:

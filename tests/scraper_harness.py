@@ -16,10 +16,9 @@ from consumers.extract import Extractor, Profiles
 from consumers.scraper.consumer import ScraperTopics, ScraperWorker
 from consumers.scraper.engine import scrape_engine
 from schemas.codec import Codec
-from schemas.samples import utc_now_millis
+from schemas.records import scrape_task, utc_now_millis
 from scrapestream.config import Settings
 from scrapestream.kafka import make_admin, make_consumer, make_producer, watermarks
-from scrapestream.scrape_task import scrape_task
 from scrapestream.topics import catalog, create_topics
 from scrapestream.urls import canonicalize, domain_of
 

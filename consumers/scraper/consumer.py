@@ -53,14 +53,14 @@ from consumers.scraper.engine import ScrapeEngine, ScrapeOutcome, scrape_engine
 from consumers.scraper.frontier import Frontier, TaskRun
 from consumers.scraper.offsets import OffsetTracker, PartitionKey
 from consumers.scraper.outcome import Status
-from consumers.scraper.priority import PRIORITIES, PriorityBuffer, most_urgent_waiting
+from consumers.scraper.priority import PriorityBuffer, most_urgent_waiting
 from schemas.codec import Codec, CodecError
-from scrapestream import topics
+from schemas.records import PRIORITIES, scrape_task
 from scrapestream.config import Settings
-from scrapestream.deadletter import dead_letter
+from scrapestream.deadletter import DeadLetters
 from scrapestream.health import serving_health
 from scrapestream.kafka import BatchProducer, OutMessage, make_consumer
-from scrapestream.scrape_task import scrape_task
+from scrapestream.topics import ConsumerGroups, TopicNames
 from scrapestream.urls import fingerprint
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,13 @@ class ScraperTopics:
     @classmethod
     def with_prefix(cls, prefix: str = "", *, browser: bool = False) -> ScraperTopics:
         """The static lane's topics, or with `browser` the browser lane's."""
-        lane = topics.BROWSER_TASKS if browser else topics.SCRAPE_TASKS
+        names = TopicNames.prefixed(prefix)
         return cls(
-            tasks={priority: prefix + lane[priority] for priority in PRIORITIES},
-            browser_tasks={priority: prefix + topics.BROWSER_TASKS[priority] for priority in PRIORITIES},
-            results=prefix + topics.SCRAPE_RESULTS,
-            requests=prefix + topics.SCRAPE_REQUESTS,
-            dlq=prefix + topics.SCRAPE_DLQ,
+            tasks=dict(names.lane(browser=browser)),
+            browser_tasks=dict(names.browser_tasks),
+            results=names.results,
+            requests=names.requests,
+            dlq=names.dlq,
         )
 
     def rank(self, topic: str) -> int:
@@ -119,8 +119,10 @@ class ScraperWorker:
         engine: ScrapeEngine,
         *,
         topics: ScraperTopics | None = None,
+        group: str | None = None,
         codec: Codec | None = None,
     ) -> None:
+        """`group`: the consumer group to join; by default the unprefixed one of the engine's lane."""
         self.settings = settings
         self.engine = engine
         self.topics = topics or ScraperTopics.with_prefix()
@@ -129,11 +131,12 @@ class ScraperWorker:
         self._max_queued = settings.scraper_max_queued_requests
         self._consumer = make_consumer(
             settings,
-            settings.browser_scraper_group_id if engine.browser else settings.scraper_group_id,
+            group or ConsumerGroups.for_settings(settings).scraper_lane(browser=engine.browser),
             on_commit=self._on_commit,
             **CONSUMER_OVERRIDES,
         )
         self._producer = BatchProducer(settings)  # a refused output raises DeliveryFailed: the worker stops
+        self._dead_letters = DeadLetters(self.codec, self._producer.send, self.topics.dlq)
         self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="scraper-kafka")
         self._tracker = OffsetTracker()
         self._buffer = PriorityBuffer()  # decoded tasks waiting for room in the frontier
@@ -289,17 +292,16 @@ class ScraperWorker:
     def _send_dead_letter(self, message: Message, error: CodecError) -> None:
         key = (message.topic(), message.partition())
         run = TaskRun(key, message.offset(), None, "DLQ", remaining=1)
-        record = dead_letter(
-            topic=message.topic(),
-            partition=message.partition(),
-            offset=message.offset(),
-            key=message.key(),
-            payload=message.value(),
-            error_type=error.reason,
-            error_message=str(error),
-        )
         sending = asyncio.create_task(
-            self._producer.send(self.topics.dlq, message.key(), self.codec.encode("DeadLetter", record))
+            self._dead_letters.send(
+                topic=message.topic(),
+                partition=message.partition(),
+                offset=message.offset(),
+                key=message.key(),
+                payload=message.value(),
+                reason=error.reason,
+                detail=str(error),
+            )
         )
         self._letters[sending] = run
         sending.add_done_callback(self._letter_sent)
@@ -490,5 +492,6 @@ async def run_worker(
     raise_open_file_limit(settings.scraper_concurrency)
     async with serving_health(settings), scrape_engine(settings, browser=browser) as engine:
         lane = ScraperTopics.with_prefix(prefix, browser=browser)
-        worker = ScraperWorker(settings, engine, topics=lane)
+        group = ConsumerGroups.for_settings(settings, prefix).scraper_lane(browser=browser)
+        worker = ScraperWorker(settings, engine, topics=lane, group=group)
         await worker.run(stop)

@@ -7,11 +7,10 @@ Links that are not valid http(s) URLs are dropped here (they could never be fetc
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from consumers.extract import Links
-from schemas.samples import utc_now_millis
+from schemas import records
 from scrapestream.urls import InvalidURL, canonicalize, domain_of
 
 CRAWLER = "crawl"
@@ -35,18 +34,15 @@ def discovered_requests(links: Links, parent: dict[str, Any]) -> list[dict[str, 
 
 
 def _child(canonical: str, kind: str, parent: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "request_id": uuid.uuid4(),
-        "url": canonical,
-        "canonical_url": canonical,
-        "domain": domain_of(canonical),
-        "kind": kind,
-        "priority": parent["priority"],
-        "render": parent["render"],
-        "freshness_seconds": parent["freshness_seconds"],
-        "requested_by": CRAWLER,
-        "attempt": 0,
-        "created_at": utc_now_millis(),
-        "correlation_id": parent.get("correlation_id"),
-        "tags": dict(parent.get("tags") or {}),
-    }
+    return records.scrape_request(
+        canonical,
+        canonical,
+        domain_of(canonical),
+        kind=kind,
+        priority=parent["priority"],
+        render=parent["render"],
+        freshness_seconds=parent["freshness_seconds"],
+        requested_by=CRAWLER,
+        correlation_id=parent.get("correlation_id"),
+        tags=parent.get("tags") or {},
+    )

@@ -34,17 +34,17 @@ from consumers.scraper.breaker import CircuitBreakers
 from consumers.scraper.browser import BrowserPool, PoolEvents
 from consumers.scraper.decode import html_text
 from consumers.scraper.discovery import discovered_requests
-from consumers.scraper.fetch import CachingResolver, Fetcher, FetchLimits, make_session
+from consumers.scraper.fetch import Fetcher, FetchLimits, make_session
 from consumers.scraper.outcome import Response, ScrapeFailure, Status, http_failure, parse_retry_after
 from consumers.scraper.politeness import PolitenessPolicy
-from consumers.scraper.priority import PRIORITIES
 from consumers.scraper.product import avro_product
 from consumers.scraper.retry import RetryPolicy, with_retries
 from consumers.scraper.robots import RobotsCache
 from consumers.scraper.scheduler import FetchScheduler
-from schemas.samples import utc_now_millis
+from schemas import records
+from schemas.records import PRIORITIES
 from scrapestream.config import Settings
-from scrapestream.urls import InvalidURL, UrlGuard, domain_of, fingerprint
+from scrapestream.urls import CachingResolver, InvalidURL, UrlGuard, domain_of, fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,30 +255,19 @@ class ScrapeEngine:
         domain: str,
         status: Status,
         http_status: int | None = None,
-        *,
-        product: dict[str, Any] | None = None,
-        discovered_urls: list[str] | None = None,
-        fetch_ms: int = 0,
-        render_ms: int = 0,
-        size: int = 0,
-        error: str | None = None,
+        **fields: Any,
     ) -> dict[str, Any]:
-        return {
-            "request_id": request["request_id"],
-            "task_id": task_id,
-            "url": url,
-            "domain": domain or request.get("domain", ""),
-            "status": str(status),
-            "http_status": http_status,
-            "product": product,
-            "discovered_urls": discovered_urls or [],
-            "fetch_ms": fetch_ms,
-            "render_ms": render_ms,
-            "bytes": size,
-            "scraped_at": utc_now_millis(),
-            "scraper_id": self.scraper_id,
-            "error": error,
-        }
+        """A ScrapeResult signed by this scraper (`fields`: the rest of records.scrape_result)."""
+        return records.scrape_result(
+            request,
+            task_id,
+            url=url,
+            domain=domain,
+            status=str(status),
+            scraper_id=self.scraper_id,
+            http_status=http_status,
+            **fields,
+        )
 
 
 async def fetch_politely(

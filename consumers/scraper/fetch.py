@@ -10,7 +10,6 @@ redirects.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,23 +136,3 @@ class Fetcher:
             f"body larger than {self.limits.max_body_bytes} bytes ({detail})",
             http_status=http_status,
         )
-
-
-class CachingResolver:
-    """Name -> addresses for the SSRF guard, cached for `ttl` seconds (a lookup per fetch is slow).
-
-    Caching widens the DNS-rebinding window UrlGuard documents by at most `ttl`.
-    """
-
-    def __init__(self, ttl: float = 60.0) -> None:
-        self._ttl = ttl
-        self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
-
-    async def __call__(self, host: str, port: int) -> list[str]:
-        cached = self._cache.get((host, port))
-        if cached and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
-        self._cache[(host, port)] = (time.monotonic(), addresses)
-        return addresses

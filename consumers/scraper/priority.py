@@ -17,8 +17,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-PRIORITIES = ("HIGH", "NORMAL", "BULK")  # rank = index: lower is more urgent
-
 
 @dataclass(order=True)
 class _Entry:

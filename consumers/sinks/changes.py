@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from schemas import records
 from scrapestream.stores.products import HISTORY_CHANGES, ProductState
 
 CONTENT_FIELDS = ("sku", "title", "brand", "image_url", "category_path", "attributes")
@@ -92,7 +93,7 @@ def invalidation(update: Mapping[str, Any], emitted_at: datetime) -> dict[str, A
     if HISTORY_CHANGES.intersection(changes):
         keys.append(f"product:{product_id}:price_history")
     reason = "new product" if "NEW" in changes else ", ".join(kind.lower() for kind in changes) + " changed"
-    return {"keys": keys, "product_id": product_id, "reason": reason, "emitted_at": emitted_at}
+    return records.cache_invalidation(keys, product_id, reason, emitted_at)
 
 
 def detect_batch(
@@ -117,17 +118,15 @@ def detect_batch(
 
 def _update(stored: ProductState | None, result: Mapping[str, Any], kinds: list[str]) -> dict[str, Any]:
     product = result["product"]
-    return {
-        "product_id": product["product_id"],
-        "domain": result["domain"],
-        "changes": kinds,
-        "old_price": stored.product["price"] if stored else None,
-        "new_price": product["price"],
-        "old_availability": stored.product["availability"] if stored else None,
-        "new_availability": product["availability"],
-        "version": stored.version + 1 if stored else 1,
-        "updated_at": result["scraped_at"],
-    }
+    return records.product_update(
+        product_id=product["product_id"],
+        domain=result["domain"],
+        changes=kinds,
+        old=stored.product if stored else None,
+        new=product,
+        version=stored.version + 1 if stored else 1,
+        updated_at=result["scraped_at"],
+    )
 
 
 def _state(result: Mapping[str, Any], last_update: dict[str, Any]) -> ProductState:

@@ -92,7 +92,6 @@ class DemoEnvironment:
             "SCRAPESTREAM_SSRF_ALLOWLIST": ",".join(self.domains),
             "SCRAPESTREAM_GATEWAY_API_KEYS": self.api_key,
             "SCRAPESTREAM_GATEWAY_PORT": self.gateway_url.rsplit(":", 1)[1],
-            "SCRAPESTREAM_SCRAPER_GROUP_ID": f"{self.prefix}{settings.scraper_group_id}",
             "SCRAPESTREAM_SCRAPER_DOMAIN_RATE": "0",  # our own shop: no politeness delay needed
             "SCRAPESTREAM_SCRAPER_DOMAIN_CONCURRENCY": "32",
             "SCRAPESTREAM_BROWSER_POOL_SIZE": "2",
@@ -111,8 +110,6 @@ def new_environment(shop_ports: list[int]) -> DemoEnvironment:
 def run(settings: Settings, options: DemoOptions) -> int:
     demo = new_environment(options.shop_ports)
     env = demo.process_env(settings)
-    # This process measures lag and accounts with the same (prefixed) scraper group as the workers.
-    settings = dataclasses.replace(settings, scraper_group_id=env["SCRAPESTREAM_SCRAPER_GROUP_ID"])
     step(f"preparing topics (prefix {demo.prefix}) and store schemas")
     prepare(settings, demo.prefix)
     interrupted = False
@@ -280,7 +277,6 @@ def _follow(
     """Show progress until every request is accounted for, every group's lag has drained and
     nothing moved for a while. Time while Kafka is unreachable does not count towards `deadline`;
     the deadline, so moved on, is returned for the next phase."""
-    groups = lag.pipeline_groups(settings, demo.prefix)
     stalls = StallWatch(group)
     last_counts, last_change, next_lag, lags, outage = None, time.monotonic(), 0.0, None, None
     last_tick = time.monotonic()
@@ -291,7 +287,7 @@ def _follow(
             deadline += now - last_tick
         last_tick = now
         if now >= next_lag:
-            lags, outage = _measure_lag(settings, groups, demo.prefix)
+            lags, outage = _measure_lag(settings, demo.prefix)
             if lags is None:
                 stalls.reset()
             else:
@@ -314,12 +310,10 @@ def _follow(
     return deadline
 
 
-def _measure_lag(
-    settings: Settings, groups: dict[str, list[str]], prefix: str
-) -> tuple[dict[str, int] | None, str | None]:
-    """(lag by group, None), or (None, what is unreachable) while the broker is away."""
+def _measure_lag(settings: Settings, prefix: str) -> tuple[dict[str, int] | None, str | None]:
+    """(lag by worker kind, None), or (None, what is unreachable) while the broker is away."""
     try:
-        return _lag_by_group(settings, groups, prefix), None
+        return lag.lag_by_kind(settings, prefix), None
     except OUTAGES as error:
         return None, _outage_text(error)
 
@@ -341,14 +335,6 @@ def _when_reachable(what: str, action: Callable[[], T], patience: float = OUTAGE
                 raise InfraError(f"{what}: {_outage_text(error)} for {patience:.0f} s") from None
             show_status(f"waiting: {what}: {_outage_text(error)}")
             time.sleep(2)
-
-
-def _lag_by_group(settings: Settings, groups: dict[str, list[str]], prefix: str) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for partition in lag.measure(settings, groups):
-        name = partition.group.removeprefix(prefix).removeprefix("scrapestream-")
-        totals[name] = totals.get(name, 0) + partition.lag
-    return totals
 
 
 def _summarise(
@@ -399,8 +385,7 @@ def _summarise(
         summary.add(f"messages in {topic.removeprefix(demo.prefix)}", count)
     summary.add("product updates", len(ledger.updates))
     summary.add("dead letters by reason", dead_letter_text(ledger.dead_letters))
-    groups = lag.pipeline_groups(settings, demo.prefix)
-    lags = _when_reachable("measuring consumer lag", lambda: _lag_by_group(settings, groups, demo.prefix))
+    lags = _when_reachable("measuring consumer lag", lambda: lag.lag_by_kind(settings, demo.prefix))
     summary.add("consumer lag at the end", ", ".join(f"{group} {value}" for group, value in lags.items()))
     summary.add("zero-loss check", "PASSED: every request has a result, a dead letter or a scraped duplicate"
                 if not lost else f"FAILED: {len(lost)} requests unaccounted, e.g. {lost[:3]}")  # fmt: skip

@@ -39,6 +39,9 @@ class FailsFatallyOnce:
     def flush(self, timeout: float) -> int:
         return self._producer.flush(timeout)
 
+    def purge(self, *args: Any, **kwargs: Any) -> None:
+        self._producer.purge(*args, **kwargs)
+
     def __len__(self) -> int:
         return len(self._producer)
 

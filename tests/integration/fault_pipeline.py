@@ -28,12 +28,13 @@ from typing import Any
 
 from demoshop.catalog import Catalog
 from demoshop.server import SITE_CLASSES
-from producers.publisher import DeliveryFailed, Receipt, RequestPublisher
+from producers.publisher import Receipt, RequestPublisher
 from schemas.codec import Codec
 from scrapestream import lag
 from scrapestream.config import Settings
 from scrapestream.demo.ledger import LedgerFollower
 from scrapestream.infra.process import free_port
+from scrapestream.kafka import DeliveryFailed
 from scrapestream.processes import ProcessGroup
 from scrapestream.stores import analytics, cassandra
 from scrapestream.topics import TopicNames
@@ -107,13 +108,11 @@ def fault_pipeline(
             settings,
             clickhouse_url=f"chdb://{tmp_path / 'clickhouse'}",
             analytics_port=free_port(),
-            scraper_group_id=f"{prefix_of(names)}{stack.scraper_group_id}",
         )
         worker_env = {
             "SCRAPESTREAM_CASSANDRA_KEYSPACE": settings.cassandra_keyspace,
             "SCRAPESTREAM_CLICKHOUSE_URL": settings.clickhouse_url,
             "SCRAPESTREAM_ANALYTICS_PORT": str(settings.analytics_port),
-            "SCRAPESTREAM_SCRAPER_GROUP_ID": settings.scraper_group_id,
             "SCRAPESTREAM_SSRF_ALLOWLIST": ",".join(
                 url.removeprefix("http://") for url in shop_urls.values()
             ),

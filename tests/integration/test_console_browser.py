@@ -1,112 +1,96 @@
-"""The live console end to end in headless Chromium: publish from the page, see the product's update appear.
-
-Runs the real pipeline on private topics: router, scraper and fan-out workers as subprocesses, the
-demo shop in-process, and the gateway on the same topic prefix.
-"""
+"""The live console end to end in headless Chromium (tests/integration/console_pipeline.py runs the
+real pipeline on private topics): publish from the page, see the product's update appear, the
+charts draw what the pipeline did, lag per group drills down to partitions, and the product page
+finds the product by URL and charts its price history."""
 
 from __future__ import annotations
 
-import dataclasses
-import time
+import re
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
-from confluent_kafka import ConsumerGroupState, KafkaException
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from consumers.scraper.browser import CHROMIUM_ARGS
 from demoshop.catalog import Catalog
-from producers.gateway import create_app
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
-from scrapestream.kafka import make_admin
-from tests.integration.gateway_helpers import serving
-from tests.integration.pipeline import Worker, prefix_of, private_topics
-from tests.integration.sink_helpers import scratch_keyspace
-from tests.unit.shop_runner import RunningShop
+from tests.integration.console_pipeline import chromium, console_pipeline, open_console
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 KEY = "console-key-" + uuid.uuid4().hex
+SLOW = 75_000  # ms: a scrape, its results in ClickHouse, then the console's next refresh
 
 
-def test_a_request_published_from_the_console_shows_up_in_its_live_feed(
+def test_the_console_publishes_follows_updates_and_charts_the_pipeline(
     stack: Settings, tmp_path: Path
 ) -> None:
-    with (
-        RunningShop(Catalog(seed=7, size=50)) as shop,
-        private_topics(stack) as names,
-        scratch_keyspace(stack) as (keyspace_settings, _),
-    ):
-        shop_host = shop.url("microdata").split("//")[1].rstrip("/")
-        port = free_port()
-        env = {
-            "SCRAPESTREAM_CASSANDRA_KEYSPACE": keyspace_settings.cassandra_keyspace,
-            "SCRAPESTREAM_CLICKHOUSE_URL": f"chdb://{tmp_path / 'clickhouse'}",
-            "SCRAPESTREAM_ANALYTICS_PORT": str(port),
-            "SCRAPESTREAM_SSRF_ALLOWLIST": shop_host,
-            "SCRAPESTREAM_SCRAPER_GROUP_ID": f"{prefix_of(names)}scrapers",
-            "SCRAPESTREAM_BATCH_MAX_SECONDS": "0.2",
-            "SCRAPESTREAM_SINK_FLUSH_MS": "100",
-        }
-        settings = dataclasses.replace(
-            keyspace_settings,
-            gateway_api_keys=(KEY,),
-            ssrf_allowlist=(shop_host,),
-            analytics_port=port,
-            clickhouse_url=env["SCRAPESTREAM_CLICKHOUSE_URL"],
-        )
-        prefix = ("--topic-prefix", prefix_of(names))
-        workers = [
-            Worker(stack, tmp_path, kind, *prefix, env=env) for kind in ("streams", "scraper", "fanout")
-        ]
-        try:
-            groups = [f"{prefix_of(names)}scrapestream-router", f"{prefix_of(names)}scrapestream-fanout"]
-            wait_until_stable(stack, [*groups, env["SCRAPESTREAM_SCRAPER_GROUP_ID"]], workers)
-            with serving(create_app(settings, prefix=prefix_of(names))) as base_url:
-                see_update_in_console(base_url, shop.url("microdata", "/product/3/x"))
-        finally:
-            for worker in workers:
-                worker.stop()
+    with console_pipeline(stack, tmp_path, Catalog(seed=7, size=50), KEY) as pipeline, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("requestfailed", lambda request: errors.append(f"{request.url}: {request.failure}"))
+        open_console(page, pipeline)
+        assert KEY not in page.content()
+        assert page.evaluate("sessionStorage.getItem('scrapestream-api-key')") == KEY
+
+        product_id = publish_and_see_update(page, pipeline.shop.url("microdata", "/product/3/x"))
+        see_charts(page)
+        drill_into_lag(page)
+        search_product(page, product_id)
+        assert not errors, errors
 
 
-def wait_until_stable(
-    settings: Settings, groups: list[str], workers: list[Worker], timeout: float = 60
-) -> None:
-    """Until every worker's consumer group is stable, so the request is not sent into a rebalance."""
-    admin = make_admin(settings)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        described = admin.describe_consumer_groups(groups, request_timeout=10)
-        try:
-            states = [future.result(10).state for future in described.values()]
-        except KafkaException:  # e.g. NOT_COORDINATOR while a new group's coordinator loads
-            states = []
-        if states and all(state == ConsumerGroupState.STABLE for state in states):
-            return
-        time.sleep(1)
-    raise AssertionError("workers did not join their groups: " + "\n".join(w.output() for w in workers))
+def publish_and_see_update(page: Page, product_url: str) -> str:
+    page.fill("#publish-url", product_url)
+    page.select_option("#publish-priority", "HIGH")
+    page.click("#publish-form button")
+    expect(page.locator("#publish-status")).to_contain_text("accepted", timeout=10_000)
+    update = page.locator("#feed li").first
+    expect(update).to_contain_text("NEW", timeout=SLOW)
+    product_id = update.get_attribute("data-product-id")
+    assert product_id.endswith(":A000003")
+    return product_id
 
 
-def see_update_in_console(base_url: str, product_url: str) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(Settings().chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"{base_url}/console")
-            assert KEY not in page.content()
-            page.fill("#api-key", KEY)
-            page.click("#key-form button")
-            expect(page.locator("#feed-status")).to_contain_text("connected", timeout=15_000)
-            assert page.evaluate("sessionStorage.getItem('scrapestream-api-key')") == KEY
-            page.fill("#publish-url", product_url)
-            page.select_option("#publish-priority", "HIGH")
-            page.click("#publish-form button")
-            expect(page.locator("#publish-status")).to_contain_text("accepted", timeout=10_000)
-            update = page.locator("#feed li").first
-            expect(update).to_contain_text("NEW", timeout=75_000)
-            assert update.get_attribute("data-product-id").endswith(":A000003")
-        finally:
-            browser.close()
+def see_charts(page: Page) -> None:
+    """Throughput and per-domain charts are drawn (uPlot canvases) once the result is in ClickHouse,
+    success rates read as percentages."""
+    expect(page.locator("#throughput-status")).to_contain_text(re.compile(r"^[1-9]\d* results"), timeout=SLOW)
+    for chart in ("throughput-chart", "success-chart", "latency-chart"):
+        expect(page.locator(f"#{chart} canvas")).to_have_count(1, timeout=SLOW)
+    expect(page.locator("#domains tr").first.locator("td").nth(2)).to_have_text("100 %", timeout=SLOW)
+
+
+def drill_into_lag(page: Page) -> None:
+    """One row per consumer group, summed; a click lists that group's partitions, another hides them."""
+    # router, static and browser scrapers (no worker here, but its topics exist), fan-out
+    expect(page.locator("#lag-groups tr")).to_have_count(4, timeout=SLOW)
+    expect(page.locator("#lag-chart canvas")).to_have_count(1, timeout=SLOW)
+    scrapers = page.locator('#lag-groups tr[data-group$="scrapers"]')
+    partitions = int(scrapers.locator("td").nth(1).inner_text())
+    assert partitions > 1
+    scrapers.click()
+    expect(page.locator("#lag-partitions")).to_be_visible()
+    expect(page.locator("#lag-partition-rows tr")).to_have_count(partitions)
+    scrapers.click()
+    expect(page.locator("#lag-partitions")).to_be_hidden()
+
+
+def search_product(page: Page, product_id: str) -> None:
+    """The product is found by part of its URL, and its page charts its price history."""
+    page.click("#nav-product")
+    page.fill("#product-query", "/product/3/")
+    page.click("#product-search button")
+    expect(page).to_have_url(re.compile("#product="), timeout=15_000)
+    expect(page.locator("#product-facts")).to_contain_text(product_id, timeout=15_000)
+    expect(page.locator("#price-chart canvas")).to_have_count(1, timeout=SLOW)
+    expect(page.locator("#price-changes tr")).to_have_count(1)
+    # The live feed links to the same page.
+    page.click("#nav-pipeline")
+    expect(page.locator("#product-view")).to_be_hidden()
+    link = page.locator("#feed li a").first
+    expect(link).to_have_attribute("href", "#product=" + quote(product_id, safe=""))
+    link.click()
+    expect(page.locator("#product-view")).to_be_visible()
+    expect(page.locator("#product-facts")).to_contain_text(product_id)

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas.codec import Codec
+from schemas.records import dead_letter
 from scrapestream.config import Settings
-from scrapestream.deadletter import dead_letter
 from scrapestream.kafka import make_producer
 from scrapestream.topics import TopicNames
 from tests.integration.pipeline import prefix_of, private_topics

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 import producers.publisher
-from producers.publisher import DeliveryFailed, Receipt, RequestPublisher, UnsentMessages
+from producers.publisher import Receipt, RequestPublisher, UnsentMessages
 from schemas.codec import Codec
 from scrapestream.config import Settings
+from scrapestream.kafka import DeliveryFailed
 from scrapestream.urls import InvalidURL, fingerprint
 from tests.integration.fatal_producer import first_producer_fails
 from tests.integration.request_topics import message_count, private_request_topic, read_messages

@@ -151,7 +151,7 @@ def test_a_killed_worker_loses_nothing(stack: Settings, prefix: str, shop: Runni
         "SCRAPESTREAM_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "SCRAPESTREAM_SSRF_ALLOWLIST": "127.0.0.1",
         "SCRAPESTREAM_SCRAPER_DOMAIN_RATE": "0",
-        "SCRAPESTREAM_SCRAPER_GROUP_ID": settings.scraper_group_id,
+        "SCRAPESTREAM_SCRAPER_GROUP_ID": "scrapers",  # joined as prefix + scrapers, as the thread below
     }
     command = [
         sys.executable,

@@ -41,7 +41,7 @@ def test_a_worker_answers_liveness_readiness_and_metrics(stack: Settings, tmp_pa
     port = free_port()
     with private_topics(stack) as names:
         prefix = prefix_of(names)
-        env = {"SCRAPESTREAM_HEALTH_PORT": str(port), "SCRAPESTREAM_SCRAPER_GROUP_ID": prefix + "scrapers"}
+        env = {"SCRAPESTREAM_HEALTH_PORT": str(port)}
         with Worker(stack, tmp_path, kind, "--topic-prefix", prefix, env=env) as worker:
             base = f"http://127.0.0.1:{port}"
             status, body = _wait_for(base + "/healthz")

@@ -32,7 +32,7 @@ from schemas.codec import Codec
 from scrapestream import lag
 from scrapestream.config import Settings, load_settings
 from scrapestream.processes import ProcessGroup
-from scrapestream.topics import TopicNames
+from scrapestream.topics import ConsumerGroups, TopicNames
 from tests.integration.pipeline import prefix_of, private_topics
 from tests.integration.request_topics import message_count, read_messages
 
@@ -122,7 +122,7 @@ class SteadyRequests:
 
 
 def caught_up(settings: Settings, prefix: str) -> bool:
-    group = f"{prefix}scrapestream-router"
+    group = ConsumerGroups.for_settings(settings, prefix).router
     topics = {group: lag.pipeline_groups(settings, prefix)[group]}
     deadline = time.monotonic() + CATCH_UP_SECONDS
     while time.monotonic() < deadline:

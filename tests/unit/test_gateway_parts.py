@@ -20,7 +20,6 @@ from producers.gateway import (
     MAX_BATCH,
     ApiError,
     ApiKeys,
-    CachingResolver,
     RateLimiter,
     Readiness,
     TokenBucket,
@@ -32,13 +31,13 @@ from producers.gateway import (
 from producers.http_common import seconds_param
 from producers.product_cache import ProductCache
 from producers.publisher import (
-    DeliveryFailed,
     InvalidRequest,
     PublisherClosed,
     Receipt,
     TopicMissing,
     build_request,
     create_command,
+    request_failed,
 )
 from scrapestream.config import ConfigError, Settings
 from scrapestream.kafka import BrokerUnavailable
@@ -250,31 +249,6 @@ def test_the_allowlist_lets_the_demo_shop_through() -> None:
 
 
 # -- caches ---------------------------------------------------------------------------------
-def test_name_lookups_are_shared_cached_and_expire() -> None:
-    calls: list[str] = []
-
-    async def lookup(host: str, port: int) -> list[str]:
-        calls.append(host)
-        await asyncio.sleep(0.01)
-        return ["93.184.215.14"]
-
-    clock = FakeClock()
-    resolver = CachingResolver(lookup, ttl=60, clock=clock)
-
-    async def scenario() -> None:
-        answers = await asyncio.gather(*(resolver("shop.example", 443) for _ in range(50)))
-        assert all(answer == ["93.184.215.14"] for answer in answers)
-        assert calls == ["shop.example"]
-        clock.now += 59
-        await resolver("shop.example", 443)
-        assert len(calls) == 1
-        clock.now += 2
-        await resolver("shop.example", 443)
-        assert len(calls) == 2
-
-    asyncio.run(scenario())
-
-
 def test_readiness_probes_at_most_once_per_ttl() -> None:
     clock = FakeClock()
     probes: list[float] = []
@@ -362,12 +336,12 @@ def test_a_topic_that_disappears_mid_batch_fails_the_rest_and_keeps_the_receipts
 def test_an_undeliverable_message_to_a_missing_topic_says_so() -> None:
     unknown = KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)
     timed_out = KafkaError(KafkaError._MSG_TIMED_OUT)
-    missing = DeliveryFailed(unknown, "https://a.example/1", "p.scrape.requests")
+    missing = request_failed(unknown, "https://a.example/1", "p.scrape.requests")
     assert str(missing.missing_topic).startswith("topic p.scrape.requests does not exist")
-    assert DeliveryFailed(timed_out, "https://a.example/1", "p.scrape.requests").missing_topic is None
+    assert request_failed(timed_out, "https://a.example/1", "p.scrape.requests").missing_topic is None
     error = publish(FakePublisher([receipt(0), missing]), 2)
     assert error.body["error"] == str(missing.missing_topic) and error.body["accepted"] == ["id-0"]
-    error = publish(FakePublisher([DeliveryFailed(timed_out, "u", "t")]), 1)
+    error = publish(FakePublisher([request_failed(timed_out, "u", "t")]), 1)
     assert error.body["error"] == "the broker did not acknowledge every request; resend the failed ones"
 
 
@@ -458,7 +432,7 @@ def test_a_refresh_that_cannot_be_published_is_a_503_and_may_be_tried_again_at_o
         asyncio.run(reads.refresh(state, "api-key:abc"))
     missing._check = None  # the topic was created meanwhile: no cooldown holds the refresh back
     assert asyncio.run(reads.refresh(state, "api-key:abc")) == "id-7"
-    undeliverable = DeliveryFailed(KafkaError(KafkaError._MSG_TIMED_OUT), "https://a.example/p/1", "t")
+    undeliverable = request_failed(KafkaError(KafkaError._MSG_TIMED_OUT), "https://a.example/p/1", "t")
     reads = product_reads.ProductReads(Settings(), ProductCache(10, 60), FakePublisher([undeliverable]))
     with pytest.raises(product_reads.RefreshFailed, match="_MSG_TIMED_OUT"):
         asyncio.run(reads.refresh(state, "api-key:abc"))

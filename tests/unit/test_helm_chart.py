@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from scrapestream.config import Settings
+from scrapestream.topics import ConsumerGroups
 from streams.topology import fanout_app, request_router_app
 
 # The PromQL parsing of the dashboard's own tests, applied here to the dashboard the chart renders.
@@ -83,8 +84,8 @@ def consumer_groups() -> dict[str, str]:
     return {
         "streams": request_router_app(settings).conf.id,
         "fanout": fanout_app(settings).conf.id,
-        "scraper": settings.scraper_group_id,
-        "scraper --browser": settings.browser_scraper_group_id,
+        "scraper": ConsumerGroups.for_settings(settings).scrapers,
+        "scraper --browser": ConsumerGroups.for_settings(settings).browser_scrapers,
     }
 
 

@@ -14,8 +14,10 @@ from scrapestream.topics import (
     DEDUP_CHANGELOG,
     PRODUCT_STATE,
     SCRAPE_TASKS,
+    ConsumerGroups,
     Drift,
     Topic,
+    TopicNames,
     TopicState,
     catalog,
     topic_drift,
@@ -53,6 +55,22 @@ def test_only_latest_state_topics_are_compacted_and_kept_forever() -> None:
 
 def test_prefix_applies_to_every_name() -> None:
     assert all(topic.name.startswith("test.abc.") for topic in catalog(SETTINGS, prefix="test.abc."))
+
+
+def test_prefix_applies_to_every_consumer_group() -> None:
+    plain = ConsumerGroups.for_settings(SETTINGS)
+    prefixed = ConsumerGroups.for_settings(SETTINGS, "test.abc.")
+    assert plain.scrapers == SETTINGS.scraper_group_id
+    assert prefixed.browser_scrapers == f"test.abc.{SETTINGS.scraper_group_id}-browser"
+    assert {kind: "test.abc." + group for kind, group in plain.by_kind().items()} == prefixed.by_kind()
+    assert len(set(plain.by_kind().values())) == 4
+
+
+def test_topic_names_and_catalog_prefix_alike() -> None:
+    names = TopicNames.prefixed("test.abc.")
+    listed = [names.requests, *names.tasks.values(), *names.browser_tasks.values(), names.results]
+    listed += [names.updates, names.state, names.invalidation, names.dlq, names.dedup_changelog]
+    assert listed == [topic.name for topic in catalog(SETTINGS, prefix="test.abc.")]
 
 
 def _state(topic: Topic, **changes: object) -> TopicState:

@@ -15,6 +15,7 @@ from scrapestream.config import load_settings
 from scrapestream.urls import (
     MAX_URL_LENGTH,
     BlockedURL,
+    CachingResolver,
     InvalidURL,
     UrlGuard,
     blocked_reason,
@@ -299,6 +300,65 @@ def test_allowlisted_network_does_not_match_names() -> None:
 def test_bad_allowlist_network_is_named(entry: str, problem: str) -> None:
     with pytest.raises(InvalidURL, match=re.escape(f"ssrf_allowlist: entry {entry!r}: {problem}")):
         UrlGuard([entry])
+
+
+def test_name_lookups_are_shared_cached_and_expire() -> None:
+    calls: list[str] = []
+
+    async def lookup(host: str, port: int) -> list[str]:
+        calls.append(host)
+        await asyncio.sleep(0.01)
+        return ["93.184.215.14"]
+
+    now = [1000.0]
+    resolver = CachingResolver(lookup, ttl=60, clock=lambda: now[0])
+
+    async def scenario() -> None:
+        answers = await asyncio.gather(*(resolver("shop.example", 443) for _ in range(50)))
+        assert all(answer == ["93.184.215.14"] for answer in answers)
+        assert calls == ["shop.example"]
+        now[0] += 59
+        await resolver("shop.example", 443)
+        assert len(calls) == 1
+        now[0] += 2
+        await resolver("shop.example", 443)
+        assert len(calls) == 2
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("failure_ttl", [0, 30])
+def test_a_failed_lookup_approves_nothing_and_is_looked_up_again_after_its_failure_ttl(
+    failure_ttl: float,
+) -> None:
+    calls: list[str] = []
+
+    async def lookup(host: str, port: int) -> list[str]:
+        calls.append(host)
+        await asyncio.sleep(0.01)
+        if len(calls) == 1:
+            raise OSError(-2, "Name or service not known")
+        return ["10.0.0.7"]
+
+    now = [1000.0]
+    guard = UrlGuard(resolve=CachingResolver(lookup, ttl=60, clock=lambda: now[0], failure_ttl=failure_ttl))
+    url = "https://shop.example/p/1"
+
+    async def scenario() -> None:
+        outcomes = await asyncio.gather(*(guard.check(url) for _ in range(20)), return_exceptions=True)
+        assert all(isinstance(outcome, OSError) for outcome in outcomes)  # every waiter, one look-up
+        assert calls == ["shop.example"]
+        if failure_ttl:
+            now[0] += failure_ttl - 1
+            with pytest.raises(OSError):  # the failure again, without a look-up
+                await guard.check(url)
+            assert len(calls) == 1
+            now[0] += 2
+        with pytest.raises(BlockedURL, match=r"resolves to 10\.0\.0\.7"):  # looked up anew
+            await guard.check(url)
+        assert len(calls) == 2
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:93.184.216.34"])
