@@ -36,9 +36,9 @@ from scrapestream.config import Settings, load_settings
 from scrapestream.demo.ledger import LedgerFollower
 from scrapestream.demo.main import DemoEnvironment, delete_topics, stored_times, wait_until_up
 from scrapestream.demo.report import percentiles, show_status, status_line
-from scrapestream.infra.process import cpu_seconds, free_port
+from scrapestream.infra.service_process import cpu_seconds, free_port
 from scrapestream.infra.stack import java_pids
-from scrapestream.processes import ProcessGroup, prepare, start_pipeline
+from scrapestream.supervisor import ProcessGroup, prepare, start_pipeline
 
 # The bench scripts sit beside this file and reuse the project's test harness.
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]

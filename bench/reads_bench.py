@@ -28,7 +28,7 @@ from producers.gateway import create_app
 from schemas.samples import scrape_result
 from scrapestream.config import Settings, load_settings
 from scrapestream.kafka import make_admin
-from scrapestream.stores import cassandra, cassandra_schema
+from scrapestream.stores import cassandra_schema, cassandra_sessions
 from scrapestream.stores.products import ProductStore
 from scrapestream.topics import catalog, create_topics
 from tests.integration.gateway_helpers import serving
@@ -112,7 +112,7 @@ def main() -> None:
     admin = make_admin(settings)
     topics = catalog(settings, prefix=prefix)
     create_topics(admin, topics)
-    with cassandra.connect(settings) as session:
+    with cassandra_sessions.connect(settings) as session:
         cassandra_schema.migrate(session, settings)
         try:
             asyncio.run(store_products(settings, session, args.products))

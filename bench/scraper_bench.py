@@ -46,7 +46,7 @@ from consumers.extract import extract_product
 from demoshop.config import DemoShopConfig
 from demoshop.server import serve
 from scrapestream.config import load_settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.kafka import make_admin, make_consumer
 from tests.scraper_harness import (
     create_test_topics,

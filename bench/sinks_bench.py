@@ -44,18 +44,18 @@ from typing import Any
 from cassandra.concurrent import execute_concurrent_with_args
 
 from consumers.sinks.base import Sink, SinkPolicy
-from consumers.sinks.cassandra import ProductWriter
+from consumers.sinks.cassandra_sink import ProductWriter
 from consumers.sinks.changes import next_state
-from consumers.sinks.clickhouse import EVENT_COLUMNS, AnalyticsWriter, event_row
-from consumers.sinks.fanout import open_fanout
+from consumers.sinks.clickhouse_sink import EVENT_COLUMNS, AnalyticsWriter, event_row
+from consumers.sinks.result_stores import open_fanout
 from schemas.codec import Codec
 from schemas.samples import SAMPLE_TIME, scrape_result
 from scrapestream.config import Settings, load_settings
 from scrapestream.demo.main import delete_topics
-from scrapestream.infra.process import cpu_seconds
+from scrapestream.infra.service_process import cpu_seconds
 from scrapestream.infra.stack import java_pids
 from scrapestream.kafka import make_admin, make_producer
-from scrapestream.stores import analytics, analytics_schema, cassandra, cassandra_schema
+from scrapestream.stores import analytics, analytics_schema, cassandra_schema, cassandra_sessions
 from scrapestream.stores.products import PRODUCT_COLUMNS, ProductStore, _product_values
 from scrapestream.topics import TopicNames, catalog, create_topics
 from streams.delivery import kafka_delivery
@@ -187,7 +187,7 @@ async def run(args: argparse.Namespace, scratch: str, costs: dict[str, Cost]) ->
     ]  # fmt: skip
     policy = SinkPolicy.from_settings(settings)
     create_topics(make_admin(settings), catalog(settings, prefix=prefix))
-    with cassandra.connect(settings) as session:
+    with cassandra_sessions.connect(settings) as session:
         cassandra_schema.migrate(session, settings)
         try:
             store = analytics.open_store(settings)

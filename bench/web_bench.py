@@ -65,8 +65,8 @@ from scrapestream.config import Settings, load_settings
 from scrapestream.demo.ledger import LedgerFollower
 from scrapestream.demo.main import DemoEnvironment, delete_topics, wait_until_up
 from scrapestream.demo.report import show_status
-from scrapestream.infra.process import free_port
-from scrapestream.processes import ProcessGroup, prepare, start_pipeline
+from scrapestream.infra.service_process import free_port
+from scrapestream.supervisor import ProcessGroup, prepare, start_pipeline
 from scrapestream.topics import TopicNames
 from webworld import (
     VIOLATION_KINDS,

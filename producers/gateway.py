@@ -81,7 +81,7 @@ from producers import analytics_endpoint, product_reads, update_stream
 from producers.http_common import BODY_TIMEOUT, CLIENT, MAX_BODY_BYTES, ApiError, read_json
 from producers.product_cache import InvalidationListener, ProductCache
 from producers.publisher import (
-    InvalidRequest,
+    InvalidRequestField,
     PublisherClosed,
     Receipt,
     Record,
@@ -435,21 +435,21 @@ async def _checked_record(item: Any, guard: UrlGuard, requested_by: str) -> Reco
 
 def _record_of(item: Any, requested_by: str) -> Record:
     if not isinstance(item, dict):
-        raise InvalidRequest("", "expected a request object")
+        raise InvalidRequestField("", "expected a request object")
     unknown = sorted(set(item) - REQUEST_FIELDS)
     if unknown:
-        raise InvalidRequest(unknown[0], "unknown field")
+        raise InvalidRequestField(unknown[0], "unknown field")
     if "url" not in item:
-        raise InvalidRequest("url", "is required")
+        raise InvalidRequestField("url", "is required")
     return build_request(**item, requested_by=requested_by)
 
 
 def _field_error(prefix: str, error: BaseException) -> dict[str, str]:
-    if not isinstance(error, InvalidURL | InvalidRequest):
+    if not isinstance(error, InvalidURL | InvalidRequestField):
         raise error  # not a validation problem (a bug): let it surface as a 500
     metrics.REQUESTS_REJECTED.labels(rejection_reason(error)).inc()
-    field = error.field if isinstance(error, InvalidRequest) else "url"
-    message = error.problem if isinstance(error, InvalidRequest) else str(error).removeprefix("url: ")
+    field = error.field if isinstance(error, InvalidRequestField) else "url"
+    message = error.problem if isinstance(error, InvalidRequestField) else str(error).removeprefix("url: ")
     return {"field": (prefix + field).rstrip("."), "error": message}
 
 

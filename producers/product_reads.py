@@ -32,7 +32,7 @@ from producers.publisher import PublisherClosed, RequestPublisher, build_request
 from scrapestream import metrics
 from scrapestream.config import Settings
 from scrapestream.kafka import BrokerUnavailable, DeliveryFailed
-from scrapestream.stores.cassandra import make_cluster
+from scrapestream.stores.cassandra_sessions import make_cluster
 from scrapestream.stores.errors import StoreUnavailable
 from scrapestream.stores.products import ProductState, ProductStore, ProductSummary
 

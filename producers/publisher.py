@@ -7,7 +7,7 @@ downstream is per key).
 
 Threading: one scrapestream.kafka.ProducerCore per publisher: a confluent-kafka Producer and
 one daemon thread that polls it. Delivery callbacks run on that thread (or in `flush`/`close`):
-sync `Delivery` futures are settled there directly. Asyncio futures are collected and settled by
+sync `ReceiptFuture`s are settled there directly. Asyncio futures are collected and settled by
 one `loop.call_soon_threadsafe` per event loop and poll round, so the event loop never blocks on
 Kafka and is woken once per batch of acknowledgements rather than once per message (that wake-up
 is a syscall; per message it halved the gateway's throughput). When librdkafka's local queue is
@@ -61,7 +61,7 @@ TOPIC_RECHECK = 5.0  # seconds check_topic stays quiet after no broker answered 
 Record = dict[str, Any]
 
 
-class InvalidRequest(ValueError):
+class InvalidRequestField(ValueError):
     """A request field other than the URL is unacceptable; `field` names it."""
 
     def __init__(self, field: str, problem: str) -> None:
@@ -115,7 +115,7 @@ class Receipt(NamedTuple):  # a NamedTuple: made once per message on the poll th
 
 
 # A concurrent.futures.Future that resolves to a Receipt or raises DeliveryFailed.
-Delivery = concurrent.futures.Future
+ReceiptFuture = concurrent.futures.Future
 Outcome = Receipt | DeliveryFailed
 
 
@@ -134,7 +134,7 @@ def build_request(
     """A new ScrapeRequest record (fresh uuid4 request id, attempt 0).
 
     Enum fields accept any letter case. Raises InvalidURL (or BlockedURL from a guard upstream)
-    for the URL and InvalidRequest naming the field for anything else.
+    for the URL and InvalidRequestField naming the field for anything else.
     """
     if not isinstance(url, str):
         raise InvalidURL(f"url: expected a string, got {type(url).__name__}")
@@ -159,22 +159,22 @@ def _choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
     # ASCII only: str.upper() maps a few other letters onto ASCII ones (dotless i, long s).
     if isinstance(value, str) and value.isascii() and value.upper() in allowed:
         return value.upper()
-    raise InvalidRequest(field, f"{value!r} is not one of {', '.join(allowed)}")
+    raise InvalidRequestField(field, f"{value!r} is not one of {', '.join(allowed)}")
 
 
 def _freshness(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidRequest("freshness_seconds", f"expected whole seconds, got {value!r}")
+        raise InvalidRequestField("freshness_seconds", f"expected whole seconds, got {value!r}")
     if not 0 <= value <= MAX_FRESHNESS_SECONDS:
-        raise InvalidRequest("freshness_seconds", f"{value} is outside 0-{MAX_FRESHNESS_SECONDS}")
+        raise InvalidRequestField("freshness_seconds", f"{value} is outside 0-{MAX_FRESHNESS_SECONDS}")
     return value
 
 
 def _text(field: str, value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidRequest(field, f"expected a string, got {type(value).__name__}")
+        raise InvalidRequestField(field, f"expected a string, got {type(value).__name__}")
     if len(value) > MAX_TEXT_LENGTH:
-        raise InvalidRequest(field, f"{len(value)} characters, longer than {MAX_TEXT_LENGTH}")
+        raise InvalidRequestField(field, f"{len(value)} characters, longer than {MAX_TEXT_LENGTH}")
     return value
 
 
@@ -182,9 +182,9 @@ def _tags(tags: object) -> dict[str, str]:
     if tags is None:
         return {}
     if not isinstance(tags, Mapping):
-        raise InvalidRequest("tags", f"expected an object of strings, got {type(tags).__name__}")
+        raise InvalidRequestField("tags", f"expected an object of strings, got {type(tags).__name__}")
     if len(tags) > MAX_TAGS:
-        raise InvalidRequest("tags", f"{len(tags)} tags, more than {MAX_TAGS}")
+        raise InvalidRequestField("tags", f"{len(tags)} tags, more than {MAX_TAGS}")
     for name, value in tags.items():
         _text("tags", name)
         _text(f"tags.{name}", value)
@@ -221,18 +221,18 @@ class RequestPublisher:
         self._topic_check_after = -math.inf
 
     # -- sync API -------------------------------------------------------------------------
-    def publish(self, url: str, **fields: Any) -> Delivery:
+    def publish(self, url: str, **fields: Any) -> ReceiptFuture:
         """Build (see `build_request` for `fields`) and send one request; InvalidURL before sending."""
         return self.send(_counted_build(url, fields))
 
-    def publish_many(self, urls: Iterable[str], **fields: Any) -> list[Delivery]:
+    def publish_many(self, urls: Iterable[str], **fields: Any) -> list[ReceiptFuture]:
         """Send one request per URL with the same fields; if any URL is invalid, nothing is sent."""
         records = [_counted_build(url, fields) for url in urls]
         return [self.send(record) for record in records]
 
-    def send(self, record: Record) -> Delivery:
+    def send(self, record: Record) -> ReceiptFuture:
         """Produce a record made by `build_request`; blocks only while the local queue is full."""
-        future: Delivery = concurrent.futures.Future()
+        future: ReceiptFuture = concurrent.futures.Future()
         future.set_running_or_notify_cancel()  # cannot be cancelled: the message is on its way
         with self._refused_topic():
             self._producer.produce_waiting(*self._message(record, partial(_settle, future)))
@@ -348,12 +348,12 @@ def _counted_build(url: str, fields: dict[str, Any]) -> Record:
     """`build_request`, counting refusals in the rejected-requests metric."""
     try:
         return build_request(url, **fields)
-    except (InvalidURL, InvalidRequest) as error:
+    except (InvalidURL, InvalidRequestField) as error:
         metrics.REQUESTS_REJECTED.labels(rejection_reason(error)).inc()
         raise
 
 
-def _settle(future: Delivery | asyncio.Future[Receipt], outcome: Outcome) -> None:
+def _settle(future: ReceiptFuture | asyncio.Future[Receipt], outcome: Outcome) -> None:
     if future.done():  # an asyncio caller cancelled its wait; the message was still written or failed
         return
     if isinstance(outcome, DeliveryFailed):

@@ -1,1 +1,2 @@
-"""ScrapeStream event contracts: Avro schemas (*.avsc), their loader, codec and compatibility check."""
+"""ScrapeStream event contracts: Avro schemas (*.avsc), their loader, codec, record builders
+(records.py) and compatibility check."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from scrapestream.config import ConfigError, Settings, load_settings
 from scrapestream.demo import FAULT_KINDS
-from scrapestream.infra.process import InfraError
+from scrapestream.infra.service_process import InfraError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -73,7 +73,7 @@ def _print_health(report: list) -> int:
 def demo(args: argparse.Namespace, settings: Settings) -> int:
     from scrapestream.demo.faults import Fault
     from scrapestream.demo.main import STOP_DEADLINE, DemoOptions, run
-    from scrapestream.processes import stop_on_signals
+    from scrapestream.supervisor import stop_on_signals
 
     stop_on_signals(deadline=STOP_DEADLINE)  # SIGINT or SIGTERM to this pid alone stops everything
     fault = Fault(args.fault, args.fault_at) if args.fault else None
@@ -82,23 +82,23 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_pipeline(args: argparse.Namespace, settings: Settings) -> int:
-    from scrapestream import processes
+    from scrapestream import supervisor
 
-    processes.stop_on_signals()
-    return processes.run(settings)
+    supervisor.stop_on_signals()
+    return supervisor.run(settings)
 
 
 def demo_shop(args: argparse.Namespace, settings: Settings) -> int:
-    from demoshop import cli as demoshop_cli
+    from demoshop import command_flags
 
-    return demoshop_cli.run(args)
+    return command_flags.run(args)
 
 
 # -- requests in ---------------------------------------------------------------------------
 def publish(args: argparse.Namespace, settings: Settings) -> int:
-    from producers import cli as publish_cli
+    from producers import publish_command
 
-    return publish_cli.run(args, settings)
+    return publish_command.run(args, settings)
 
 
 def gateway(args: argparse.Namespace, settings: Settings) -> int:
@@ -109,9 +109,9 @@ def gateway(args: argparse.Namespace, settings: Settings) -> int:
 
 # -- reading side -----------------------------------------------------------------------------
 def subscribe(args: argparse.Namespace, settings: Settings) -> int:
-    from consumers import subscribe_cli
+    from consumers import subscribe_command
 
-    return subscribe_cli.run(args, settings)
+    return subscribe_command.run(args, settings)
 
 
 def sql(args: argparse.Namespace, settings: Settings) -> int:
@@ -147,15 +147,17 @@ def schemas_freeze(args: argparse.Namespace, settings: Settings) -> int:
 
 # -- dead letters ---------------------------------------------------------------------------
 def dlq_list(args: argparse.Namespace, settings: Settings) -> int:
-    from scrapestream import dlq
+    from scrapestream import dlq_command
 
-    return dlq.run_command("list", settings, prefix=args.topic_prefix, limit=args.limit)
+    return dlq_command.run_command("list", settings, prefix=args.topic_prefix, limit=args.limit)
 
 
 def dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from scrapestream import dlq
+    from scrapestream import dlq_command
 
-    return dlq.run_command("replay", settings, prefix=args.topic_prefix, reason=args.reason, since=args.since)
+    return dlq_command.run_command(
+        "replay", settings, prefix=args.topic_prefix, reason=args.reason, since=args.since
+    )
 
 
 # -- stores -------------------------------------------------------------------------------
@@ -241,14 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
         _command(topics, action, topics_command, help_text).set_defaults(action=action)
 
     requests = _command(commands, "publish", publish, "publish scrape requests for URLs or a file of URLs")
-    from producers.cli import add_arguments as add_publish_arguments  # argparse only: keeps --help fast
+    from producers.publish_command import (
+        add_arguments as add_publish_arguments,  # argparse only: keeps --help fast
+    )
 
     add_publish_arguments(requests)
     http = _command(commands, "gateway", gateway, "serve the HTTP gateway: requests in, reads, streams, SQL")
     http.add_argument("--topic-prefix", default="", help="prefix of every topic name (isolated pipelines)")
 
     updates = _command(commands, "subscribe", subscribe, "print product updates, one line each")
-    from consumers.subscribe_cli import add_arguments as add_subscribe_arguments  # argparse only
+    from consumers.subscribe_command import add_arguments as add_subscribe_arguments  # argparse only
 
     add_subscribe_arguments(updates)
     query = _command(commands, "sql", sql, "read-only SQL on the analytics database (no query: a prompt)")
@@ -320,7 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _command(commands, "run", run_pipeline, "run the pipeline's processes against the configured clusters")
     shop = _command(commands, "demo-shop", demo_shop, "serve the local demo e-commerce site (three shops)")
-    from demoshop.cli import add_arguments as add_demo_shop_arguments  # argparse only: keeps --help fast
+    from demoshop.command_flags import (
+        add_arguments as add_demo_shop_arguments,  # argparse only: keeps --help fast
+    )
 
     add_demo_shop_arguments(shop)
     return parser

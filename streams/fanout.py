@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from consumers.sinks.fanout import FanoutOutcome, ResultFanout
+from consumers.sinks.result_stores import FanoutOutcome, ResultFanout
 from schemas.codec import CodecError
 from scrapestream.kafka import OutMessage
 from scrapestream.topics import TopicNames

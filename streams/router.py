@@ -27,7 +27,7 @@ Ack = Callable[[Any], object]
 MAX_SENDS_IN_FLIGHT = 64  # tasks being delivered while routing goes on; beyond that, route() waits
 
 
-class InvalidRequest(ValueError):
+class ContractViolation(ValueError):
     """A well-formed Avro ScrapeRequest that breaks a rule of the contract."""
 
     reason = "invalid request"
@@ -37,19 +37,19 @@ def validate(request: dict[str, Any], key: bytes | None) -> None:
     try:
         canonical = canonicalize(request["url"])
     except InvalidURL as error:
-        raise InvalidRequest(f"url: {error}") from None
+        raise ContractViolation(f"url: {error}") from None
     if request["canonical_url"] != canonical:
-        raise InvalidRequest(
+        raise ContractViolation(
             f"canonical_url {request['canonical_url']!r} is not the canonical form {canonical!r}"
         )
     if key is None or key.decode(errors="replace") != fingerprint(canonical):
-        raise InvalidRequest("message key is not the fingerprint of canonical_url")
+        raise ContractViolation("message key is not the fingerprint of canonical_url")
     if request["domain"] != domain_of(canonical):
-        raise InvalidRequest(
+        raise ContractViolation(
             f"domain {request['domain']!r} does not match the url's {domain_of(canonical)!r}"
         )
     if request["freshness_seconds"] < 0:
-        raise InvalidRequest(f"freshness_seconds is negative ({request['freshness_seconds']})")
+        raise ContractViolation(f"freshness_seconds is negative ({request['freshness_seconds']})")
 
 
 def now_ms() -> int:
@@ -86,7 +86,7 @@ class RequestRouter:
             try:
                 request = self._codec.decode("ScrapeRequest", event.value)
                 validate(request, event.key)
-            except (CodecError, InvalidRequest) as error:
+            except (CodecError, ContractViolation) as error:
                 rejected.append(self._reject(event, error.reason, str(error)))
                 continue
             if not self._freshness.admit(event.key, request["freshness_seconds"], self._clock_ms()):

@@ -17,10 +17,10 @@ from typing import Any
 
 import faust
 
-from consumers.sinks.fanout import ResultFanout, open_fanout
+from consumers.sinks.result_stores import ResultFanout, open_fanout
 from scrapestream.config import Settings
 from scrapestream.stores import analytics
-from scrapestream.stores.cassandra import make_cluster
+from scrapestream.stores.cassandra_sessions import make_cluster
 from scrapestream.topics import DEDUP_TABLE, ConsumerGroups, TopicNames
 from streams.app import make_app
 from streams.batching import Batcher

@@ -1,7 +1,7 @@
 """Faults the demo can inject into itself (`scrapestream demo --fault KIND`), to watch the main job
 ride them out: the zero-loss summary at the end must still pass.
 
-  scraper, router, fanout   SIGKILL that worker process; supervision restarts it (processes.py)
+  scraper, router, fanout   SIGKILL that worker process; supervision restarts it (supervisor.py)
   broker, cassandra         SIGKILL the local server, start it again OUTAGE_SECONDS later
 
 Each fault strikes once, `at` seconds after the first requests were published.
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 from scrapestream.config import Settings
 from scrapestream.demo import FAULT_KINDS
-from scrapestream.infra.cassandra import CassandraService
+from scrapestream.infra.cassandra_server import CassandraService
 from scrapestream.infra.java import JavaService
-from scrapestream.infra.kafka import KafkaService
-from scrapestream.infra.process import InfraError
-from scrapestream.processes import ProcessGroup
+from scrapestream.infra.kafka_server import KafkaService
+from scrapestream.infra.service_process import InfraError
+from scrapestream.supervisor import ProcessGroup
 
 WORKERS = {"scraper": "scraper-1", "router": "router", "fanout": "fanout"}
 SERVERS = {"broker": KafkaService, "cassandra": CassandraService}

@@ -37,12 +37,12 @@ from scrapestream.demo.report import (
     status_line,
 )
 from scrapestream.demo.workload import Workload, seeded_workload
-from scrapestream.infra.process import InfraError, free_port
+from scrapestream.infra.service_process import InfraError, free_port
 from scrapestream.kafka import BrokerUnavailable, make_admin, make_consumer, watermarks
-from scrapestream.processes import ProcessGroup, StallWatch, prepare, start_pipeline
-from scrapestream.stores import analytics, cassandra
+from scrapestream.stores import analytics, cassandra_sessions
 from scrapestream.stores.errors import StoreUnavailable
 from scrapestream.stores.products import UNAVAILABLE as CASSANDRA_UNAVAILABLE
+from scrapestream.supervisor import ProcessGroup, StallWatch, prepare, start_pipeline
 from scrapestream.topics import TopicNames
 
 T = TypeVar("T")
@@ -422,7 +422,7 @@ async def stored_times(settings: Settings, domains: list[str]) -> dict[str, date
 
 def _cassandra_products(settings: Settings, domains: list[str]) -> int:
     try:
-        with cassandra.connect(settings, settings.cassandra_keyspace) as session:
+        with cassandra_sessions.connect(settings, settings.cassandra_keyspace) as session:
             statement = session.prepare("SELECT count(*) FROM products_by_domain WHERE domain = ?")
             return sum(session.execute(statement, (domain,)).one()[0] for domain in domains)
     except CASSANDRA_UNAVAILABLE as error:

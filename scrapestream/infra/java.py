@@ -15,8 +15,8 @@ from pathlib import Path
 from string import Template
 
 from scrapestream.config import Settings
-from scrapestream.infra import process
-from scrapestream.infra.process import InfraError
+from scrapestream.infra import service_process
+from scrapestream.infra.service_process import InfraError
 
 INFRA_DIR = Path(__file__).parent
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
@@ -106,25 +106,31 @@ class JavaService:
         return INFRA_DIR / self.component / file_name
 
     def pids(self) -> list[int]:
-        return process.find_pids(self.name, self.settings.data_dir)
+        return service_process.find_pids(self.name, self.settings.data_dir)
 
     def start(self) -> subprocess.Popen[bytes]:
         """Start the server (it must not be running) and return its process, not yet ready."""
         for setting, (host, port) in self.ports().items():
-            if process.port_in_use(host, port):
+            if service_process.port_in_use(host, port):
                 raise InfraError(
                     f"{self.name}: port {port} on {host} is already in use by another program; stop it "
                     f"or choose another port with SCRAPESTREAM_{setting.upper()}"
                 )
         lib = resolve_classpath(self.component, self.pom, self.settings.cache_dir)
         self.prepare(lib)
-        command = ["java", *process.service_tags(self.name, self.settings.data_dir), *self.jvm_args(lib)]
-        return process.spawn(command, self.log_file, cwd=self.home)
+        command = [
+            "java",
+            *service_process.service_tags(self.name, self.settings.data_dir),
+            *self.jvm_args(lib),
+        ]
+        return service_process.spawn(command, self.log_file, cwd=self.home)
 
     def wait_ready(self, started: subprocess.Popen[bytes]) -> str:
-        return process.wait_until_ready(self.name, started, self.probe, self.ready_timeout, self.log_file)
+        return service_process.wait_until_ready(
+            self.name, started, self.probe, self.ready_timeout, self.log_file
+        )
 
     def stop(self) -> list[int]:
         pids = self.pids()
-        process.stop_pids(pids)
+        service_process.stop_pids(pids)
         return pids

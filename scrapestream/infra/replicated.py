@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scrapestream.config import Settings, host_port
-from scrapestream.infra import process
-from scrapestream.infra.cassandra import CassandraService
+from scrapestream.infra import service_process
+from scrapestream.infra.cassandra_server import CassandraService
 from scrapestream.infra.java import JavaService
-from scrapestream.infra.kafka import KafkaService, new_cluster_id
-from scrapestream.infra.process import InfraError, tail
+from scrapestream.infra.kafka_server import KafkaService, new_cluster_id
+from scrapestream.infra.service_process import InfraError, tail
 from scrapestream.infra.stack import Health, clickhouse_health, service_health
 from scrapestream.kafka import BrokerUnavailable, make_admin
-from scrapestream.stores.cassandra import connect
+from scrapestream.stores.cassandra_sessions import connect
 
 TOKEN_SPACE = 2**64  # Murmur3Partitioner tokens run from -2**63 to 2**63 - 1
 
@@ -247,7 +247,7 @@ def down(settings: Settings) -> list[tuple[str, list[int]]]:
     """Stop every node of ours (all at once: nothing needs to move first), leaving data in place."""
     nodes = java_services(settings)
     pids = {node.name: node.pids() for node in nodes}
-    process.stop_pids([pid for node_pids in pids.values() for pid in node_pids])
+    service_process.stop_pids([pid for node_pids in pids.values() for pid in node_pids])
     return list(pids.items())
 
 

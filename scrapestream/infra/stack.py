@@ -15,10 +15,10 @@ import urllib.request
 from dataclasses import dataclass
 
 from scrapestream.config import Settings
-from scrapestream.infra.cassandra import CassandraService
+from scrapestream.infra.cassandra_server import CassandraService
 from scrapestream.infra.java import JavaService
-from scrapestream.infra.kafka import KafkaService
-from scrapestream.infra.process import InfraError, tail
+from scrapestream.infra.kafka_server import KafkaService
+from scrapestream.infra.service_process import InfraError, tail
 from scrapestream.stores import clickhouse
 
 COMPONENTS = ("kafka", "cassandra", "clickhouse")

@@ -11,7 +11,7 @@ import asyncio
 import sys
 
 from scrapestream.config import Settings
-from scrapestream.stores import analytics, analytics_schema, cassandra, cassandra_schema
+from scrapestream.stores import analytics, analytics_schema, cassandra_schema, cassandra_sessions
 from scrapestream.stores.errors import StoreUnavailable
 from scrapestream.stores.products import UNAVAILABLE
 
@@ -19,7 +19,7 @@ from scrapestream.stores.products import UNAVAILABLE
 def run_command(settings: Settings) -> int:
     keyspace = settings.cassandra_keyspace
     try:
-        with cassandra.connect(settings) as session:
+        with cassandra_sessions.connect(settings) as session:
             applied = cassandra_schema.migrate(session, settings)
             newest = max(cassandra_schema.applied_versions(session, keyspace))
     except UNAVAILABLE as error:

@@ -35,7 +35,7 @@ from cassandra.protocol import IsBootstrappingErrorMessage, OverloadedErrorMessa
 from cassandra.query import BatchStatement, BatchType, BoundStatement
 
 from scrapestream.config import Settings
-from scrapestream.stores.cassandra import consistency_level
+from scrapestream.stores.cassandra_sessions import consistency_level
 from scrapestream.stores.errors import StoreUnavailable
 
 UNAVAILABLE = (

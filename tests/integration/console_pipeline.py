@@ -19,7 +19,7 @@ from consumers.scraper.browser import CHROMIUM_ARGS
 from demoshop.catalog import Catalog
 from producers.gateway import create_app
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.kafka import make_admin
 from scrapestream.lag import pipeline_groups
 from scrapestream.topics import TopicNames

@@ -33,10 +33,10 @@ from schemas.codec import Codec
 from scrapestream import lag
 from scrapestream.config import Settings
 from scrapestream.demo.ledger import LedgerFollower
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.kafka import DeliveryFailed
-from scrapestream.processes import ProcessGroup
-from scrapestream.stores import analytics, cassandra
+from scrapestream.stores import analytics, cassandra_sessions
+from scrapestream.supervisor import ProcessGroup
 from scrapestream.topics import TopicNames
 from tests.integration.pipeline import prefix_of, private_topics
 from tests.integration.request_topics import message_count, read_messages
@@ -372,7 +372,7 @@ def _clickhouse_rows(pipeline: FaultPipeline, expected: int) -> list[tuple[str, 
 
 def _cassandra_rows(pipeline: FaultPipeline) -> dict[str, list[tuple[str, Any]]]:
     """The scratch keyspace's tables, whole: (product id, version or scrape time) per row."""
-    with cassandra.connect(pipeline.settings, pipeline.settings.cassandra_keyspace) as session:
+    with cassandra_sessions.connect(pipeline.settings, pipeline.settings.cassandra_keyspace) as session:
         return {
             "products": [(row.product_id, row.version) for row in session.execute("SELECT * FROM products")],
             "products_by_domain": [

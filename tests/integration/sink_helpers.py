@@ -13,7 +13,7 @@ from cassandra.cluster import NoHostAvailable, Session
 
 from schemas.samples import SAMPLE_TIME, scrape_result
 from scrapestream.config import Settings
-from scrapestream.stores import cassandra, cassandra_schema
+from scrapestream.stores import cassandra_schema, cassandra_sessions
 
 
 @contextmanager
@@ -21,7 +21,7 @@ def scratch_keyspace(settings: Settings, replication: str = "1") -> Iterator[tup
     """A migrated keyspace of our own (dropped afterwards) and a session; settings name it."""
     name = f"test_sinks_{uuid.uuid4().hex[:8]}"
     settings = dataclasses.replace(settings, cassandra_keyspace=name, cassandra_replication=replication)
-    with cassandra.connect(settings) as session:
+    with cassandra_sessions.connect(settings) as session:
         try:
             cassandra_schema.migrate(session, settings)
             yield settings, session
@@ -30,7 +30,7 @@ def scratch_keyspace(settings: Settings, replication: str = "1") -> Iterator[tup
             try:
                 session.execute(drop)
             except NoHostAvailable:  # still backing off after a Cassandra restart: connect afresh
-                with cassandra.connect(settings) as fresh:
+                with cassandra_sessions.connect(settings) as fresh:
                     fresh.execute(drop)
 
 

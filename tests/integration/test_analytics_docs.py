@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from consumers.sinks.clickhouse import AnalyticsWriter
+from consumers.sinks.clickhouse_sink import AnalyticsWriter
 from scrapestream.config import Settings
 from scrapestream.stores import analytics, analytics_schema
 from scrapestream.stores.analytics import QueryRefused

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from consumers.sinks.clickhouse import EVENT_COLUMNS, event_row
-from consumers.sinks.fanout import open_fanout
+from consumers.sinks.clickhouse_sink import EVENT_COLUMNS, event_row
+from consumers.sinks.result_stores import open_fanout
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.stores import analytics, analytics_schema
 from scrapestream.stores.analytics import AnalyticsQueryError, AnalyticsServer, DirectAnalyticsStore
 from scrapestream.stores.products import ProductStore
@@ -139,7 +139,7 @@ def test_views_give_the_right_numbers_on_a_known_data_set(analytics_settings: Se
 
 
 async def _store_prices(settings: Settings, results: list[dict]) -> None:
-    from consumers.sinks.clickhouse import PRICE_COLUMNS, price_row
+    from consumers.sinks.clickhouse_sink import PRICE_COLUMNS, price_row
 
     store = analytics.open_store(settings)
     await store.insert("product_prices", PRICE_COLUMNS, [price_row(r) for r in results], "prices")

@@ -34,7 +34,7 @@ from schemathesis.config import SchemathesisConfig
 
 from producers.gateway import OPENAPI_DOCUMENT, create_app, server_options
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.stores import analytics, analytics_schema
 from scrapestream.stores.analytics import AnalyticsServer
 from tests.integration.gateway_helpers import serving

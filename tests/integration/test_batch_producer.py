@@ -10,7 +10,7 @@ import pytest
 
 import scrapestream.kafka
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.kafka import BatchProducer, DeliveryFailed
 from tests.integration.fatal_producer import first_producer_fails
 from tests.integration.pipeline import private_topics

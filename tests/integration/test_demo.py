@@ -17,7 +17,7 @@ import pytest
 
 from scrapestream.config import Settings
 from scrapestream.demo.main import delete_topics
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ from confluent_kafka import Message
 
 from schemas.codec import Codec
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.kafka import make_consumer, make_producer
 from scrapestream.stores import analytics
-from scrapestream.stores.cassandra import connect
+from scrapestream.stores.cassandra_sessions import connect
 from scrapestream.stores.products import ProductStore
 from scrapestream.topics import TopicNames
 from tests.integration.pipeline import Worker, prefix_of, private_topics

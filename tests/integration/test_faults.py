@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from scrapestream.config import Settings
-from scrapestream.infra.cassandra import CassandraService
+from scrapestream.infra.cassandra_server import CassandraService
 from scrapestream.infra.java import JavaService
-from scrapestream.infra.kafka import KafkaService
+from scrapestream.infra.kafka_server import KafkaService
 from tests.integration.fault_pipeline import (
     FaultPipeline,
     SteadyWorkload,

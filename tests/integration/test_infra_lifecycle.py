@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from scrapestream.config import Settings, load_settings
-from scrapestream.infra.kafka import KafkaService
-from scrapestream.infra.process import InfraError, free_port
+from scrapestream.infra.kafka_server import KafkaService
+from scrapestream.infra.service_process import InfraError, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from confluent_kafka.admin import NewTopic
 
 from scrapestream.config import Settings
 from scrapestream.kafka import make_admin, make_consumer, make_producer
-from scrapestream.stores import cassandra, clickhouse
+from scrapestream.stores import cassandra_sessions, clickhouse
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def test_keyed_messages_keep_their_order_per_key_across_six_partitions(stack: Se
 
 def test_cassandra_upserts_and_reads_back_a_row(stack: Settings) -> None:
     keyspace = f"test_{uuid.uuid4().hex[:8]}"
-    with cassandra.connect(stack) as session:
+    with cassandra_sessions.connect(stack) as session:
         replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
         session.execute(f"CREATE KEYSPACE {keyspace} WITH replication = {replication}")
         try:

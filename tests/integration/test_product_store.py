@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from consumers.sinks.base import Sink, SinkPolicy
-from consumers.sinks.cassandra import ProductWriter
+from consumers.sinks.cassandra_sink import ProductWriter
 from consumers.sinks.changes import next_state
 from scrapestream import metrics
 from scrapestream.config import Settings

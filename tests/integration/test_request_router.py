@@ -17,7 +17,7 @@ import pytest
 from producers.publisher import RequestPublisher
 from schemas.codec import Codec
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.kafka import make_consumer, make_producer
 from scrapestream.topics import TopicNames
 from tests.integration.pipeline import Worker, prefix_of, private_topics

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from tests.integration.pipeline import Worker, prefix_of, private_topics
 
 pytestmark = pytest.mark.integration

@@ -31,7 +31,7 @@ from producers.publisher import RequestPublisher
 from schemas.codec import Codec
 from scrapestream import lag
 from scrapestream.config import Settings, load_settings
-from scrapestream.processes import ProcessGroup
+from scrapestream.supervisor import ProcessGroup
 from scrapestream.topics import ConsumerGroups, TopicNames
 from tests.integration.pipeline import prefix_of, private_topics
 from tests.integration.request_topics import message_count, read_messages

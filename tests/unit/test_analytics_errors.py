@@ -10,7 +10,7 @@ import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from scrapestream.config import Settings
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.stores.analytics import QueryRefused, ServerReader, is_transient, open_reader
 from scrapestream.stores.errors import StoreUnavailable
 

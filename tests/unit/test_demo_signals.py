@@ -1,4 +1,4 @@
-"""SIGINT or SIGTERM to the pid of `scrapestream run`/`demo` alone stops it and its processes.
+"""SIGINT or SIGTERM to the pid of `scrapestream run`/`demo` alone stops it and its supervisor.
 
 No assertion bounds how long anything takes; PATIENCE only ends a hang.
 """
@@ -29,20 +29,20 @@ def run_program(tmp_path, *args: str) -> subprocess.Popen[str]:
 STAND_IN = """
 import os, signal, subprocess, sys, time
 from pathlib import Path
-from scrapestream import processes
+from scrapestream import supervisor
 
 ignored, deadline, grace, logs = sys.argv[1] == "1", float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 if ignored:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts `cmd &`
-processes.stop_on_signals(deadline=deadline or None)
+supervisor.stop_on_signals(deadline=deadline or None)
 try:
     report = lambda line: print(line, flush=True)
-    with processes.ProcessGroup(Path(logs), stop_grace=grace, report=report) as group:
+    with supervisor.ProcessGroup(Path(logs), stop_grace=grace, report=report) as group:
         sleeper = subprocess.Popen(
             [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
              "print('sleeping', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
         sleeper.stdout.readline()  # its SIGTERM is ignored from here on
-        group._members["sleeper"] = processes._Member(("sleeper",), sleeper)
+        group._members["sleeper"] = supervisor._Member(("sleeper",), sleeper)
         print("child", sleeper.pid, flush=True)
         while True:
             time.sleep(0.1)

@@ -266,7 +266,7 @@ def test_timeout_outage_hangs_then_ends_by_itself(running: RunningShop) -> None:
 
 
 def test_cli_flags_become_the_shop_config() -> None:
-    from demoshop.cli import config_from_args
+    from demoshop.command_flags import config_from_args
     from scrapestream.cli import build_parser
 
     flags = ["--ports", "0,9002,9003", "--broken-rate", "0.5", "--throttle-rate", "0.1", "--seed", "3"]

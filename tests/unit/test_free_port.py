@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from scrapestream.infra import process
-from scrapestream.infra.process import LOWEST_FREE_PORT, first_ephemeral_port, free_port
+from scrapestream.infra import service_process
+from scrapestream.infra.service_process import LOWEST_FREE_PORT, first_ephemeral_port, free_port
 
 
 def test_ports_are_below_the_ephemeral_range_and_never_handed_out_twice() -> None:
@@ -28,12 +28,12 @@ def listening() -> Iterator[int]:
 
 def test_a_port_in_use_is_skipped(listening: int, monkeypatch: pytest.MonkeyPatch) -> None:
     picks: list[int] = []
-    pick_at_random = process.random.randrange
+    pick_at_random = service_process.random.randrange
 
     def pick(low: int, high: int) -> int:
         picks.append(listening if not picks else pick_at_random(low, high))
         return picks[-1]
 
-    monkeypatch.setattr(process.random, "randrange", pick)
+    monkeypatch.setattr(service_process.random, "randrange", pick)
     port = free_port()
     assert picks[0] == listening and port == picks[-1] != listening

@@ -31,7 +31,7 @@ from producers.gateway import (
 from producers.http_common import seconds_param
 from producers.product_cache import ProductCache
 from producers.publisher import (
-    InvalidRequest,
+    InvalidRequestField,
     PublisherClosed,
     Receipt,
     TopicMissing,
@@ -420,7 +420,7 @@ def test_change_values_follow_the_documented_pattern(value: str, ok: bool) -> No
 
 @pytest.mark.parametrize("priority", ["h\u0131gh", "H\u0130GH", "\uff28\uff29\uff27\uff28"])
 def test_enum_fields_take_ascii_letters_only(priority: str) -> None:
-    with pytest.raises(InvalidRequest, match="priority"):
+    with pytest.raises(InvalidRequestField, match="priority"):
         build_request("https://a.example/", priority=priority)
 
 

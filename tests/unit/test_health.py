@@ -9,7 +9,7 @@ import aiohttp
 
 from scrapestream.config import Settings
 from scrapestream.health import HealthServer, Readiness
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 from scrapestream.kafka import BrokerUnavailable
 
 

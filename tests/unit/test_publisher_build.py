@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from producers.cli import parse_duration
-from producers.publisher import MAX_FRESHNESS_SECONDS, InvalidRequest, build_request, rejection_reason
+from producers.publish_command import parse_duration
+from producers.publisher import MAX_FRESHNESS_SECONDS, InvalidRequestField, build_request, rejection_reason
 from schemas.codec import Codec
 from schemas.samples import SAMPLE_TIME
 from scrapestream.urls import BlockedURL, InvalidURL
@@ -78,7 +78,7 @@ def test_defaults_match_the_schema_and_ids_are_fresh() -> None:
     ],
 )
 def test_bad_fields_are_named(fields: dict, field: str) -> None:
-    with pytest.raises(InvalidRequest) as error:
+    with pytest.raises(InvalidRequestField) as error:
         build_request("https://shop.example/p/1", **fields)
     assert error.value.field == field
     assert str(error.value).startswith(f"{field}: ")

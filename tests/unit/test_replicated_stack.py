@@ -11,9 +11,9 @@ from cassandra.policies import RetryPolicy, TokenAwarePolicy, WhiteListRoundRobi
 
 from scrapestream.cli import build_parser
 from scrapestream.config import ConfigError, Settings, load_settings
-from scrapestream.infra.cassandra import CassandraService
+from scrapestream.infra.cassandra_server import CassandraService
 from scrapestream.infra.java import render
-from scrapestream.infra.kafka import KafkaService
+from scrapestream.infra.kafka_server import KafkaService
 from scrapestream.infra.replicated import (
     CassandraNode,
     KafkaNode,
@@ -24,7 +24,7 @@ from scrapestream.infra.replicated import (
     replicated_env,
     replicated_settings,
 )
-from scrapestream.stores.cassandra import QuorumRetryPolicy, consistency_level, make_cluster
+from scrapestream.stores.cassandra_sessions import QuorumRetryPolicy, consistency_level, make_cluster
 from scrapestream.topics import catalog
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scrapestream.infra.process import free_port
+from scrapestream.infra.service_process import free_port
 
 CREATE_SCHEMA = """
 import asyncio, dataclasses

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consumers.sinks.changes import invalidation
-from consumers.sinks.fanout import FanoutOutcome
+from consumers.sinks.result_stores import FanoutOutcome
 from schemas import samples
 from scrapestream.topics import TopicNames
 from streams.delivery import Delivery

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from scrapestream.config import host_port
 from scrapestream.infra.java import JavaService, render
-from scrapestream.infra.process import InfraError
+from scrapestream.infra.service_process import InfraError
 from scrapestream.kafka import broker_metadata
 
 

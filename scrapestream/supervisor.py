@@ -30,7 +30,7 @@ from pathlib import Path
 
 from scrapestream import topics
 from scrapestream.config import Settings
-from scrapestream.infra.process import InfraError, tail
+from scrapestream.infra.service_process import InfraError, tail
 from scrapestream.kafka import make_admin
 from scrapestream.stores import migrate
 

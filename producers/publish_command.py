@@ -82,7 +82,7 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def delivered(self, delivery: Future) -> None:
-        """Done-callback of a Delivery: it either holds a Receipt or raises DeliveryFailed."""
+        """Done-callback of a ReceiptFuture: it either holds a Receipt or raises DeliveryFailed."""
         error = delivery.exception()
         with self.lock:
             if error is None:
@@ -104,7 +104,7 @@ class Tally:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from producers.publisher import (
-        InvalidRequest,
+        InvalidRequestField,
         RequestPublisher,
         TopicMissing,
         UnsentMessages,
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     tally.fail(str(missing))
                 else:
                     publisher.publish(url, **fields).add_done_callback(tally.delivered)
-            except (InvalidURL, InvalidRequest) as error:
+            except (InvalidURL, InvalidRequestField) as error:
                 tally.reject(str(error), line_number)
             except TopicMissing as error:  # deleted meanwhile: librdkafka refuses at once
                 missing = error

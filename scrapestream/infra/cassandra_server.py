@@ -7,8 +7,8 @@ import dataclasses
 from pathlib import Path
 
 from scrapestream.infra.java import JavaService, render
-from scrapestream.infra.process import port_in_use
-from scrapestream.stores.cassandra import connect
+from scrapestream.infra.service_process import port_in_use
+from scrapestream.stores.cassandra_sessions import connect
 
 
 class CassandraService(JavaService):

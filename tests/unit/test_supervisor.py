@@ -12,8 +12,8 @@ import pytest
 
 from scrapestream.demo import FAULT_KINDS
 from scrapestream.demo.faults import SERVERS, WORKERS, Fault
-from scrapestream.infra.process import InfraError
-from scrapestream.processes import ProcessGroup, StallWatch
+from scrapestream.infra.service_process import InfraError
+from scrapestream.supervisor import ProcessGroup, StallWatch
 
 PATIENCE = 120.0  # seconds: only a hang ends a test this way
 

@@ -23,9 +23,9 @@ from typing import Any
 from cassandra.cluster import Session
 
 from consumers.sinks.base import Sink, SinkPolicy
-from consumers.sinks.cassandra import ProductWriter
+from consumers.sinks.cassandra_sink import ProductWriter
 from consumers.sinks.changes import Change
-from consumers.sinks.clickhouse import AnalyticsWriter
+from consumers.sinks.clickhouse_sink import AnalyticsWriter
 from scrapestream.config import Settings
 from scrapestream.stores import analytics_schema
 from scrapestream.stores.analytics import DirectAnalyticsStore
