@@ -31,10 +31,10 @@ from pathlib import Path
 from scrapestream.config import Settings, host_port
 from scrapestream.infra import service_process
 from scrapestream.infra.cassandra_server import CassandraService
+from scrapestream.infra.health_checks import Health, clickhouse_health, service_health
 from scrapestream.infra.java import JavaService
 from scrapestream.infra.kafka_server import KafkaService, new_cluster_id
 from scrapestream.infra.service_process import InfraError, tail
-from scrapestream.infra.stack import Health, clickhouse_health, service_health
 from scrapestream.kafka import BrokerUnavailable, make_admin
 from scrapestream.stores.cassandra_sessions import connect
 

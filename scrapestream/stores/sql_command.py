@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
-import json
 import sys
-from itertools import zip_longest
 from typing import Any
 
 from scrapestream.config import Settings
@@ -33,8 +29,7 @@ from scrapestream.stores.analytics import (
     open_store,
 )
 from scrapestream.stores.errors import StoreUnavailable
-
-FORMATS = ("table", "csv", "json")
+from scrapestream.stores.sql_results import FORMATS, render
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.query is None:
         from scrapestream.stores.sql_prompt import run_prompt
 
-        return run_prompt(settings, args.format)
+        return run_prompt(cli_reader(settings), settings, args.format)
     try:
         result = asyncio.run(_query(settings, args.query))
     except AnalyticsQueryError as error:
@@ -108,37 +103,3 @@ class OwnerOrLocalReader:
 
     async def close(self) -> None:
         await self._owner.close()
-
-
-def render(result: QueryResult, fmt: str) -> str:
-    """The result as an aligned text table, CSV with a header row, or JSON lines (one object per row)."""
-    if fmt == "json":
-        return "".join(json.dumps(row) + "\n" for row in result.dicts())
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(result.columns)
-        writer.writerows(result.rows)
-        return out.getvalue()
-    return _table(result)
-
-
-def _table(result: QueryResult) -> str:
-    """Aligned columns; a cell with line breaks (SHOW CREATE TABLE) takes several lines of its row."""
-    cells = [result.columns, *([_cell(value) for value in row] for row in result.rows)]
-    widths = [
-        max(len(line) for row in cells for line in row[column].split("\n"))
-        for column in range(len(result.columns))
-    ]
-    lines = [
-        "  ".join(value.ljust(width) for value, width in zip(parts, widths, strict=True)).rstrip()
-        for row in cells
-        for parts in zip_longest(*(cell.split("\n") for cell in row), fillvalue="")
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(value: object) -> str:
-    return "NULL" if value is None else str(value)

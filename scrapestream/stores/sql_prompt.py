@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TextIO
 
 from scrapestream.config import Settings
-from scrapestream.stores.analytics import AnalyticsQueryError, QueryResult
+from scrapestream.stores.analytics import AnalyticsQueryError, AnalyticsReader, QueryResult
 from scrapestream.stores.errors import StoreUnavailable
-from scrapestream.stores.sql_command import FORMATS, cli_reader, render
+from scrapestream.stores.sql_results import FORMATS, render
 
 PROMPT = "scrapestream> "
 CONTINUATION = "         ...> "
@@ -155,14 +155,13 @@ class Prompt:
         self._out.write(render(result, self.format))
 
 
-def run_prompt(settings: Settings, fmt: str) -> int:
-    """`scrapestream sql` without a query."""
+def run_prompt(reader: AnalyticsReader, settings: Settings, fmt: str) -> int:
+    """`scrapestream sql` without a query: statements go to `reader`, which is closed at the end."""
     history = History(settings.data_dir / HISTORY_FILE)
     print(f"scrapestream sql: database {settings.clickhouse_database}; \\help for help, \\q to leave")
     # A loop of our own rather than asyncio.run: Ctrl-C must stay a KeyboardInterrupt where it
     # happens (while typing, or while a query runs), not cancel a session-wide task.
     loop = asyncio.new_event_loop()
-    reader = cli_reader(settings)
     try:
         Prompt(lambda sql: _blocking(loop, reader.query(sql)), fmt, history=history).loop()
     finally:

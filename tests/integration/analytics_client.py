@@ -12,7 +12,7 @@ import json
 import sys
 
 from scrapestream.config import load_settings
-from scrapestream.infra.stack import clickhouse_health
+from scrapestream.infra.health_checks import clickhouse_health
 from scrapestream.stores.analytics import AnalyticsQueryError, open_reader
 
 

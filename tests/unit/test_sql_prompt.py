@@ -16,8 +16,9 @@ from scrapestream.config import Settings
 from scrapestream.stores import sql_command
 from scrapestream.stores.analytics import AnalyticsQueryError, OwnerAbsent, QueryResult
 from scrapestream.stores.errors import StoreUnavailable
-from scrapestream.stores.sql_command import OwnerOrLocalReader, cli_reader, render
+from scrapestream.stores.sql_command import OwnerOrLocalReader, cli_reader
 from scrapestream.stores.sql_prompt import CONTINUATION, PROMPT, History, Prompt
+from scrapestream.stores.sql_results import render
 
 ONE = QueryResult(["n"], ["UInt8"], [[1]])
 
@@ -135,7 +136,7 @@ def test_the_query_argument_is_optional() -> None:
 
 def test_without_a_query_the_prompt_opens(monkeypatch: pytest.MonkeyPatch) -> None:
     opened = []
-    monkeypatch.setattr("scrapestream.stores.sql_prompt.run_prompt", lambda s, f: opened.append(f) or 0)
+    monkeypatch.setattr("scrapestream.stores.sql_prompt.run_prompt", lambda _r, _s, f: opened.append(f) or 0)
     assert sql_command.run(argparse.Namespace(query=None, format="json"), Settings()) == 0
     assert opened == ["json"]
 
