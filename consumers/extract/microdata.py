@@ -207,7 +207,8 @@ def _enclosing_item(
             break
         walked.append(key)
         parent = parent.parent
-    owners.update(dict.fromkeys(walked, found))
+    for key in walked:  # most walks stop at once, with nothing to remember
+        owners[key] = found
     return found
 
 

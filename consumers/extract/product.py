@@ -321,6 +321,7 @@ def _brand_as_spelled(brand: str, brands: list[str]) -> str:
     )
 
 
+_NAME_PARTS = re.compile(r"[\s-]+")
 _COMPANY_WORDS = frozenset(
     {"company", "co", "corp", "corporation", "inc", "ltd", "limited", "llc", "gmbh", "ag"}
 )
@@ -354,8 +355,10 @@ def _short_form(word: str, company: str) -> bool:
     """Whether the first word of a title is the company's short name: its initials ('GE' of
     'General Electric Company', 'HP' of 'Hewlett-Packard Company') or its words run together
     from the first ('Fujifilm' of 'Fuji Photo Film')."""
-    parts = [part for part in re.split(r"[\s-]+", company) if part]
-    if len(word) < 2 or len(parts) < 2:
+    if len(word) < 2:
+        return False
+    parts = [part for part in _NAME_PARTS.split(company) if part]
+    if len(parts) < 2:
         return False
     named = [part for part in parts if part.casefold().strip(",.") not in _COMPANY_WORDS]
     initials = "".join(part[0] for part in named if part[0].isupper())

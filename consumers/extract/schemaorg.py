@@ -133,7 +133,7 @@ def walk(document: object) -> Iterator[Node]:
         seen += 1
         if isinstance(item, dict):
             yield item
-            queue.extend(value for value in item.values() if isinstance(value, (dict, list)))
+            queue.extend([value for value in item.values() if isinstance(value, (dict, list))])
         elif isinstance(item, list):
             queue.extend(item)
 

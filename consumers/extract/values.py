@@ -6,13 +6,12 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborNode
 
 from consumers.extract.price import Price, PriceError, price_from_value
 
-_SPACES = re.compile(r"\s+")
 _MAX_DEPTH = 8  # how deep clean_text looks into lists and dicts: hostile JSON nests a thousand deep
 # Page labels around a brand name: "Brand: Sony", "Marke: Sony", "Visit the Sony Store", "by Sony".
 _BRAND_LABEL = re.compile(
@@ -29,6 +28,7 @@ _LEGAL_FORM = re.compile(
 _BRAND_STORE = re.compile(r"^(?P<name>.+?)\s+(?:store|shop|storefront)$", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _COUNT = re.compile(r"[0-9][0-9,.\u00a0\u202f ]*")
+_CATEGORY_SEPARATOR = re.compile(r"\s*[>/|\u203a\u00bb]\s*")
 _HOME_CRUMBS = frozenset({"home", "start", "startseite", "accueil", "inicio", "homepage", "home page"})
 
 
@@ -36,8 +36,7 @@ def clean_text(value: object, _depth: int = 0) -> str | None:
     """A one-line string, or None for empty values; dicts give their 'name', lists their first
     non-empty item (looking at most _MAX_DEPTH levels deep)."""
     if isinstance(value, str):  # the usual case first
-        text = _SPACES.sub(" ", value).strip()
-        return text or None
+        return " ".join(value.split()) or None  # str.split() splits at the whitespace \s+ matches
     if isinstance(value, (list, dict)):
         if _depth >= _MAX_DEPTH:
             return None
@@ -46,8 +45,7 @@ def clean_text(value: object, _depth: int = 0) -> str | None:
         return next((text for item in value if (text := clean_text(item, _depth + 1))), None)
     if value is None or isinstance(value, bool):
         return None
-    text = _SPACES.sub(" ", str(value)).strip()
-    return text or None
+    return " ".join(str(value).split()) or None
 
 
 def clean_brand(value: object) -> str | None:
@@ -116,6 +114,8 @@ def to_count(value: object) -> int | None:
         return value if value >= 0 else None
     if isinstance(value, Decimal):
         return int(value) if value.is_finite() and value >= 0 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # the usual '3'
+        return int(value) if len(value) <= 18 else None
     text = clean_text(value)
     match = _COUNT.search(text) if text else None
     if match is None:
@@ -130,13 +130,15 @@ def absolute_url(value: object, base_url: str) -> str | None:
     if not href:
         return None
     try:
-        resolved = urljoin(base_url, href)
-        parts = urlsplit(resolved)
+        parts = urlsplit(href)
+        # urljoin (slow) changes an absolute http(s) URL only by dropping an empty ';' (params)
+        if not (parts.netloc and parts.scheme in ("http", "https") and ";" not in href):
+            parts = urlsplit(urljoin(base_url, href))
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    return parts._replace(fragment="").geturl()
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))  # no fragment
 
 
 def currency_code(value: object, hints: Mapping[str, str] | None = None) -> str | None:
@@ -196,4 +198,4 @@ def split_category(text: str | None) -> list[str | None]:
     """'Electronics > Audio > Headphones' (also '/', '|' and angle-quote separators) -> its parts."""
     if not text:
         return []
-    return [clean_text(part) for part in re.split(r"\s*[>/|\u203a\u00bb]\s*", text)]
+    return [clean_text(part) for part in _CATEGORY_SEPARATOR.split(text)]
