@@ -200,12 +200,15 @@ class ProcessGroup:
 
 
 STALL_SECONDS = 60.0
-# Worker kinds (as lag.lag_by_kind names them) -> the names start_pipeline gives their processes.
+# The names start_pipeline gives its processes (in logs, restarts, faults and stall restarts).
+ROUTER, FANOUT, BROWSER_SCRAPER, GATEWAY = "router", "fanout", "browser-scraper", "gateway"
+SCRAPER_PREFIX = "scraper-"  # scraper-1, scraper-2, ...
+# Worker kinds (as lag.lag_by_kind names them) -> how the names of their processes start.
 GROUP_PROCESSES = {
-    "router": "router",
-    "fanout": "fanout",
-    "scrapers": "scraper-",
-    "browser-scrapers": "browser",
+    "router": ROUTER,
+    "fanout": FANOUT,
+    "scrapers": SCRAPER_PREFIX,
+    "browser-scrapers": BROWSER_SCRAPER,
 }
 
 
@@ -245,12 +248,12 @@ def prepare(settings: Settings, prefix: str = "") -> None:
 def start_pipeline(group: ProcessGroup, prefix: str = "", scrapers: int = 1) -> None:
     """Router, fan-out, static scrapers, one browser scraper (Chromium) and the gateway."""
     prefixed = ("--topic-prefix", prefix)
-    group.start("router", "worker", "streams", *prefixed)
-    group.start("fanout", "worker", "fanout", *prefixed)
+    group.start(ROUTER, "worker", "streams", *prefixed)
+    group.start(FANOUT, "worker", "fanout", *prefixed)
     for number in range(1, scrapers + 1):
-        group.start(f"scraper-{number}", "worker", "scraper", *prefixed)
-    group.start("browser-scraper", "worker", "scraper", "--browser", *prefixed)
-    group.start("gateway", "gateway", *prefixed)
+        group.start(f"{SCRAPER_PREFIX}{number}", "worker", "scraper", *prefixed)
+    group.start(BROWSER_SCRAPER, "worker", "scraper", "--browser", *prefixed)
+    group.start(GATEWAY, "gateway", *prefixed)
 
 
 def run(settings: Settings) -> int:

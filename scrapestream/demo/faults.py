@@ -22,9 +22,9 @@ from scrapestream.infra.cassandra_server import CassandraService
 from scrapestream.infra.java import JavaService
 from scrapestream.infra.kafka_server import KafkaService
 from scrapestream.infra.service_process import InfraError
-from scrapestream.supervisor import ProcessGroup
+from scrapestream.supervisor import FANOUT, ROUTER, SCRAPER_PREFIX, ProcessGroup
 
-WORKERS = {"scraper": "scraper-1", "router": "router", "fanout": "fanout"}
+WORKERS = {"scraper": f"{SCRAPER_PREFIX}1", "router": ROUTER, "fanout": FANOUT}  # fault -> process
 SERVERS = {"broker": KafkaService, "cassandra": CassandraService}
 OUTAGE_SECONDS = 30.0
 
