@@ -40,8 +40,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from consumers.extract import ExtractionError, ProductData, extract_product, parse_price_or_none
+from consumers.extract.page import Page
 from consumers.extract.price import exponent
-from consumers.extract.product import Page
 from consumers.extract.visible import page_currency
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,6 +27,7 @@ _EXACT = {
     "outofstock": Availability.OUT_OF_STOCK,
     "oos": Availability.OUT_OF_STOCK,
     "soldout": Availability.OUT_OF_STOCK,
+    "reserved": Availability.OUT_OF_STOCK,
     "limitedavailability": Availability.LIMITED,
     "preorder": Availability.PREORDER,
     "presale": Availability.PREORDER,
@@ -39,14 +40,15 @@ _EXACT = {
 
 # Free-text wording, tried in order: negative phrases first ("not in stock" contains "in stock",
 # "niedostępny" contains "dostępny"), then the ones saying when, then the plain "in stock". The
-# common shop phrases of en, de, fr, es, it, nl, pl, pt, ru, uk, tr, ja and zh.
+# common shop phrases of en, de, fr, es, it, nl, pl, pt, ru, uk, tr, ja, zh, sv, da, no, fi, cs, hu
+# and ro.
 _PHRASES = [
     (
         Availability.OUT_OF_STOCK,
         "|".join(
             [
-                r"out of stock|sold ?out|unavailable|not (?:currently )?(?:in stock|available)"
-                r"|no longer available|we don't know when or if",
+                r"out[ -]of[ -]stock|(?<!almost )sold ?out|unavailable"
+                r"|not (?:currently )?(?:in stock|available)|no longer available|we don't know when or if",
                 r"ausverkauft|nicht (?:auf lager|verfügbar|lieferbar|vorrätig)|vergriffen"
                 r"|derzeit nicht (?:verfügbar|lieferbar|erhältlich)",
                 r"épuisé|rupture de stock|en rupture|indisponible|(?:non|plus) disponible",
@@ -57,6 +59,8 @@ _PHRASES = [
                 r"esgotado|indisponível|sem estoque|fora de estoque|não disponível",
                 r"нет в наличии|распродан|закончил|немає в наявності|відсутн|закінчи",
                 r"tükendi|stokta (?:yok|bulunmamaktadır)|temin edilemiyor|satışta değil",  # noqa: RUF001
+                r"slutsåld|slutsålt|(?:ej|inte|ikke) (?:i|på) lager|udsolgt|utsolgt|loppuunmyyty"
+                r"|ei varastossa|vyprodáno|není skladem|elfogyott|nincs készleten|stoc epuizat",
                 r"在庫切れ|売り切れ|品切れ|在庫なし|缺货|售罄|无货|已售完",
             ]
         ),
@@ -80,7 +84,8 @@ _PHRASES = [
     ),
     (
         Availability.LIMITED,
-        r"few left|limited (?:stock|availability|quantit|supply)|^\W*limited\W*$|low stock|nur noch|wenige"
+        r"few left|limited (?:stock|availability|quantit|supply)|^\W*limited\W*$|low (?:in )?stock"
+        r"|last (?:items?|few|pieces?|units?)\b|almost (?:gone|sold out)|nur noch|wenige"
         r"|derniers|últimas unidades|ultimi pezzi"
         r"|laatste|ostatnie sztuki|осталось мало",
     ),
@@ -96,6 +101,7 @@ _PHRASES = [
                 r"en stock|disponible|disponibile|in magazzino|disponibilità immediata",
                 r"op voorraad|leverbaar|dostępn|w magazynie|em estoque|disponível",
                 r"в наличии|є в наявності|в наявності|stokta(?: var)?|在庫あり|有货|现货",
+                r"\b(?:i|på) lager\b|varastossa|skladem|na skladě|raktáron|készleten|în stoc",
             ]
         ),
     ),

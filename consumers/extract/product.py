@@ -18,13 +18,17 @@ field and leave the rest to structured data. Except:
   without a currency keeps the source's amount and takes the currency from the page: the first
   source (in the order above) that knows one (a priced offer, product:price:currency, a loose
   itemprop=priceCurrency...); with none, the price stays without a currency.
+- a price of zero (a placeholder) gives way to a later source's price.
 - a title that is just the product's SKU or product ID gives way to the next source's title.
 - every title loses the shop's name and format tags ('Kettle - A101', 'Name Kindle Edition';
   titles.py); one that is the shop's name or a page type alone gives way to the next source's;
   a structured name gives way to the <h1> that is exactly brand + name ('Apple iPhone 7') or the
   name up to a separator (without a variant suffix: 'T-Shirt print', named '... - acid black').
 - a brand loses the page's labels around it ('Brand: Sony', 'Visit the Sony Store', 'by Sony')
-  and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case.
+  and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case;
+  a placeholder ('N/A', 'Unbranded') is none.
+- a SKU loses its label ('SKU: KT-9'); with no SKU from any source, the product ID stands for it
+  unless it is a GTIN, a platform's long number, a prefixed identifier or a URL.
 Later sources are only read while a field is missing. A page where no source finds a title or
 a price holds no product and gives None. docs/extraction.md has the whole story.
 """
@@ -33,19 +37,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache, cached_property
+from functools import cache
 from urllib.parse import urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
-
-from consumers.extract.jsonld import read_jsonld
-from consumers.extract.meta import itemprop_fields, meta_fields, meta_tags
-from consumers.extract.microdata import read_microdata_and_loose
-from consumers.extract.model import PRODUCT_FIELDS, ExtractionError, Links, ProductData
-from consumers.extract.nesting import MAX_NESTING, nests_too_deep
+from consumers.extract.meta import itemprop_fields, meta_fields
+from consumers.extract.model import PRODUCT_FIELDS, Links, ProductData
+from consumers.extract.page import Page
 from consumers.extract.price import Price, PriceError
 from consumers.extract.profiles import Profiles, SiteProfile, profile_fields
-from consumers.extract.rdfa import read_rdfa
 from consumers.extract.schemaorg import (
     Node,
     breadcrumb_names,
@@ -55,16 +54,15 @@ from consumers.extract.schemaorg import (
     of_type,
     product_fields,
 )
-from consumers.extract.titles import clean_title, normalised, site_names
+from consumers.extract.titles import clean_title, normalised
 from consumers.extract.values import (
     absolute_url,
     clean_brand,
     clean_category_path,
     company_name,
     structured_price,
-    url_key,
 )
-from consumers.extract.visible import heading_text, labelled_sku_extending, visible_fields
+from consumers.extract.visible import heading_text, labelled_sku_extending, sku_without_label, visible_fields
 
 # Last-resort product links on listing pages without structured lists or a profile.
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
@@ -75,6 +73,7 @@ _VARIANT_SUFFIX = re.compile(r"\s*[-|,/\u2013\u2014\u00b7]\s|\s+\(")
 # Sources whose title is a name the shop wrote for machines: the <h1> may show it otherwise.
 _NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
 _STRUCTURED_SOURCES = frozenset({"jsonld", "microdata", "rdfa"})
+_LONG_NUMBER = 12  # digits of a GTIN-12/13/14 or a shop platform's internal product number
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
 # the price has its currency, the title is no SKU), the source is not read at all. A source not
 # listed here may give any field. Keep in step with meta.py and visible.py.
@@ -84,102 +83,7 @@ SOURCE_FIELDS = {
     "visible": frozenset({"title", "price", "availability", "sku", "brand"}),
 }
 
-Source = Callable[["Page"], dict[str, object]]
-
-
-class Page:
-    """A parsed page and its base URL; each reader runs at most once, when asked for."""
-
-    def __init__(self, html: str, url: str) -> None:
-        if not isinstance(html, str):
-            raise ExtractionError(f"page text must be str, got {type(html).__name__} (decode it first)")
-        self.host = _check_url(url)
-        if nests_too_deep(html):
-            raise ExtractionError(f"{url}: elements nest more than {MAX_NESTING} levels deep")
-        try:
-            self.tree = LexborHTMLParser(html)
-        except Exception as error:  # the parser's own failure types are not documented
-            raise ExtractionError(f"{url}: HTML parser failed: {error}") from error
-        self.html = html
-        self.url = url
-        base_hrefs = [node.attributes.get("href") for node in self.tree.tags("base")]
-        self.base_url = next((absolute_url(href, url) for href in base_hrefs if href), None) or url
-
-    @cached_property
-    def jsonld(self) -> list[Node]:
-        return read_jsonld(self.tree)
-
-    @cached_property
-    def _microdata_and_loose(self) -> tuple[list[Node], dict[str, str]]:
-        return read_microdata_and_loose(self.html, self.tree)
-
-    @cached_property
-    def microdata(self) -> list[Node]:
-        return self._microdata_and_loose[0]
-
-    @cached_property
-    def loose_itemprops(self) -> dict[str, str]:
-        """<meta itemprop>/<link itemprop> values outside any item."""
-        return self._microdata_and_loose[1]
-
-    @cached_property
-    def rdfa(self) -> list[Node]:
-        return read_rdfa(self.html, self.tree)
-
-    @cached_property
-    def meta_tags(self) -> dict[str, str]:
-        return meta_tags(self.tree)
-
-    @cached_property
-    def site_names(self) -> set[str]:
-        """The shop's names (titles.site_names); the meta tags are read only when the page has a
-        site-name tag (most pages' titles are cleaned before anything else needs them)."""
-        html = self.html
-        named = "site_name" in html or "application-name" in html
-        return site_names(self.meta_tags if named else {}, self.url, self.host)
-
-    @cached_property
-    def price_hints(self) -> dict[str, str]:
-        return _price_hints(self)
-
-    def url_keys(self) -> set[str]:
-        """url_keys of the page's URL and its canonical URL."""
-        urls = [self.url]
-        for node in self.tree.tags("link"):
-            attributes = node.attributes
-            if "canonical" in (attributes.get("rel") or "").lower().split():
-                urls.append(absolute_url(attributes.get("href"), self.base_url) or "")
-        return {key for key in map(url_key, urls) if key}
-
-
-def _price_hints(page: Page) -> dict[str, str]:
-    """THE place that builds the price parser's page hints (the locale= and tld= keywords of
-    price_from_value and parse_price): 'locale' from <html lang>, else og:locale, else a
-    content-language meta tag ('de-DE', 'en_GB'); 'tld' the last two labels of the page's host
-    ('shop.de', 'com.au'). A hint the page does not give is left out."""
-    hints: dict[str, str] = {}
-    root = page.tree.root
-    locale = root.attributes.get("lang") if root is not None and root.tag == "html" else None
-    if not (locale and locale.strip()):
-        locale = page.meta_tags.get("og:locale") or page.meta_tags.get("content-language")
-    if locale and locale.strip():
-        hints["locale"] = locale.split(",")[0].strip()
-    labels = page.host.rstrip(".").split(".")
-    if len(labels) > 1 and not labels[-1].isdigit():  # a name, not an IP address
-        hints["tld"] = ".".join(labels[-2:])
-    return hints
-
-
-def _check_url(url: object) -> str:
-    """The URL's host name; ExtractionError when it is not an absolute http(s) URL."""
-    try:
-        parts = urlsplit(url) if isinstance(url, str) else None
-        host = parts.hostname if parts is not None else None
-    except ValueError:  # e.g. a malformed IPv6 host
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ExtractionError(f"page URL must be an absolute http(s) URL, got {url!r}")
-    return host or ""
+Source = Callable[[Page], dict[str, object]]
 
 
 class Extractor:
@@ -238,13 +142,15 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
             found["brand"] = clean_brand(found["brand"])
             if isinstance(found["brand"], str):
                 brands.append(found["brand"])
+        if isinstance(sku := found.get("sku"), str):
+            found["sku"] = sku_without_label(sku)
         if isinstance(title := found.get("title"), str) and title:
             cleaned = clean_title(title, page.site_names)
             found["title"] = cleaned
             if cleaned is not None:
                 titles.append((name, cleaned))
         for key, item in found.items():
-            if key not in merged and item not in _EMPTY:
+            if item not in _EMPTY and (key not in merged or (key == "price" and _free(merged[key], item))):
                 merged[key] = item
                 origin[key] = name
                 if key == "price":
@@ -264,6 +170,8 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         merged["brand"] = _brand_as_titled(merged["brand"], merged.get("title"))
     if isinstance(sku := merged.get("sku"), str) and sku and origin.get("sku") in _STRUCTURED_SOURCES:
         merged["sku"] = labelled_sku_extending(page, sku) or sku
+    if not merged.get("sku") and (code := _id_as_sku(merged.get("product_id"))) is not None:
+        merged["sku"], origin["sku"] = code, origin["product_id"]
     price = merged.get("price")
     if isinstance(price, Price) and price.currency is None and currencies:
         origin["currency"], currency = currencies[0]
@@ -374,12 +282,32 @@ def _short_form(word: str, company: str) -> bool:
     return not rest
 
 
+def _id_as_sku(product_id: object) -> str | None:
+    """A product ID (schema.org productID, OpenGraph product:retailer_item_id) as the SKU of a
+    page that gives none: the shop's own code ('003.025.02'), not a GTIN or a platform's long
+    number (12 digits or more), a prefixed identifier ('isbn:...') or a URL."""
+    if not isinstance(product_id, str) or not product_id:
+        return None
+    if ":" in product_id or "/" in product_id or " " in product_id:
+        return None
+    if product_id.isdigit() and len(product_id) >= _LONG_NUMBER:
+        return None
+    return product_id
+
+
 def _settled(merged: dict[str, object]) -> bool:
-    """Whether no later source can improve a field: the price has its currency, the title is no SKU."""
+    """Whether no later source can improve a field: the price has its currency and is no zero,
+    the title is no SKU."""
     price = merged.get("price")
-    return (not isinstance(price, Price) or price.currency is not None) and not _title_is_a_code(
-        merged.get("title"), merged
-    )
+    return (
+        not isinstance(price, Price) or (price.currency is not None and price.minor != 0)
+    ) and not _title_is_a_code(merged.get("title"), merged)
+
+
+def _free(taken: object, found: object) -> bool:
+    """Whether the price taken is zero (a placeholder the page's script fills in) and a later
+    source's is not: that one beats it."""
+    return isinstance(taken, Price) and taken.minor == 0 and isinstance(found, Price) and found.minor != 0
 
 
 def _title_is_a_code(title: object, merged: dict[str, object]) -> bool:

@@ -23,7 +23,8 @@ Offers (best_offer), the rule:
    LIMITED, or no availability given) before orderable (PREORDER, BACKORDER) before the rest;
    the first on ties. Its price is the product's price, its availability the product's
    (IN_STOCK when it gives none but another offer is in stock), its `sku` the product's when
-   the product has none.
+   the product has none. A price of zero is a placeholder: any other amount of the offer (its
+   specification's, its lowPrice) and any other offer's price beat it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Any
 from consumers.extract.availability import Availability, normalise_availability, stock_rank
 from consumers.extract.price import Price
 from consumers.extract.values import (
+    NO_BRAND,
     absolute_url,
     as_list,
     clean_text,
@@ -79,9 +81,19 @@ _LIST_PRICE_TYPES = frozenset({"listprice", "strikethroughprice", "msrp", "srp",
 _REFERENCE_KEYS = frozenset({"@id", "@type", "@context"})
 
 
+# The types read here, by their case-folded names: shops write '"@type": "product"' or "offer".
+_KNOWN_TYPES = {
+    name.casefold(): name
+    for name in PRODUCT_TYPES
+    | {"Offer", "AggregateOffer", "BreadcrumbList", "ItemList", "ListItem", "Brand", "Organization"}
+}
+
+
 @lru_cache(maxsize=4096)
 def _short_type(kind: str) -> str:
-    return kind.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    """The type's short name; a type read here in its schema.org spelling whatever its case."""
+    short = kind.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return _KNOWN_TYPES.get(short.casefold(), short)
 
 
 def types(node: Node) -> set[str]:
@@ -254,7 +266,7 @@ def product_fields(
         "brand": _brand(node, index),
         "image_url": absolute_url(deref(first(node.get("image")), index), base_url),
         "price": choice.price,
-        "availability": choice.availability or normalise_availability(clean_text(node.get("availability"))),
+        "availability": choice.availability or _availability_of(node.get("availability")),
         "_currency": choice.currency,
         "_price_value": choice.raw_amount,
     }
@@ -293,12 +305,13 @@ def _title(node: Node) -> str | None:
 
 
 def _brand(node: Node, index: Mapping[str, Node]) -> str | None:
-    """`brand` (text, Brand/Organization, a list of them, a reference), else `manufacturer`."""
+    """`brand` (text, Brand/Organization, a list of them, a reference), else `manufacturer`;
+    a placeholder ('N/A', 'Unbranded') is none."""
     for key in ("brand", "manufacturer"):
         for item in as_list(node.get(key)):
             item = deref(item, index)
             name = clean_text(item.get("name") if isinstance(item, dict) else item)
-            if name and not name.startswith(("http://", "https://")):
+            if name and name.casefold() not in NO_BRAND and not name.startswith(("http://", "https://")):
                 return name
     return None
 
@@ -362,7 +375,7 @@ def best_offer(
         if price is None:
             continue
         rank = stock_rank(offer.availability)
-        if best is None or (rank, price.minor) < (best[0], best[1].minor):
+        if best is None or (rank, not price.minor, price.minor) < (best[0], not best[1].minor, best[1].minor):
             best = (rank, price, offer)
     in_stock = next(
         (offer.availability for offer in flat if offer.availability and stock_rank(offer.availability) == 0),
@@ -417,7 +430,9 @@ def _read_offer(
     offer: Node, currency: str | None, availability: Availability | None, hints: Mapping[str, str] | None
 ) -> _Offer:
     selling, listed = _specifications(offer.get("priceSpecification"))
-    amount = first(offer.get("price"))
+    price = first(offer.get("price"))
+    free = same_amount(price, 0)  # a placeholder: any other amount of the offer beats it
+    amount = None if free else price
     if selling is not None and listed is not None and same_amount(amount, first(listed.get("price"))):
         amount = None  # `price` repeats the list price: the sale price wins
     spec = selling
@@ -427,6 +442,8 @@ def _read_offer(
         amount, spec = first(offer.get("lowPrice")), None
     if amount in (None, "") and listed is not None:
         amount, spec = first(listed.get("price")), listed
+    if amount in (None, "") and free:
+        amount, spec = price, None
     found_currency = currency_code(offer.get("priceCurrency"), hints)
     for other in (spec, selling, listed):
         if found_currency is None and other is not None:
@@ -434,9 +451,18 @@ def _read_offer(
     return _Offer(
         amount=None if amount in (None, "") or isinstance(amount, (dict, list)) else amount,
         currency=found_currency or currency,
-        availability=normalise_availability(clean_text(offer.get("availability"))) or availability,
+        availability=_availability_of(offer.get("availability")) or availability,
         sku=clean_text(offer.get("sku")),
     )
+
+
+def _availability_of(value: object) -> Availability | None:
+    """An `availability` value: a schema.org URL or name in any case or scheme, the shop's own
+    wording ('in_stock', 'Out of stock'), a list of them, or a node {"@id": "schema:InStock"}."""
+    value = first(value)
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("name")
+    return normalise_availability(clean_text(value))
 
 
 def _specifications(value: object) -> tuple[Node | None, Node | None]:

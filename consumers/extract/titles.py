@@ -5,9 +5,11 @@ in JSON-LD and OpenGraph names as often as in <title>:
 
 - the shop's name after (or before) a separator is dropped: 'Kettle - A101', 'Kettle | Macroonline',
   'Acme: Kettle' -> 'Kettle', when it is the shop as og:site_name / application-name or its
-  domain names it (`site_names`: 'A101', 'a101.com.tr' -> 'a101');
+  domain names it (`site_names`: 'A101', 'a101.com.tr' -> 'a101'), also with a country or shop
+  words after it ('Kettle | Acme Outlet UK', 'Kettle - Acme Online Shop');
 - a title that is the shop's name alone ('Migros'), or a page type ('Item Detail', 'Product
   details'), names no product: None, and the next source's title is taken;
+- HTML tags a structured name carries go ('<b>Steel</b> Kettle' -> 'Steel Kettle');
 - a store's format and label tags at the end: 'Hardcover \u2013 7 Apr 2016', 'Kindle Edition',
   '[Energy Class B]', '[Energieklasse A]'.
 """
@@ -21,6 +23,13 @@ from urllib.parse import urlsplit
 
 _SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+# What follows a shop's name in a title's shop part (normalised: 'Online Shop' is 'onlineshop').
+_SHOP_WORDS = re.compile(
+    r"(?:uk|us|usa|eu|de|at|ch|fr|es|it|nl|be|ie|au|ca|com|official|online|webshop|eshop|shop|store"
+    r"|stores|shopping|site|website|onlinestore|versand)+"
+)
+_MIN_SITE_NAME = 4  # a shorter name ('hm') starts too many words
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "or", "ne"})
 _MAX_TAG_CHARS = 400  # longer than any format or label tag with what it may carry along
 # Print formats, said after the name with the edition's date ('Hardcover \u2013 7 Apr 2016'); an e-book
@@ -118,11 +127,23 @@ def without_site_name(title: str, names: set[str]) -> str:
     separators = list(_SEPARATORS.finditer(title))
     if separators:
         last, first = separators[-1], separators[0]
-        if normalised(title[last.end() :]) in names:
+        if _is_site_name(normalised(title[last.end() :]), names):
             return title[: last.start()].strip() or title
-        if normalised(title[: first.start()]) in names:
+        if _is_site_name(normalised(title[: first.start()]), names):
             return title[first.end() :].strip() or title
     return title
+
+
+def _is_site_name(key: str, names: set[str]) -> bool:
+    """Whether a title's part is the shop's name, maybe with a country or 'Online Shop' after it
+    ('Acme Outlet UK', 'Acme Outlet Online Shop', 'Acme Official Store')."""
+    if key in names:
+        return True
+    return any(
+        key.startswith(name) and _SHOP_WORDS.fullmatch(key, len(name)) is not None
+        for name in names
+        if len(name) >= _MIN_SITE_NAME
+    )
 
 
 def without_format_tags(title: str) -> str:
@@ -140,8 +161,10 @@ def without_format_tags(title: str) -> str:
 
 
 def clean_title(title: str, names: set[str]) -> str | None:
-    """The title without the shop's name and format tags; None when it names no product (the
-    shop's name alone, a page type such as 'Item Detail')."""
+    """The title without HTML tags, the shop's name and format tags; None when it names no
+    product (the shop's name alone, a page type such as 'Item Detail')."""
+    if "<" in title:  # markup inside a structured name: '<b>Steel</b> Kettle'
+        title = " ".join(_TAG.sub(" ", title).split()) or title
     cleaned = without_format_tags(without_site_name(title, names))
     key = normalised(cleaned)
     if not key or key in names or key in _PAGE_TYPES:

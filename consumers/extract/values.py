@@ -25,6 +25,11 @@ _LEGAL_FORM = re.compile(
     r"|gmbh\s*&\s*co\.?\s*kg|s\.?a\.?|s\.?p\.?a\.?|s\.?r\.?l\.?|b\.?v\.?|n\.?v\.?|plc|oy|ab|a/s|pty)\.?)+$",
     re.IGNORECASE,
 )
+# Values a brand field holds when the product has none (marketplace and feed placeholders).
+NO_BRAND = frozenset(
+    {"n/a", "na", "none", "null", "-", "unknown", "keine", "k.a.", "unbranded", "no brand", "nobrand"}
+    | {"does not apply", "not applicable", "ohne marke", "sans marque", "sin marca", "senza marca"}
+)
 _BRAND_STORE = re.compile(r"^(?P<name>.+?)\s+(?:store|shop|storefront)$", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _COUNT = re.compile(r"[0-9][0-9,.\u00a0\u202f ]*")
@@ -50,7 +55,8 @@ def clean_text(value: object, _depth: int = 0) -> str | None:
 
 def clean_brand(value: object) -> str | None:
     """A brand without the page's label around it: 'Brand: Sony', 'Visit the Sony Store',
-    'by Sony', 'Marke: Sony' -> 'Sony'; nor the company's legal form: 'Canon, Inc.' -> 'Canon'."""
+    'by Sony', 'Marke: Sony' -> 'Sony'; nor the company's legal form: 'Canon, Inc.' -> 'Canon'.
+    A placeholder ('N/A', 'Unbranded', 'Does not apply': NO_BRAND) is no brand: None."""
     text = clean_text(value)
     if not text:
         return None
@@ -63,7 +69,7 @@ def clean_brand(value: object) -> str | None:
             text = store.group("name") if store else text
     if text and " " in text:
         text = _LEGAL_FORM.sub("", text).strip(" ,") or text
-    return text or None
+    return text if text and text.casefold() not in NO_BRAND else None
 
 
 def company_name(value: object) -> bool:
@@ -79,7 +85,7 @@ def structured_price(
 ) -> Price | None:
     """A structured-data price (see price_from_value), or None when it is no usable price. A
     missing currency gives a price without one; `hints` (keywords of price_from_value: the
-    page's locale and TLD, built by product._price_hints) help read locale-formatted text."""
+    page's locale and TLD, built by page._price_hints) help read locale-formatted text."""
     if value is None or value == "":
         return None
     try:

@@ -11,13 +11,16 @@ sold-out page often hides its price). A category page shows many prices equally 
 heading (and many buttons), so it stays what it is: no product (None).
 
 The heading is the product's <h1>; on a page without one (older shops), the first <h2> the
-page's <title> repeats (_subheading).
+page's <title> repeats (_subheading); with neither, the one element whose class or id calls it
+the product's name or title (_name_element).
 
 "Near": the number of steps from the chosen <h1> up to the lowest ancestor it shares with an
 element. The product's own price shares a low ancestor with its <h1>; related-product tiles and
 the mini-cart share only <main> or <body> with it. Among equally near prices a sale or current
 price beats a plain one, which beats a regular/list price; crossed-out prices (<del>, <s>,
 .old-price, .was-price, .price--compare...) and savings, shipping or instalment amounts never count.
+A page known to show one product whose price element names itself nothing ('<strong>22,50
+€</strong>') takes the first bare amount with its currency after the heading (_price_line).
 
 Labels ("SKU:", "Art.-Nr.", "Brand:", "Availability:", "Price:") are read from the visible text:
 a copy of the tree without scripts and styles, one text node a line. A site profile's
@@ -40,13 +43,13 @@ from typing import TYPE_CHECKING, TypeVar
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from consumers.extract.availability import Availability, normalise_availability
+from consumers.extract.page import Page
 from consumers.extract.price import Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
 from consumers.extract.titles import clean_title, normalised, site_names
-from consumers.extract.values import clean_text, node_text
+from consumers.extract.values import NO_BRAND, clean_text, node_text
 
 if TYPE_CHECKING:
-    from consumers.extract.product import Page
     from consumers.extract.profiles import SiteProfile
 
 MAX_CANDIDATES = 100  # elements of one kind (price, stock, button, brand, heading) looked at
@@ -59,9 +62,24 @@ _MAX_TITLE_CHARS = 300
 _MAX_H1 = 5  # <h1> elements compared with a structured name
 _MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
 _MAX_VALUE_CHARS = 80  # brand or SKU
+_PRICE_LINES = 60  # lines of page text after the heading searched for a bare price ('22,50 €')
+_PRICE_LINE_CHARS = 24
+_PRICE_LINE_LETTERS = 3  # a currency's code or sign in letters ('EUR', 'zł', 'kr'), nothing more
 _FAR = 1_000_000  # distance of an element that shares no ancestor with the heading within reach
 
-_PRICE_WORDS = ("price", "preis", "prix", "precio", "prezzo", "prijs", "cena", "цена", "money")
+_PRICE_WORDS = (
+    "price",
+    "preis",
+    "prix",
+    "precio",
+    "prezzo",
+    "prijs",
+    "cena",
+    "цена",
+    "fiyat",
+    "hinta",
+    "money",
+)
 _PRICE_CSS = ", ".join(
     ["[itemprop=price]", *(f"[{attr}*={word} i]" for word in _PRICE_WORDS for attr in ("class", "id"))]
 )
@@ -114,7 +132,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 # A class naming the brand itself ('brand', 'product-brand', 'pdp__brand', 'brand-name', 'product__vendor',
 # Amazon's 'bylineInfo'), not a block that merely mentions it ('brand-and-payment-column', 'brand-logo').
 _BRAND_CLASS = re.compile(
-    r"^(?:[\w-]*[-_])?(?:brand|vendor|manufacturer|marke|marque|byline)(?:[-_]*(?:name|info))?$",
+    r"^(?:[\w-]*[-_])?(?:brand|vendor|manufacturer|marke|marque|byline)(?:[-_]*(?:name|info|link|title))?$",
     re.IGNORECASE,
 )
 _NOT_BRAND_TOKENS = frozenset(
@@ -123,6 +141,9 @@ _NOT_BRAND_TOKENS = frozenset(
 )
 _LOGO = re.compile(r"logo|masthead|navbar|site[-_]?(?:title|name|brand)", re.IGNORECASE)
 _TITLE_TOKENS = frozenset({"title", "name", "producttitle", "productname"})
+_NAMED_TOKENS = frozenset({"producttitle", "productname", "itemtitle", "itemname"})
+_NAME_CSS = "[class*=name i], [class*=title i], [id*=name i], [id*=title i]"
+_NAME_TAGS = frozenset({"div", "span", "p", "strong", "b", "h2", "h3", "h4", "h5", "h6", "td", "font"})
 _ASIDE_TOKENS = frozenset(
     {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
     | {"modal", "popover", "dialog"}
@@ -130,19 +151,26 @@ _ASIDE_TOKENS = frozenset(
 _HIDING_CLASS = re.compile(r"(?:[a-z]+-)?(?:hidden|hide)|d-none|invisible", re.IGNORECASE)
 _PRODUCT_TOKENS = frozenset({"product", "pdp", "item", "artikel", "produkt", "produit", "producto"})
 
+# 'Add to cart' in the shop languages (the button's label, name, class or id).
+_ADD_TO_CART = (
+    r"add[\s_-]?(?:\w+[\s_-]){0,2}to[\s_-]?(?:\w+[\s_-])?(?:cart|bag|basket|trolley)|addtocart"
+    r"|in den (?:warenkorb|einkaufswagen|korb)|ajouter au panier|añadir al carrito|agregar al carrito"
+    r"|aggiungi al carrello|in winkelwagen|do koszyka|sepete ekle|adicionar ao carrinho"
+    r"|adicionar à sacola|в корзину|у кошик|カートに(?:入れる|追加)|加入购物车|加入購物車"  # noqa: RUF001
+    r"|lägg i (?:varukorg|kundvagn)|læg i kurv|legg i handlekurv|lisää ostoskoriin|do košíku|kosárba"
+)
+# Out-of-stock sign-ups: 'Notify me', 'Email me when available', 'Benachrichtigen', 'Avvisami'.
+_NOTIFY_ME = (
+    r"notify me|e-?mail me when (?:(?:it'?s|this is) )?(?:available|in stock|back)|join the wait ?list"
+    r"|benachrichtig|m'avertir|me prévenir|prévenez-moi|avísame|avvisami|powiadom|houd me op de hoogte"
+    r"|avise-me|сообщить о поступлении"  # noqa: RUF001
+)
 _CART = re.compile(
-    r"add[\s_-]?to[\s_-]?(?:cart|bag|basket)|addtocart|in den (?:warenkorb|einkaufswagen)|warenkorb"
-    r"|ajouter au panier|añadir al carrito|aggiungi al carrello|in winkelwagen|do koszyka|buy[\s_-]?now"
-    r"|sepete ekle|sold[\s_-]?out|pre-?order|notify me",
+    rf"{_ADD_TO_CART}|warenkorb|buy[\s_-]?now|jetzt kaufen|sold[\s_-]?out|pre-?order|{_NOTIFY_ME}",
     re.IGNORECASE,
 )
 # An add-to-cart link (not a mere 'Warenkorb' or 'Cart (0)' link to the cart).
-_CART_LINK = re.compile(
-    r"add[\s_-]?(?:\w+[\s_-]){0,2}to[\s_-]?(?:\w+[\s_-])?(?:cart|bag|basket)|addtocart"
-    r"|in den (?:warenkorb|einkaufswagen)|ajouter au panier|añadir al carrito|aggiungi al carrello"
-    r"|in winkelwagen|do koszyka|sepete ekle",
-    re.IGNORECASE,
-)
+_CART_LINK = re.compile(_ADD_TO_CART, re.IGNORECASE)
 _CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
 _STRONG_STOCK = re.compile(
     r"out of stock|sold ?out|ausverkauft|épuisé|agotado|esaurito|uitverkocht|no longer available"
@@ -150,7 +178,8 @@ _STRONG_STOCK = re.compile(
     r"|only \d+ left|nur noch (?:\d+|wenige)|few left|low stock|derniers? articles?"
     r"|currently unavailable|more on the way|in stock soon|nicht (?:auf lager|lieferbar|verfügbar)"
     r"|rupture de stock|non disponibile|niet (?:op voorraad|leverbaar)|niedostępn|esgotado"
-    r"|нет в наличии|немає в наявності|tükendi|stokta yok|在庫切れ|売り切れ|品切れ|缺货|售罄|无货",
+    r"|нет в наличии|немає в наявності|tükendi|stokta yok|在庫切れ|売り切れ|品切れ|缺货|售罄|无货"
+    r"|slutsåld|udsolgt|utsolgt|loppuunmyyty|vyprodáno|není skladem|elfogyott|low in stock|last items",
     re.IGNORECASE,
 )
 _LABEL_WINDOW = 60_000  # characters of visible text searched for labels
@@ -163,7 +192,7 @@ _VARIANT_MESSAGE = re.compile(
     r"|diese (?:auswahl|kombination|variante|größe)|cette (?:combinaison|taille|sélection)",
     re.IGNORECASE,
 )
-_NOTIFY = re.compile(r"notify me|benachrichtig|m'avertir|avísame", re.IGNORECASE)
+_NOTIFY = re.compile(_NOTIFY_ME, re.IGNORECASE)
 
 
 def _label(words: str, value: str) -> re.Pattern[str]:
@@ -183,7 +212,13 @@ _SKU_LABEL = _label(
     r"|Ref(?:erencia|erência)?\.|Referencia|Referência"
     r"|Código(?:\s?(?:d[oe]l?\s?)?(?:produto|producto|artículo|artigo))?"
     r"|Cod(?:ice)?\.?\s?(?:articolo|prodotto)|Kod\s?(?:produktu|towaru)|Nr\s?katalogowy|Numer\s?katalogowy"
-    r"|Артикул|Код\s?(?:товара|товару)|商品番号|品番|货号|商品编号|商品編號",
+    r"|Артикул|Код\s?(?:товара|товару)|商品番号|品番|货号|商品编号|商品編號"
+    r"|Stock\s?(?:code|no\.?|number)|Produktnummer|Produkt-?Nr\.?|Varenummer|Varenr\.?|Varunummer"
+    r"|Artikkelnummer|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží)|Cikkszám|Termékkód"
+    # 'Code:' alone, with its colon: not a promo, voucher, postal or colour code.
+    r"|(?<!promo )(?<!zip )(?<!postal )(?<!post )(?<!discount )(?<!voucher )(?<!coupon )(?<!gift )"
+    r"(?<!country )(?<!area )(?<!security )(?<!access )(?<!tracking )(?<!color )(?<!colour )(?<!offer )"
+    r"Code(?=[\s\u200e\u200f]*[:#\uff1a])",
     _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
 )
 # A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.
@@ -210,12 +245,28 @@ _STOCK_LABEL = _label(
     r"|Disponibilidade|Beschikbaarheid|Dostępność|Наличие|Наявність|Stok durumu|在庫|库存",
     r"[ \t\u00a0]*:\s*([^\n]{1,60})",
 )
-# A spec table's brand row: the label alone in its cell (th, td or dt), the value in the next cell.
+# A spec table's brand (or maker) row: the label alone in its cell (th, td or dt), the value in the
+# next cell.
 _BRAND_ROW_LABELS = frozenset(
     {"brand", "brandname", "marke", "markenname", "marque", "nomdemarque", "marca", "marka", "merk"}
     | {"бренд", "марка", "ブランド", "品牌"}
+    | {"manufacturer", "hersteller", "fabricant", "fabricante", "produttore", "fabrikant", "producent"}
+    | {"производитель", "メーカー", "制造商", "製造商"}
 )
 _CELL_TAGS = frozenset({"td", "dd", "th"})
+# Links into a shop's brand pages: '/brands/<name>', '/marke/<name>', '/manufacturer/<name>'.
+_BRAND_LINK_CSS = ", ".join(
+    f"a[href*={word} i]"
+    for word in ("brand", "marke", "marque", "marca", "merk", "hersteller", "manufacturer")
+)
+_BRAND_PATH = re.compile(
+    r"/(?:brands?|marken?|marques?|marcas?|merken?|hersteller|manufacturers?)/[^/?#]+", re.IGNORECASE
+)
+_MAX_BRAND_WORDS = 4
+_NOT_BRAND_WORDS = frozenset(
+    {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
+    | {"todos", "ver", "marcas", "marques", "tutti"}
+)
 # Car makes, for a vehicle title that starts with its model year ('2010 Maybach 57 S').
 _CAR_MAKES = {
     normalised(make): make
@@ -265,7 +316,6 @@ _STORE_LINK = re.compile(
     re.IGNORECASE,
 )
 _NOT_IN_NAMES = re.compile(r'[{}<>"\[\]\\]')  # markup, JSON or a template caught by a label, not a name
-_PLACEHOLDERS = frozenset({"n/a", "na", "none", "null", "-", "unknown", "keine", "k.a."})
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _T = TypeVar("_T")
 
@@ -282,10 +332,13 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
     named = None
     if heading is None:
         heading, named = _subheading(tree, tags, page.site_names)
+    if heading is None:
+        heading = _name_element(tree, page.site_names)
     chain = _ancestor_steps(heading)
     page_text = _page_text(tree)
     after = max(page_text.find(_text_lines(heading)), 0) if heading is not None else 0
-    price, listing = _visible_price(tree, chain, _price_hints(page, profile), page_text, after)
+    hints = _price_hints(page, profile)
+    price, listing = _visible_price(tree, chain, hints, page_text, after)
     button = _cart_button(tree, chain)
     sku = None
     if price is None and not _declares_product(page, tags):
@@ -297,6 +350,8 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         single = code is not None and not _labelled_twice(page_text)
         if not (single or (not listing and (code is not None or _one_cart_button(tree, chain)))):
             return {}
+    if price is None and not listing and heading is not None:
+        price = _price_line(tree, page_text, after, hints)
     title = named or _title(tree, tags, heading, page.url)
     return {
         "title": title,
@@ -349,6 +404,31 @@ def _subheading(
             if _heading_context(node) in ("", "product"):
                 return node, text
     return None, None
+
+
+def _name_element(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
+    """A page with no heading for the product at all: the first element whose class or id calls it
+    the product's name or title ('product-name', 'productTitle', 'ProductDetails_NameLabel'), shown
+    and outside the site's header, one of its kind (a listing repeats its tiles' class)."""
+    candidates = [
+        node
+        for node in _limited(tree.css(_NAME_CSS))
+        if node.tag in _NAME_TAGS and _names_element(_tokens(node))
+    ]
+    classes = [node.attributes.get("class") for node in candidates]
+    for node, kind in zip(candidates, classes, strict=True):
+        text = node_text(node)
+        if not _names_something(text) or normalised(text or "") in site_names:
+            continue
+        if kind and classes.count(kind) > 1:
+            continue
+        if _heading_context(node) in ("", "product"):
+            return node
+    return None
+
+
+def _names_element(tokens: frozenset[str]) -> bool:
+    return bool(tokens & _PRODUCT_TOKENS and tokens & {"name", "title"}) or bool(tokens & _NAMED_TOKENS)
 
 
 def _names_something(text: str | None) -> bool:
@@ -550,6 +630,24 @@ def _visible_price(
         _MSRP_LABEL, page_text, after, parse
     )
     return labelled, False
+
+
+def _price_line(tree: LexborHTMLParser, page_text: str, after: int, hints: _PriceHints) -> Price | None:
+    """A product page whose price element names itself nothing ('<strong>22,50 €</strong>'): the
+    first of the _PRICE_LINES lines after the heading that is an amount with its currency and
+    little else ('22,50 €', 'EUR 19.90'), unless crossed out. Read only once the page is known
+    to show one product (no listing: its tiles would each show such a line)."""
+    crossed = {clean_text(node.text()) for node in _limited(tree.css(_CROSSED_CSS))}
+    for line in page_text[after : after + 200 * _PRICE_LINES].splitlines()[:_PRICE_LINES]:
+        line = line.strip()
+        if len(line) > _PRICE_LINE_CHARS or sum(ch.isalpha() for ch in line) > _PRICE_LINE_LETTERS:
+            continue
+        if line in crossed or not any(ch.isdigit() for ch in line):
+            continue
+        price = _parse_price(line, hints)
+        if price is not None and price.minor != 0 and _has_currency_marker(line):
+            return price  # (a zero is an empty cart's total)
+    return None
 
 
 class _Budget:
@@ -892,6 +990,14 @@ def _sku(
     )
 
 
+def sku_without_label(sku: str) -> str:
+    """A SKU value holding its label ('SKU: KT-9', 'Art.-Nr. 12345', 'Item # 12345'): the code."""
+    if " " not in sku and ":" not in sku and "#" not in sku:
+        return sku  # the usual case: a bare code
+    match = _SKU_LABEL.fullmatch(sku)
+    return match.group(1) if match else sku
+
+
 def labelled_sku_extending(page: Page, sku: str) -> str | None:
     """The SKU the page labels ('Artikel-Nr. 6464951586') when it extends a structured one (a
     JSON-LD sku '64649515': the article's number, the shown one the variant's), else None. The
@@ -932,9 +1038,10 @@ def _plausible_sku(value: str) -> str | None:
 
 
 def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int) -> str | None:
-    """itemprop=brand, else a .brand/.vendor element (not the shop's logo: nor a link to the
-    shop's home page), else 'Brand: X', else a spec table's 'Brand' row ('Brand Name' in one
-    cell, 'Canon' in the next)."""
+    """itemprop=brand, else a .brand/.vendor element (its text, or the alt text of the brand's
+    logo it shows; not the shop's logo: nor a link to the shop's home page), else 'Brand: X',
+    else a spec table's 'Brand' or 'Manufacturer' row ('Brand Name' in one cell, 'Canon' in the
+    next), else a link into the shop's brand pages next to the heading."""
     for node in _nearest(tree.css(_BRAND_CSS), chain):
         if node.attributes.get("itemprop") != "brand" and not _brand_element(node):
             continue
@@ -942,10 +1049,16 @@ def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after:
             continue
         inner = node.css_first("[itemprop=name]")
         text = clean_text(node.attributes.get("content")) or _short_text(inner or node, 2 * _MAX_VALUE_CHARS)
+        if not text and (logo := node.css_first("img[alt]")) is not None:
+            text = clean_text(logo.attributes.get("alt"))  # the brand's logo: <a class=brand><img alt=Sony>
         value = _clean_brand(text)
         if value:
             return value
-    return _labelled(_BRAND_LABEL, page_text, after, _clean_brand) or _brand_row(tree, chain)
+    return (
+        _labelled(_BRAND_LABEL, page_text, after, _clean_brand)
+        or _brand_row(tree, chain)
+        or _brand_link(tree, chain)
+    )
 
 
 def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
@@ -959,6 +1072,23 @@ def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
         value = _clean_brand(_short_text(cell, 2 * _MAX_VALUE_CHARS)) if cell is not None else None
         if value:
             return value
+    return None
+
+
+def _brand_link(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
+    """A link into the shop's brand pages ('/brands/tom-dixon', '/marke/sony') sharing a block
+    with the heading, at most _CART_LINK_STEPS steps up from it: its text, when that is a name
+    ('by <a href="/brands/acme">Acme</a>'), not 'See all Acme items' or 'All brands'."""
+    for node in _limited(tree.css(_BRAND_LINK_CSS)):
+        if not _BRAND_PATH.search(node.attributes.get("href") or ""):
+            continue
+        text = _short_text(node, _MAX_VALUE_CHARS)
+        words = (text or "").casefold().split()
+        if not words or len(words) > _MAX_BRAND_WORDS or not _NOT_BRAND_WORDS.isdisjoint(words):
+            continue
+        walk = _walk(node, chain)
+        if walk.passed and not walk.hidden and walk.distance <= _CART_LINK_STEPS:
+            return _clean_brand(text)
     return None
 
 
@@ -993,7 +1123,7 @@ def _clean_brand(text: str | None) -> str | None:
         return None
     store = _STORE_LINK.match(text.strip())
     value = (store.group(1) if store else _BRAND_PREFIX.sub("", text.strip())).strip(" :-\u2013|")
-    if not value or len(value) > _MAX_VALUE_CHARS or value.lower() in _PLACEHOLDERS:
+    if not value or len(value) > _MAX_VALUE_CHARS or value.casefold() in NO_BRAND:
         return None
     if _NOT_A_BRAND.search(value):
         return None

@@ -71,6 +71,7 @@ def test_opengraph_tags_alone_give_a_product() -> None:
     data = NO_PROFILES.product(OPENGRAPH_ONLY, URL)
     assert data == ProductData(
         product_id="K-9",
+        sku="K-9",  # product:retailer_item_id stands for the SKU the page does not give
         title="Steel Kettle 1.7 l",
         brand="Brew&Co",
         price=Price(129900, "SEK"),

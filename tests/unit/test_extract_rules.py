@@ -237,6 +237,20 @@ def test_an_ean13_label_is_no_article_number() -> None:
     [
         ("Tükendi", Availability.OUT_OF_STOCK),
         ("Stokta yok", Availability.OUT_OF_STOCK),
+        ("I lager", Availability.IN_STOCK),
+        ("På lager", Availability.IN_STOCK),
+        ("Ikke på lager", Availability.OUT_OF_STOCK),
+        ("Slutsåld", Availability.OUT_OF_STOCK),
+        ("Udsolgt", Availability.OUT_OF_STOCK),
+        ("Varastossa", Availability.IN_STOCK),
+        ("Loppuunmyyty", Availability.OUT_OF_STOCK),
+        ("Skladem", Availability.IN_STOCK),
+        ("Vyprodáno", Availability.OUT_OF_STOCK),
+        ("Nincs készleten", Availability.OUT_OF_STOCK),
+        ("Low in stock", Availability.LIMITED),
+        ("Last items in stock", Availability.LIMITED),
+        ("Almost sold out", Availability.LIMITED),
+        ("Out-of-stock", Availability.OUT_OF_STOCK),
         ("Stokta", Availability.IN_STOCK),
         ("Temporarily out of stock.", Availability.OUT_OF_STOCK),
         ("Currently unavailable.", Availability.OUT_OF_STOCK),
@@ -452,3 +466,52 @@ def test_a_structured_sku_stays_unless_a_label_extends_it(shown: str) -> None:
         f"{shown}</body></html>"
     )
     assert extract(html).sku == "64649515"
+
+
+# -- the shop's name with more words after it (issue #18) ------------------------------------------
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Steel Kettle | Acme Outlet UK",
+        "Steel Kettle – Acme Outlet Online Shop",
+        "Steel Kettle - Acme Outlet Official Store",
+        "Acme Outlet Online: Steel Kettle",
+    ],
+)
+def test_the_shops_name_with_a_country_or_shop_words_goes(title: str) -> None:
+    assert clean_title(title, site_names({}, "https://www.acme-outlet.com/p/1")) == "Steel Kettle"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Steel Kettle - Acme Outlet Exclusive",  # more than shop words after the name
+        "Steel Kettle - Acmeo",  # another name that starts alike
+    ],
+)
+def test_a_title_part_that_only_starts_like_the_shop_stays(title: str) -> None:
+    assert clean_title(title, site_names({}, "https://www.acme-outlet.com/p/1")) == title
+
+
+def test_a_short_shop_name_needs_the_whole_part() -> None:
+    names = site_names({}, "https://www.hm.com/p/1")
+    assert clean_title("Cotton Shirt - HM Store", names) == "Cotton Shirt - HM Store"
+    assert clean_title("Cotton Shirt - HM", names) == "Cotton Shirt"
+
+
+def test_an_og_title_with_the_shops_name_and_more_gives_way() -> None:
+    head = (
+        '<meta property="og:type" content="product">'
+        '<meta property="og:title" content="Steel Kettle | Shop Example UK">'
+        '<meta property="product:price:amount" content="5">'
+        '<meta property="product:price:currency" content="GBP">'
+    )
+    assert (
+        extract(f"<html><head>{head}</head></html>", "https://shopexample.co.uk/p/1").title == "Steel Kettle"
+    )
+
+
+def test_a_product_id_stands_for_a_sku_the_page_does_not_show() -> None:
+    html = jsonld(product("Moshult Mattress", productID="003.025.02"))
+    data = extract(html)
+    assert (data.sku, data.product_id) == ("003.025.02", "003.025.02")

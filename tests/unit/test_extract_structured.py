@@ -391,7 +391,10 @@ def test_offer_sku_counts_when_the_product_has_none() -> None:
     data = product(jsonld_page(block))
     assert (data.sku, data.product_id) == ("SH-M", "P-77")  # the representative offer's; never mpn or gtin
     assert product(jsonld_page({**block, "sku": "SH"})).sku == "SH"
-    assert product(jsonld_page({**block, "offers": offer("10")})).sku is None
+    # No sku anywhere: the productID stands for it (the shop's code); mpn and gtin never do.
+    assert product(jsonld_page({**block, "offers": offer("10")})).sku == "P-77"
+    without_id = {key: value for key, value in block.items() if key != "productID"}
+    assert product(jsonld_page({**without_id, "offers": offer("10")})).sku is None
 
 
 # -- prices without a currency ----------------------------------------------------------------------
@@ -642,3 +645,82 @@ def test_sources_merge_in_priority_order() -> None:
         Price(700, "EUR"),
     )
     assert data.sources == ("jsonld", "microdata", "rdfa")
+
+
+# -- schema.org as shops write it (issue #18) ----------------------------------------------------------
+def test_types_in_any_case_count() -> None:
+    block = {
+        "@type": "product",
+        "name": "Desk Lamp",
+        "offers": {"@type": "offer", "price": "5", "priceCurrency": "EUR"},
+    }
+    data = product(jsonld_page(block))
+    assert (data.title, data.price) == ("Desk Lamp", Price(500, "EUR"))
+
+
+@pytest.mark.parametrize(
+    ("value", "availability"),
+    [
+        ("http://schema.org/instock", Availability.IN_STOCK),
+        ("in_stock", Availability.IN_STOCK),
+        (["https://schema.org/PreOrder"], Availability.PREORDER),
+        ({"@id": "https://schema.org/InStock"}, Availability.IN_STOCK),
+        ({"@id": "schema:BackOrder"}, Availability.BACKORDER),
+        ("https://schema.org/Reserved", Availability.OUT_OF_STOCK),
+    ],
+)
+def test_offer_availability_as_shops_write_it(value: object, availability: Availability) -> None:
+    block = {"@type": "Product", "name": "Desk Lamp", "offers": offer("5", availability=None)}
+    block["offers"]["availability"] = value
+    assert product(jsonld_page(block)).availability is availability
+
+
+@pytest.mark.parametrize("placeholder", ["N/A", "Unbranded", "Does not apply", "No brand", "none"])
+def test_a_placeholder_brand_is_no_brand(placeholder: str) -> None:
+    block = {"@type": "Product", "name": "Desk Lamp", "brand": {"@type": "Brand", "name": placeholder}}
+    assert product(jsonld_page({**block, "offers": offer("5")})).brand is None
+    with_maker = {**block, "manufacturer": {"@type": "Organization", "name": "Lumen"}, "offers": offer("5")}
+    assert product(jsonld_page(with_maker)).brand == "Lumen"
+
+
+@pytest.mark.parametrize("product_id", ["isbn:9780306406157", "4006381333931", "https://shop.example/p/1"])
+def test_a_product_id_that_is_no_shop_code_is_no_sku(product_id: str) -> None:
+    block = {"@type": "Product", "name": "Desk Lamp", "productID": product_id, "offers": offer("5")}
+    data = product(jsonld_page(block))
+    assert (data.product_id, data.sku) == (product_id, None)
+
+
+def test_a_labelled_sku_beats_the_product_id() -> None:
+    block = {"@type": "Product", "name": "Desk Lamp", "productID": "P-77", "offers": offer("5")}
+    assert product(jsonld_page(block, body="<h1>Desk Lamp</h1><p>SKU: DL-5</p>")).sku == "DL-5"
+
+
+@pytest.mark.parametrize("value", ["SKU: DL-5", "Art.-Nr. DL-5", "Item # DL-5", "DL-5"])
+def test_a_sku_value_loses_its_label(value: str) -> None:
+    block = {"@type": "Product", "name": "Desk Lamp", "sku": value, "offers": offer("5")}
+    assert product(jsonld_page(block)).sku == "DL-5"
+
+
+def test_a_zero_price_gives_way_to_the_offers_other_amount() -> None:
+    spec = {"@type": "UnitPriceSpecification", "price": "19.90", "priceCurrency": "EUR"}
+    block = {"@type": "Product", "name": "Desk Lamp", "offers": offer("0.00", priceSpecification=spec)}
+    assert product(jsonld_page(block)).price == Price(1990, "EUR")
+    variants = {"@type": "Product", "name": "Desk Lamp", "offers": [offer("0"), offer("24.50")]}
+    assert product(jsonld_page(variants)).price == Price(2450, "EUR")
+    alone = {"@type": "Product", "name": "Desk Lamp", "offers": offer("0")}
+    assert product(jsonld_page(alone)).price == Price(0, "EUR")  # nothing better: zero it is
+
+
+def test_a_zero_price_gives_way_to_a_later_sources_price() -> None:
+    block = {"@type": "Product", "name": "Desk Lamp", "offers": offer("0")}
+    og = (
+        '<meta property="product:price:amount" content="19.90">'
+        '<meta property="product:price:currency" content="EUR">'
+    )
+    data = product(jsonld_page(block, head=og))
+    assert data.price == Price(1990, "EUR") and data.sources == ("jsonld", "meta")
+
+
+def test_markup_in_a_structured_name_goes() -> None:
+    block = {"@type": "Product", "name": "<b>Desk</b> Lamp <br/>", "offers": offer("5")}
+    assert product(jsonld_page(block)).title == "Desk Lamp"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consumers.extract import Availability, ExtractionError, Extractor, Price, ProfileError, Profiles
-from consumers.extract.product import Page
+from consumers.extract.page import Page
 from consumers.extract.visible import visible_fields
 from tests.unit.hostile_input import fuzz_settings, mutated_text, no_hang
 
@@ -303,13 +303,30 @@ def test_stock_wording_just_after_the_heading() -> None:
         ("<div class='product-code'>Ürün kodu: 17002483</div>", "17002483"),
         ("<span class='sku_wrapper'>SKU: <span class='sku'>K9-2</span></span>", "K9-2"),
         ("<meta itemprop='sku' content='K9-3'>", "K9-3"),
+        ("<p>Code: 2-sd960ispk</p>", "2-sd960ispk"),
+        ("<p>Stock code: KT-900</p>", "KT-900"),
+        ("<p>Produktnummer: KT-900</p>", "KT-900"),
+        ("<p>Varenummer: 55012</p>", "55012"),
+        ("<p>Tuotenumero: 55012</p>", "55012"),
+        ("<p>Cikkszám: 55012</p>", "55012"),
     ],
 )
 def test_visible_sku_labels(markup: str, sku: str) -> None:
     assert visible(product_page(KETTLE + markup))["sku"] == sku
 
 
-@pytest.mark.parametrize("markup", ["<p>Model # X200</p>", "<p>SKU: N/A</p>", "<p class='sku'>SKU:</p>"])
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>Model # X200</p>",
+        "<p>SKU: N/A</p>",
+        "<p class='sku'>SKU:</p>",
+        "<p>Promo code: SAVE10</p>",
+        "<p>Zip code: 90210</p>",
+        "<p>Enter code below</p>",
+        "<p>Voucher Code: X1</p>",
+    ],
+)
 def test_not_a_sku(markup: str) -> None:
     assert "sku" not in visible(product_page(KETTLE + markup))
 
@@ -371,6 +388,12 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<a id='bylineInfo' href='/stores/brew'>Visit the Brew Store</a>", "Brew"),
         ("<a id='bylineInfo' href='/stores/brew'>Besuche den Brew-Store</a>", "Brew"),
         ("<table><tr><td>Brand: Brew</td></tr></table>", "Brew"),
+        ("<table><tr><th>Manufacturer</th><td>Brew</td></tr></table>", "Brew"),
+        ("<table><tr><td>Hersteller</td><td>Brew</td></tr></table>", "Brew"),
+        ("<a class='product-brand-link' href='/b/brew'>Brew</a>", "Brew"),
+        ("<div class='product-brand'><a href='/b/brew'><img src='b.png' alt='Brew'></a></div>", "Brew"),
+        ("<p>by <a href='/brands/brew-co'>Brew &amp; Co</a></p>", "Brew & Co"),
+        ("<p><a href='/marke/brew'>Brew</a></p>", "Brew"),
     ],
 )
 def test_visible_brands(markup: str, brand: str) -> None:
@@ -385,6 +408,9 @@ def test_visible_brands(markup: str, brand: str) -> None:
         "<h2>Brand</h2><ul><li>Brew (12)</li></ul>",  # a filter heading, no label
         "<span class='brand'>[productBrandName]</span>",  # an unfilled template
         '<script class=\'brand-data\'>{"brand": "Brew"}</script>',  # not shown
+        "<p><a href='/brands/brew'>See all Brew items</a></p>",  # a brand link, but no name
+        "<p><a href='/brands/'>All brands</a></p>",  # the brands' directory
+        "<p>Brand: Unbranded</p>",  # a placeholder
     ],
 )
 def test_not_a_brand(markup: str) -> None:
@@ -519,3 +545,60 @@ def test_a_members_only_price_is_not_the_price(kind: str) -> None:
         "<div><span class='our-price'>Online Price: $9.54</span></div></div>"
     )
     assert visible(product_page(body))["price"] == Price(954, "USD")
+
+
+# -- shop wording in more languages (issue #18) ----------------------------------------------------
+# Enabled: in stock (disabled: out of stock); a sign-up for news of the stock: out of stock.
+_BUTTONS = {
+    "IN_STOCK": "Add to Trolley|In den Korb|Jetzt kaufen|Adicionar ao carrinho|Agregar al carrito|В корзину"  # noqa: RUF001
+    "|カートに入れる|加入购物车|Lägg i varukorgen|Læg i kurv|Legg i handlekurv|Lisää ostoskoriin"
+    "|Do košíku|Kosárba",
+    "OUT_OF_STOCK": "Email me when available|Join the waitlist|Benachrichtigen, wenn verfügbar|Prévenez-moi"
+    "|Avísame cuando esté disponible|Avvisami|Powiadom o dostępności",
+}
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [(label, expected) for expected, labels in _BUTTONS.items() for label in labels.split("|")],
+)
+def test_shop_buttons_in_many_languages(label: str, expected: str) -> None:
+    assert availability(f"<button type='submit'>{label}</button>") == expected
+    assert availability(f"<button type='submit' disabled>{label}</button>") == "OUT_OF_STOCK"
+
+
+def test_a_brand_link_far_from_the_heading_is_a_tiles() -> None:
+    # The heading's block and the link share only <main>, five steps up from the heading.
+    deep = f"<div><div><div><div>{KETTLE}</div></div></div></div>"
+    assert "brand" not in visible(product_page(f"{deep}<p><a href='/brands/brew'>Brew</a></p>"))
+
+
+def test_a_page_without_headings_takes_the_element_naming_the_product() -> None:
+    page = product_page(
+        "<table><tr><td><span id='ctl00_ProductDetails_TopNameLabel'>Gold Nugget</span></td></tr>"
+        "<tr><td><span class='price'>$3.49</span></td></tr></table>",
+        head="<title>Seeds | Item Detail</title>",
+    )
+    assert visible(page) == {"title": "Gold Nugget", "price": Price(349, "USD")}
+
+
+def test_repeated_name_elements_are_a_listings_tiles() -> None:
+    tiles = "".join(
+        f"<div class='tile'><span class='product-name'>Kettle {n}</span>"
+        f"<span class='price'>${n}.99</span></div>"
+        for n in range(1, 7)
+    )
+    assert visible(product_page(tiles)) == {}
+
+
+def test_a_bare_price_after_the_heading_of_a_known_product() -> None:
+    body = (
+        "<h1>La légende de Darkseid</h1><p>EAN: 9791026807597</p><ul><li><div>Neuf</div>"
+        "<strong>Non disponible</strong></li><li><div>Neuf</div><del>30,00 €</del> <strong>22,50 €</strong>"
+        "</li></ul>"
+    )
+    assert visible(product_page(body))["price"] == Price(2250, "EUR")
+
+
+def test_a_bare_price_line_does_not_make_a_product() -> None:
+    assert visible(product_page("<h1>Kettles</h1><p>22,50 €</p>")) == {}
