@@ -111,6 +111,7 @@ KEY_FILE_RECHECK = 1.0  # seconds between looks at the API key file: a revoked k
 CONSOLE_DIR = Path(__file__).parent / "console"
 CONSOLE_FILE_TYPES = {".js": "text/javascript", ".css": "text/css"}
 OPENAPI_DOCUMENT = Path(__file__).parent / "openapi.json"
+SHUTDOWN_REASON = "the gateway is shutting down; reconnect to another"  # the update streams' last event
 
 Clock = Callable[[], float]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -282,6 +283,7 @@ def create_app(settings: Settings, *, topic: str | None = None, prefix: str = ""
         await reader.close()
 
     app.cleanup_ctx.extend([publisher_lifecycle, reads_lifecycle])
+    app.on_shutdown.append(end_update_streams)
     app.router.add_post("/v1/requests", post_requests)
     app.router.add_get("/v1/products", _authenticated(product_reads.list_products))
     app.router.add_get("/v1/products/{product_id}", _authenticated(product_reads.get_product))
@@ -296,6 +298,12 @@ def create_app(settings: Settings, *, topic: str | None = None, prefix: str = ""
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/openapi.json", openapi_page)
     return app
+
+
+async def end_update_streams(app: web.Application) -> None:
+    """On SIGTERM/SIGINT: every /v1/updates stream ends with `event: close`, and the shutdown goes on
+    at once instead of waiting the shutdown timeout for streams that never end by themselves."""
+    app[update_stream.HUB].end_streams(SHUTDOWN_REASON)
 
 
 def run(settings: Settings, prefix: str = "") -> int:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from producers.gateway import create_app
+from producers.gateway import SHUTDOWN_REASON, create_app
 from scrapestream.config import Settings
 from scrapestream.topics import TopicNames
 from tests.integration.gateway_helpers import call, serving
@@ -150,3 +150,16 @@ def test_a_slow_client_is_dropped_with_a_reason_and_the_others_get_everything(ga
         "reason": f"too slow: {QUEUE_SIZE} updates waiting unread"
     }
     assert stream.count("event: update") < count
+
+
+def test_a_gateway_shutting_down_ends_every_stream_with_a_reason(stack: Settings) -> None:
+    """Streams never end by themselves: the gateway closes each with a reason on shutdown instead
+    of holding the shutdown up until its timeout."""
+    with private_topics(stack) as names:
+        settings = dataclasses.replace(stack, gateway_api_keys=(KEY,))
+        with serving(create_app(settings, prefix=prefix_of(names))) as url:
+            readers = [Reader(url, query, wanted=1) for query in ("", "?domain=a.example")]
+        for reader in readers:
+            reader.join(30)
+            assert not reader.is_alive()
+            assert reader.events == [("close", {"reason": SHUTDOWN_REASON})]
