@@ -278,7 +278,7 @@ class RequestPublisher:
         try:
             topics = self._producer.client.list_topics(timeout=timeout).topics
         except KafkaException as error:
-            raise BrokerUnavailable(f"no Kafka broker answers ({error.args[0].str()})") from None
+            raise BrokerUnavailable.because(error) from None
         if self.topic not in topics:
             raise TopicMissing(self.topic)
 

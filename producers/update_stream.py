@@ -184,11 +184,10 @@ class UpdateHub:
 
     def heartbeat(self) -> None:
         """A comment line to every client sent nothing since the previous heartbeat."""
-        for group in list(self._clients.values()):
-            for client in list(group):
-                if not client.sent_lately:
-                    self._offer((client,), [KEEPALIVE])
-                client.sent_lately = False
+        for client in self._every_client():
+            if not client.sent_lately:
+                self._offer((client,), [KEEPALIVE])
+            client.sent_lately = False
 
     def drop(self, client: StreamClient, reason: str) -> None:
         if client.dropped is None:
@@ -207,9 +206,12 @@ class UpdateHub:
     def end_streams(self, reason: str) -> None:
         """End every client's stream with `reason` (the gateway is shutting down): their handlers
         return, so the server's shutdown need not wait for streams that never end by themselves."""
-        for group in list(self._clients.values()):
-            for client in list(group):
-                client.end(reason)
+        for client in self._every_client():
+            client.end(reason)
+
+    def _every_client(self) -> list[StreamClient]:
+        """A snapshot: offering may drop (remove) a client meanwhile."""
+        return [client for group in self._clients.values() for client in group]
 
     async def stop(self) -> None:
         self._stopping.set()

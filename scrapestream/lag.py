@@ -55,11 +55,9 @@ def pipeline_groups(settings: Settings, prefix: str = "") -> dict[str, list[str]
 
 def lag_by_kind(settings: Settings, prefix: str = "") -> dict[str, int]:
     """The total lag of each worker kind's group (as ConsumerGroups.by_kind names the kinds)."""
-    kinds = {group: kind for kind, group in ConsumerGroups.for_settings(settings, prefix).by_kind().items()}
-    totals = dict.fromkeys(kinds.values(), 0)
-    for partition in measure(settings, pipeline_groups(settings, prefix)):
-        totals[kinds[partition.group]] += partition.lag
-    return totals
+    totals = group_totals(measure(settings, pipeline_groups(settings, prefix)))
+    groups = ConsumerGroups.for_settings(settings, prefix).by_kind()
+    return {kind: totals.get(group, 0) for kind, group in groups.items()}
 
 
 def measure(settings: Settings, groups: dict[str, list[str]]) -> list[PartitionLag]:
@@ -158,9 +156,6 @@ def run_command(settings: Settings, prefix: str = "") -> int:
         committed = "-" if lag.committed is None else lag.committed
         where = f"{lag.group:<32} {lag.topic:<28} {lag.partition:>3}"
         print(f"{where} committed={committed} end={lag.end} lag={lag.lag}")
-    totals: dict[str, int] = {}
-    for lag in lags:
-        totals[lag.group] = totals.get(lag.group, 0) + lag.lag
-    for group, total in totals.items():
+    for group, total in group_totals(lags).items():
         print(f"{group}: total lag {total}")
     return 0

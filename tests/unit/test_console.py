@@ -12,7 +12,8 @@ from aiohttp.test_utils import make_mocked_request
 
 from producers.gateway import CONSOLE_DIR, ApiError, console_file
 from scrapestream.config import Settings
-from scrapestream.lag import LagMonitor, PartitionLag, group_totals
+from scrapestream.lag import LagMonitor, PartitionLag, group_totals, lag_by_kind
+from scrapestream.topics import ConsumerGroups
 
 PAGE = (CONSOLE_DIR / "index.html").read_text()
 
@@ -91,3 +92,13 @@ def test_the_history_keeps_its_last_points() -> None:
 def test_group_totals_sum_partitions_in_measuring_order() -> None:
     assert list(group_totals(lags("b", 1, 2) + lags("a", 5))) == ["b", "a"]
     assert group_totals([]) == {}
+
+
+def test_lag_by_kind_sums_each_kinds_group_and_counts_a_quiet_one_as_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings()
+    groups = ConsumerGroups.for_settings(settings, "p.")
+    measured = lags(groups.router, 3, 4) + lags(groups.scrapers, 1) + lags("someone-else", 9)
+    monkeypatch.setattr("scrapestream.lag.measure", lambda _settings, _groups: measured)
+    assert lag_by_kind(settings, "p.") == {"router": 7, "fanout": 0, "scrapers": 1, "browser-scrapers": 0}
