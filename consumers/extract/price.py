@@ -18,8 +18,9 @@ Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
   point. With one kind used once, it is a thousands separator when exactly three digits follow and
   the integer part is 1-3 digits not starting with 0 ("1,234" -> 1234, "12.500" -> 12500), unless
   the currency has three decimals (KWD 1.234); else a decimal point ("12,99", "0.500").
-  Spaces and apostrophes only ever group. Also: a leading decimal point ("$.75", ".99 €"), a space
-  after the decimal point ("$119. 95"), whole amounts written "12,-" / "12.–" / "199:-", cents
+  Spaces and apostrophes only ever group. Also: a leading decimal point ("$.75", ".99 €"), spaces
+  around the decimal point ("$119. 95", "$ 19 . 99": spans joined with spaces), an amount run into
+  its own copy ("379.00379.00": a screen reader's text before the shown one), whole amounts written "12,-" / "12.–" / "199:-", cents
   after the sign ("19€99") or in superscript ("19⁹⁹").
 * Cents split off by a space ("$19 99", "19 99 €": what a page with <sup>99</sup> cents gives as
   text) are cents only when a currency marker is attached to the amount and the currency has two
@@ -114,7 +115,8 @@ _FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPTS, "0123456789")
 _AMOUNT = re.compile(
     r"(?:(?<![\w.,/])[.,](?=[0-9])|(?<![0-9])(?<![0-9][.,:]))[0-9]"
     rf"(?:[0-9]|[.,](?=[0-9])|:(?=[0-9]{{2}}(?![0-9]))|[{_GROUP_ONLY}](?=[0-9]{{3}}(?![0-9]))"
-    rf"|\.[{_SPACES}](?=[0-9]{{2}}(?![0-9]))|[{_SPACES}](?=[0-9]{{2}}(?![0-9]|[{_SPACES}][0-9])))*+"
+    rf"|[{_SPACES}]?\.[{_SPACES}](?=[0-9]{{2}}(?![0-9]))|[{_SPACES}]\.(?=[0-9]{{2}}(?![0-9]))"
+    rf"|[{_SPACES}](?=[0-9]{{2}}(?![0-9]|[{_SPACES}][0-9])))*+"
     rf"(?:[{_SUPERSCRIPTS}]{{2}}(?![{_SUPERSCRIPTS}0-9]))?"
     r"(?!\s?%)"
 )
@@ -338,13 +340,16 @@ def _grouped_integer(token: str) -> str | None:
 def _value(num: _Num, decimals: int, cents_ok: bool) -> Decimal:
     """The amount of one number token, with its forced or split-off cents (module docstring)."""
     _, _, token, fraction = num
+    half = len(token) // 2
+    if len(token) % 2 == 0 and token[:half] == token[half:] and not token[:half].isdigit():
+        token = token[:half]  # "379.00379.00": a screen reader's copy run into the shown price
     if fraction is None and len(token) >= 3:
         if token[-1] in _SUPERSCRIPTS:
             token, fraction = token[:-2], token[-2:].translate(_FROM_SUPERSCRIPT)
         elif len(token) >= 4 and token[-3] in _SPACES:
             token, fraction = token[:-3], token[-2:]
-            if token[-1] == ".":  # "$119. 95"
-                token = token[:-1]
+            if token[-1] == ".":  # "$119. 95", "$ 19 . 99"
+                token = token[:-1].rstrip(_SPACES)
             elif not cents_ok:  # "19 99" with no marker: just 19
                 return parse_number(token, decimals)
     if fraction is None:

@@ -392,9 +392,17 @@ def test_a_leading_decimal_point_starts_an_amount(text: str, minor: int, currenc
     assert parse_price(text) == Price(minor, currency)
 
 
-def test_a_space_after_the_decimal_point_is_ignored() -> None:
+def test_spaces_around_the_decimal_point_are_ignored() -> None:
     assert parse_price("$119. 95") == Price(11995, "USD")
     assert parse_price("$ 1,299. 00") == Price(129900, "USD")
+    assert parse_price("$ 19 . 99") == Price(1999, "USD")  # <span>19</span>.<span>99</span>
+    assert parse_price("19 .99 €") == Price(1999, "EUR")
+
+
+def test_an_amount_run_into_its_own_copy_counts_once() -> None:
+    assert parse_price("€379.00379.00") == Price(37900, "EUR")
+    assert parse_price("1.299,001.299,00 €") == Price(129900, "EUR")
+    assert parse_price("1212 €") == Price(121200, "EUR")  # digits alone are one number
 
 
 def test_three_decimal_currencies_read_three_decimals() -> None:
