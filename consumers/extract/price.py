@@ -20,8 +20,8 @@ Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
   the currency has three decimals (KWD 1.234); else a decimal point ("12,99", "0.500").
   Spaces and apostrophes only ever group. Also: a leading decimal point ("$.75", ".99 €"), spaces
   around the decimal point ("$119. 95", "$ 19 . 99": spans joined with spaces), an amount run into
-  its own copy ("379.00379.00": a screen reader's text before the shown one), whole amounts written "12,-" / "12.–" / "199:-", cents
-  after the sign ("19€99") or in superscript ("19⁹⁹").
+  its own copy ("379.00379.00": a screen reader's text before the shown one), whole amounts
+  written "12,-" / "12.–" / "199:-", cents after the sign ("19€99") or in superscript ("19⁹⁹").
 * Cents split off by a space ("$19 99", "19 99 €": what a page with <sup>99</sup> cents gives as
   text) are cents only when a currency marker is attached to the amount and the currency has two
   decimals: "$19 99" is 19.99 USD; "19 99" with no marker is 19 (the first number).
