@@ -186,10 +186,12 @@ _LABEL_WINDOW = 60_000  # characters of visible text searched for labels
 _STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
 _STOCK_LINE_CHARS = 60
 _IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
-# Messages about the shopper's choice of size, colour or other variant, not the product's stock.
+# Messages about the shopper's choice of size, colour or other variant, or about a missing
+# picture ('Bild nicht verfügbar'), not the product's stock.
 _VARIANT_MESSAGE = re.compile(
     r"\b(?:this|that|the|your|selected)\s+(?:selection|combination|variant|size|colou?r|option)\b"
-    r"|diese (?:auswahl|kombination|variante|größe)|cette (?:combinaison|taille|sélection)",
+    r"|diese (?:auswahl|kombination|variante|größe)|cette (?:combinaison|taille|sélection)"
+    r"|\b(?:image|picture|photo|bild|abbildung|foto|imagen|immagine)s?\b",
     re.IGNORECASE,
 )
 _NOTIFY = re.compile(_NOTIFY_ME, re.IGNORECASE)
@@ -919,8 +921,10 @@ def _cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
 
 def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
     """Whether an add-to-cart link or image button (no <button>: 'Add to basket' as an <a>, an
-    <input type=image>) shares a block with the heading within _CART_LINK_STEPS steps up: the
-    product's own, not a recommendation tile's."""
+    <input type=image>) shares a block with the heading within _CART_LINK_STEPS steps up, or is the
+    only one shown on the page (old table layouts nest deeper): the product's own, not one of the
+    recommendation tiles'."""
+    shown = 0
     for node in _limited(tree.css("a[href], input[type=image]")):
         attributes = node.attributes
         image = node.css_first("img[alt]") if node.tag == "a" else None
@@ -939,9 +943,11 @@ def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
         if not _CART_LINK.search(label):
             continue
         walk = _walk(node, chain)
-        if walk.passed and not walk.hidden and walk.distance <= _CART_LINK_STEPS:
-            return True
-    return False
+        if walk.passed and not walk.hidden:
+            if walk.distance <= _CART_LINK_STEPS:
+                return True
+            shown += 1
+    return shown == 1
 
 
 def _one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:

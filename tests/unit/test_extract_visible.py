@@ -503,13 +503,26 @@ def test_a_link_to_the_cart_says_nothing_about_stock() -> None:
     assert "availability" not in visible(product_page(body))
 
 
-def test_a_far_add_to_cart_link_is_a_tile_s() -> None:
-    tiles = "<section class='also-bought'><div><a href='/cart?add=2'>Add to Cart</a></div></section>"
-    deep = (
-        "<div><div><div><div><h1>Steel Kettle</h1><span class='price'>$49.99</span></div></div></div></div>"
-    )
-    body = f"<div class='product'>{deep}</div>{tiles}"
+DEEP_KETTLE = (
+    "<div><div><div><div><h1>Steel Kettle</h1><span class='price'>$49.99</span></div></div></div></div>"
+)
+
+
+def test_far_add_to_cart_links_are_the_tiles() -> None:
+    tiles = "".join(f"<div><a href='/cart?add={n}'>Add to Cart</a></div>" for n in range(2, 5))
+    body = f"<div class='product'>{DEEP_KETTLE}</div><section class='also-bought'>{tiles}</section>"
     assert "availability" not in visible(product_page(body))
+
+
+def test_the_only_add_to_cart_image_button_is_the_product_s_however_deep() -> None:
+    button = "<table><tr><td><input type='image' src='b.gif' alt='Add to Your Cart'></td></tr></table>"
+    body = f"<div class='product'>{DEEP_KETTLE}</div><form><div>{button}</div></form>"
+    assert visible(product_page(body))["availability"] is Availability.IN_STOCK
+
+
+def test_a_missing_picture_says_nothing_about_stock() -> None:
+    body = "<div class='variationUnavailable'>Bild nicht verfügbar</div><button>In den Warenkorb</button>"
+    assert availability(body) == "IN_STOCK"
 
 
 @pytest.mark.parametrize(
