@@ -544,11 +544,12 @@ def _currency(
 
 
 def _currency_code(currency: str | None, locale: str | None, tld: str | None) -> str | None:
-    """An ISO code from a structured-data currency field: 'EUR', ' usd ', '€', 'руб.'; else None."""
+    """An ISO code from a structured-data currency field: 'EUR', ' usd ', '€', 'руб.'; else None
+    (also for a code ISO 4217 does not have: 'UAN' for UAH leaves the currency to the page)."""
     if currency is None or not isinstance(currency, str):
         return None
     text = currency.strip()
-    if text.upper() in ISO_CODES or (len(text) == 3 and text.isascii() and text.isupper()):
+    if text.upper() in ISO_CODES:
         return text.upper()
     found = MARKERS.get(text)
     if found is None:

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborNode
 
-from consumers.extract.price import Price, PriceError, price_from_value
+from consumers.extract.price import ISO_CODES, Price, PriceError, price_from_value
 
 _MAX_DEPTH = 8  # how deep clean_text looks into lists and dicts: hostile JSON nests a thousand deep
 # Page labels around a brand name: "Brand: Sony", "Marke: Sony", "Visit the Sony Store", "by Sony".
@@ -153,8 +153,8 @@ def currency_code(value: object, hints: Mapping[str, str] | None = None) -> str 
     text = clean_text(value)
     if not text or len(text) > 12:
         return None
-    if len(text) == 3 and text.isascii() and text.isalpha():
-        return text.upper()
+    if text.upper() in ISO_CODES:
+        return text.upper()  # (a code ISO 4217 lacks, 'UAN' for UAH, leaves it to the page)
     price = structured_price("0", text, hints)  # the price parser knows the signs and words
     return price.currency if price is not None else None
 

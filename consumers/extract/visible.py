@@ -44,7 +44,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from consumers.extract.availability import Availability, normalise_availability
 from consumers.extract.page import Page
-from consumers.extract.price import Price, parse_price_or_none
+from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
 from consumers.extract.titles import clean_title, normalised, site_names
 from consumers.extract.values import NO_BRAND, clean_text, node_text
@@ -58,6 +58,7 @@ MAX_TEXTS = 30  # price elements whose text is read (nested containers each hold
 MAX_PRICE_BLOCKS = 4  # separate prices equally near the heading; more is a listing, not a product
 _MAX_PRICE_CHARS = 120  # longer text holds more than a price
 _MAX_PRICE_WORDS = 12
+_MAX_PRICE_PARTS = 12  # elements inside a price element looked at for list-price marks
 _MAX_TITLE_CHARS = 300
 _MAX_H1 = 5  # <h1> elements compared with a structured name
 _MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
@@ -265,6 +266,7 @@ _BRAND_PATH = re.compile(
     r"/(?:brands?|marken?|marques?|marcas?|merken?|hersteller|manufacturers?)/[^/?#]+", re.IGNORECASE
 )
 _MAX_BRAND_WORDS = 4
+_SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
 _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
     | {"todos", "ver", "marcas", "marques", "tutti"}
@@ -318,7 +320,6 @@ _STORE_LINK = re.compile(
     re.IGNORECASE,
 )
 _NOT_IN_NAMES = re.compile(r'[{}<>"\[\]\\]')  # markup, JSON or a template caught by a label, not a name
-_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _T = TypeVar("_T")
 
 
@@ -532,10 +533,18 @@ def _walk(node: LexborNode, chain: dict[int, int], tiers: bool = False) -> _Walk
         attributes = current.attributes
         tag = current.tag or ""
         if tier is None:
-            tier = _TIER_TAGS.get(tag) or _tier_of(_words(_class_and_id(attributes)))
+            tier = _TIER_TAGS.get(tag) or _class_tier(current, attributes)
         hidden = hidden or tag in _UNSEEN_TAGS or _is_hidden(attributes)
         current = current.parent
     return _Walk(_FAR, passed, _PLAIN if tier is None else tier, hidden)
+
+
+def _class_tier(node: LexborNode, attributes: dict[str, str | None]) -> int | None:
+    """The tier its class and id words give; none for the element the shop marks as the price
+    (itemprop=price in a 'totalPrice' span is the price, not a cart total)."""
+    if attributes.get("itemprop") == "price":
+        return None
+    return _tier_of(_words(_class_and_id(attributes)))
 
 
 def _tier_of(tokens: frozenset[str]) -> int | None:
@@ -769,10 +778,20 @@ def _price_text(candidate: _Candidate) -> str | None:
     removed = [inner.node for inner in candidate.inner if inner.walk.tier == _EXCLUDED]
     for inner in [*removed, *node.css(_CROSSED_CSS)]:
         text = text.replace(inner.text(deep=True, separator=""), " ", 1)
-    cleaned = clean_text(text)
+    cleaned = clean_text(_without_list_prices(node, text))
     if not cleaned or len(cleaned) > _MAX_PRICE_CHARS or cleaned.count(" ") >= _MAX_PRICE_WORDS:
         return None  # a sentence ('30 € coupon and no annual fee: the card...'), not a price
     return cleaned
+
+
+def _without_list_prices(node: LexborNode, text: str) -> str:
+    """The text without the parts a price element marks as list or old prices ('<li
+    class=list>$79.99</li><li class=retail>$74.99</li>'), when another amount is left."""
+    rest = text
+    for part in node.css("[class]")[:_MAX_PRICE_PARTS]:
+        if _class_tier(part, part.attributes) in (_REGULAR, _EXCLUDED):
+            rest = rest.replace(part.text(deep=True, separator=""), " ", 1)
+    return rest if rest != text and any(ch.isdigit() for ch in rest) else text
 
 
 def _parse_price(text: str, hints: _PriceHints) -> Price | None:
@@ -796,7 +815,7 @@ def _price_hints(page: Page, profile: SiteProfile | None) -> _PriceHints:
         currency_node.attributes.get("content") if currency_node is not None else None,
     ]
     codes = [(code or "").strip().upper() for code in declared]
-    currency = next((code for code in codes if _CURRENCY_CODE.fullmatch(code)), None)
+    currency = next((code for code in codes if code in ISO_CODES), None)
     return _PriceHints(currency, page.price_hints)
 
 
@@ -1051,7 +1070,7 @@ def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after:
     for node in _nearest(tree.css(_BRAND_CSS), chain):
         if node.attributes.get("itemprop") != "brand" and not _brand_element(node):
             continue
-        if _links_home(node):
+        if _links_home(node) or _one_of_a_list(node):
             continue
         inner = node.css_first("[itemprop=name]")
         text = clean_text(node.attributes.get("content")) or _short_text(inner or node, 2 * _MAX_VALUE_CHARS)
@@ -1122,6 +1141,23 @@ def _brand_element(node: LexborNode) -> bool:
     attributes = node.attributes
     names = f"{attributes.get('class') or ''} {attributes.get('id') or ''}".split()
     return any(_BRAND_CLASS.match(name) for name in names) and not _tokens(node) & _NOT_BRAND_TOKENS
+
+
+def _one_of_a_list(node: LexborNode) -> bool:
+    """Whether `node` has two alike siblings next to it ('<li class=brand>' in a menu of brands):
+    a list of brands, not the product's."""
+    signature = (node.tag, node.attributes.get("class"))
+    alike = 0
+    for step in ("prev", "next"):
+        sibling = getattr(node, step)
+        for _ in range(_SIBLINGS_LOOKED_AT):
+            while sibling is not None and sibling.tag in ("-text", "_text", "-comment", "_comment"):
+                sibling = getattr(sibling, step)
+            if sibling is None or (sibling.tag, sibling.attributes.get("class")) != signature:
+                break
+            alike += 1
+            sibling = getattr(sibling, step)
+    return alike >= 2
 
 
 def _clean_brand(text: str | None) -> str | None:

@@ -300,6 +300,14 @@ def test_offers_in_another_currency_than_the_first_are_left_out() -> None:
     )
 
 
+def test_a_currency_code_iso_4217_lacks_leaves_the_currency_to_the_page() -> None:
+    page = jsonld_page(
+        {"@type": "Product", "name": "Battery BL-44JN", "offers": offer("253", "UAN")},
+        body="<h1>Battery BL-44JN</h1><span class='price'>253.0 грн</span>",
+    )
+    assert product(page).price == Price(25300, "UAH")
+
+
 @pytest.mark.parametrize(
     ("offer_node", "expected"),
     [

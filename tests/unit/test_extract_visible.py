@@ -128,6 +128,22 @@ def test_the_sale_price_beats_the_crossed_out_one(markup: str) -> None:
     assert visible(product_page(f"<h1>Steel Kettle</h1>{markup}"))["price"] == Price(4999, "USD")
 
 
+def test_a_price_element_s_list_price_part_gives_way_to_the_other_amount() -> None:
+    body = (
+        "<h1>Steel Kettle</h1><div id='price'><ul><li class='list'><span>$79.99</span></li>"
+        "<li class='retail'><span>$74.99</span></li></ul></div>"
+    )
+    assert visible(product_page(body))["price"] == Price(7499, "USD")
+
+
+def test_the_element_marked_itemprop_price_is_the_price_whatever_its_class() -> None:
+    body = (
+        "<h1>Steel Kettle</h1><div class='product-price'>Price: "
+        "<span itemprop='price' content='253' class='totalPrice'>253.0 грн</span> Code: 96133</div>"
+    )
+    assert visible(product_page(body))["price"] == Price(25300, "UAH")
+
+
 def test_a_regular_price_alone_is_the_price() -> None:
     page = product_page("<h1>Steel Kettle</h1><span class='regular-price'>$59.99</span>")
     assert visible(page)["price"] == Price(5999, "USD")
@@ -235,6 +251,14 @@ def test_a_page_of_visible_markup_alone_is_a_product() -> None:
         "K-9",
         "Brew&Co",
     )
+
+
+def test_a_menu_of_brands_is_not_the_product_s_brand() -> None:
+    menu = "".join(
+        f"<li class='brand'><a href='/b/{n}'>{n}</a></li>" for n in ("Hot Wheels", "LEGO", "Barbie")
+    )
+    body = f"<div class='menu'><ul class='brandList'>{menu}</ul></div>{KETTLE}"
+    assert "brand" not in visible(product_page(body))
 
 
 # -- availability ----------------------------------------------------------------------------------
