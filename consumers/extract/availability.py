@@ -60,7 +60,8 @@ _PHRASES = [
                 r"нет в наличии|распродан|закончил|немає в наявності|відсутн|закінчи",
                 r"tükendi|stokta (?:yok|bulunmamaktadır)|temin edilemiyor|satışta değil",  # noqa: RUF001
                 r"slutsåld|slutsålt|(?:ej|inte|ikke) (?:i|på) lager|udsolgt|utsolgt|loppuunmyyty"
-                r"|ei varastossa|vyprodáno|není skladem|elfogyott|nincs készleten|stoc epuizat",
+                r"|ei varastossa|vyprodáno|není skladem|vypredané|nie je skladom|elfogyott|nincs készleten"
+                r"|stoc epuizat",
                 r"在庫切れ|売り切れ|品切れ|在庫なし|缺货|售罄|无货|已售完",
             ]
         ),
@@ -71,7 +72,11 @@ _PHRASES = [
         r"|üretimi durduruldu|生産終了|停产",
     ),
     # A count left says LIMITED whatever follows ('Only 2 left in stock (more on the way)').
-    (Availability.LIMITED, r"only \d+ left|nur noch \d+|plus que \d+|solo quedan? \d+|son \d+ ürün"),
+    (
+        Availability.LIMITED,
+        r"only \d+ left|nur noch \d+|plus que \d+|solo quedan? \d+|son \d+ ürün|осталось \d+|залишилось \d+"
+        r"|zbývá \d+|zostáva \d+",
+    ),
     (
         Availability.PREORDER,
         r"pre-?order|pre-?sale|vorbestell|coming soon|précommande|reserva|preventa|prenota"
@@ -101,7 +106,8 @@ _PHRASES = [
                 r"en stock|disponible|disponibile|in magazzino|disponibilità immediata",
                 r"op voorraad|leverbaar|dostępn|w magazynie|em estoque|disponível",
                 r"в наличии|є в наявності|в наявності|stokta(?: var)?|在庫あり|有货|现货",
-                r"\b(?:i|på) lager\b|varastossa|skladem|na skladě|raktáron|készleten|în stoc",
+                r"\b(?:i|på) lager\b|varastossa|skladem|na skladě|skladom|na sklade|raktáron|készleten"
+                r"|în stoc",
             ]
         ),
     ),

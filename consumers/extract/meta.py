@@ -20,6 +20,7 @@ from consumers.extract.values import absolute_url, clean_text, currency_code, st
 
 _PRODUCT_TYPES = frozenset({"product", "og:product", "product.item", "product.group"})
 _PRICE_KEYS = ("product:sale_price:amount", "product:price:amount", "og:price:amount")
+_TWITTER_PAIRS = 4  # twitter:label1/data1 ... label4/data4
 _CURRENCY_KEYS = ("product:sale_price:currency", "product:price:currency", "og:price:currency")
 
 
@@ -53,7 +54,9 @@ def meta_fields(
     found: dict[str, object] = {
         "title": clean_text(tags.get("og:title")),
         "image_url": absolute_url(tags.get("og:image") or tags.get("og:image:url"), base_url),
-        "brand": clean_text(tags.get("product:brand") or tags.get("og:brand")),
+        "brand": clean_text(
+            tags.get("product:brand") or tags.get("og:brand") or _twitter_data(tags, "brand")
+        ),
         "product_id": clean_text(tags.get("product:retailer_item_id")),
         "availability": normalise_availability(
             tags.get("product:availability") or tags.get("og:availability")
@@ -65,6 +68,14 @@ def meta_fields(
         if price is not None and price.currency is None:
             found["_price_value"] = tags[amount_key]
     return found
+
+
+def _twitter_data(tags: Mapping[str, str], label: str) -> str | None:
+    """The value of a Twitter card's labelled pair ('twitter:label2' Brand, 'twitter:data2' Griffin)."""
+    for number in range(1, _TWITTER_PAIRS + 1):
+        if (tags.get(f"twitter:label{number}") or "").strip().casefold() == label:
+            return tags.get(f"twitter:data{number}")
+    return None
 
 
 def itemprop_fields(

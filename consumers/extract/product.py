@@ -18,7 +18,7 @@ field and leave the rest to structured data. Except:
   without a currency keeps the source's amount and takes the currency from the page: the first
   source (in the order above) that knows one (a priced offer, product:price:currency, a loose
   itemprop=priceCurrency...); with none, the price stays without a currency.
-- a price of zero (a placeholder) gives way to a later source's price.
+- a price of zero (a placeholder) gives way to a later source's price; with none, there is no price.
 - a title that is just the product's SKU or product ID gives way to the next source's title.
 - every title loses the shop's name and format tags ('Kettle - A101', 'Name Kindle Edition';
   titles.py); one that is the shop's name or a page type alone gives way to the next source's;
@@ -70,6 +70,8 @@ _ALL_FIELDS = frozenset(PRODUCT_FIELDS)
 _EMPTY = (None, "", [], {}, ())
 # A separator after which a structured name goes on with a variant ('- acid black', ', 256 GB').
 _VARIANT_SUFFIX = re.compile(r"\s*[-|,/\u2013\u2014\u00b7]\s|\s+\(")
+# Words run together where a line break stood ('HEART CLUBHeart Button': the <h1> had a <br>).
+_GLUED_WORDS = re.compile(r"[A-Z]{2}[A-Z][a-z]|[a-z][A-Z][a-z]{2}")
 # Sources whose title is a name the shop wrote for machines: the <h1> may show it otherwise.
 _NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
 _STRUCTURED_SOURCES = frozenset({"jsonld", "microdata", "rdfa"})
@@ -176,6 +178,8 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
     if isinstance(price, Price) and price.currency is None and currencies:
         origin["currency"], currency = currencies[0]
         merged["price"] = _priced_in(price, price_value, currency, page.price_hints)
+    if isinstance(price := merged.get("price"), Price) and price.minor == 0:
+        merged["price"] = None  # a placeholder no source replaced ('0.00' shown while sold out)
     if merged.get("title") is None and merged.get("price") is None:
         return None
     merged["category_path"] = clean_category_path(list(merged.get("category_path", [])), merged.get("title"))
@@ -188,7 +192,8 @@ def _title_as_shown(page: Page, title: object, brand: object) -> object:
     the page presents it. The <h1> is the name with the brand before it ('iPhone 7' named, 'Apple
     iPhone 7' shown; not when the <h1> sets the brand apart in its own element, a label over the
     name), or the name without a variant suffix ('T-Shirt print - acid black' named, 'T-Shirt
-    print' shown: the <h1> is the name up to a separator)."""
+    print' shown: the <h1> is the name up to a separator), or the name with the spaces a machine's
+    copy lost ('HEART CLUBHeart Button' named, 'HEART CLUB<br>Heart Button' shown)."""
     if not isinstance(title, str):
         return title
     brand = brand if isinstance(brand, str) and brand else None
@@ -198,7 +203,7 @@ def _title_as_shown(page: Page, title: object, brand: object) -> object:
 
     def shows_the_name(heading: str) -> bool:
         shown = _spaced(heading)
-        if shown == branded:
+        if shown == branded or (glued and shown != named and _unspaced(shown) == _unspaced(named)):
             return True
         return (
             shown != named
@@ -208,7 +213,8 @@ def _title_as_shown(page: Page, title: object, brand: object) -> object:
             and shown != folded_brand
         )
 
-    if branded is None and _VARIANT_SUFFIX.search(named) is None:
+    glued = _GLUED_WORDS.search(title) is not None
+    if branded is None and not glued and _VARIANT_SUFFIX.search(named) is None:
         return title  # nothing an <h1> could show otherwise: no need to look
     if "<h1" not in page.html and "<H1" not in page.html:
         return title
@@ -217,6 +223,10 @@ def _title_as_shown(page: Page, title: object, brand: object) -> object:
 
 def _spaced(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+def _unspaced(text: str) -> str:
+    return "".join(text.split())
 
 
 def _brand_as_spelled(brand: str, brands: list[str]) -> str:

@@ -139,6 +139,8 @@ _BRAND_CLASS = re.compile(
 _NOT_BRAND_TOKENS = frozenset(
     {"logo", "nav", "navbar", "site", "header", "footer", "menu", "filter", "list", "brands", "image", "img"}
     | {"review", "reviews", "comment", "comments", "author", "rating", "share", "social"}
+    # CSS utilities in the theme's brand colour ('btn btn-brand', 'text-brand', 'bg-brand')
+    | {"btn", "button", "text", "bg", "border", "color", "colour"}
 )
 _LOGO = re.compile(r"logo|masthead|navbar|site[-_]?(?:title|name|brand)", re.IGNORECASE)
 _TITLE_TOKENS = frozenset({"title", "name", "producttitle", "productname"})
@@ -149,7 +151,7 @@ _ASIDE_TOKENS = frozenset(
     {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
     | {"modal", "popover", "dialog"}
 )
-_HIDING_CLASS = re.compile(r"(?:[a-z]+-)?(?:hidden|hide)|d-none|invisible", re.IGNORECASE)
+_HIDING_CLASS = re.compile(r"(?:[a-z]+-)?(?:hidden|hide|hdn)|d-none|display-?none|invisible", re.IGNORECASE)
 _PRODUCT_TOKENS = frozenset({"product", "pdp", "item", "artikel", "produkt", "produit", "producto"})
 
 # 'Add to cart' in the shop languages (the button's label, name, class or id).
@@ -157,7 +159,7 @@ _ADD_TO_CART = (
     r"add[\s_-]?(?:\w+[\s_-]){0,2}to[\s_-]?(?:\w+[\s_-])?(?:cart|bag|basket|trolley)|addtocart"
     r"|in den (?:warenkorb|einkaufswagen|korb)|ajouter au panier|añadir al carrito|agregar al carrito"
     r"|aggiungi al carrello|in winkelwagen|do koszyka|sepete ekle|adicionar ao carrinho"
-    r"|adicionar à sacola|в корзину|у кошик|カートに(?:入れる|追加)|加入购物车|加入購物車"  # noqa: RUF001
+    r"|adicionar à sacola|в корзину|у кошик|カートに(?:入れる|追加)|購入する|加入购物车|加入購物車"  # noqa: RUF001
     r"|lägg i (?:varukorg|kundvagn)|læg i kurv|legg i handlekurv|lisää ostoskoriin|do košíku|kosárba"
 )
 # Out-of-stock sign-ups: 'Notify me', 'Email me when available', 'Benachrichtigen', 'Avvisami'.
@@ -167,7 +169,8 @@ _NOTIFY_ME = (
     r"|avise-me|сообщить о поступлении"  # noqa: RUF001
 )
 _CART = re.compile(
-    rf"{_ADD_TO_CART}|warenkorb|buy[\s_-]?now|jetzt kaufen|sold[\s_-]?out|pre-?order|{_NOTIFY_ME}",
+    rf"{_ADD_TO_CART}|warenkorb|buy[\s_-]?now|kaufen|acheter|comprar|koupit|kúpiť|купить|kup teraz"
+    rf"|购买|sold[\s_-]?out|pre-?order|{_NOTIFY_ME}",
     re.IGNORECASE,
 )
 # An add-to-cart link (not a mere 'Warenkorb' or 'Cart (0)' link to the cart).
@@ -176,7 +179,8 @@ _CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart li
 _STRONG_STOCK = re.compile(
     r"out of stock|sold ?out|ausverkauft|épuisé|agotado|esaurito|uitverkocht|no longer available"
     r"|nicht mehr (?:verfügbar|lieferbar|erhältlich)|back-?order|pre-?order|vorbestell|précommande"
-    r"|only \d+ left|nur noch (?:\d+|wenige)|few left|low stock|derniers? articles?"
+    r"|only \d+ left|nur noch (?:\d+|wenige)|осталось \d+|залишилось \d+|few left|low stock"
+    r"|derniers? articles?"
     r"|currently unavailable|more on the way|in stock soon|nicht (?:auf lager|lieferbar|verfügbar)"
     r"|rupture de stock|non disponibile|niet (?:op voorraad|leverbaar)|niedostępn|esgotado"
     r"|нет в наличии|немає в наявності|tükendi|stokta yok|在庫切れ|売り切れ|品切れ|缺货|售罄|无货"
@@ -215,9 +219,10 @@ _SKU_LABEL = _label(
     r"|Ref(?:erencia|erência)?\.|Referencia|Referência"
     r"|Código(?:\s?(?:d[oe]l?\s?)?(?:produto|producto|artículo|artigo))?"
     r"|Cod(?:ice)?\.?\s?(?:articolo|prodotto)|Kod\s?(?:produktu|towaru)|Nr\s?katalogowy|Numer\s?katalogowy"
-    r"|Артикул|Код\s?(?:товара|товару)|商品番号|品番|货号|商品编号|商品編號"
+    r"|Артикул|Код\s?(?:товара|товару)|Код(?=[\s\u200e\u200f]*:)|商品番号|品番|货号|商品编号|商品編號"
+    r"|Catalog\s?(?:#|No\.?|number)"
     r"|Stock\s?(?:code|no\.?|number)|Produktnummer|Produkt-?Nr\.?|Varenummer|Varenr\.?|Varunummer"
-    r"|Artikkelnummer|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží)|Cikkszám|Termékkód"
+    r"|Artikkelnummer|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží|tovaru)|Cikkszám|Termékkód"
     # 'Code:' alone, with its colon: not a promo, voucher, postal or colour code.
     r"|(?<!promo )(?<!zip )(?<!postal )(?<!post )(?<!discount )(?<!voucher )(?<!coupon )(?<!gift )"
     r"(?<!country )(?<!area )(?<!security )(?<!access )(?<!tracking )(?<!color )(?<!colour )(?<!offer )"
@@ -245,7 +250,8 @@ _BRAND_LABEL = _label(
 )
 _STOCK_LABEL = _label(
     r"Availability|Stock|Verfügbarkeit|Lieferstatus|Lagerstatus|Disponibilité|Disponibilidad|Disponibilità"
-    r"|Disponibilidade|Beschikbaarheid|Dostępność|Наличие|Наявність|Stok durumu|在庫|库存",
+    r"|Disponibilidade|Beschikbaarheid|Dostępność|Dostupnost|Dostupnosť|Наличие|Наявність|Stok durumu"
+    r"|Tillgänglighet|Saatavuus|Elérhetőség|Disponibilitate|在庫|库存",
     r"[ \t\u00a0]*:\s*([^\n]{1,60})",
 )
 # A spec table's brand (or maker) row: the label alone in its cell (th, td or dt), the value in the
@@ -849,7 +855,7 @@ def _availability(
         lambda: _labelled(_STOCK_LABEL, page_text, after, normalise_availability),
         lambda: button.worded,
         lambda: _sold_out_badge(tree, chain),
-        lambda: _stock_wording_after_heading(page_text, after),
+        lambda: _stock_wording_after_heading(tree, page_text, after),
         # Weakest: some shops render the button disabled until a script has run.
         lambda: Availability.OUT_OF_STOCK if button.disabled else None,
         lambda: Availability.IN_STOCK if button.present else None,
@@ -901,11 +907,11 @@ def _stock_element(text: str | None) -> Availability | None:
     return labelled if labelled is not None else _worded(text)
 
 
-def _stock_wording_after_heading(page_text: str, after: int) -> Availability | None:
+def _stock_wording_after_heading(tree: LexborHTMLParser, page_text: str, after: int) -> Availability | None:
     """Short lines just after the heading that say more than "in stock" ('Only 2 left',
     'Backordered'): the first _STOCK_LINES non-blank lines, each of at most _STOCK_LINE_CHARS (a
-    longer line is prose), in unmistakable words only: free text says 'Limited Edition' and
-    'This combination is not available'."""
+    longer line is prose), in unmistakable words only (free text says 'Limited Edition' and
+    'This combination is not available'), and shown (not a hidden 'SOLD OUT' a script reveals)."""
     for line in page_text[after : after + 500 * _STOCK_LINES].splitlines()[:_STOCK_LINES]:
         strong = (
             len(line) <= _STOCK_LINE_CHARS
@@ -913,9 +919,28 @@ def _stock_wording_after_heading(page_text: str, after: int) -> Availability | N
             and not _VARIANT_MESSAGE.search(line)
         )
         value = normalise_availability(line) if strong else None
-        if value is not None and value is not Availability.IN_STOCK:
+        if value is not None and value is not Availability.IN_STOCK and _shown_line(tree, line):
             return value
     return None
+
+
+def _shown_line(tree: LexborHTMLParser, line: str) -> bool:
+    """Whether an element showing `line` of the page text is not hidden, nor inside a hidden one
+    (when no element is found to hold it, it counts as shown)."""
+    quoted = line.strip().replace("\\", "\\\\").replace('"', '\\"')
+    holders = _limited(tree.css(f'body :lexbor-contains("{quoted}")'))
+    return not holders or any(not _inside_hidden(node) for node in holders)
+
+
+def _inside_hidden(node: LexborNode) -> bool:
+    current: LexborNode | None = node
+    for _ in range(MAX_WALK):
+        if current is None or current.tag == "body":
+            return False
+        if _is_hidden(current.attributes):
+            return True
+        current = current.parent
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -1074,9 +1099,9 @@ def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after:
             continue
         inner = node.css_first("[itemprop=name]")
         text = clean_text(node.attributes.get("content")) or _short_text(inner or node, 2 * _MAX_VALUE_CHARS)
-        if not text and (logo := node.css_first("img[alt]")) is not None:
-            text = clean_text(logo.attributes.get("alt"))  # the brand's logo: <a class=brand><img alt=Sony>
         value = _clean_brand(text)
+        if not value and (logo := node.css_first("img[alt]")) is not None:
+            value = _clean_brand(clean_text(logo.attributes.get("alt")))  # <a class=brand><img alt=Sony>
         if value:
             return value
     return (
@@ -1167,7 +1192,7 @@ def _clean_brand(text: str | None) -> str | None:
     value = (store.group(1) if store else _BRAND_PREFIX.sub("", text.strip())).strip(" :-\u2013|")
     if not value or len(value) > _MAX_VALUE_CHARS or value.casefold() in NO_BRAND:
         return None
-    if _NOT_A_BRAND.search(value):
+    if _NOT_A_BRAND.search(value) or ":" in value:  # a block of labelled values ('EAN: 08879...')
         return None
     return value if any(ch.isalpha() for ch in value) and not _NOT_IN_NAMES.search(value) else None
 

@@ -716,7 +716,7 @@ def test_a_zero_price_gives_way_to_the_offers_other_amount() -> None:
     variants = {"@type": "Product", "name": "Desk Lamp", "offers": [offer("0"), offer("24.50")]}
     assert product(jsonld_page(variants)).price == Price(2450, "EUR")
     alone = {"@type": "Product", "name": "Desk Lamp", "offers": offer("0")}
-    assert product(jsonld_page(alone)).price == Price(0, "EUR")  # nothing better: zero it is
+    assert product(jsonld_page(alone)).price is None  # a placeholder, and nothing better: no price
 
 
 def test_a_zero_price_gives_way_to_a_later_sources_price() -> None:
@@ -732,3 +732,14 @@ def test_a_zero_price_gives_way_to_a_later_sources_price() -> None:
 def test_markup_in_a_structured_name_goes() -> None:
     block = {"@type": "Product", "name": "<b>Desk</b> Lamp <br/>", "offers": offer("5")}
     assert product(jsonld_page(block)).title == "Desk Lamp"
+
+
+def test_a_twitter_card_s_brand_pair_gives_the_brand() -> None:
+    head = (
+        '<meta property="og:type" content="product"><meta property="og:title" content="PowerBlock Micro">'
+        '<meta property="product:price:amount" content="11.99">'
+        '<meta property="product:price:currency" content="USD">'
+        '<meta name="twitter:label1" content="Price"><meta name="twitter:data1" content="$11.99">'
+        '<meta name="twitter:label2" content="Brand"><meta name="twitter:data2" content="Griffin">'
+    )
+    assert product(f"<html><head>{head}</head><body></body></html>").brand == "Griffin"

@@ -639,3 +639,54 @@ def test_a_bare_price_after_the_heading_of_a_known_product() -> None:
 
 def test_a_bare_price_line_does_not_make_a_product() -> None:
     assert visible(product_page("<h1>Kettles</h1><p>22,50 €</p>")) == {}
+
+
+def test_a_machine_title_that_lost_a_line_break_s_space_takes_the_heading() -> None:
+    head = (
+        '<meta property="og:type" content="product">'
+        '<meta property="og:title" content="HEART CLUBHeart Cardigan">'
+    )
+    body = "<h1>HEART CLUB<br>Heart Cardigan</h1><span class='price'>$43.80</span>"
+    page = f"<html><head>{head}</head><body>{body}</body></html>"
+    data = NO_PROFILES.product(page, URL)
+    assert data is not None and data.title == "HEART CLUB Heart Cardigan"
+
+
+@pytest.mark.parametrize("hiding", ["displaynone", "display-none", "g-hdn"])
+def test_elements_hidden_by_class_say_nothing(hiding: str) -> None:
+    body = f"<button class='btn-soldout {hiding}'>SOLD OUT</button><button>Add to cart</button>"
+    assert availability(body) == "IN_STOCK"
+
+
+def test_a_brand_element_holding_labelled_values_gives_its_logo_s_name() -> None:
+    block = (
+        "<div class='manufacturer-info'>Herstellerinfos: EAN: 0887942877477 "
+        "<img alt='Lenovo' src='l.png'></div>"
+    )
+    assert visible(product_page(KETTLE + block))["brand"] == "Lenovo"
+
+
+def test_a_button_in_the_theme_s_brand_colour_is_no_brand() -> None:
+    body = "<a class='btn btn-brand' href='/bookmark'>Merken</a>"
+    assert "brand" not in visible(product_page(KETTLE + body))
+
+
+@pytest.mark.parametrize(
+    ("wording", "expected"),
+    [
+        ("<span><b>Есть в наличии</b> – <i>осталось 6 шт.</i></span>", "LIMITED"),  # noqa: RUF001
+        ("<table><tr><td>Dostupnost: Skladem</td></tr></table>", "IN_STOCK"),
+        ("<p>Dostupnosť: Nie je skladom</p>", "OUT_OF_STOCK"),
+        ("<div class='buy'><a href='/cart?mode=add'>Ebookを購入する</a></div>", "IN_STOCK"),
+    ],
+)
+def test_more_stock_wording_labels_and_buy_links(wording: str, expected: str) -> None:
+    assert availability(wording) == expected
+
+
+@pytest.mark.parametrize(
+    ("label", "sku"),
+    [("Код: 96133", "96133"), ("Catalog #: 2731080", "2731080"), ("Kód tovaru: g36173", "g36173")],
+)
+def test_more_sku_labels(label: str, sku: str) -> None:
+    assert visible(product_page(f"{KETTLE}<p>{label}</p>"))["sku"] == sku
