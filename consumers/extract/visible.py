@@ -539,13 +539,13 @@ def _walk(node: LexborNode, chain: dict[int, int], tiers: bool = False) -> _Walk
         attributes = current.attributes
         tag = current.tag or ""
         if tier is None:
-            tier = _TIER_TAGS.get(tag) or _class_tier(current, attributes)
+            tier = _TIER_TAGS.get(tag) or _class_tier(attributes)
         hidden = hidden or tag in _UNSEEN_TAGS or _is_hidden(attributes)
         current = current.parent
     return _Walk(_FAR, passed, _PLAIN if tier is None else tier, hidden)
 
 
-def _class_tier(node: LexborNode, attributes: dict[str, str | None]) -> int | None:
+def _class_tier(attributes: dict[str, str | None]) -> int | None:
     """The tier its class and id words give; none for the element the shop marks as the price
     (itemprop=price in a 'totalPrice' span is the price, not a cart total)."""
     if attributes.get("itemprop") == "price":
@@ -795,7 +795,7 @@ def _without_list_prices(node: LexborNode, text: str) -> str:
     class=list>$79.99</li><li class=retail>$74.99</li>'), when another amount is left."""
     rest = text
     for part in node.css("[class]")[:_MAX_PRICE_PARTS]:
-        if _class_tier(part, part.attributes) in (_REGULAR, _EXCLUDED):
+        if _class_tier(part.attributes) in (_REGULAR, _EXCLUDED):
             rest = rest.replace(part.text(deep=True, separator=""), " ", 1)
     return rest if rest != text and any(ch.isdigit() for ch in rest) else text
 
@@ -1176,7 +1176,7 @@ def _one_of_a_list(node: LexborNode) -> bool:
     for step in ("prev", "next"):
         sibling = getattr(node, step)
         for _ in range(_SIBLINGS_LOOKED_AT):
-            while sibling is not None and sibling.tag in ("-text", "_text", "-comment", "_comment"):
+            while sibling is not None and sibling.tag in ("-text", "-comment"):
                 sibling = getattr(sibling, step)
             if sibling is None or (sibling.tag, sibling.attributes.get("class")) != signature:
                 break
