@@ -53,6 +53,10 @@ _VALUE_ATTRIBUTE = {
     "time": "datetime",
 }
 _LOOSE_TAGS = ("meta", "link")
+# Properties whose value is text: on a link, the link's text rather than its URL.
+_TEXT_PROPERTIES = frozenset(
+    {"name", "brand", "manufacturer", "sku", "mpn", "productID", "model", "color", "category"}
+)
 
 Attributes = Mapping[str, str | None]
 
@@ -226,6 +230,14 @@ def _holding_others(nodes: list[LexborNode]) -> set[int]:
 
 def _property_value(node: LexborNode, attributes: Attributes, read_text: bool) -> str | None:
     attribute = _VALUE_ATTRIBUTE.get(node.tag or "")
+    if (
+        node.tag == "a"
+        and read_text
+        and _TEXT_PROPERTIES.intersection((attributes.get("itemprop") or "").split())
+    ):
+        text = node_text(node)  # <a href=/brand/x itemprop=name>X</a>: shops mean the text, not the URL
+        if text:
+            return text
     if attribute is not None:
         return attributes.get(attribute)
     if attributes.get("content") is not None:  # common, non-standard: <span itemprop=price content=..>

@@ -75,6 +75,7 @@ _GLUED_WORDS = re.compile(r"[A-Z]{2}[A-Z][a-z]|[a-z][A-Z][a-z]{2}")
 # Sources whose title is a name the shop wrote for machines: the <h1> may show it otherwise.
 _NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
 _STRUCTURED_SOURCES = frozenset({"jsonld", "microdata", "rdfa"})
+_MAX_SHOP_NAME_WORDS = 3
 _LONG_NUMBER = 12  # digits of a GTIN-12/13/14 or a shop platform's internal product number
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
 # the price has its currency, the title is no SKU), the source is not read at all. A source not
@@ -170,6 +171,8 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         if companies:
             merged["brand"] = _brand_in_title(merged["brand"], merged.get("title"))
         merged["brand"] = _brand_as_titled(merged["brand"], merged.get("title"))
+    if not merged.get("brand") and (own := _shop_name_in_title(merged.get("title"), page.site_names)):
+        merged["brand"], origin["brand"] = own, origin["title"]
     if isinstance(sku := merged.get("sku"), str) and sku and origin.get("sku") in _STRUCTURED_SOURCES:
         merged["sku"] = labelled_sku_extending(page, sku) or sku
     if not merged.get("sku") and (code := _id_as_sku(merged.get("product_id"))) is not None:
@@ -185,6 +188,19 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
     merged["category_path"] = clean_category_path(list(merged.get("category_path", [])), merged.get("title"))
     used = set(origin.values())
     return ProductData(**merged, sources=tuple(name for name, _ in sources if name in used))
+
+
+def _shop_name_in_title(title: object, site_names: set[str]) -> str | None:
+    """The shop's name the title starts with ('Williams Sonoma Oven Mitt' on williams-sonoma.com):
+    the shop's own label, the brand when no source names one."""
+    if not isinstance(title, str):
+        return None
+    words = title.split()
+    for count in range(1, min(len(words) - 1, _MAX_SHOP_NAME_WORDS) + 1):
+        prefix = " ".join(words[:count])
+        if normalised(prefix) in site_names:
+            return prefix
+    return None
 
 
 def _title_as_shown(page: Page, title: object, brand: object) -> object:

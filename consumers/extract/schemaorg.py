@@ -430,7 +430,7 @@ def _read_offer(
     offer: Node, currency: str | None, availability: Availability | None, hints: Mapping[str, str] | None
 ) -> _Offer:
     selling, listed = _specifications(offer.get("priceSpecification"))
-    price = first(offer.get("price"))
+    price = _lowest(offer.get("price"), hints)
     free = same_amount(price, 0)  # a placeholder: any other amount of the offer beats it
     amount = None if free else price
     if selling is not None and listed is not None and same_amount(amount, first(listed.get("price"))):
@@ -454,6 +454,16 @@ def _read_offer(
         availability=_availability_of(offer.get("availability")) or availability,
         sku=clean_text(offer.get("sku")),
     )
+
+
+def _lowest(prices: object, hints: Mapping[str, str] | None) -> object:
+    """An offer's `price`; of several (microdata's list price and sale price both marked
+    itemprop=price), the lowest that is not zero: the list price is the higher."""
+    if not isinstance(prices, list):
+        return prices
+    amounts = [(found.amount, value) for value in prices if (found := structured_price(value, None, hints))]
+    selling = [item for item in amounts if item[0] > 0]
+    return min(selling, key=lambda item: item[0])[1] if selling else first(prices)
 
 
 def _availability_of(value: object) -> Availability | None:

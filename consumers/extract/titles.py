@@ -162,7 +162,10 @@ def without_format_tags(title: str) -> str:
 
 def clean_title(title: str, names: set[str]) -> str | None:
     """The title without HTML tags, the shop's name and format tags; None when it names no
-    product (the shop's name alone, a page type such as 'Item Detail')."""
+    product (the shop's name alone, a page type such as 'Item Detail', a URL: the href of a
+    link marked as the name)."""
+    if title.startswith(("http://", "https://", "/")) and " " not in title.strip():
+        return None
     if "<" in title:  # markup inside a structured name: '<b>Steel</b> Kettle'
         title = " ".join(_TAG.sub(" ", title).split()) or title
     cleaned = without_format_tags(without_site_name(title, names))

@@ -220,7 +220,7 @@ _SKU_LABEL = _label(
     r"|Código(?:\s?(?:d[oe]l?\s?)?(?:produto|producto|artículo|artigo))?"
     r"|Cod(?:ice)?\.?\s?(?:articolo|prodotto)|Kod\s?(?:produktu|towaru)|Nr\s?katalogowy|Numer\s?katalogowy"
     r"|Артикул|Код\s?(?:товара|товару)|Код(?=[\s\u200e\u200f]*:)|商品番号|品番|货号|商品编号|商品編號"
-    r"|Catalog\s?(?:#|No\.?|number)"
+    r"|Catalog\s?(?:#|No\.?|number)|Style\s?(?:#|No\.?|number|code)"
     r"|Stock\s?(?:code|no\.?|number)|Produktnummer|Produkt-?Nr\.?|Varenummer|Varenr\.?|Varunummer"
     r"|Artikkelnummer|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží|tovaru)|Cikkszám|Termékkód"
     # 'Code:' alone, with its colon: not a promo, voucher, postal or colour code.
@@ -272,6 +272,8 @@ _BRAND_PATH = re.compile(
     r"/(?:brands?|marken?|marques?|marcas?|merken?|hersteller|manufacturers?)/[^/?#]+", re.IGNORECASE
 )
 _MAX_BRAND_WORDS = 4
+_MIN_LETTER_CODE = 4  # letters of a SKU without digits ('PHLR')
+_NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
 _SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
 _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
@@ -1082,9 +1084,14 @@ def _labelled_twice(page_text: str) -> bool:
 
 
 def _plausible_sku(value: str) -> str | None:
-    """The value if it can be a SKU: one word holding a digit ('N/A', 'none', 'SKU:' cannot)."""
-    plausible = len(value) <= _MAX_VALUE_CHARS and any(ch.isdigit() for ch in value) and " " not in value
-    return value if plausible else None
+    """The value if it can be a SKU: one word holding a digit, or a code in capitals ('GLOWROLL',
+    'PHLR'; not 'N/A', 'none', 'TBD', 'SKU:')."""
+    if len(value) > _MAX_VALUE_CHARS or " " in value:
+        return None
+    if any(ch.isdigit() for ch in value):
+        return value
+    capitals = len(value) >= _MIN_LETTER_CODE and value.isascii() and value.isupper() and value.isalpha()
+    return value if capitals and value not in _NO_CODE else None
 
 
 def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int) -> str | None:
@@ -1194,6 +1201,9 @@ def _clean_brand(text: str | None) -> str | None:
         return None
     if _NOT_A_BRAND.search(value) or ":" in value:  # a block of labelled values ('EAN: 08879...')
         return None
+    if sum(word in _NOT_BRAND_WORDS for word in value.casefold().split()) >= 2:
+        return None  # 'View all brand products', 'See all brands'
+
     return value if any(ch.isalpha() for ch in value) and not _NOT_IN_NAMES.search(value) else None
 
 

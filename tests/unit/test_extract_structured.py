@@ -743,3 +743,37 @@ def test_a_twitter_card_s_brand_pair_gives_the_brand() -> None:
         '<meta name="twitter:label2" content="Brand"><meta name="twitter:data2" content="Griffin">'
     )
     assert product(f"<html><head>{head}</head><body></body></html>").brand == "Griffin"
+
+
+def test_a_link_marked_as_a_name_or_brand_gives_its_text_not_its_url() -> None:
+    page = """<html><body><div itemscope itemtype="https://schema.org/Product">
+        <h1><a itemprop="name" href="/p/boot">Combat Boot</a></h1>
+        <a itemprop="manufacturer" href="/Search.aspx?m=14">Clothier to the King</a>
+        <div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+        <meta itemprop="price" content="59.00"><meta itemprop="priceCurrency" content="USD"></div>
+        </div></body></html>"""
+    data = product(page)
+    assert (data.title, data.brand) == ("Combat Boot", "Clothier to the King")
+
+
+def test_a_name_that_is_a_url_is_no_title() -> None:
+    block = {"@type": "Product", "name": "http://www.shop.example/", "offers": offer("5")}
+    assert product(jsonld_page(block, body="<h1>Combat Boot</h1>")).title == "Combat Boot"
+
+
+def test_of_two_prices_in_one_offer_the_lower_is_the_selling_one() -> None:
+    page = """<html><body><div itemscope itemtype="https://schema.org/Product">
+        <h1 itemprop="name">Cardigan</h1>
+        <div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+        <span class="price-standard" itemprop="price" content="39.90">$39.90</span>
+        <span class="price-sales" itemprop="price" content="19.90">$19.90</span>
+        <meta itemprop="priceCurrency" content="USD"></div></div></body></html>"""
+    assert product(page).price == Price(1990, "USD")
+
+
+def test_the_shop_s_name_the_title_starts_with_is_the_brand_of_its_own_label() -> None:
+    block = {"@type": "Product", "name": "Williams Sonoma Oven Mitt", "offers": offer("19.95")}
+    url = "https://www.williams-sonoma.com/products/oven-mitt/"
+    assert product(jsonld_page(block), url).brand == "Williams Sonoma"
+    named = {**block, "brand": "Acme"}
+    assert product(jsonld_page(named), url).brand == "Acme"

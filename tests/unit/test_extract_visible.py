@@ -690,3 +690,24 @@ def test_more_stock_wording_labels_and_buy_links(wording: str, expected: str) ->
 )
 def test_more_sku_labels(label: str, sku: str) -> None:
     assert visible(product_page(f"{KETTLE}<p>{label}</p>"))["sku"] == sku
+
+
+def test_a_view_all_link_in_a_brand_block_gives_way_to_the_logo() -> None:
+    block = (
+        "<div class='prod_brand'><a href='/brands/teva'><img src='t.jpg' alt='Teva'></a>"
+        "<a href='/brands/teva'>View all brand products</a></div>"
+    )
+    assert visible(product_page(KETTLE + block))["brand"] == "Teva"
+
+
+@pytest.mark.parametrize(
+    ("label", "sku"),
+    [("Item Id: GLOWROLL", "GLOWROLL"), ("Part Number:EMERMUS", "EMERMUS"), ("Style #442635", "442635")],
+)
+def test_labelled_codes_in_capitals_or_style_numbers(label: str, sku: str) -> None:
+    assert visible(product_page(f"{KETTLE}<p>{label}</p>"))["sku"] == sku
+
+
+@pytest.mark.parametrize("value", ["NONE", "TBD", "Blue", "Kettle"])
+def test_a_labelled_word_is_no_sku(value: str) -> None:
+    assert "sku" not in visible(product_page(f"{KETTLE}<p>Item #: {value}</p>"))
