@@ -69,14 +69,14 @@ _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re
 _ALL_FIELDS = frozenset(PRODUCT_FIELDS)
 _EMPTY = (None, "", [], {}, ())
 # A separator after which a structured name goes on with a variant ('- acid black', ', 256 GB').
-_VARIANT_SUFFIX = re.compile(r"\s*[-|,/\u2013\u2014\u00b7]\s|\s+\(")
+_VARIANT_SUFFIX = re.compile(r"\s*[-|,/>\u2013\u2014\u00b7\u00bb]\s|\s+\(|>\s")
 # Words run together where a line break stood ('HEART CLUBHeart Button': the <h1> had a <br>).
 _GLUED_WORDS = re.compile(r"[A-Z]{2}[A-Z][a-z]|[a-z][A-Z][a-z]{2}")
 # Sources whose title is a name the shop wrote for machines: the <h1> may show it otherwise.
 _NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
 _STRUCTURED_SOURCES = frozenset({"jsonld", "microdata", "rdfa"})
 _MAX_SHOP_NAME_WORDS = 3
-_LONG_NUMBER = 12  # digits of a GTIN-12/13/14 or a shop platform's internal product number
+_LONG_NUMBER = 10  # digits of a GTIN-12/13/14 or a shop platform's internal product number (Shopify's)
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
 # the price has its currency, the title is no SKU), the source is not read at all. A source not
 # listed here may give any field. Keep in step with meta.py and visible.py.
@@ -311,7 +311,7 @@ def _short_form(word: str, company: str) -> bool:
 def _id_as_sku(product_id: object) -> str | None:
     """A product ID (schema.org productID, OpenGraph product:retailer_item_id) as the SKU of a
     page that gives none: the shop's own code ('003.025.02'), not a GTIN or a platform's long
-    number (12 digits or more), a prefixed identifier ('isbn:...') or a URL."""
+    number (10 digits or more: Shopify's product IDs), a prefixed identifier ('isbn:...') or a URL."""
     if not isinstance(product_id, str) or not product_id:
         return None
     if ":" in product_id or "/" in product_id or " " in product_id:

@@ -61,8 +61,13 @@ _ENERGY_LABEL = re.compile(
     r"[^\]]{0,20}\]$",
     re.IGNORECASE,
 )
+# The shop's item number shown inside the heading: 'Desk, Espresso Item # 101095', 'Kettle SKU: KT-9'.
+_ITEM_NUMBER = re.compile(
+    r"\s+(?:Item|SKU|Art\.?-?Nr\.?|Artikelnummer)\s*(?:#|No\.?|:)\s*[\w./-]{1,30}$", re.IGNORECASE
+)
 # Each tag pattern with the characters one of which its tag holds.
 _FORMAT_TAGS = (
+    (("#", ":", "No", "Nr"), _ITEM_NUMBER),
     (("]",), _ENERGY_LABEL),
     (("-", "\u2013", "\u2014"), _FORMAT_DATED),
     ((")",), _FORMAT_PARENTHESISED),
@@ -148,7 +153,7 @@ def _is_site_name(key: str, names: set[str]) -> bool:
 
 def without_format_tags(title: str) -> str:
     """'Name Hardcover \u2013 7 Apr 2016', 'Name (Paperback)', 'Name (Paperback) By (author) X',
-    'Name Kindle Edition', 'Name [Energy Class B]' -> 'Name'."""
+    'Name Kindle Edition', 'Name [Energy Class B]', 'Name Item # 101095' -> 'Name'."""
     for marks, pattern in _FORMAT_TAGS:
         if not any(mark in title for mark in marks):
             continue  # cheap: most titles hold none of the characters a tag needs

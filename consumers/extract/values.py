@@ -53,13 +53,16 @@ def clean_text(value: object, _depth: int = 0) -> str | None:
     return " ".join(str(value).split()) or None
 
 
+_SEPARATORS = "|-\u2013\u2014:/>"
+
+
 def clean_brand(value: object) -> str | None:
     """A brand without the page's label around it: 'Brand: Sony', 'Visit the Sony Store',
     'by Sony', 'Marke: Sony' -> 'Sony'; nor the company's legal form: 'Canon, Inc.' -> 'Canon'.
     A placeholder ('N/A', 'Unbranded', 'Does not apply': NO_BRAND) is no brand: None."""
     text = clean_text(value)
-    if not text:
-        return None
+    if not text or text[0] in _SEPARATORS:
+        return None  # '| Urban Outfitters': a template's empty brand slot before the shop's name
     labelled = _BRAND_LABEL.match(text)
     if labelled is not None:
         visit = text[:5].lower() == "visit"

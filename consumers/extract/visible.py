@@ -782,14 +782,23 @@ def _price_text(candidate: _Candidate) -> str | None:
         return clean_text(attributes.get("content"))
     text = node.text(deep=True, separator="")
     if len(text) > 4 * _MAX_PRICE_CHARS:
-        return None
+        return _own_price_text(node)
     removed = [inner.node for inner in candidate.inner if inner.walk.tier == _EXCLUDED]
     for inner in [*removed, *node.css(_CROSSED_CSS)]:
         text = text.replace(inner.text(deep=True, separator=""), " ", 1)
     cleaned = clean_text(_without_list_prices(node, text))
     if not cleaned or len(cleaned) > _MAX_PRICE_CHARS or cleaned.count(" ") >= _MAX_PRICE_WORDS:
-        return None  # a sentence ('30 € coupon and no annual fee: the card...'), not a price
+        return _own_price_text(node)  # a sentence ('30 € coupon and no annual fee...'), not a price
     return cleaned
+
+
+def _own_price_text(node: LexborNode) -> str | None:
+    """The text of the element itself, without its children's: 'Now $52.00' of a price element
+    that also holds a reviews widget; None when that is no short text with a digit either."""
+    own = clean_text(node.text(deep=False))
+    if not own or len(own) > _MAX_PRICE_CHARS or own.count(" ") >= _MAX_PRICE_WORDS:
+        return None
+    return own if any(ch.isdigit() for ch in own) else None
 
 
 def _without_list_prices(node: LexborNode, text: str) -> str:

@@ -777,3 +777,36 @@ def test_the_shop_s_name_the_title_starts_with_is_the_brand_of_its_own_label() -
     assert product(jsonld_page(block), url).brand == "Williams Sonoma"
     named = {**block, "brand": "Acme"}
     assert product(jsonld_page(named), url).brand == "Acme"
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("Magellan L-Shaped Desk, Espresso Item # 101095", "Magellan L-Shaped Desk, Espresso"),
+        ("Steel Kettle SKU: KT-9", "Steel Kettle"),
+    ],
+)
+def test_the_item_number_inside_a_heading_is_not_the_title(name: str, title: str) -> None:
+    block = {"@type": "Product", "name": name, "offers": offer("5")}
+    assert product(jsonld_page(block)).title == title
+
+
+def test_a_brand_slot_left_empty_before_the_shop_s_name_is_no_brand() -> None:
+    block = {"@type": "Product", "name": "Daisy Banner", "brand": "| Urban Outfitters", "offers": offer("5")}
+    assert product(jsonld_page(block)).brand is None
+
+
+def test_a_shopify_product_id_is_not_the_sku() -> None:
+    block = {"@type": "Product", "name": "Pillow", "productID": "8128683401", "offers": offer("5")}
+    assert product(jsonld_page(block)).sku is None
+
+
+def test_an_opengraph_title_with_the_breadcrumb_after_it_takes_the_heading() -> None:
+    head = (
+        '<meta property="og:type" content="product">'
+        '<meta property="og:title" content="Goya: Woman Mini Art Print> Mini Posters> Famous Art">'
+        '<meta property="product:price:amount" content="9.99">'
+        '<meta property="product:price:currency" content="USD">'
+    )
+    page = f"<html><head>{head}</head><body><h1>Goya: Woman Mini Art Print</h1></body></html>"
+    assert product(page).title == "Goya: Woman Mini Art Print"

@@ -711,3 +711,9 @@ def test_labelled_codes_in_capitals_or_style_numbers(label: str, sku: str) -> No
 @pytest.mark.parametrize("value", ["NONE", "TBD", "Blue", "Kettle"])
 def test_a_labelled_word_is_no_sku(value: str) -> None:
     assert "sku" not in visible(product_page(f"{KETTLE}<p>Item #: {value}</p>"))
+
+
+def test_a_price_element_holding_a_widget_gives_its_own_text() -> None:
+    reviews = "<div class='reviews'>" + "Rated 4.5 out of 5 by 120 reviewers who bought it " * 4 + "</div>"
+    body = f"<h1>Steel Kettle</h1><h5 class='product-price'>Now $52.00 {reviews}</h5>"
+    assert visible(product_page(body))["price"] == Price(5200, "USD")
