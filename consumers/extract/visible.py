@@ -61,6 +61,7 @@ _MAX_PRICE_WORDS = 12
 _MAX_PRICE_PARTS = 12  # elements inside a price element looked at for list-price marks
 _MAX_TITLE_CHARS = 300
 _MAX_H1 = 5  # <h1> elements compared with a structured name
+_MIN_ECHO_CHARS = 3  # words of a heading the page title must repeat: not 'of', '7', 'x'
 _MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
 _MAX_VALUE_CHARS = 80  # brand or SKU
 _PRICE_LINES = 60  # lines of page text after the heading searched for a bare price ('22,50 €')
@@ -341,8 +342,10 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
     tags = page.meta_tags
     heading = _heading(tree, page.site_names)
     named = None
-    if heading is None:
-        heading, named = _subheading(tree, tags, page.site_names)
+    if heading is None or not _echoed(node_text(heading), tree, tags):
+        # No <h1>, or one the page's title does not repeat ('Free shipping above $35'): an <h2> it does
+        sub, named = _subheading(tree, tags, page.site_names)
+        heading = sub or heading
     if heading is None:
         heading = _name_element(tree, page.site_names)
     chain = _ancestor_steps(heading)
@@ -392,6 +395,22 @@ def _heading(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
         rank = {"aside": 4, "hidden": 5, "product": 0 if named else 2}.get(inside, 1 if named else 3)
         ranked.append((rank, order, node))
     return min(ranked, key=lambda item: item[:2])[2] if ranked else None
+
+
+def _echoed(text: str | None, tree: LexborHTMLParser, tags: dict[str, str]) -> bool:
+    """Whether the page's <title> or og:title repeats at least half the words of `text` (a
+    product's heading; a banner or a section heading is not repeated). True without a title."""
+    title = tree.css_first("title")
+    page_title = " ".join(filter(None, (tags.get("og:title"), node_text(title) if title else None)))
+    if not page_title or not text:
+        return True
+    titled = set(_words_of(page_title))
+    words = [word for word in _words_of(text) if len(word) >= _MIN_ECHO_CHARS]
+    return not words or 2 * sum(word in titled for word in words) >= len(words)
+
+
+def _words_of(text: str) -> list[str]:
+    return _NOT_WORD.split(text.casefold())
 
 
 def _subheading(
