@@ -721,7 +721,10 @@ def test_a_price_element_holding_a_widget_gives_its_own_text() -> None:
 
 def test_an_h1_the_page_title_does_not_repeat_gives_way_to_an_h2_it_does() -> None:
     head = "<title>Diners Collage 1000 Piece Puzzle | Calendars</title>"
-    body = "<h1>Free Standard Shipping above $35</h1><h2>Diners Collage 1000 Piece Puzzle</h2><span class='price'>$14.99</span>"
+    body = (
+        "<h1>Free Standard Shipping above $35</h1><h2>Diners Collage 1000 Piece Puzzle</h2>"
+        "<span class='price'>$14.99</span>"
+    )
     assert visible(product_page(body, head))["title"] == "Diners Collage 1000 Piece Puzzle"
     kept = "<h1>Steel Kettle</h1><h2>Customers also bought</h2><span class='price'>$9</span>"
     assert (
