@@ -22,6 +22,10 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 _SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+")
+# Also before the shop's name at the end: 'Kettle at Acme Outlet', 'Kettle im Acme Online Shop'.
+_LAST_SEPARATORS = re.compile(
+    r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+|\s+(?:at|bei|im|auf|chez|sur|en|su|na)\s+", re.IGNORECASE
+)
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 # What follows a shop's name in a title's shop part (normalised: 'Online Shop' is 'onlineshop').
@@ -29,6 +33,8 @@ _SHOP_WORDS = re.compile(
     r"(?:uk|us|usa|eu|de|at|ch|fr|es|it|nl|be|ie|au|ca|com|official|online|webshop|eshop|shop|store"
     r"|stores|shopping|site|website|onlinestore|versand)+"
 )
+_SHOP_ENDING = re.compile(r"(?:shop|store|stores|onlinestore|webshop|versand)$")
+_MAX_SHOP_SUFFIX = 16
 _MIN_SITE_NAME = 4  # a shorter name ('hm') starts too many words
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "or", "ne"})
 _MAX_TAG_CHARS = 400  # longer than any format or label tag with what it may carry along
@@ -128,14 +134,15 @@ def normalised(text: str) -> str:
 
 
 def without_site_name(title: str, names: set[str]) -> str:
-    """'Kettle | Acme Outlet' -> 'Kettle' when 'Acme Outlet' is the shop (also as prefix)."""
-    separators = list(_SEPARATORS.finditer(title))
-    if separators:
-        last, first = separators[-1], separators[0]
-        if _is_site_name(normalised(title[last.end() :]), names):
-            return title[: last.start()].strip() or title
-        if _is_site_name(normalised(title[: first.start()]), names):
-            return title[first.end() :].strip() or title
+    """'Kettle | Acme Outlet', 'Kettle at Acme Outlet' -> 'Kettle' when 'Acme Outlet' is the shop
+    (also as prefix: 'Acme Outlet | Kettle')."""
+    ends = list(_LAST_SEPARATORS.finditer(title))
+    last = ends[-1] if ends else None
+    if last is not None and _is_site_name(normalised(title[last.end() :]), names):
+        return title[: last.start()].strip() or title
+    first = _SEPARATORS.search(title)
+    if first is not None and _is_site_name(normalised(title[: first.start()]), names):
+        return title[first.end() :].strip() or title
     return title
 
 
@@ -145,10 +152,19 @@ def _is_site_name(key: str, names: set[str]) -> bool:
     if key in names:
         return True
     return any(
-        key.startswith(name) and _SHOP_WORDS.fullmatch(key, len(name)) is not None
+        key.startswith(name) and _shop_words_after(key, len(name))
         for name in names
         if len(name) >= _MIN_SITE_NAME
     )
+
+
+def _shop_words_after(key: str, start: int) -> bool:
+    """Whether the rest of a title's shop part is shop words ('onlineshop', 'uk'), or a few more
+    letters ending with one ('itonlineshop' of 'Syswork IT Online Shop')."""
+    if _SHOP_WORDS.fullmatch(key, start) is not None:
+        return True
+    rest = key[start:]
+    return len(rest) <= _MAX_SHOP_SUFFIX and _SHOP_ENDING.search(rest) is not None
 
 
 def without_format_tags(title: str) -> str:

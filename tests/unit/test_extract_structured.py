@@ -810,3 +810,16 @@ def test_an_opengraph_title_with_the_breadcrumb_after_it_takes_the_heading() -> 
     )
     page = f"<html><head>{head}</head><body><h1>Goya: Woman Mini Art Print</h1></body></html>"
     assert product(page).title == "Goya: Woman Mini Art Print"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Samsung G9 G93SC im Syswork IT Online Shop",
+        "Samsung G9 G93SC at Syswork",
+        "Samsung G9 G93SC | Syswork Store",
+    ],
+)
+def test_the_shop_s_name_after_a_preposition_or_with_more_shop_words_goes(name: str) -> None:
+    block = {"@type": "Product", "name": name, "offers": offer("5")}
+    assert product(jsonld_page(block), "https://www.syswork.at/p/1").title == "Samsung G9 G93SC"
