@@ -69,11 +69,11 @@ _ENERGY_LABEL = re.compile(
 )
 # The shop's item number shown inside the heading: 'Desk, Espresso Item # 101095', 'Kettle SKU: KT-9'.
 _ITEM_NUMBER = re.compile(
-    r"\s+(?:Item|SKU|Art\.?-?Nr\.?|Artikelnummer)\s*(?:#|No\.?|:)\s*[\w./-]{1,30}$", re.IGNORECASE
+    r"\s+(?:Item|SKU|Art\.?-?Nr\.?|Artikelnummer)\s*[#:]\s*[\w./-]{1,30}$", re.IGNORECASE
 )
 # Each tag pattern with the characters one of which its tag holds.
 _FORMAT_TAGS = (
-    (("#", ":", "No", "Nr"), _ITEM_NUMBER),
+    (("#", ":"), _ITEM_NUMBER),
     (("]",), _ENERGY_LABEL),
     (("-", "\u2013", "\u2014"), _FORMAT_DATED),
     ((")",), _FORMAT_PARENTHESISED),
