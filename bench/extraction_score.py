@@ -39,9 +39,12 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
+from price_parser import Price as BaselinePrice
+
 from consumers.extract import ExtractionError, ProductData, extract_product, parse_price_or_none
 from consumers.extract.page import Page
 from consumers.extract.price import exponent
+from consumers.extract.values import currency_code
 from consumers.extract.visible import page_currency
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -319,6 +322,17 @@ class PriceCase:
         price = parse_price_or_none(self.text, self.default, **self.hints)
         return None if price is None else (price.amount, price.currency)
 
+    def parse_with_price_parser(self) -> tuple[Decimal, str | None] | None:
+        """The baseline: what price-parser 0.5.1 gives (its default currency hint, the amount in the
+        currency's minor units) with its currency sign read as an ISO code the way structured data
+        is read, so that only the parsing differs."""
+        found = BaselinePrice.fromstring(self.text, currency_hint=self.default)
+        if found.amount is None:
+            return None
+        currency = currency_code(found.currency, self.hints) if found.currency else None
+        unit = Decimal(1).scaleb(-exponent(currency))
+        return found.amount.quantize(unit, rounding=ROUND_HALF_UP), currency
+
 
 def decode_escapes(text: str) -> str:
     """The TSV's `\\uXXXX` escapes (no-break spaces and other invisible characters) as characters."""
@@ -400,11 +414,15 @@ def corpus_price_cases(pages: list[LabelledPage]) -> list[PriceCase]:
     return cases
 
 
-def price_case_result(case: PriceCase) -> tuple[bool, str]:
-    """(amount and currency both right, what the parser gave)."""
+def price_case_result(case: PriceCase) -> tuple[bool, str, bool]:
+    """(amount and currency both right, what the parser gave, whether price-parser got both right)."""
     expected = case.expected() if case.amount is None or _is_decimal(case.amount) else ("bad", None)
     got = case.parse()
-    return got == expected, "None" if got is None else f"{got[0]} {got[1]}"
+    return (
+        got == expected,
+        "None" if got is None else f"{got[0]} {got[1]}",
+        case.parse_with_price_parser() == expected,
+    )
 
 
 def _is_decimal(text: str) -> bool:
@@ -421,6 +439,7 @@ class PriceResult:
     case: PriceCase
     right: bool
     got: str
+    baseline_right: bool  # price-parser's
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,8 +511,14 @@ def print_report(outcome: Outcome, show_misses: bool) -> None:
         print()
     for label, chosen in price_groups(outcome.prices).items():
         right = sum(item.right for item in chosen)
-        share = f"{right / len(chosen):.1%}" if chosen else "-"
-        print(f"{label}: {right}/{len(chosen)} right ({share})")
+        baseline = sum(item.baseline_right for item in chosen)
+        share, baseline_share = (
+            (f"{right / len(chosen):.1%}", f"{baseline / len(chosen):.1%}") if chosen else ("-", "-")
+        )
+        print(
+            f"{label}: {right}/{len(chosen)} right ({share}); "
+            f"price-parser 0.5.1: {baseline} ({baseline_share})"
+        )
         for item in chosen if show_misses else []:
             if not item.right:
                 case = item.case
@@ -533,6 +558,7 @@ def as_json(outcome: Outcome) -> dict[str, object]:
                 "expected": f"{item.case.amount} {item.case.currency}",
                 "got": item.got,
                 "right": item.right,
+                "price_parser_right": item.baseline_right,
             }
             for item in outcome.prices
         ],
