@@ -15,7 +15,8 @@ Three page sets, one table each:
   demo shop, structured data stripped  the same pages without JSON-LD, microdata and meta tags:
              what the visible-markup fallback (consumers/extract/visible.py) finds on its own.
 Then the price strings: every row of --price-strings (text, amount, currency, hint, note) and
-every corpus page's price_text, scored as the share parsed to the right amount and currency.
+every corpus page's price_text, scored as the share parsed to the right amount and currency,
+beside price-parser 0.5.1 (the baseline the issue names) on the same strings.
 
 Per field and page: TP = predicted equals expected; FP = predicted non-null and not equal; FN =
 expected non-null and predicted not equal (a wrong value is both an FP and an FN). Titles and
