@@ -275,7 +275,10 @@ _BRAND_PATH = re.compile(
 _MAX_BRAND_WORDS = 4
 _MIN_LETTER_CODE = 4  # letters of a SKU without digits ('PHLR')
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
-_SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
+_SIBLINGS_LOOKED_AT = 2
+_CHROME_TOKENS = frozenset(
+    {"menu", "nav", "navbar", "navigation", "header", "footer", "megamenu"}
+)  # on each side, to tell one of a list
 _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
     | {"todos", "ver", "marcas", "marques", "tutti"}
@@ -372,7 +375,9 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         "price": price,
         "availability": _availability(tree, chain, page_text, after, button),
         "sku": sku or _sku(tree, chain, page_text, after, page.url, profile),
-        "brand": _brand(tree, chain, page_text, after) or _car_make(title),
+        "brand": _brand(tree, chain, page_text, after)
+        or _car_make(title)
+        or _linked_title_start(tree, title),
     }
 
 
@@ -1182,6 +1187,36 @@ def _car_make(title: str | None) -> str | None:
     that starts its title ('2011 Honda Accord EX' -> 'Honda'), when it is a known make."""
     match = _CAR_TITLE.match(title or "")
     return _CAR_MAKES.get(normalised(match.group(1))) if match else None
+
+
+def _linked_title_start(tree: LexborHTMLParser, title: str | None) -> str | None:
+    """The title's first word (or two) when the page also shows it alone as a link or an image's
+    alt text outside its menus ('LEGO' in 'LEGO Super Heroes The Batcave' with a 'LEGO' link by
+    the product): a brand the shop names without a label."""
+    words = (title or "").split()
+    starts = [" ".join(words[:count]) for count in (1, 2) if len(words) > count]
+    starts = [start for start in starts if start[0].isupper()]
+    if not starts:
+        return None
+    for start in starts:
+        quoted = start.replace("\\", "\\\\").replace('"', '\\"')
+        for node in _limited(tree.css(f'a:lexbor-contains("{quoted}" i), img[alt="{quoted}" i]')):
+            text = clean_text(node.attributes.get("alt") if node.tag == "img" else node.text(deep=True))
+            if text and text.casefold() == start.casefold() and not _in_site_chrome(node):
+                return start
+    return None
+
+
+def _in_site_chrome(node: LexborNode) -> bool:
+    """Whether an element sits in the site's header, navigation, menus or footer."""
+    current = node.parent
+    for _ in range(MAX_WALK):
+        if current is None:
+            return False
+        if current.tag in _UNSEEN_TAGS or _tokens(current) & _CHROME_TOKENS:
+            return True
+        current = current.parent
+    return False
 
 
 def _links_home(node: LexborNode) -> bool:

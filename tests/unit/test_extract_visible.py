@@ -731,3 +731,12 @@ def test_an_h1_the_page_title_does_not_repeat_gives_way_to_an_h2_it_does() -> No
         visible(product_page(kept, "<title>Buy cheap kitchen goods online</title>"))["title"]
         == "Steel Kettle"
     )
+
+
+def test_a_title_start_the_page_links_outside_its_menus_is_the_brand() -> None:
+    crumbs = "<div id='breadCrumbs'><a href='/toys'>Toys</a> &gt; <a href='/family/lego'>LEGO</a></div>"
+    menu = "<nav><a href='/family/barbie'>Barbie</a></nav>"
+    body = f"{menu}{crumbs}<h1>LEGO Batcave 6860</h1><span class='price'>$74.99</span>"
+    assert visible(product_page(body))["brand"] == "LEGO"
+    in_menu_only = "<nav><a href='/family/lego'>LEGO</a></nav><h1>LEGO Batcave 6860</h1><span class='price'>$74.99</span>"
+    assert "brand" not in visible(product_page(in_menu_only))
