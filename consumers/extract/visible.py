@@ -220,14 +220,18 @@ _SKU_LABEL = _label(
     r"|Ref(?:erencia|erência)?\.|Referencia|Referência"
     r"|Código(?:\s?(?:d[oe]l?\s?)?(?:produto|producto|artículo|artigo))?"
     r"|Cod(?:ice)?\.?\s?(?:articolo|prodotto)|Kod\s?(?:produktu|towaru)|Nr\s?katalogowy|Numer\s?katalogowy"
-    r"|Артикул|Код\s?(?:товара|товару)|Код(?=[\s\u200e\u200f]*:)|商品番号|品番|货号|商品编号|商品編號"
+    r"|Артикул|Код\s?(?:товара|товару)|商品番号|品番|货号|商品编号|商品編號"
     r"|Catalog\s?(?:#|No\.?|number)|Style\s?(?:#|No\.?|number|code)"
     r"|Stock\s?(?:code|no\.?|number)|Produktnummer|Produkt-?Nr\.?|Varenummer|Varenr\.?|Varunummer"
-    r"|Artikkelnummer|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží|tovaru)|Cikkszám|Termékkód"
-    # 'Code:' alone, with its colon: not a promo, voucher, postal or colour code.
-    r"|(?<!promo )(?<!zip )(?<!postal )(?<!post )(?<!discount )(?<!voucher )(?<!coupon )(?<!gift )"
+    r"|Artikkelnummer|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží|tovaru)|Cikkszám|Termékkód",
+    _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
+)
+# 'Code:' alone, with its colon: not a promo, voucher, postal or colour code. The weakest label: its
+# value must hold a digit ('Free shipping on $75. Code: SHIPMAGIC' is a promotion).
+_BARE_CODE_LABEL = _label(
+    r"(?<!promo )(?<!zip )(?<!postal )(?<!post )(?<!discount )(?<!voucher )(?<!coupon )(?<!gift )"
     r"(?<!country )(?<!area )(?<!security )(?<!access )(?<!tracking )(?<!color )(?<!colour )(?<!offer )"
-    r"Code(?=[\s\u200e\u200f]*[:#\uff1a])",
+    r"(?:Code|Код)(?=[\s\u200e\u200f]*[:#\uff1a])",
     _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
 )
 # A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.
@@ -1067,19 +1071,26 @@ def _sku(
     for node in _nearest(tree.css(_SKU_CSS), chain):
         content = node.attributes.get("content")
         text = clean_text(content) or _short_text(node, _MAX_VALUE_CHARS)
-        value = (_labelled(_SKU_LABEL, text, 0, _plausible_sku) or _plausible_sku(text)) if text else None
+        value = (_labelled_sku(text, 0) or _plausible_sku(text)) if text else None
         if value:
             return value
-    return _labelled(_ASIN_LABEL, page_text, after, _plausible_sku) or _labelled(
-        _SKU_LABEL, page_text, after, _plausible_sku
-    )
+    return _labelled(_ASIN_LABEL, page_text, after, _plausible_sku) or _labelled_sku(page_text, after)
+
+
+def _labelled_sku(text: str, after: int) -> str | None:
+    """The value of a SKU label in `text`; of a bare 'Code:' only when no other label has one."""
+    for label, plausible in _SKU_LABELS:
+        value = _labelled(label, text, after, plausible)
+        if value:
+            return value
+    return None
 
 
 def sku_without_label(sku: str) -> str:
     """A SKU value holding its label ('SKU: KT-9', 'Art.-Nr. 12345', 'Item # 12345'): the code."""
     if " " not in sku and ":" not in sku and "#" not in sku:
         return sku  # the usual case: a bare code
-    match = _SKU_LABEL.fullmatch(sku)
+    match = _SKU_LABEL.fullmatch(sku) or _BARE_CODE_LABEL.fullmatch(sku)
     return match.group(1) if match else sku
 
 
@@ -1108,12 +1119,16 @@ def labelled_sku_extending(page: Page, sku: str) -> str | None:
 def _labelled_twice(page_text: str) -> bool:
     """Whether SKU labels with values occur more than once in the page text (tiles each show one)."""
     found = 0
-    for label in (_ASIN_LABEL, _SKU_LABEL):
+    for label, plausible in ((_ASIN_LABEL, _plausible_sku), *_SKU_LABELS):
         for match in label.finditer(page_text, 0, 2 * _LABEL_WINDOW):
-            found += _plausible_sku(match.group(1)) is not None
+            found += plausible(match.group(1)) is not None
             if found > 1:
                 return True
     return False
+
+
+def _sku_with_digit(value: str) -> str | None:
+    return value if any(ch.isdigit() for ch in value) and _plausible_sku(value) else None
 
 
 def _plausible_sku(value: str) -> str | None:
@@ -1125,6 +1140,9 @@ def _plausible_sku(value: str) -> str | None:
         return value
     capitals = len(value) >= _MIN_LETTER_CODE and value.isascii() and value.isupper() and value.isalpha()
     return value if capitals and value not in _NO_CODE else None
+
+
+_SKU_LABELS = ((_SKU_LABEL, _plausible_sku), (_BARE_CODE_LABEL, _sku_with_digit))
 
 
 def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int) -> str | None:

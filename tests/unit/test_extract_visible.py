@@ -740,3 +740,10 @@ def test_a_title_start_the_page_links_outside_its_menus_is_the_brand() -> None:
     assert visible(product_page(body))["brand"] == "LEGO"
     in_menu_only = "<nav><a href='/family/lego'>LEGO</a></nav>" + body.split("</div>", 1)[1]
     assert "brand" not in visible(product_page(in_menu_only))
+
+
+def test_a_bare_code_label_needs_a_digit_a_sku_label_does_not() -> None:
+    promo = "<div class='promo'>Free Shipping on $75 or More. Code: SHIPMAGIC</div>"
+    assert "sku" not in visible(product_page(f"{promo}{KETTLE}"))
+    assert visible(product_page(f"{promo}{KETTLE}<p>Code: KT-9</p>"))["sku"] == "KT-9"
+    assert visible(product_page(f"{promo}{KETTLE}<p>Item Id: GLOWROLL</p>"))["sku"] == "GLOWROLL"
