@@ -101,7 +101,10 @@ _BRAND_CSS = ", ".join(
         ),
     ]
 )
-_SKU_CSS = "[itemprop=sku], [class*=sku i], [id*=sku i]"
+_SKU_CSS = ", ".join(
+    ["[itemprop=sku]", "[class*=sku i]", "[id*=sku i]"]
+    + [f"[class*={word} i]" for word in ("itemno", "item-no", "item-number", "itemnumber", "product-code")]
+)
 _PRODUCT_TYPES = frozenset({"product", "og:product", "product.item", "product.group"})
 
 # Price tiers, best first. Words are matched against the class/id tokens of the element and of
@@ -226,12 +229,12 @@ _SKU_LABEL = _label(
     r"|Artikkelnummer|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží|tovaru)|Cikkszám|Termékkód",
     _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
 )
-# 'Code:' alone, with its colon: not a promo, voucher, postal or colour code. The weakest label: its
-# value must hold a digit ('Free shipping on $75. Code: SHIPMAGIC' is a promotion).
+# 'Code:' or 'Item:' alone, with its colon: not a promo, voucher, postal or colour code. The weakest
+# label: its value must hold a digit ('Free shipping on $75. Code: SHIPMAGIC' is a promotion).
 _BARE_CODE_LABEL = _label(
     r"(?<!promo )(?<!zip )(?<!postal )(?<!post )(?<!discount )(?<!voucher )(?<!coupon )(?<!gift )"
     r"(?<!country )(?<!area )(?<!security )(?<!access )(?<!tracking )(?<!color )(?<!colour )(?<!offer )"
-    r"(?:Code|Код)(?=[\s\u200e\u200f]*[:#\uff1a])",
+    r"(?:Code|Код|Item)(?=[\s\u200e\u200f]*[:#\uff1a])",
     _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
 )
 # A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.

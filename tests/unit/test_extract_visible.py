@@ -747,3 +747,15 @@ def test_a_bare_code_label_needs_a_digit_a_sku_label_does_not() -> None:
     assert "sku" not in visible(product_page(f"{promo}{KETTLE}"))
     assert visible(product_page(f"{promo}{KETTLE}<p>Code: KT-9</p>"))["sku"] == "KT-9"
     assert visible(product_page(f"{promo}{KETTLE}<p>Item Id: GLOWROLL</p>"))["sku"] == "GLOWROLL"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "<div class='itemNo'>A294466</div>",
+        "<p>Item: A294466</p>",
+        "<span class='product-code'>A294466</span>",
+    ],
+)
+def test_an_item_number_element_or_a_bare_item_label_gives_the_sku(shown: str) -> None:
+    assert visible(product_page(KETTLE + shown))["sku"] == "A294466"
