@@ -90,6 +90,11 @@ _STOCK_CSS = ", ".join(
     for word in ("stock", "availab", "inventory", "lieferbar")
     for attr in ("class", "id")
 )
+_VARIANT_SELECT_CSS = ", ".join(
+    f"select[{attr}*={word} i]"
+    for word in ("variation", "variant", "size", "colo", "option", "attribute", "groesse", "taille")
+    for attr in ("name", "id", "class")
+)
 _BADGE_CSS = "[class*=sold-out i], [class*=soldout i], [class*=out-of-stock i], [class*=outofstock i]"
 _BRAND_CSS = ", ".join(
     [
@@ -898,12 +903,18 @@ def _availability(
         lambda: button.worded,
         lambda: _sold_out_badge(tree, chain),
         lambda: _stock_wording_after_heading(tree, page_text, after),
-        # Weakest: some shops render the button disabled until a script has run.
-        lambda: Availability.OUT_OF_STOCK if button.disabled else None,
+        # Weakest: some shops render the button disabled until a script has run, or until the
+        # shopper picks a size: then it says nothing.
+        lambda: Availability.OUT_OF_STOCK if button.disabled and not _variant_choice(tree) else None,
         lambda: Availability.IN_STOCK if button.present else None,
         lambda: Availability.IN_STOCK if _cart_link(tree, chain) else None,
     ]
     return next((value for value in (signal() for signal in signals) if value is not None), None)
+
+
+def _variant_choice(tree: LexborHTMLParser) -> bool:
+    """Whether the page asks the shopper to choose a variant (a size or colour select)."""
+    return tree.css_first(_VARIANT_SELECT_CSS) is not None
 
 
 def _sold_out_badge(tree: LexborHTMLParser, chain: dict[int, int]) -> Availability | None:
