@@ -904,7 +904,7 @@ def _availability(
         lambda: _sold_out_badge(tree, chain),
         lambda: _stock_wording_after_heading(tree, page_text, after),
         # Weakest: some shops render the button disabled until a script has run, or until the
-        # shopper picks a size: then it says nothing.
+        # shopper picks a size (then it is just a button: in stock, below).
         lambda: Availability.OUT_OF_STOCK if button.disabled and not _variant_choice(tree) else None,
         lambda: Availability.IN_STOCK if button.present else None,
         lambda: Availability.IN_STOCK if _cart_link(tree, chain) else None,
