@@ -1022,7 +1022,8 @@ def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
     only one shown on the page (old table layouts nest deeper): the product's own, not one of the
     recommendation tiles'."""
     shown = 0
-    for node in _limited(tree.css("a[href], input[type=image]")):
+    # Image buttons first: a page's menus can hold more links than the scan reads.
+    for node in [*_limited(tree.css("input[type=image]")), *_limited(tree.css("a[href]"))]:
         attributes = node.attributes
         image = node.css_first("img[alt]") if node.tag == "a" else None
         label = " ".join(

@@ -766,3 +766,9 @@ def test_a_button_disabled_until_a_size_is_chosen_is_just_a_button() -> None:
     assert availability(button) == "OUT_OF_STOCK"
     sizes = "<select name='itemvariation'><option>Choose a size</option><option>M</option></select>"
     assert availability(sizes + button) == "IN_STOCK"
+
+
+def test_an_image_add_to_cart_button_after_a_long_menu_is_found() -> None:
+    menu = "<div class='cats'>" + "".join(f"<a href='/c/{n}'>Category {n}</a>" for n in range(150)) + "</div>"
+    button = "<form><input type='image' src='b.png' alt='Add to basket'></form>"
+    assert availability(menu + button) == "IN_STOCK"
