@@ -672,19 +672,36 @@ def _visible_price(
     listing: the nearest group with prices has more blocks alike than one product shows."""
     candidates = _price_candidates(tree, chain)
     budget = _Budget(MAX_TEXTS)
-    for distance in sorted({candidate.walk.distance for candidate in candidates}):
-        group = [candidate for candidate in candidates if candidate.walk.distance == distance]
-        outcome, price = _group_price(group, hints, budget)
-        if outcome != "undecided":
-            return price, outcome == "listing"
 
     def parse(text: str) -> Price | None:
         return _parse_price(text, hints)
+
+    for distance in sorted({candidate.walk.distance for candidate in candidates}):
+        group = [candidate for candidate in candidates if candidate.walk.distance == distance]
+        outcome, price = _group_price(group, hints, budget)
+        if outcome == "listing" and _said_once(_PRICE_LABEL, page_text):
+            # Recommendation tiles nearer than the product's own price, which a label shows once
+            # ('Our Price' then '$30.99' in a plain <h2>): a listing's tiles would each label theirs.
+            labelled = _labelled(_PRICE_LABEL, page_text, after, parse)
+            if labelled is not None:
+                return labelled, False
+        if outcome != "undecided":
+            return price, outcome == "listing"
 
     labelled = _labelled(_PRICE_LABEL, page_text, after, parse) or _labelled(
         _MSRP_LABEL, page_text, after, parse
     )
     return labelled, False
+
+
+def _said_once(label: re.Pattern[str], page_text: str) -> bool:
+    """Whether `label` occurs exactly once in the page text's first _LABEL_WINDOW characters."""
+    found = 0
+    for _ in label.finditer(page_text, 0, 2 * _LABEL_WINDOW):
+        found += 1
+        if found > 1:
+            return False
+    return found == 1
 
 
 def _price_line(tree: LexborHTMLParser, page_text: str, after: int, hints: _PriceHints) -> Price | None:

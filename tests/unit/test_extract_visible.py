@@ -772,3 +772,14 @@ def test_an_image_add_to_cart_button_after_a_long_menu_is_found() -> None:
     menu = "<div class='cats'>" + "".join(f"<a href='/c/{n}'>Category {n}</a>" for n in range(150)) + "</div>"
     button = "<form><input type='image' src='b.png' alt='Add to basket'></form>"
     assert availability(menu + button) == "IN_STOCK"
+
+
+def test_a_price_labelled_once_beats_recommendation_tiles_nearer_the_heading() -> None:
+    tiles = "".join(f"<div class='rec'><span class='price'>${n}.99</span></div>" for n in range(1, 6))
+    price = "<ul><li>Our Price</li><li><h2>$30.99</h2></li></ul>"
+    body = f"<div class='side'>{tiles}</div><h1>Cupcake Pan</h1>{price}"
+    assert visible(product_page(body))["price"] == Price(3099, "USD")
+    listing = "".join(
+        f"<div class='tile'><h3>Pan {n}</h3><p>Our Price: ${n}.99</p></div>" for n in range(1, 6)
+    )
+    assert visible(product_page(f"<h1>Cake pans</h1>{tiles}{listing}")) == {}
