@@ -287,10 +287,8 @@ _BRAND_PATH = re.compile(
 _MAX_BRAND_WORDS = 4
 _MIN_LETTER_CODE = 4  # letters of a SKU without digits ('PHLR')
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
-_SIBLINGS_LOOKED_AT = 2
-_CHROME_TOKENS = frozenset(
-    {"menu", "nav", "navbar", "navigation", "header", "footer", "megamenu"}
-)  # on each side, to tell one of a list
+_SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
+_CHROME_TOKENS = frozenset({"menu", "nav", "navbar", "navigation", "header", "footer", "megamenu"})
 _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
     | {"todos", "ver", "marcas", "marques", "tutti"}
@@ -1204,8 +1202,9 @@ def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after:
 def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
     """A spec table's 'Brand' row, nearest the heading first: the value of the cell after the label."""
     for node in _nearest(tree.css("th, td, dt"), chain):
-        if normalised(node.text(deep=True, separator=" ")) not in _BRAND_ROW_LABELS:
-            continue
+        label = node.text(deep=True, separator=" ")
+        if "#" in label or normalised(label) not in _BRAND_ROW_LABELS:
+            continue  # ('Manufacturer #' labels the maker's part number)
         cell = node.next
         while cell is not None and cell.tag not in _CELL_TAGS:
             cell = cell.next
