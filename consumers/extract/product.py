@@ -75,7 +75,7 @@ _GLUED_WORDS = re.compile(r"[A-Z]{2}[A-Z][a-z]|[a-z][A-Z][a-z]{2}")
 # Sources whose title is a name the shop wrote for machines: the <h1> may show it otherwise.
 _NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
 _STRUCTURED_SOURCES = frozenset({"jsonld", "microdata", "rdfa"})
-_MAX_SHOP_NAME_WORDS = 3
+_MAX_SHOP_NAME_WORDS = 3  # of a shop's name a title starts with ('Williams Sonoma', 'Wilsons Leather')
 _LONG_NUMBER = 10  # digits of a GTIN-12/13/14 or a shop platform's internal product number (Shopify's)
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
 # the price has its currency, the title is no SKU), the source is not read at all. A source not

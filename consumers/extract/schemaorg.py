@@ -461,8 +461,8 @@ def _lowest(prices: object, hints: Mapping[str, str] | None) -> object:
     itemprop=price), the lowest that is not zero: the list price is the higher."""
     if not isinstance(prices, list):
         return prices
-    amounts = [(found.amount, value) for value in prices if (found := structured_price(value, None, hints))]
-    selling = [item for item in amounts if item[0] > 0]
+    parsed = [(structured_price(value, None, hints), value) for value in prices]
+    selling = [(found.amount, value) for found, value in parsed if found is not None and found.amount > 0]
     return min(selling, key=lambda item: item[0])[1] if selling else first(prices)
 
 

@@ -12,6 +12,8 @@ from selectolax.lexbor import LexborNode
 
 from consumers.extract.price import ISO_CODES, Price, PriceError, price_from_value
 
+# A brand value starting with a separator is a template's empty slot before more text.
+_EMPTY_SLOT_MARKS = "|-\u2013\u2014:/>"
 _MAX_DEPTH = 8  # how deep clean_text looks into lists and dicts: hostile JSON nests a thousand deep
 # Page labels around a brand name: "Brand: Sony", "Marke: Sony", "Visit the Sony Store", "by Sony".
 _BRAND_LABEL = re.compile(
@@ -53,15 +55,12 @@ def clean_text(value: object, _depth: int = 0) -> str | None:
     return " ".join(str(value).split()) or None
 
 
-_SEPARATORS = "|-\u2013\u2014:/>"
-
-
 def clean_brand(value: object) -> str | None:
     """A brand without the page's label around it: 'Brand: Sony', 'Visit the Sony Store',
     'by Sony', 'Marke: Sony' -> 'Sony'; nor the company's legal form: 'Canon, Inc.' -> 'Canon'.
     A placeholder ('N/A', 'Unbranded', 'Does not apply': NO_BRAND) is no brand: None."""
     text = clean_text(value)
-    if not text or text[0] in _SEPARATORS:
+    if not text or text[0] in _EMPTY_SLOT_MARKS:
         return None  # '| Urban Outfitters': a template's empty brand slot before the shop's name
     labelled = _BRAND_LABEL.match(text)
     if labelled is not None:
