@@ -749,8 +749,9 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     """(outcome, price) for price elements equally near the heading: 'price', 'listing' (None),
     'spent' (the budget ran out first: None) or 'undecided'.
 
-    Blocks are the elements not inside another one of the group. The block highest in the tree
-    (then the best tier, then page order) that holds a price gives it, unless MAX_PRICE_BLOCKS
+    Blocks are the elements not inside another one of the group. The block marked as the selling
+    price ('our-price', 'sale-price'), else the block highest in the tree (then the best tier,
+    then page order) that holds a price gives it, unless MAX_PRICE_BLOCKS
     other blocks with numbers look just like it (same depth, tag and class): then this is a
     listing.
     A block showing a currency marker beats one showing a bare number ('15 copies' in a
@@ -761,7 +762,10 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     nested = {id(member) for candidate in counted for member in candidate.inner}
     blocks = [candidate for candidate in counted if id(candidate) not in nested]
     bare: tuple[_Candidate, Price] | None = None  # the first block with a number but no currency marker
-    for block in sorted(blocks, key=lambda block: (len(block.walk.passed), block.walk.tier, block.order)):
+    for block in sorted(
+        blocks,
+        key=lambda block: (block.walk.tier != _SALE, len(block.walk.passed), block.walk.tier, block.order),
+    ):
         price, marked = _block_price(block, hints, budget)
         if price is not None and not marked and bare is None:
             bare = block, price

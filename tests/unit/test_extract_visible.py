@@ -783,3 +783,14 @@ def test_a_price_labelled_once_beats_recommendation_tiles_nearer_the_heading() -
         f"<div class='tile'><h3>Pan {n}</h3><p>Our Price: ${n}.99</p></div>" for n in range(1, 6)
     )
     assert visible(product_page(f"<h1>Cake pans</h1>{tiles}{listing}")) == {}
+
+
+def test_a_block_marked_as_our_price_beats_a_block_higher_in_the_tree() -> None:
+    table = (
+        "<table><tr><td><table><tr><td class='our-price'>Retail Price: <strike>$7.99</strike></td>"
+        "<td class='our-price'>Online Price: $7.63</td></tr></table></td></tr></table>"
+    )
+    ebook = "<span class='ebook-price'>eBook Price: $7.99</span>"
+    body = f"<div><h2>The Immortal Hunter</h2><div>{table}{ebook}</div></div>"
+    head = "<title>The Immortal Hunter - Books-A-Million</title>"
+    assert visible(product_page(body, head))["price"] == Price(763, "USD")
