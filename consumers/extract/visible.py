@@ -127,7 +127,7 @@ _TIER_WORDS = {
     _EXCLUDED: {
         *("old", "was", "compare", "strike", "strikethrough", "crossed", "before", "previous", "pseudo"),
         *("save", "saving", "savings", "shipping", "delivery", "installment", "instalment"),
-        *("monthly", "total", "subtotal", "cart", "minicart", "basket", "filter", "range", "slider"),
+        *("monthly", "total", "subtotal", "minicart", "filter", "range", "slider"),
         *("club", "member", "members", "membership"),  # members-only prices
     },
 }

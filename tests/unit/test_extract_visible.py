@@ -794,3 +794,11 @@ def test_a_block_marked_as_our_price_beats_a_block_higher_in_the_tree() -> None:
     body = f"<div><h2>The Immortal Hunter</h2><div>{table}{ebook}</div></div>"
     head = "<title>The Immortal Hunter - Books-A-Million</title>"
     assert visible(product_page(body, head))["price"] == Price(763, "USD")
+
+
+def test_a_price_in_the_buy_box_form_is_the_price_the_cart_total_is_not() -> None:
+    other = "<ul><li>E-Book <small class='produkteprice'>17,99 €</small></li></ul>"
+    buy_box = "<div class='cartprice-box'><form><span class='price'>18,95 €</span></form></div>"
+    cart = "<div class='cart-total'>0,00 €</div>"
+    body = f"<h1>12 Wege zu guter Pflege</h1><div>{buy_box}<div>{other}</div></div>{cart}"
+    assert visible(product_page(body))["price"] == Price(1895, "EUR")
