@@ -91,18 +91,33 @@ def _price_hints(page: Page) -> dict[str, str]:
     """THE place that builds the price parser's page hints (the locale= and tld= keywords of
     price_from_value and parse_price): 'locale' from <html lang>, else og:locale, else a
     content-language meta tag ('de-DE', 'en_GB'); 'tld' the last two labels of the page's host
-    ('shop.de', 'com.au'). A hint the page does not give is left out."""
+    ('shop.de', 'com.au'); with no declared language, the script of the page's <title> (Chinese
+    or Japanese). A hint the page does not give is left out."""
     hints: dict[str, str] = {}
     root = page.tree.root
     locale = root.attributes.get("lang") if root is not None and root.tag == "html" else None
     if not (locale and locale.strip()):
         locale = page.meta_tags.get("og:locale") or page.meta_tags.get("content-language")
+    if not (locale and locale.strip()):
+        locale = _script_language(page)
     if locale and locale.strip():
         hints["locale"] = locale.split(",")[0].strip()
     labels = page.host.rstrip(".").split(".")
     if len(labels) > 1 and not labels[-1].isdigit():  # a name, not an IP address
         hints["tld"] = ".".join(labels[-2:])
     return hints
+
+
+def _script_language(page: Page) -> str | None:
+    """A page that names no language, by the script of its <title>: Chinese characters without
+    kana are 'zh' (so '¥' is yuan), with kana 'ja' (yen). Other scripts tell no one language."""
+    title = page.tree.css_first("title")
+    text = title.text() if title is not None else ""
+    if any("\u3040" <= ch <= "\u30ff" for ch in text):
+        return "ja"
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return "zh"
+    return None
 
 
 def _check_url(url: object) -> str:

@@ -33,7 +33,7 @@ _SHOP_WORDS = re.compile(
     r"(?:uk|us|usa|eu|de|at|ch|fr|es|it|nl|be|ie|au|ca|com|official|online|webshop|eshop|shop|store"
     r"|stores|shopping|site|website|onlinestore|versand)+"
 )
-_SHOP_ENDING = re.compile(r"(?:shop|store|stores|onlinestore|webshop|versand)$")
+_SHOP_WORD = re.compile(r"shop|store|versand")
 _MAX_SHOP_SUFFIX = 16
 _MIN_SITE_NAME = 4  # a shorter name ('hm') starts too many words
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "or", "ne"})
@@ -160,11 +160,12 @@ def _is_site_name(key: str, names: set[str]) -> bool:
 
 def _shop_words_after(key: str, start: int) -> bool:
     """Whether the rest of a title's shop part is shop words ('onlineshop', 'uk'), or a few more
-    letters ending with one ('itonlineshop' of 'Syswork IT Online Shop')."""
+    letters with one ('itonlineshop' of 'Syswork IT Online Shop', 'storeroro' of 'Microsoft Store
+    ro-RO')."""
     if _SHOP_WORDS.fullmatch(key, start) is not None:
         return True
     rest = key[start:]
-    return len(rest) <= _MAX_SHOP_SUFFIX and _SHOP_ENDING.search(rest) is not None
+    return len(rest) <= _MAX_SHOP_SUFFIX and _SHOP_WORD.search(rest) is not None
 
 
 def without_format_tags(title: str) -> str:

@@ -823,3 +823,21 @@ def test_an_opengraph_title_with_the_breadcrumb_after_it_takes_the_heading() -> 
 def test_the_shop_s_name_after_a_preposition_or_with_more_shop_words_goes(name: str) -> None:
     block = {"@type": "Product", "name": name, "offers": offer("5")}
     assert product(jsonld_page(block), "https://www.syswork.at/p/1").title == "Samsung G9 G93SC"
+
+
+@pytest.mark.parametrize(
+    ("title", "currency"), [("海尔 M311 手机-淘宝网", "CNY"), ("ハイアール 携帯電話", "JPY")]
+)
+def test_a_page_without_a_language_is_told_by_its_title_s_script(title: str, currency: str) -> None:
+    page = (
+        f"<html><head><title>{title}</title><meta property='og:type' content='product'>"
+        "<meta property='product:price:amount' content='309'>"
+        "<meta property='product:price:currency' content='¥'>"
+        "</head><body></body></html>"
+    )
+    assert product(page, "https://item.shop.example/1").price.currency == currency
+
+
+def test_a_shop_name_with_a_locale_after_it_goes() -> None:
+    block = {"@type": "Product", "name": "Office 365 Home - Microsoft Store ro-RO", "offers": offer("5")}
+    assert product(jsonld_page(block), "https://www.microsoft.com/ro-ro/store/p/1").title == "Office 365 Home"
