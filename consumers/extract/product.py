@@ -26,7 +26,8 @@ field and leave the rest to structured data. Except:
   name up to a separator (without a variant suffix: 'T-Shirt print', named '... - acid black').
 - a brand loses the page's labels around it ('Brand: Sony', 'Visit the Sony Store', 'by Sony')
   and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case;
-  a placeholder ('N/A', 'Unbranded') is none.
+  a placeholder ('N/A', 'Unbranded') is none; with none from any source, the shop's name the
+  title starts with is the brand of its own label.
 - a SKU loses its label ('SKU: KT-9'); with no SKU from any source, the product ID stands for it
   unless it is a GTIN, a platform's long number, a prefixed identifier or a URL.
 Later sources are only read while a field is missing. A page where no source finds a title or

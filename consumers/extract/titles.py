@@ -21,11 +21,10 @@ from collections.abc import Mapping
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+")
+_SEPARATOR = r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+"
+_SEPARATORS = re.compile(_SEPARATOR)
 # Also before the shop's name at the end: 'Kettle at Acme Outlet', 'Kettle im Acme Online Shop'.
-_LAST_SEPARATORS = re.compile(
-    r"\s+[|\-\u2013\u2014\u00b7:]\s+|:\s+|\s+(?:at|bei|im|auf|chez|sur|en|su|na)\s+", re.IGNORECASE
-)
+_LAST_SEPARATORS = re.compile(rf"{_SEPARATOR}|\s+(?:at|bei|im|auf|chez|sur|en|su|na)\s+", re.IGNORECASE)
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 # What follows a shop's name in a title's shop part (normalised: 'Online Shop' is 'onlineshop').

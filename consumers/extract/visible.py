@@ -35,9 +35,10 @@ each label regex makes one pass over the visible text; so the work is linear in 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import takewhile
 from typing import TYPE_CHECKING, TypeVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -415,13 +416,18 @@ def _heading(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
 def _echoed(text: str | None, tree: LexborHTMLParser, tags: dict[str, str]) -> bool:
     """Whether the page's <title> or og:title repeats at least half the words of `text` (a
     product's heading; a banner or a section heading is not repeated). True without a title."""
-    title = tree.css_first("title")
-    page_title = " ".join(filter(None, (tags.get("og:title"), node_text(title) if title else None)))
+    page_title = _page_title(tree, tags)
     if not page_title or not text:
         return True
     titled = set(_words_of(page_title))
     words = [word for word in _words_of(text) if len(word) >= _MIN_ECHO_CHARS]
     return not words or 2 * sum(word in titled for word in words) >= len(words)
+
+
+def _page_title(tree: LexborHTMLParser, tags: dict[str, str]) -> str:
+    """og:title and the <title> text, one after the other: what the page calls itself."""
+    title = tree.css_first("title")
+    return " ".join(filter(None, (tags.get("og:title"), node_text(title) if title else None)))
 
 
 def _words_of(text: str) -> list[str]:
@@ -435,10 +441,7 @@ def _subheading(
     whose text, or the text before its first inner element ('Dark Secrets 1' of 'Dark Secrets 1
     <span>: Legacy of Lies</span>'), the page's <title> or og:title repeats: the product's name,
     and the heading prices are measured from."""
-    title = tree.css_first("title")
-    page_title = normalised(
-        " ".join(filter(None, (tags.get("og:title"), node_text(title) if title else None)))
-    )
+    page_title = normalised(_page_title(tree, tags))
     if not page_title:
         return None, None
     for node in tree.css("h2")[:_MAX_H2]:
@@ -485,10 +488,9 @@ def _heading_context(node: LexborNode) -> str:
     """Where a heading sits: 'logo' (a logo, or the site's header), 'hidden', 'aside' (a
     recommendations block, a dialog), 'product' (main/article/a product block), else ''.
     (An article's own <header> is no site header.)"""
-    current: LexborNode | None = node
     product = logo = header = hidden = aside = False
-    for _ in range(MAX_WALK):
-        if current is None or current.tag in ("body", "html"):
+    for current in _lineage(node):
+        if current.tag in ("body", "html"):
             break
         attributes = current.attributes
         tokens = _tokens(current)
@@ -497,7 +499,6 @@ def _heading_context(node: LexborNode) -> str:
         header = header or current.tag == "header"
         aside = aside or current.tag in ("aside", "dialog") or bool(tokens & _ASIDE_TOKENS)
         product = product or current.tag in ("main", "article") or bool(tokens & _PRODUCT_TOKENS)
-        current = current.parent
     if logo or (header and not product):
         return "logo"
     if hidden or aside:
@@ -842,18 +843,21 @@ def _price_text(candidate: _Candidate) -> str | None:
     for inner in [*removed, *node.css(_CROSSED_CSS)]:
         text = text.replace(inner.text(deep=True, separator=""), " ", 1)
     cleaned = clean_text(_without_list_prices(node, text))
-    if not cleaned or len(cleaned) > _MAX_PRICE_CHARS or cleaned.count(" ") >= _MAX_PRICE_WORDS:
+    if cleaned is None or not _short(cleaned):
         return _own_price_text(node)  # a sentence ('30 € coupon and no annual fee...'), not a price
     return cleaned
+
+
+def _short(text: str) -> bool:
+    """Whether price text is short enough to be a price, not a sentence around one."""
+    return 0 < len(text) <= _MAX_PRICE_CHARS and text.count(" ") < _MAX_PRICE_WORDS
 
 
 def _own_price_text(node: LexborNode) -> str | None:
     """The text of the element itself, without its children's: 'Now $52.00' of a price element
     that also holds a reviews widget; None when that is no short text with a digit either."""
     own = clean_text(node.text(deep=False))
-    if not own or len(own) > _MAX_PRICE_CHARS or own.count(" ") >= _MAX_PRICE_WORDS:
-        return None
-    return own if any(ch.isdigit() for ch in own) else None
+    return own if own is not None and _short(own) and any(ch.isdigit() for ch in own) else None
 
 
 def _without_list_prices(node: LexborNode, text: str) -> str:
@@ -999,20 +1003,19 @@ def _stock_wording_after_heading(tree: LexborHTMLParser, page_text: str, after: 
 def _shown_line(tree: LexborHTMLParser, line: str) -> bool:
     """Whether an element showing `line` of the page text is not hidden, nor inside a hidden one
     (when no element is found to hold it, it counts as shown)."""
-    quoted = line.strip().replace("\\", "\\\\").replace('"', '\\"')
-    holders = _limited(tree.css(f'body :lexbor-contains("{quoted}")'))
+    holders = _limited(tree.css(f"body :lexbor-contains({_css_string(line.strip())})"))
     return not holders or any(not _inside_hidden(node) for node in holders)
 
 
+def _css_string(text: str) -> str:
+    """`text` as a CSS string literal, for a selector built around page text."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
 def _inside_hidden(node: LexborNode) -> bool:
-    current: LexborNode | None = node
-    for _ in range(MAX_WALK):
-        if current is None or current.tag == "body":
-            return False
-        if _is_hidden(current.attributes):
-            return True
-        current = current.parent
-    return False
+    below_body = takewhile(lambda current: current.tag != "body", _lineage(node))
+    return any(_is_hidden(current.attributes) for current in below_body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1249,11 +1252,9 @@ def _linked_title_start(tree: LexborHTMLParser, title: str | None) -> str | None
     words = (title or "").split()
     starts = [" ".join(words[:count]) for count in (1, 2) if len(words) > count]
     starts = [start for start in starts if start[0].isupper()]
-    if not starts:
-        return None
     for start in starts:
-        quoted = start.replace("\\", "\\\\").replace('"', '\\"')
-        for node in _limited(tree.css(f'a:lexbor-contains("{quoted}" i), img[alt="{quoted}" i]')):
+        quoted = _css_string(start)
+        for node in _limited(tree.css(f"a:lexbor-contains({quoted} i), img[alt={quoted} i]")):
             text = clean_text(node.attributes.get("alt") if node.tag == "img" else node.text(deep=True))
             if text and text.casefold() == start.casefold() and not _in_site_chrome(node):
                 return start
@@ -1262,14 +1263,18 @@ def _linked_title_start(tree: LexborHTMLParser, title: str | None) -> str | None
 
 def _in_site_chrome(node: LexborNode) -> bool:
     """Whether an element sits in the site's header, navigation, menus or footer."""
-    current = node.parent
+    return any(
+        current.tag in _UNSEEN_TAGS or _tokens(current) & _CHROME_TOKENS for current in _lineage(node.parent)
+    )
+
+
+def _lineage(node: LexborNode | None) -> Iterator[LexborNode]:
+    """`node` and its ancestors, at most MAX_WALK of them."""
     for _ in range(MAX_WALK):
-        if current is None:
-            return False
-        if current.tag in _UNSEEN_TAGS or _tokens(current) & _CHROME_TOKENS:
-            return True
-        current = current.parent
-    return False
+        if node is None:
+            return
+        yield node
+        node = node.parent
 
 
 def _links_home(node: LexborNode) -> bool:
@@ -1319,7 +1324,6 @@ def _clean_brand(text: str | None) -> str | None:
         return None
     if sum(word in _NOT_BRAND_WORDS for word in value.casefold().split()) >= 2:
         return None  # 'View all brand products', 'See all brands'
-
     return value if any(ch.isalpha() for ch in value) and not _NOT_IN_NAMES.search(value) else None
 
 
