@@ -315,8 +315,7 @@ class PriceCase:
         None for a text without a price."""
         if self.amount is None:
             return None
-        unit = Decimal(1).scaleb(-exponent(self.currency))
-        return Decimal(self.amount).quantize(unit, rounding=ROUND_HALF_UP), self.currency
+        return _in_minor_units(Decimal(self.amount), self.currency), self.currency
 
     def parse(self) -> tuple[Decimal, str | None] | None:
         """What parse_price gives with this case's hints: (amount, currency), None when it finds no price."""
@@ -331,8 +330,12 @@ class PriceCase:
         if found.amount is None:
             return None
         currency = currency_code(found.currency, self.hints) if found.currency else None
-        unit = Decimal(1).scaleb(-exponent(currency))
-        return found.amount.quantize(unit, rounding=ROUND_HALF_UP), currency
+        return _in_minor_units(found.amount, currency), currency
+
+
+def _in_minor_units(amount: Decimal, currency: str | None) -> Decimal:
+    """`amount` rounded half-up to the currency's minor unit, as Price stores it."""
+    return amount.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_UP)
 
 
 def decode_escapes(text: str) -> str:
