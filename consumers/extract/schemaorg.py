@@ -19,9 +19,10 @@ Offers (best_offer), the rule:
    A `price` equal to a list price gives way to a sale price in the specification.
 3. The product's main currency is the first currency among its offers; offers in another
    currency are left out, offers without one are taken to be in it.
-4. The representative offer is the cheapest of the most buyable ones: in stock (IN_STOCK,
-   LIMITED, or no availability given) before orderable (PREORDER, BACKORDER) before the rest;
-   the first on ties. Its price is the product's price, its availability the product's
+4. The representative offer is the first of the most buyable ones: in stock (IN_STOCK,
+   LIMITED, or no availability given) before orderable (PREORDER, BACKORDER) before the rest.
+   The first, not the cheapest: shops list the variant they show first, and a product's
+   offers may run on into related items' cheaper ones. Its price is the product's price, its availability the product's
    (IN_STOCK when it gives none but another offer is in stock), its `sku` the product's when
    the product has none. A price of zero is a placeholder: any other amount of the offer (its
    specification's, its lowPrice) and any other offer's price beat it.
@@ -375,7 +376,7 @@ def best_offer(
         if price is None:
             continue
         rank = stock_rank(offer.availability)
-        if best is None or (rank, not price.minor, price.minor) < (best[0], not best[1].minor, best[1].minor):
+        if best is None or (rank, not price.minor) < (best[0], not best[1].minor):
             best = (rank, price, offer)
     in_stock = next(
         (offer.availability for offer in flat if offer.availability and stock_rank(offer.availability) == 0),

@@ -269,19 +269,19 @@ def test_main_product_is_else_the_top_level_one_with_offers_then_the_first() -> 
 @pytest.mark.parametrize(
     ("offers", "price", "availability"),
     [
-        # in stock beats cheaper but sold out; the cheapest in stock wins
-        ([("10", "OutOfStock"), ("14", "InStock"), ("12", "InStock")], 1200, Availability.IN_STOCK),
+        # in stock beats cheaper but sold out; the first in stock wins, not the cheapest
+        ([("10", "OutOfStock"), ("14", "InStock"), ("12", "InStock")], 1400, Availability.IN_STOCK),
         # no availability counts as buyable
         ([("10", "OutOfStock"), ("11", None)], 1100, None),
         ([("9", None), ("11", "InStock")], 900, Availability.IN_STOCK),
         # limited is in stock; orderable beats sold out
         ([("10", "LimitedAvailability"), ("9", "PreOrder")], 1000, Availability.LIMITED),
         ([("10", "OutOfStock"), ("13", "BackOrder")], 1300, Availability.BACKORDER),
-        # nothing buyable: the cheapest
-        ([("10", "OutOfStock"), ("8", "Discontinued")], 800, Availability.DISCONTINUED),
+        # nothing buyable: the first
+        ([("10", "OutOfStock"), ("8", "Discontinued")], 1000, Availability.OUT_OF_STOCK),
     ],
 )
-def test_offer_rule_prefers_in_stock_then_the_lowest_price(
+def test_offer_rule_prefers_in_stock_then_the_first_offer(
     offers: list[tuple[str, str | None]], price: int, availability: Availability | None
 ) -> None:
     block = {
