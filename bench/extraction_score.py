@@ -1,7 +1,7 @@
 """Extraction quality: per-field precision, recall and F1 of extract_product on pages with known truth.
 
 Run: .venv/bin/python -m bench.extraction_score [--corpus DIR] [--field title] [--show-misses] [--json]
-     [--demo-pages 200] [--price-strings TSV] [--split dev|holdout|all]
+     [--demo-pages 200] [--price-strings TSV] [--split dev|holdout|all] [--baseline]
 
 --split guards against tuning to the corpus: a site is held out when the blake2b hash of its name
 is odd (`in_holdout`), so whole sites are either dev or holdout. Tune while reading `--split dev`
@@ -14,6 +14,8 @@ Three page sets, one table each:
              catalogue (the JS shop needs a browser: not here);
   demo shop, structured data stripped  the same pages without JSON-LD, microdata and meta tags:
              what the visible-markup fallback (consumers/extract/visible.py) finds on its own.
+With --baseline, a fourth table: the same corpus pages through the baseline the issue names, a few
+lines of extruct + price-parser with no tuning (bench/extruct_baseline.py).
 Then the price strings: every row of --price-strings (text, amount, currency, hint, note) and
 every corpus page's price_text, scored as the share parsed to the right amount and currency,
 beside price-parser 0.5.1 (the baseline the issue names) on the same strings.
@@ -35,7 +37,7 @@ import html
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -63,6 +65,7 @@ DEMO_AVAILABILITY = {
     "BackOrder": "BACKORDER",
 }
 _SPACES = re.compile(r"\s+")
+Extractor = Callable[[str, str], dict[str, object]]  # (html, url) -> the scored fields
 # Structured data in the demo shop's markup, for the stripped variant.
 _STRUCTURED = [
     re.compile(r'<script type="application/ld\+json">.*?</script>', re.DOTALL),
@@ -274,13 +277,19 @@ def score_page(page: LabelledPage, got: dict[str, object], score: Score, fields:
             score.misses.append(Miss(page.name, name, page.expected[name], got.get(name)))
 
 
-def score_pages(pages: list[LabelledPage], fields: Iterable[str], label: str) -> Score:
+def our_fields(page_html: str, url: str) -> dict[str, object]:
+    return predicted(extract_product(page_html, url))
+
+
+def score_pages(
+    pages: list[LabelledPage], fields: Iterable[str], label: str, extract: Extractor = our_fields
+) -> Score:
     """Extract every page and count; progress on stderr every 100 pages."""
     fields = list(fields)
     score = Score()
     for done, page in enumerate(pages, start=1):
         try:
-            got = predicted(extract_product(page.html, page.url))
+            got = extract(page.html, page.url)
         except Exception as error:  # a crash is scored as no product and listed, not fatal
             score.errors.append(f"{page.name}: {type(error).__name__}: {error}")
             got = predicted(None)
@@ -466,6 +475,11 @@ def run(args: argparse.Namespace) -> Outcome:
         sets["demo shop"] = demo_pages(args.demo_pages)
         sets["demo shop, structured data stripped"] = demo_pages(args.demo_pages, structured=False)
     scores = {title: score_pages(pages, fields, title) for title, pages in sets.items()}
+    if getattr(args, "baseline", False):
+        from bench.extruct_baseline import baseline_fields  # rdflib under extruct loads for seconds
+
+        title = f"{label}, extruct + price-parser baseline (no tuning)"
+        scores[title] = score_pages(corpus, fields, title, extract=baseline_fields)
     cases = read_price_strings(args.price_strings) + corpus_price_cases(corpus)
     return Outcome(scores, [PriceResult(case, *price_case_result(case)) for case in cases], fields)
 
@@ -586,6 +600,12 @@ def main(argv: list[str] | None = None) -> None:
         "--show-misses", action="store_true", help="list each miss: page, field, expected, got"
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also score the corpus with the issue's baseline, extruct + price-parser without tuning "
+        "(bench/extruct_baseline.py; ~30 s more)",
+    )
     parser.add_argument("--demo-pages", type=int, default=200, help="demo shop pages to score; 0 skips them")
     parser.add_argument(
         "--price-strings", type=Path, default=DEFAULT_PRICE_STRINGS, help="TSV of price strings"

@@ -22,6 +22,7 @@ from bench.extraction_score import (
     score_pages,
     split_pages,
 )
+from bench.extruct_baseline import baseline_fields
 
 FIELDS = ["title", "price", "currency", "availability", "sku", "brand"]
 KETTLE = """<html><head><meta property="og:type" content="product">
@@ -209,3 +210,55 @@ def test_price_parser_is_scored_beside_ours_on_the_same_cases(tmp_path: Path) ->
     assert euro.parse_with_price_parser() == (Decimal("22.90"), "EUR")
     assert price_case_result(euro) == (True, "22.90 EUR", True)
     assert price_case_result(koruna)[0] is True  # ours reads 'Kč'; price-parser's sign may differ
+
+
+def test_the_baseline_reads_the_first_product_and_its_first_offer() -> None:
+    block = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "BreadcrumbList", "name": "Home"},
+            {
+                "@type": ["Product", "Thing"],
+                "name": "Lamp",
+                "sku": "L-1",
+                "brand": {"@type": "Brand", "name": "Glow"},
+                "offers": [
+                    {
+                        "@type": "Offer",
+                        "price": "1.299,00",
+                        "priceCurrency": "EUR",
+                        "availability": "OutOfStock",
+                    },
+                    {"@type": "Offer", "price": "9.00", "priceCurrency": "EUR", "availability": "InStock"},
+                ],
+            },
+        ],
+    }
+    page = f'<html><body><script type="application/ld+json">{json.dumps(block)}</script></body></html>'
+    assert baseline_fields(page, "https://shop.example/lamp") == {
+        "title": "Lamp",
+        "price": Decimal("1299.00"),  # price-parser reads the first offer's string as it stands
+        "currency": "EUR",
+        "availability": "OUT_OF_STOCK",  # no offer rule: the first offer, sold out or not
+        "sku": "L-1",
+        "brand": "Glow",
+    }
+
+
+def test_the_baseline_falls_back_to_opengraph_and_is_scored_beside_ours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert baseline_fields(KETTLE, "https://shop.example/kettle") | {"brand": None} == {
+        "title": "Steel   Kettle",
+        "price": Decimal("49.99"),
+        "currency": "USD",
+        "availability": None,
+        "sku": None,
+        "brand": None,
+    }
+    write_page(tmp_path, "shop.example", "kettle", KETTLE, {"title": "Steel Kettle", "brand": "Brew"})
+    args = ["--corpus", str(tmp_path), "--demo-pages", "0", "--price-strings", str(tmp_path / "none")]
+    main([*args, "--json", "--baseline"])
+    ours, baseline = json.loads(capsys.readouterr().out)["sets"].values()
+    assert ours["fields"]["brand"]["tp"] == 1 and baseline["fields"]["brand"]["tp"] == 0
+    assert baseline["fields"]["title"]["tp"] == 1
