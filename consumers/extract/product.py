@@ -23,7 +23,8 @@ field and leave the rest to structured data. Except:
 - every title loses the shop's name and format tags ('Kettle - A101', 'Name Kindle Edition';
   titles.py); one that is the shop's name or a page type alone gives way to the next source's;
   a structured name gives way to the <h1> that is exactly brand + name ('Apple iPhone 7') or the
-  name up to a separator (without a variant suffix: 'T-Shirt print', named '... - acid black').
+  name up to a separator (without a variant suffix: 'T-Shirt print', named '... - acid black');
+  a page title to the <h1> it ends with after lead-in words ('Buy Steel Kettle' -> 'Steel Kettle').
 - a brand loses the page's labels around it ('Brand: Sony', 'Visit the Sony Store', 'by Sony')
   and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case;
   a placeholder ('N/A', 'Unbranded') is none; with none from any source, the shop's name the
@@ -166,7 +167,9 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         if better is not None:
             origin["title"], merged["title"] = better
     if origin.get("title") in _NAMING_SOURCES:
-        merged["title"] = _title_as_shown(page, merged["title"], merged.get("brand"))
+        merged["title"] = _title_as_shown(
+            page, merged["title"], merged.get("brand"), lead_in=origin["title"] not in _STRUCTURED_SOURCES
+        )
     if isinstance(brand := merged.get("brand"), str):
         merged["brand"] = _brand_as_spelled(brand, brands)
         if companies:
@@ -204,13 +207,15 @@ def _shop_name_in_title(title: object, site_names: set[str]) -> str | None:
     return None
 
 
-def _title_as_shown(page: Page, title: object, brand: object) -> object:
+def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = False) -> object:
     """The page's <h1> instead of a structured name that says the same otherwise: the title as
     the page presents it. The <h1> is the name with the brand before it ('iPhone 7' named, 'Apple
     iPhone 7' shown; not when the <h1> sets the brand apart in its own element, a label over the
     name), or the name without a variant suffix ('T-Shirt print - acid black' named, 'T-Shirt
     print' shown: the <h1> is the name up to a separator), or the name with the spaces a machine's
-    copy lost ('HEART CLUBHeart Button' named, 'HEART CLUB<br>Heart Button' shown)."""
+    copy lost ('HEART CLUBHeart Button' named, 'HEART CLUB<br>Heart Button' shown). With
+    `lead_in` (a page title: og:title, <title>), also the name after the page's lead-in words
+    ('Buy Office 365', 'Cumpărați Office 365' titled, 'Office 365' shown)."""
     if not isinstance(title, str):
         return title
     brand = brand if isinstance(brand, str) and brand else None
@@ -222,6 +227,8 @@ def _title_as_shown(page: Page, title: object, brand: object) -> object:
         shown = _spaced(heading)
         if shown == branded or (glued and shown != named and _unspaced(shown) == _unspaced(named)):
             return True
+        if lead_in and named.endswith(" " + shown) and len(shown.split()) >= 2:
+            return True
         return (
             shown != named
             and named.startswith(shown)
@@ -231,7 +238,7 @@ def _title_as_shown(page: Page, title: object, brand: object) -> object:
         )
 
     glued = _GLUED_WORDS.search(title) is not None
-    if branded is None and not glued and _VARIANT_SUFFIX.search(named) is None:
+    if branded is None and not glued and not lead_in and _VARIANT_SUFFIX.search(named) is None:
         return title  # nothing an <h1> could show otherwise: no need to look
     if "<h1" not in page.html and "<H1" not in page.html:
         return title

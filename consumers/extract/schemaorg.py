@@ -22,10 +22,10 @@ Offers (best_offer), the rule:
 4. The representative offer is the first of the most buyable ones: in stock (IN_STOCK,
    LIMITED, or no availability given) before orderable (PREORDER, BACKORDER) before the rest.
    The first, not the cheapest: shops list the variant they show first, and a product's
-   offers may run on into related items' cheaper ones. Its price is the product's price, its availability the product's
-   (IN_STOCK when it gives none but another offer is in stock), its `sku` the product's when
-   the product has none. A price of zero is a placeholder: any other amount of the offer (its
-   specification's, its lowPrice) and any other offer's price beat it.
+   offers may run on into related items' cheaper ones. Its price is the product's price, its
+   availability the product's (IN_STOCK when it gives none but another offer is in stock), its
+   `sku` the product's when the product has none. A price of zero is a placeholder: any other
+   amount of the offer (its specification's, its lowPrice) and any other offer's price beat it.
 """
 
 from __future__ import annotations

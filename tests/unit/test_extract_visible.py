@@ -652,6 +652,24 @@ def test_a_machine_title_that_lost_a_line_break_s_space_takes_the_heading() -> N
     assert data is not None and data.title == "HEART CLUB Heart Cardigan"
 
 
+@pytest.mark.parametrize(
+    ("page_title", "heading", "title"),
+    [
+        ("Cumpărați Office 365 pentru acasă", "Office 365 pentru acasă", "Office 365 pentru acasă"),
+        ("Buy Steel Kettle 1.7 l", "Steel Kettle 1.7 l", "Steel Kettle 1.7 l"),
+        ("Buy Kettle", "Kettle", "Buy Kettle"),  # one word is too little to tell a lead-in by
+        ("Steel Kettle Deluxe", "Steel Kettle", "Steel Kettle Deluxe"),  # words after, not before
+    ],
+)
+def test_a_page_title_s_lead_in_words_give_way_to_the_heading(
+    page_title: str, heading: str, title: str
+) -> None:
+    head = f'<meta property="og:type" content="product"><meta property="og:title" content="{page_title}">'
+    body = f"<h1>{heading}</h1><span class='price'>$43.80</span>"
+    data = NO_PROFILES.product(f"<html><head>{head}</head><body>{body}</body></html>", URL)
+    assert data is not None and data.title == title
+
+
 @pytest.mark.parametrize("hiding", ["displaynone", "display-none", "g-hdn"])
 def test_elements_hidden_by_class_say_nothing(hiding: str) -> None:
     body = f"<button class='btn-soldout {hiding}'>SOLD OUT</button><button>Add to cart</button>"
