@@ -41,64 +41,72 @@ _EXACT = {
 # Free-text wording, tried in order: negative phrases first ("not in stock" contains "in stock",
 # "niedostępny" contains "dostępny"), then the ones saying when, then the plain "in stock". The
 # common shop phrases of en, de, fr, es, it, nl, pl, pt, ru, uk, tr, ja, zh, sv, da, no, fi, cs, hu
-# and ro.
-_PHRASES = [
+# and ro. Each entry: (value, unmistakable wording, other wording). Unmistakable wording says the
+# stock even in a short line of free text ('Sold out', 'Nur noch 2'); the other wording only where
+# the page says it speaks of stock (a stock element, an "Availability:" label), since free text also
+# says 'Limited Edition' and 'This combination is not available'.
+_PHRASES: list[tuple[Availability, str, str]] = [
     (
         Availability.OUT_OF_STOCK,
+        r"out[ -]of[ -]stock|(?<!almost )sold ?out|no longer available|currently unavailable"
+        r"|ausverkauft|nicht (?:mehr )?(?:auf lager|verfügbar|lieferbar)|épuisé|rupture de stock"
+        r"|agotado|esaurito|non disponibile|uitverkocht|niet (?:op voorraad|leverbaar)|niedostępn"
+        r"|esgotado|нет в наличии|немає в наявності|tükendi|stokta yok|slutsåld|udsolgt|utsolgt"
+        r"|loppuunmyyty|vyprodáno|není skladem|elfogyott|在庫切れ|売り切れ|品切れ|缺货|售罄|无货",
         "|".join(
             [
-                r"out[ -]of[ -]stock|(?<!almost )sold ?out|unavailable"
-                r"|not (?:currently )?(?:in stock|available)|no longer available|we don't know when or if",
-                r"ausverkauft|nicht (?:auf lager|verfügbar|lieferbar|vorrätig)|vergriffen"
-                r"|derzeit nicht (?:verfügbar|lieferbar|erhältlich)",
-                r"épuisé|rupture de stock|en rupture|indisponible|(?:non|plus) disponible",
-                r"agotado|sin (?:stock|existencias)|fuera de stock|no disponible",
-                r"esaurito|non (?:più )?disponibile",
-                r"uitverkocht|niet (?:op voorraad|leverbaar|beschikbaar)",
-                r"niedostępn|brak (?:w magazynie|towaru|na stanie)|wyprzedan",
-                r"esgotado|indisponível|sem estoque|fora de estoque|não disponível",
-                r"нет в наличии|распродан|закончил|немає в наявності|відсутн|закінчи",
-                r"tükendi|stokta (?:yok|bulunmamaktadır)|temin edilemiyor|satışta değil",  # noqa: RUF001
-                r"slutsåld|slutsålt|(?:ej|inte|ikke) (?:i|på) lager|udsolgt|utsolgt|loppuunmyyty"
-                r"|ei varastossa|vyprodáno|není skladem|vypredané|nie je skladom|elfogyott|nincs készleten"
-                r"|stoc epuizat",
-                r"在庫切れ|売り切れ|品切れ|在庫なし|缺货|售罄|无货|已售完",
+                r"unavailable|not (?:currently )?(?:in stock|available)|we don't know when or if",
+                r"nicht vorrätig|vergriffen|derzeit nicht (?:verfügbar|lieferbar|erhältlich)",
+                r"en rupture|indisponible|(?:non|plus) disponible",
+                r"sin (?:stock|existencias)|fuera de stock|no disponible",
+                r"non (?:più )?disponibile",
+                r"niet beschikbaar",
+                r"brak (?:w magazynie|towaru|na stanie)|wyprzedan",
+                r"indisponível|sem estoque|fora de estoque|não disponível",
+                r"распродан|закончил|відсутн|закінчи",
+                r"stokta bulunmamaktadır|temin edilemiyor|satışta değil",  # noqa: RUF001
+                r"slutsålt|(?:ej|inte|ikke) (?:i|på) lager|ei varastossa|vypredané|nie je skladom"
+                r"|nincs készleten|stoc epuizat",
+                r"在庫なし|已售完",
             ]
         ),
     ),
     (
         Availability.DISCONTINUED,
-        r"discontinued|nicht mehr erhältlich|fuori produzione|descatalogado|снят с производства"  # noqa: RUF001
+        r"nicht mehr erhältlich",
+        r"discontinued|fuori produzione|descatalogado|снят с производства"  # noqa: RUF001
         r"|üretimi durduruldu|生産終了|停产",
     ),
     # A count left says LIMITED whatever follows ('Only 2 left in stock (more on the way)').
     (
         Availability.LIMITED,
-        r"only \d+ left|nur noch \d+|plus que \d+|solo quedan? \d+|son \d+ ürün|осталось \d+|залишилось \d+"
-        r"|zbývá \d+|zostáva \d+",
+        r"only \d+ left|nur noch \d+|осталось \d+|залишилось \d+",
+        r"plus que \d+|solo quedan? \d+|son \d+ ürün|zbývá \d+|zostáva \d+",
     ),
     (
         Availability.PREORDER,
-        r"pre-?order|pre-?sale|vorbestell|coming soon|précommande|reserva|preventa|prenota"
-        r"|pré-?venda|предзаказ|передзамовлення|ön sipariş|przedsprzedaż|予約|预售|预订",
+        r"pre-?order|vorbestell|précommande",
+        r"pre-?sale|coming soon|reserva|preventa|prenota|pré-?venda|предзаказ|передзамовлення"
+        r"|ön sipariş|przedsprzedaż|予約|预售|预订",
     ),
     (
         Availability.BACKORDER,
-        r"back[- ]?order|nachbestell|on order|more on the way|in stock soon"
-        r"|bientôt (?:en stock|disponible)|demnächst (?:wieder )?(?:verfügbar|lieferbar)",
+        r"back[- ]?order|more on the way|in stock soon",
+        r"nachbestell|on order|bientôt (?:en stock|disponible)|demnächst (?:wieder )?(?:verfügbar|lieferbar)",
     ),
     (
         Availability.LIMITED,
-        r"few left|limited (?:stock|availability|quantit|supply)|^\W*limited\W*$|low (?:in )?stock"
-        r"|last (?:items?|few|pieces?|units?)\b|almost (?:gone|sold out)|nur noch|wenige"
-        r"|derniers|últimas unidades|ultimi pezzi"
+        r"few left|low (?:in )?stock|last items|almost (?:gone|sold out)|nur noch wenige|derniers? articles?",
+        r"limited (?:stock|availability|quantit|supply)|^\W*limited\W*$"
+        r"|last (?:items?|few|pieces?|units?)\b|nur noch|wenige|derniers|últimas unidades|ultimi pezzi"
         r"|laatste|ostatnie sztuki|осталось мало",
     ),
     # 'In Stock. Usually ships in 1 business day' is in stock; 'Ships in 3 weeks' alone is not.
-    (Availability.IN_STOCK, r"\bin stock\b"),
-    (Availability.BACKORDER, r"ships in \d+"),
+    (Availability.IN_STOCK, "", r"\bin stock\b"),
+    (Availability.BACKORDER, "", r"ships in \d+"),
     (
         Availability.IN_STOCK,
+        "",
         "|".join(
             [
                 r"in stock|available|usually (?:ships|dispatched) within|ships within",
@@ -112,7 +120,13 @@ _PHRASES = [
         ),
     ),
 ]
-_PHRASE_PATTERNS = [(value, re.compile(pattern, re.IGNORECASE)) for value, pattern in _PHRASES]
+_PHRASE_PATTERNS = [
+    (value, re.compile("|".join(filter(None, (unmistakable, other))), re.IGNORECASE))
+    for value, unmistakable, other in _PHRASES
+]
+_UNMISTAKABLE = re.compile(
+    "|".join(unmistakable for _, unmistakable, _ in _PHRASES if unmistakable), re.IGNORECASE
+)
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 
 
@@ -129,6 +143,12 @@ def normalise_availability(value: str | None) -> Availability | None:
         if pattern.search(text):
             return availability
     return None
+
+
+def unmistakable_availability(text: str) -> Availability | None:
+    """The availability a line of free text states in unmistakable words ('Sold out', 'Only 2
+    left', not 'Limited Edition'), else None."""
+    return normalise_availability(text) if _UNMISTAKABLE.search(text) else None
 
 
 # How buyable an offer is, for choosing among a product's offers (schemaorg.best_offer): 0 can be

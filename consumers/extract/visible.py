@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from consumers.extract.availability import Availability, normalise_availability
+from consumers.extract.availability import Availability, normalise_availability, unmistakable_availability
 from consumers.extract.page import Page
 from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
@@ -186,17 +186,6 @@ _CART = re.compile(
 # An add-to-cart link (not a mere 'Warenkorb' or 'Cart (0)' link to the cart).
 _CART_LINK = re.compile(_ADD_TO_CART, re.IGNORECASE)
 _CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
-_STRONG_STOCK = re.compile(
-    r"out of stock|sold ?out|ausverkauft|épuisé|agotado|esaurito|uitverkocht|no longer available"
-    r"|nicht mehr (?:verfügbar|lieferbar|erhältlich)|back-?order|pre-?order|vorbestell|précommande"
-    r"|only \d+ left|nur noch (?:\d+|wenige)|осталось \d+|залишилось \d+|few left|low stock"
-    r"|derniers? articles?"
-    r"|currently unavailable|more on the way|in stock soon|nicht (?:auf lager|lieferbar|verfügbar)"
-    r"|rupture de stock|non disponibile|niet (?:op voorraad|leverbaar)|niedostępn|esgotado"
-    r"|нет в наличии|немає в наявності|tükendi|stokta yok|在庫切れ|売り切れ|品切れ|缺货|售罄|无货"
-    r"|slutsåld|udsolgt|utsolgt|loppuunmyyty|vyprodáno|není skladem|elfogyott|low in stock|last items",
-    re.IGNORECASE,
-)
 _LABEL_WINDOW = 60_000  # characters of visible text searched for labels
 _STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
 _STOCK_LINE_CHARS = 60
@@ -989,12 +978,8 @@ def _stock_wording_after_heading(tree: LexborHTMLParser, page_text: str, after: 
     longer line is prose), in unmistakable words only (free text says 'Limited Edition' and
     'This combination is not available'), and shown (not a hidden 'SOLD OUT' a script reveals)."""
     for line in page_text[after : after + 500 * _STOCK_LINES].splitlines()[:_STOCK_LINES]:
-        strong = (
-            len(line) <= _STOCK_LINE_CHARS
-            and _STRONG_STOCK.search(line)
-            and not _VARIANT_MESSAGE.search(line)
-        )
-        value = normalise_availability(line) if strong else None
+        short = len(line) <= _STOCK_LINE_CHARS and not _VARIANT_MESSAGE.search(line)
+        value = unmistakable_availability(line) if short else None
         if value is not None and value is not Availability.IN_STOCK and _shown_line(tree, line):
             return value
     return None

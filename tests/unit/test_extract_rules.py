@@ -11,6 +11,7 @@ import json
 import pytest
 
 from consumers.extract import Availability, Extractor, Price, Profiles, normalise_availability
+from consumers.extract.availability import unmistakable_availability
 from consumers.extract.titles import clean_title, site_names
 
 NO_PROFILES = Extractor(Profiles())
@@ -368,6 +369,26 @@ def test_a_stock_block_of_labelled_values_is_read_by_its_label() -> None:
 )
 def test_limited_and_ships_in_wording(text: str, expected: Availability | None) -> None:
     assert normalise_availability(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Sold out", Availability.OUT_OF_STOCK),
+        ("Nicht mehr verfügbar", Availability.OUT_OF_STOCK),  # not the 'verfügbar' in it
+        ("Nicht mehr erhältlich", Availability.DISCONTINUED),
+        ("Only 2 left in stock (more on the way)", Availability.LIMITED),
+        ("Almost sold out", Availability.LIMITED),
+        ("Pre-order now", Availability.PREORDER),
+        # words that say stock only where the page says it speaks of stock
+        ("Limited Edition", None),
+        ("This combination is not available", None),
+        ("Discontinued styles", None),
+        ("In stock", None),
+    ],
+)
+def test_unmistakable_stock_wording_in_a_line_of_free_text(line: str, expected: Availability | None) -> None:
+    assert unmistakable_availability(line) is expected
 
 
 def test_a_list_price_label_is_passed_over_for_the_price_label_after_it() -> None:
