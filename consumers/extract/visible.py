@@ -267,13 +267,10 @@ _BRAND_ROW_LABELS = frozenset(
 )
 _CELL_TAGS = frozenset({"td", "dd", "th"})
 # Links into a shop's brand pages: '/brands/<name>', '/marke/<name>', '/manufacturer/<name>'.
-_BRAND_LINK_CSS = ", ".join(
-    f"a[href*={word} i]"
-    for word in ("brand", "marke", "marque", "marca", "merk", "hersteller", "manufacturer")
-)
-_BRAND_PATH = re.compile(
-    r"/(?:brands?|marken?|marques?|marcas?|merken?|hersteller|manufacturers?)/[^/?#]+", re.IGNORECASE
-)
+# A link to the brand's page: '/brands/acme', '/marken/acme', '/hersteller/acme' (a plural ending allowed).
+_BRAND_WORDS = ("brand", "marke", "marque", "marca", "merk", "hersteller", "manufacturer")
+_BRAND_LINK_CSS = ", ".join(f"a[href*={word} i]" for word in _BRAND_WORDS)
+_BRAND_PATH = re.compile(rf"/(?:{'|'.join(_BRAND_WORDS)})(?:s|n|en)?/[^/?#]+", re.IGNORECASE)
 _MAX_BRAND_WORDS = 4
 _MIN_LETTER_CODE = 4  # letters of a SKU without digits ('PHLR')
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
