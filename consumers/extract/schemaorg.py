@@ -10,7 +10,8 @@ Products: every type of schema.org's Product subtree counts (PRODUCT_TYPES), als
 picks one: see its docstring.
 
 Offers (best_offer), the rule:
-1. The offers are the product's `offers` (an AggregateOffer's own `offers` stand for it when any
+1. The offers are the product's `offers` (data-vocabulary.org's `offerDetails`, its `currency`
+   read as `priceCurrency`; an AggregateOffer's own `offers` stand for it when any
    of them has a price), else the Offers whose `itemOffered` is the product, else the offers
    of a ProductGroup's variants (`hasVariant`).
 2. An offer's price: `price`; else the selling price of its `priceSpecification` (the one
@@ -172,6 +173,11 @@ def deref(value: object, index: Mapping[str, Node]) -> object:
     return value
 
 
+def _offers_of(node: Node) -> object:
+    """A product's offers: `offers`, or `offerDetails` in Google's data-vocabulary.org (2009-2020)."""
+    return node.get("offers") or node.get("offerDetails")
+
+
 # -- which product ----------------------------------------------------------------------------
 def main_product(
     nodes: list[Node], index: Mapping[str, Node], base_url: str, page_keys: Callable[[], set[str]]
@@ -195,7 +201,7 @@ def main_product(
     nested = _nested(nodes, index)
     top = [node for node in candidates if id(node) not in nested]
     for group in (top, candidates):
-        with_offers = [node for node in group if node.get("offers") or id(node) in offered]
+        with_offers = [node for node in group if _offers_of(node) or id(node) in offered]
         if with_offers:
             return with_offers[0]
         if group:
@@ -319,7 +325,7 @@ def _brand(node: Node, index: Mapping[str, Node]) -> str | None:
 
 def _product_offers(node: Node, nodes: list[Node], index: Mapping[str, Node]) -> list[Node]:
     """The product's offers, else Offers naming it itemOffered, else its variants' offers."""
-    own = as_list(node.get("offers"))
+    own = as_list(_offers_of(node))
     if own:
         return own
     offered = [
@@ -445,7 +451,7 @@ def _read_offer(
         amount, spec = first(listed.get("price")), listed
     if amount in (None, "") and free:
         amount, spec = price, None
-    found_currency = currency_code(offer.get("priceCurrency"), hints)
+    found_currency = currency_code(offer.get("priceCurrency") or offer.get("currency"), hints)
     for other in (spec, selling, listed):
         if found_currency is None and other is not None:
             found_currency = currency_code(other.get("priceCurrency"), hints)

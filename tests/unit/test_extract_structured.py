@@ -841,3 +841,27 @@ def test_a_page_without_a_language_is_told_by_its_title_s_script(title: str, cur
 def test_a_shop_name_with_a_locale_after_it_goes() -> None:
     block = {"@type": "Product", "name": "Office 365 Home - Microsoft Store ro-RO", "offers": offer("5")}
     assert product(jsonld_page(block), "https://www.microsoft.com/ro-ro/store/p/1").title == "Office 365 Home"
+
+
+def test_data_vocabulary_products_offer_details_and_currency() -> None:
+    body = (
+        '<div itemscope itemtype="http://data-vocabulary.org/Product"><h1 itemprop="name">Vase</h1>'
+        '<div itemprop="offerDetails" itemscope itemtype="http://data-vocabulary.org/Offer">'
+        '<meta itemprop="currency" content="PLN"><span itemprop="price">99,00</span>'
+        '<meta itemprop="availability" content="out_of_stock"></div></div>'
+    )
+    data = product(f"<html><body>{body}</body></html>")
+    assert (data.title, data.price, data.availability) == (
+        "Vase",
+        Price(9900, "PLN"),
+        Availability.OUT_OF_STOCK,
+    )
+
+
+def test_an_offer_s_currency_under_the_name_currency() -> None:
+    block = {
+        "@type": "Product",
+        "name": "Lamp",
+        "offers": {"@type": "Offer", "price": "30", "currency": "CHF"},
+    }
+    assert product(jsonld_page(block)).price == Price(3000, "CHF")
