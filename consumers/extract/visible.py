@@ -132,6 +132,10 @@ _TIER_WORDS = {
         *("club", "member", "members", "membership"),  # members-only prices
     },
 }
+# A plain price block whose text starts with one of these words is the selling price ('Now $52.00').
+_SALE_WORD = re.compile(
+    r"\s*(?:now|sale|jetzt|nu|maintenant|ahora|ora|teraz|agora|şimdi|сейчас)\b", re.IGNORECASE
+)
 _TIER_TAGS = {"del": _EXCLUDED, "s": _EXCLUDED, "strike": _EXCLUDED, "ins": _SALE}
 # Elements never shown (a script's JSON is no label), and site chrome (mini-cart totals, menus).
 _NOT_TEXT_TAGS = frozenset({"script", "style", "template", "noscript"})
@@ -737,9 +741,9 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     'spent' (the budget ran out first: None) or 'undecided'.
 
     Blocks are the elements not inside another one of the group. The block marked as the selling
-    price ('our-price', 'sale-price'), else the block highest in the tree (then the best tier,
-    then page order) that holds a price gives it, unless MAX_PRICE_BLOCKS
-    other blocks with numbers look just like it (same depth, tag and class): then this is a
+    price ('our-price', 'sale-price', or text starting 'Now $52.00'), else the block highest in
+    the tree (then the best tier, then page order) that holds a price gives it, unless
+    MAX_PRICE_BLOCKS other blocks with numbers look just like it (same depth, tag and class): then this is a
     listing.
     A block showing a currency marker beats one showing a bare number ('15 copies' in a
     .club-price span above 'Online Price: $9.54'). Undecided when no block holds a price: the
@@ -751,7 +755,7 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     bare: tuple[_Candidate, Price] | None = None  # the first block with a number but no currency marker
     for block in sorted(
         blocks,
-        key=lambda block: (block.walk.tier != _SALE, len(block.walk.passed), block.walk.tier, block.order),
+        key=lambda block: (_shown_tier(block) != _SALE, len(block.walk.passed), block.walk.tier, block.order),
     ):
         price, marked = _block_price(block, hints, budget)
         if price is not None and not marked and bare is None:
@@ -763,6 +767,14 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     if bare is not None:
         return ("listing", None) if _repeated(bare[0], blocks, budget) else ("price", bare[1])
     return ("spent", None) if budget.left <= 0 else ("undecided", None)
+
+
+def _shown_tier(block: _Candidate) -> int:
+    """The block's tier, or SALE when a plain block's text starts with a sale word ('Now $52.00')."""
+    if block.walk.tier != _PLAIN:
+        return block.walk.tier
+    text = _price_text(block)
+    return _SALE if text and _SALE_WORD.match(text) else _PLAIN
 
 
 def _repeated(block: _Candidate, blocks: list[_Candidate], budget: _Budget) -> bool:

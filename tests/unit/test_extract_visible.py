@@ -670,6 +670,15 @@ def test_a_page_title_s_lead_in_words_give_way_to_the_heading(
     assert data is not None and data.title == title
 
 
+@pytest.mark.parametrize("now", ["Now", "Sale", "Jetzt"])
+def test_a_price_said_to_be_the_current_one_beats_the_plain_one_before_it(now: str) -> None:
+    body = (
+        "<h1>Mesh leggings</h1><h5 class='product-price--markdown'>$64.95</h5>"
+        f"<h5 class='product-price product-price--highlight'>{now} $52.00 <div>Reviews</div></h5>"
+    )
+    assert visible(product_page(body))["price"] == Price(5200, "USD")
+
+
 @pytest.mark.parametrize("hiding", ["displaynone", "display-none", "g-hdn"])
 def test_elements_hidden_by_class_say_nothing(hiding: str) -> None:
     body = f"<button class='btn-soldout {hiding}'>SOLD OUT</button><button>Add to cart</button>"
