@@ -165,7 +165,9 @@ _ASIDE_TOKENS = frozenset(
     {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
     | {"modal", "popover", "dialog"}
 )
-_HIDING_CLASS = re.compile(r"(?:[a-z]+-)?(?:hidden|hide|hdn)|d-none|display-?none|invisible", re.IGNORECASE)
+_HIDING_CLASS = re.compile(
+    r"(?!visually-)(?:[a-z]+-)?(?:hidden|hide|hdn)|d-none|display-?none|invisible", re.IGNORECASE
+)
 _PRODUCT_TOKENS = frozenset({"product", "pdp", "item", "artikel", "produkt", "produit", "producto"})
 
 # 'Add to cart' in the shop languages (the button's label, name, class or id).

@@ -679,6 +679,12 @@ def test_a_price_said_to_be_the_current_one_beats_the_plain_one_before_it(now: s
     assert visible(product_page(body))["price"] == Price(5200, "USD")
 
 
+@pytest.mark.parametrize("reader_only", ["visually-hidden", "sr-only"])
+def test_text_for_screen_readers_is_not_hidden(reader_only: str) -> None:
+    body = f"<button class='btn-soldout {reader_only}'>SOLD OUT</button><button>Add to cart</button>"
+    assert availability(body) == "OUT_OF_STOCK"
+
+
 @pytest.mark.parametrize("hiding", ["displaynone", "display-none", "g-hdn"])
 def test_elements_hidden_by_class_say_nothing(hiding: str) -> None:
     body = f"<button class='btn-soldout {hiding}'>SOLD OUT</button><button>Add to cart</button>"
