@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from consumers.extract.schemaorg import Node, short_types
-from consumers.extract.values import node_text
+from consumers.extract.values import shown_text
 
 MAX_CONTAINER_TEXTS = 20
 # Elements whose property value is an attribute rather than their text (WHATWG microdata).
@@ -235,14 +235,14 @@ def _property_value(node: LexborNode, attributes: Attributes, read_text: bool) -
         and read_text
         and _TEXT_PROPERTIES.intersection((attributes.get("itemprop") or "").split())
     ):
-        text = node_text(node)  # <a href=/brand/x itemprop=name>X</a>: shops mean the text, not the URL
+        text = shown_text(node)  # <a href=/brand/x itemprop=name>X</a>: shops mean the text, not the URL
         if text:
             return text
     if attribute is not None:
         return attributes.get(attribute)
     if attributes.get("content") is not None:  # common, non-standard: <span itemprop=price content=..>
         return attributes["content"]
-    return node_text(node) if read_text else None
+    return shown_text(node) if read_text else None
 
 
 MICRODATA = Syntax("itemscope", "itemprop", _new_item, _property_value)

@@ -25,7 +25,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from consumers.extract.microdata import Attributes, Syntax, read_items
 from consumers.extract.schemaorg import Node, short_types
-from consumers.extract.values import node_text
+from consumers.extract.values import shown_text
 
 _SCHEMA_IRIS = ("http://schema.org", "https://schema.org")
 _PREFIX_DECLARATION = re.compile(r"(\S+):\s+(\S+)")
@@ -105,4 +105,4 @@ def _property_value(node: LexborNode, attributes: Attributes, read_text: bool) -
         value = attributes.get(name)
         if value is not None:
             return value
-    return node_text(node) if read_text else None
+    return shown_text(node) if read_text else None

@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborNode
@@ -34,6 +35,9 @@ NO_BRAND = frozenset(
 )
 _BRAND_STORE = re.compile(r"^(?P<name>.+?)\s+(?:store|shop|storefront)$", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
+_HIDING_CLASS = re.compile(
+    r"(?!visually-)(?:[a-z]+-)?(?:hidden|hide|hdn)|d-none|display-?none|invisible", re.IGNORECASE
+)
 _COUNT = re.compile(r"[0-9][0-9,.\u00a0\u202f ]*")
 _CATEGORY_SEPARATOR = re.compile(r"\s*[>/|\u203a\u00bb]\s*")
 _HOME_CRUMBS = frozenset({"home", "start", "startseite", "accueil", "inicio", "homepage", "home page"})
@@ -98,6 +102,36 @@ def structured_price(
 
 def node_text(node: LexborNode) -> str | None:
     return clean_text(node.text(deep=True, separator=" "))
+
+
+def shown_text(node: LexborNode) -> str | None:
+    """node_text without the children a page hides ('<h1><span class="g-hdn">Details about</span>
+    Kettle</h1>' shows 'Kettle')."""
+    first = node.child
+    if first is None or (first.next is None and first.tag == "-text"):  # most: one text, nothing to hide
+        return node_text(node)
+    if not any(is_hidden(child.attributes) for child in node.iter()):
+        return node_text(node)
+    shown = (
+        child
+        for child in node.iter(include_text=True)
+        if child.tag == "-text" or not is_hidden(child.attributes)
+    )
+    return clean_text(" ".join(child.text(deep=True, separator=" ") for child in shown))
+
+
+def is_hidden(attributes: Mapping[str, str | None]) -> bool:
+    """Hidden by attribute, inline style or a hiding class ('hidden', 'aok-hidden', 'd-none'; not
+    'visually-hidden' or 'sr-only', which hold text for screen readers: often the whole price)."""
+    style = (attributes.get("style") or "").replace(" ", "").lower()
+    if "hidden" in attributes or "display:none" in style or "visibility:hidden" in style:
+        return True
+    return _hiding(attributes.get("class") or "")
+
+
+@lru_cache(maxsize=8192)
+def _hiding(classes: str) -> bool:
+    return any(_HIDING_CLASS.fullmatch(name) for name in classes.split())
 
 
 def to_float(value: object) -> float | None:

@@ -48,7 +48,7 @@ from consumers.extract.page import Page
 from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
 from consumers.extract.titles import clean_title, normalised, site_names
-from consumers.extract.values import NO_BRAND, clean_text, node_text
+from consumers.extract.values import NO_BRAND, clean_text, is_hidden, node_text, shown_text
 
 if TYPE_CHECKING:
     from consumers.extract.profiles import SiteProfile
@@ -164,9 +164,6 @@ _NAME_TAGS = frozenset({"div", "span", "p", "strong", "b", "h2", "h3", "h4", "h5
 _ASIDE_TOKENS = frozenset(
     {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
     | {"modal", "popover", "dialog"}
-)
-_HIDING_CLASS = re.compile(
-    r"(?!visually-)(?:[a-z]+-)?(?:hidden|hide|hdn)|d-none|display-?none|invisible", re.IGNORECASE
 )
 _PRODUCT_TOKENS = frozenset({"product", "pdp", "item", "artikel", "produkt", "produit", "producto"})
 
@@ -486,7 +483,7 @@ def _heading_context(node: LexborNode) -> str:
             break
         attributes = current.attributes
         tokens = _tokens(current)
-        hidden = hidden or _is_hidden(attributes)
+        hidden = hidden or is_hidden(attributes)
         logo = logo or bool(_LOGO.search(_class_and_id(attributes)))
         header = header or current.tag == "header"
         aside = aside or current.tag in ("aside", "dialog") or bool(tokens & _ASIDE_TOKENS)
@@ -500,7 +497,7 @@ def _heading_context(node: LexborNode) -> str:
 
 def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | None, url: str) -> str | None:
     if heading is not None:
-        return node_text(heading)
+        return shown_text(heading)
     names = site_names(tags, url)
     title = tree.css_first("title")
     for text in (clean_text(tags.get("og:title")), node_text(title) if title is not None else None):
@@ -517,7 +514,7 @@ def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None =
     or line, as a label over the name)."""
     key = normalised(brand) if brand else None
     for node in page.tree.css("h1")[:_MAX_H1]:
-        text = node_text(node)
+        text = shown_text(node)
         if not text or not matches(text) or _heading_context(node) in ("logo", "hidden"):
             continue
         if key and any(
@@ -569,7 +566,7 @@ def _walk(node: LexborNode, chain: dict[int, int], tiers: bool = False) -> _Walk
         tag = current.tag or ""
         if tier is None:
             tier = _TIER_TAGS.get(tag) or _class_tier(attributes)
-        hidden = hidden or tag in _UNSEEN_TAGS or _is_hidden(attributes)
+        hidden = hidden or tag in _UNSEEN_TAGS or is_hidden(attributes)
         current = current.parent
     return _Walk(_FAR, passed, _PLAIN if tier is None else tier, hidden)
 
@@ -608,20 +605,6 @@ def _words(raw: str) -> frozenset[str]:
 
 def _class_and_id(attributes: dict[str, str | None]) -> str:
     return f"{attributes.get('class') or ''} {attributes.get('id') or ''}"
-
-
-def _is_hidden(attributes: dict[str, str | None]) -> bool:
-    """Hidden by attribute, inline style or a hiding class ('hidden', 'aok-hidden', 'd-none'; not
-    'visually-hidden' or 'sr-only', which hold text for screen readers: often the whole price)."""
-    style = (attributes.get("style") or "").replace(" ", "").lower()
-    if "hidden" in attributes or "display:none" in style or "visibility:hidden" in style:
-        return True
-    return _hiding(attributes.get("class") or "")
-
-
-@lru_cache(maxsize=8192)
-def _hiding(classes: str) -> bool:
-    return any(_HIDING_CLASS.fullmatch(name) for name in classes.split())
 
 
 def _nearest(nodes: Iterable[LexborNode], chain: dict[int, int]) -> list[LexborNode]:
@@ -1011,7 +994,7 @@ def _css_string(text: str) -> str:
 
 def _inside_hidden(node: LexborNode) -> bool:
     below_body = takewhile(lambda current: current.tag != "body", _lineage(node))
-    return any(_is_hidden(current.attributes) for current in below_body)
+    return any(is_hidden(current.attributes) for current in below_body)
 
 
 @dataclass(frozen=True, slots=True)

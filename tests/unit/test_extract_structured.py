@@ -865,3 +865,15 @@ def test_an_offer_s_currency_under_the_name_currency() -> None:
         "offers": {"@type": "Offer", "price": "30", "currency": "CHF"},
     }
     assert product(jsonld_page(block)).price == Price(3000, "CHF")
+
+
+def test_a_microdata_name_leaves_out_the_text_its_element_hides() -> None:
+    body = (
+        '<div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">'
+        '<span class="g-hdn">Details about &nbsp;</span>Shiatsu Massage Chair</h1>'
+        '<span itemprop="brand"><span style="display: none">Brand:</span> RelaxCo</span>'
+        '<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
+        '<meta itemprop="priceCurrency" content="USD"><span itemprop="price">649.99</span></div></div>'
+    )
+    data = product(f"<html><body>{body}</body></html>")
+    assert (data.title, data.brand) == ("Shiatsu Massage Chair", "RelaxCo")
