@@ -6,8 +6,10 @@ Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
 * Currency: an ISO code (USD, CHF...), a sign ($, €, £, ¥, ₹, ₽, R$, US$...) or a local word or
   abbreviation (руб., грн, zł, Kč, Ft, lei, лв, Rp, RM, TL, KD, د.ك, kr, :-, Rs...); the table is
   in `consumers.extract.currencies`. Words count only right next to an amount ('1 299 Kč'), signs
-  and ISO codes anywhere. A marker shared by several currencies ($, kr, ¥, Rs, L, Bs, din...) means
-  `default_currency` when that is one of them, else the currency of the country the page hints at
+  and ISO codes anywhere; a word ending in a non-ASCII letter also when the page's text ran on
+  into the next word ('50 złdo negocjacji'). A marker shared by several currencies ($, kr, ¥,
+  Rs, L, Bs, din...) means `default_currency` when that is one of them, else the currency of the
+  country the page hints at
   (`tld` such as 'ca' / 'com.au', then the region of `locale` such as 'es-MX' / 'en_IN', then the
   country of the locale's language such as 'sv'), else the usual one (USD, SEK, JPY, INR...).
   Markers chained to the amount narrow each other: '$5 CAD' is CAD, 'kr 100 NOK' is NOK. Else
@@ -25,7 +27,9 @@ Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
 * Cents split off by a space ("$19 99", "19 99 €": what a page with <sup>99</sup> cents gives as
   text) are cents only when a currency marker is attached to the amount and the currency has two
   decimals: "$19 99" is 19.99 USD; "19 99" with no marker is 19 (the first number).
-* Which amount: the one nearest a currency marker (first on ties), else the first; numbers
+* Which amount: the one nearest a currency marker (first on ties), else the first; in text that
+  writes markers after the amounts, the first with one ('484,97 zł599,99 zł': the marker glued
+  before 599,99 ends 484,97); numbers
   followed by '%' are ignored. A range "$10 - $20" / "10-20 €" / "10 to 20" gives its low end.
   Leading words such as "from", "ab", "desde" need no handling: the amount after them is taken.
 * Amounts with more decimals than the currency has are rounded half-up ("$0.125" -> 13 cents).
@@ -369,10 +373,23 @@ def _find_markers(text: str) -> list[_Found]:
         marker, check_before, check_after = _MARKER_INFO[spelling]
         if check_before and start and _bounded(text[start - 1]):
             continue
-        if check_after and end < end_of_text and _bounded(text[end]):
+        if (
+            check_after
+            and end < end_of_text
+            and _bounded(text[end])
+            and not _glued_after(spelling, text[end])
+        ):
             continue
         found.append((start, end, spelling, marker))
     return found
+
+
+def _glued_after(spelling: str, following: str) -> bool:
+    """Whether a word marker ends where a page's text ran on into the next word: 'zł' in '50
+    złdo negocjacji' or '484,97 zł599,99 złrabat' (element texts joined without a space). Only
+    for spellings ending in a letter outside ASCII ('zł', 'Kč') before an ASCII one: 'kr' in
+    'kroner' stays no marker."""
+    return not spelling[-1].isascii() and following.isascii()
 
 
 def _gap_ok(text: str, start: int, end: int) -> bool:
@@ -451,11 +468,25 @@ def _chosen_amount(text: str, nums: list[_Num], markers: list[_Found]) -> _Num:
     distances = [_distance_to_marker(num, markers, starts, len(text)) for num in nums]
     nearest = min(range(len(nums)), key=distances.__getitem__)
     if distances[nearest] <= 2:
+        if _markers_follow_amounts(text, nums, markers):  # '484,97 zł599,99 zł': the first
+            return next(num for num, distance in zip(nums, distances, strict=True) if distance <= 2)
         return nums[nearest]
     for num, distance in zip(nums, distances, strict=True):
         if distance <= _MAX_GAP and _attached(text, markers, starts, num):
             return num
     return nums[0]
+
+
+def _markers_follow_amounts(text: str, nums: list[_Num], markers: list[_Found]) -> bool:
+    """Whether the text writes its markers after the amounts: it starts with an amount and a
+    marker, and its last amount has a marker after it. Then a marker glued before the next amount
+    ('484,97 zł599,99 zł', '10,99 €15,99 €') ends the amount before it."""
+    last = nums[-1][1]
+    return (
+        len(nums) > 1
+        and _gap_ok(text, nums[0][1], markers[0][0])
+        and any(_gap_ok(text, last, start) for start, _, _, _ in markers[-2:])
+    )
 
 
 def _attached(text: str, markers: list[_Found], starts: list[int], num: _Num) -> list[_Found]:

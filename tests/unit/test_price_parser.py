@@ -482,3 +482,23 @@ def test_machine_values_with_unknown_or_symbolic_currency() -> None:
     assert price_from_value("12.50", "$", tld="com.au") == Price(1250, "AUD")
     assert price_from_value("1 299 руб.", None) == Price(129900, "RUB")
     assert price_from_value("$24.95", None, locale="en-CA") == Price(2495, "CAD")
+
+
+@pytest.mark.parametrize(
+    ("text", "minor", "currency"),
+    [
+        # element texts joined without spaces: the marker after each amount still counts
+        ("50 złdo negocjacji", 5000, "PLN"),
+        ("484,97\u00a0zł599,99\u00a0złrabat 19%", 48497, "PLN"),  # now, was, discount: the first
+        ("10,99 €15,99 €", 1099, "EUR"),
+        # still: a marker before the amount when the text does not write them after
+        ("$10.99$15.99", 1099, "USD"),
+        ("2 for $5", 500, "USD"),
+    ],
+)
+def test_markers_after_amounts_in_glued_text(text: str, minor: int, currency: str) -> None:
+    assert parse_price(text) == Price(minor, currency)
+
+
+def test_an_ascii_marker_glued_to_a_word_is_no_marker() -> None:
+    assert parse_price("5 krabic").currency is None  # 'kr' in 'krabic' (boxes) is no krona
