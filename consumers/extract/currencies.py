@@ -96,6 +96,8 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     ("MOP$", "MOP", {}),
     ("dollar|dollars", _DOLLARS, {"cases": True}),
     ("US dollar|US dollars|U.S. dollars", "USD", {}),
+    # Spanish speakers' dollar is the US dollar, even where the peso is the money ('250 dólares').
+    ("dólar|dólares|dolar|dolares", "USD", {"cases": True}),
     ("peso|pesos", "MXN ARS CLP COP UYU PHP DOP CUP", {"cases": True}),
     ("¢", _DOLLARS, {"side": AFTER, "scale": -2}),
     # -- euro, pound, Swiss franc, Nordic crowns

@@ -502,3 +502,8 @@ def test_markers_after_amounts_in_glued_text(text: str, minor: int, currency: st
 
 def test_an_ascii_marker_glued_to_a_word_is_no_marker() -> None:
     assert parse_price("5 krabic").currency is None  # 'kr' in 'krabic' (boxes) is no krona
+
+
+def test_spanish_dollars_are_us_dollars_even_on_a_peso_country_s_page() -> None:
+    assert parse_price("250 dólares", tld="com.ec") == Price(25000, "USD")
+    assert parse_price("Dólares 12,50", tld="com.mx") == Price(1250, "USD")
