@@ -1,7 +1,8 @@
 """Extraction quality: per-field precision, recall and F1 of extract_product on pages with known truth.
 
 Run: .venv/bin/python -m bench.extraction_score [--corpus DIR] [--field title] [--show-misses] [--json]
-     [--demo-pages 200] [--price-strings TSV] [--split dev|holdout|all] [--baseline]
+     [--demo-pages 200] [--price-strings TSV] [--real-price-strings TSV] [--split dev|holdout|all]
+     [--baseline]
 
 --split guards against tuning to the corpus: a site is held out when the blake2b hash of its name
 is odd (`in_holdout`), so whole sites are either dev or holdout. Tune while reading `--split dev`
@@ -16,9 +17,11 @@ Three page sets, one table each:
              what the visible-markup fallback (consumers/extract/visible.py) finds on its own.
 With --baseline, a fourth table: the same corpus pages through the baseline the issue names, a few
 lines of extruct + price-parser with no tuning (bench/extruct_baseline.py).
-Then the price strings: every row of --price-strings (text, amount, currency, hint, note) and
-every corpus page's price_text, scored as the share parsed to the right amount and currency,
-beside price-parser 0.5.1 (the baseline the issue names) on the same strings.
+Then the price strings: every row of --price-strings (text, amount, currency, hint, note: the
+development set), of --real-price-strings (strings copied from real shops' scraped output, split
+by source repository like the corpus's sites) and every corpus page's price_text, scored as the
+share parsed to the right amount and currency, beside price-parser 0.5.1 (the baseline the issue
+names) on the same strings.
 
 Per field and page: TP = predicted equals expected; FP = predicted non-null and not equal; FN =
 expected non-null and predicted not equal (a wrong value is both an FP and an FN). Titles and
@@ -53,6 +56,7 @@ from consumers.extract.visible import page_currency
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "tests/fixtures/extraction/pages"
 DEFAULT_PRICE_STRINGS = ROOT / "tests/fixtures/extraction/price_strings.tsv"
+DEFAULT_REAL_PRICE_STRINGS = ROOT / "tests/fixtures/extraction/price_strings_real.tsv"
 FIELDS = ("title", "price", "currency", "availability", "sku", "brand")
 DEMO_SHOPS = ("microdata", "jsonld")  # static HTML; the JS shop renders in a browser
 DEMO_EPOCH = 17
@@ -311,7 +315,7 @@ class PriceCase:
     `hints` are parse_price's keyword hints (`locale`, `tld`); `default` is its default_currency
     (the site's own currency), the TSV's `default=` hint."""
 
-    source: str  # 'tsv:<line>' or the corpus page
+    source: str  # '<tsv file>:<line>' or the corpus page
     text: str
     amount: str | None
     currency: str | None
@@ -352,7 +356,7 @@ def decode_escapes(text: str) -> str:
     return _ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
-def read_price_strings(path: Path) -> list[PriceCase]:
+def read_price_strings(path: Path, label: str = "tsv") -> list[PriceCase]:
     """Rows of the price-strings TSV; none if the file is missing. The one loader of that file:
     tests/unit/test_price_strings.py reads it through here too.
 
@@ -372,7 +376,7 @@ def read_price_strings(path: Path) -> list[PriceCase]:
         default = hints.pop("default", None)
         cases.append(
             PriceCase(
-                f"tsv:{number}",
+                f"{label}:{number}",
                 decode_escapes(cells[0]),
                 cells[1].strip() or None,
                 cells[2].strip() or None,
@@ -480,7 +484,8 @@ def run(args: argparse.Namespace) -> Outcome:
 
         title = f"{label}, extruct + price-parser baseline (no tuning)"
         scores[title] = score_pages(corpus, fields, title, extract=baseline_fields)
-    cases = read_price_strings(args.price_strings) + corpus_price_cases(corpus)
+    real = split_real_strings(read_price_strings(args.real_price_strings, "real"), split)
+    cases = read_price_strings(args.price_strings) + real + corpus_price_cases(corpus)
     return Outcome(scores, [PriceResult(case, *price_case_result(case)) for case in cases], fields)
 
 
@@ -513,12 +518,21 @@ def misses_text(score: Score, fields: list[str]) -> Iterator[str]:
 
 
 def price_groups(prices: list[PriceResult]) -> dict[str, list[PriceResult]]:
-    return {
-        "price strings (tsv)": [item for item in prices if item.case.source.startswith("tsv:")],
-        "price strings (corpus price_text)": [
-            item for item in prices if not item.case.source.startswith("tsv:")
-        ],
-    }
+    labels = {"tsv": "price strings (tsv)", "real": "price strings (real, scraped)"}
+    groups: dict[str, list[PriceResult]] = {label: [] for label in labels.values()}
+    groups["price strings (corpus price_text)"] = []
+    for item in prices:
+        label = labels.get(item.case.source.split(":", 1)[0], "price strings (corpus price_text)")
+        groups[label].append(item)
+    return groups
+
+
+def split_real_strings(cases: list[PriceCase], split: str) -> list[PriceCase]:
+    """The real price strings of a split: whole source repositories (the note's 'owner/repo@...')
+    are dev or holdout, by the same hash as the corpus's sites."""
+    if split == "all":
+        return cases
+    return [case for case in cases if in_holdout(case.note.split("@", 1)[0].strip()) == (split == "holdout")]
 
 
 def print_report(outcome: Outcome, show_misses: bool) -> None:
@@ -609,6 +623,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo-pages", type=int, default=200, help="demo shop pages to score; 0 skips them")
     parser.add_argument(
         "--price-strings", type=Path, default=DEFAULT_PRICE_STRINGS, help="TSV of price strings"
+    )
+    parser.add_argument(
+        "--real-price-strings",
+        type=Path,
+        default=DEFAULT_REAL_PRICE_STRINGS,
+        help="TSV of real price strings with their source repository in the note (split like the corpus)",
     )
     args = parser.parse_args(argv)
     outcome = run(args)

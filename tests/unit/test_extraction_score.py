@@ -11,16 +11,19 @@ import pytest
 from bench.extraction_score import (
     Counts,
     LabelledPage,
+    PriceResult,
     Score,
     comparable,
     in_holdout,
     load_corpus,
     main,
     price_case_result,
+    price_groups,
     read_price_strings,
     score_page,
     score_pages,
     split_pages,
+    split_real_strings,
 )
 from bench.extruct_baseline import baseline_fields
 
@@ -39,6 +42,11 @@ def write_page(
     (folder / f"{slug}.html").write_text(html, encoding="utf-8")
     document = {"url": f"https://{site}/p/{slug}", "site": site, "expected": expected, **extra}
     (folder / f"{slug}.json").write_text(json.dumps(document), encoding="utf-8")
+
+
+def no_price_strings(folder: Path) -> list[str]:
+    """Command options pointing both price-string sets at a missing file: none scored."""
+    return ["--price-strings", str(folder / "none"), "--real-price-strings", str(folder / "none")]
 
 
 def test_a_wrong_value_is_a_false_positive_and_a_false_negative() -> None:
@@ -177,9 +185,7 @@ def test_the_command_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
         {"title": "Steel Kettle", "price": "1.00"},
         price_text="$49.99",
     )
-    main(
-        ["--corpus", str(tmp_path), "--demo-pages", "0", "--price-strings", str(tmp_path / "none"), "--json"]
-    )
+    main(["--corpus", str(tmp_path), "--demo-pages", "0", *no_price_strings(tmp_path), "--json"])
     document = json.loads(capsys.readouterr().out)
     (scores,) = document["sets"].values()
     assert scores["fields"]["title"]["tp"] == 1 and scores["fields"]["price"]["fp"] == 1
@@ -257,8 +263,26 @@ def test_the_baseline_falls_back_to_opengraph_and_is_scored_beside_ours(
         "brand": None,
     }
     write_page(tmp_path, "shop.example", "kettle", KETTLE, {"title": "Steel Kettle", "brand": "Brew"})
-    args = ["--corpus", str(tmp_path), "--demo-pages", "0", "--price-strings", str(tmp_path / "none")]
+    args = ["--corpus", str(tmp_path), "--demo-pages", "0", *no_price_strings(tmp_path)]
     main([*args, "--json", "--baseline"])
     ours, baseline = json.loads(capsys.readouterr().out)["sets"].values()
     assert ours["fields"]["brand"]["tp"] == 1 and baseline["fields"]["brand"]["tp"] == 0
     assert baseline["fields"]["title"]["tp"] == 1
+
+
+def test_real_price_strings_split_by_source_repository_and_score_apart(tmp_path: Path) -> None:
+    real = tmp_path / "real.tsv"
+    rows = [
+        f"{amount} zł\t{amount}\tPLN\t\towner{n}/scraper@HEAD:out.csv (MIT)"
+        for n, amount in enumerate(range(1, 41))
+    ]
+    real.write_text("text\tamount\tcurrency\thint\tnote\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    cases = read_price_strings(real, "real")
+    dev, holdout = split_real_strings(cases, "dev"), split_real_strings(cases, "holdout")
+    assert dev and holdout and len(dev) + len(holdout) == 40
+    assert all(in_holdout(case.note.split("@")[0]) for case in holdout)
+    assert split_real_strings(cases, "all") == cases
+    results = [PriceResult(case, *price_case_result(case)) for case in cases]
+    groups = price_groups(results)
+    assert [len(groups[label]) for label in groups] == [0, 40, 0]  # tsv, real, corpus
+    assert all(item.right for item in groups["price strings (real, scraped)"])
