@@ -28,7 +28,7 @@ field and leave the rest to structured data. Except:
 - a brand loses the page's labels around it ('Brand: Sony', 'Visit the Sony Store', 'by Sony')
   and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case;
   a placeholder ('N/A', 'Unbranded') is none; with none from any source, the shop's name the
-  title starts with is the brand of its own label.
+  title starts with is the brand of its own label, else the words before a ® or ™ it starts with.
 - a SKU loses its label ('SKU: KT-9'); with no SKU from any source, the product ID stands for it
   unless it is a GTIN, a platform's long number, a prefixed identifier or a URL.
 Later sources are only read while a field is missing. A page where no source finds a title or
@@ -70,6 +70,8 @@ from consumers.extract.visible import heading_text, labelled_sku_extending, sku_
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
 _ALL_FIELDS = frozenset(PRODUCT_FIELDS)
 _EMPTY = (None, "", [], {}, ())
+# One to three words at a title's start, then ® or ™ and a space.
+_TRADEMARKED_START = re.compile(r"\s*((?:[\w'&.-]+\s){0,2}[\w'&.-]+)\s?[\u00ae\u2122](?=\s)")
 # A separator after which a structured name goes on with a variant ('- acid black', ', 256 GB').
 _VARIANT_SUFFIX = re.compile(r"\s*[-|,/>\u2013\u2014\u00b7\u00bb]\s|\s+\(|>\s")
 # Words run together where a line break stood ('HEART CLUBHeart Button': the <h1> had a <br>).
@@ -177,6 +179,8 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         merged["brand"] = _brand_as_titled(merged["brand"], merged.get("title"))
     if not merged.get("brand") and (own := _shop_name_in_title(merged.get("title"), page.site_names)):
         merged["brand"], origin["brand"] = own, origin["title"]
+    if not merged.get("brand") and (marked := _trademarked_start(merged.get("title"))):
+        merged["brand"], origin["brand"] = marked, origin["title"]
     if isinstance(sku := merged.get("sku"), str) and sku and origin.get("sku") in _STRUCTURED_SOURCES:
         merged["sku"] = labelled_sku_extending(page, sku) or sku
     if not merged.get("sku") and (code := _id_as_sku(merged.get("product_id"))) is not None:
@@ -192,6 +196,14 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
     merged["category_path"] = clean_category_path(list(merged.get("category_path", [])), merged.get("title"))
     used = set(origin.values())
     return ProductData(**merged, sources=tuple(name for name, _ in sources if name in used))
+
+
+def _trademarked_start(title: object) -> str | None:
+    """The words a title starts with under a registered or trade mark ('LEGO® Creator Seaside
+    House', 'Nespresso ® by Breville'): the brand, when no source names one. Not a mark glued
+    to what follows ('PlayStation®5 Console': the product's name)."""
+    match = _TRADEMARKED_START.match(title) if isinstance(title, str) else None
+    return match.group(1) if match else None
 
 
 def _shop_name_in_title(title: object, site_names: set[str]) -> str | None:

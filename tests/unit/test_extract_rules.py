@@ -536,3 +536,21 @@ def test_a_product_id_stands_for_a_sku_the_page_does_not_show() -> None:
     html = jsonld(product("Moshult Mattress", productID="003.025.02"))
     data = extract(html)
     assert (data.sku, data.product_id) == ("003.025.02", "003.025.02")
+
+
+@pytest.mark.parametrize(
+    ("title", "brand"),
+    [
+        ("LEGO® Creator Seaside House 7346", "LEGO"),
+        ("Nespresso ® by Breville VertuoLine", "Nespresso"),
+        ("Royal Canin™ Mini Adult", "Royal Canin"),
+        ("PlayStation®5 Console", None),  # the mark is inside the product's name
+        ("Steel Kettle®", None),  # a mark at the end names no brand before a product
+    ],
+)
+def test_the_words_under_a_trademark_at_a_title_s_start_are_the_brand(title: str, brand: str | None) -> None:
+    assert extract(jsonld(product(title))).brand == brand
+
+
+def test_a_named_brand_beats_a_trademarked_title_start() -> None:
+    assert extract(jsonld(product("LEGO® Star Wars Death Star", brand="Disney"))).brand == "Disney"
