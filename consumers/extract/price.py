@@ -29,8 +29,8 @@ Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
   decimals: "$19 99" is 19.99 USD; "19 99" with no marker is 19 (the first number).
 * Which amount: the one nearest a currency marker (first on ties), else the first; in text that
   writes markers after the amounts, the first with one ('484,97 zł599,99 zł': the marker glued
-  before 599,99 ends 484,97); numbers
-  followed by '%' are ignored. A range "$10 - $20" / "10-20 €" / "10 to 20" gives its low end.
+  before 599,99 ends 484,97); numbers followed by '%' or '折' (a Chinese discount ratio) are
+  ignored. A range "$10 - $20" / "10-20 €" / "10 to 20" gives its low end.
   Leading words such as "from", "ab", "desde" need no handling: the amount after them is taken.
 * Amounts with more decimals than the currency has are rounded half-up ("$0.125" -> 13 cents).
   "99¢" and "99p" are hundredths of the dollar and the pound.
@@ -122,7 +122,7 @@ _AMOUNT = re.compile(
     rf"|[{_SPACES}]?\.[{_SPACES}](?=[0-9]{{2}}(?![0-9]))|[{_SPACES}]\.(?=[0-9]{{2}}(?![0-9]))"
     rf"|[{_SPACES}](?=[0-9]{{2}}(?![0-9]|[{_SPACES}][0-9])))*+"
     rf"(?:[{_SUPERSCRIPTS}]{{2}}(?![{_SUPERSCRIPTS}0-9]))?"
-    r"(?!\s?%)"
+    r"(?!\s?[%\u6298])"  # a percentage, or a Chinese discount ratio (5.0折: half the list price)
 )
 # Other digit forms and separators shops use, one character for one (positions stay the same).
 _NORMALIZE = str.maketrans(

@@ -507,3 +507,8 @@ def test_an_ascii_marker_glued_to_a_word_is_no_marker() -> None:
 def test_spanish_dollars_are_us_dollars_even_on_a_peso_country_s_page() -> None:
     assert parse_price("250 dólares", tld="com.ec") == Price(25000, "USD")
     assert parse_price("Dólares 12,50", tld="com.mx") == Price(1250, "USD")
+
+
+def test_a_chinese_discount_ratio_is_no_price() -> None:
+    assert parse_price_or_none("5.0折") is None
+    assert parse_price("¥199 8折", locale="zh-CN") == Price(19900, "CNY")
