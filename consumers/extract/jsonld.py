@@ -5,6 +5,10 @@ A block that is not JSON is repaired the ways sites break it, then read again:
 - a wrapper around the whole block: <!-- ... -->, /*<![CDATA[*/ ... /*]]>*/, //<![CDATA[ ...;
 - comments outside strings: /* ... */, // ..., <!-- ... -->; stray <![CDATA[ and ]]>;
 - trailing commas before } or ]; escapes JSON does not have (\\' and the like);
+- double quotes left unescaped inside a string ('"name": "Monitor 27" IPS"'): a quote ends a
+  string only where ',', ':', '}', ']' or the end follows it;
+- a value a template left empty ('"price": ,') is null; doubled commas are one;
+- brackets a cut-off block leaves open are closed at its end;
 - several JSON values one after another (with or without ',' or ';' between them).
 What still does not parse ends the block: the values before it are kept, a bad block never hides
 the good ones. HTML entities left in string values (&amp; &#39; &quot;...) are unescaped.
@@ -33,11 +37,15 @@ _SEPARATORS = re.compile(r"[\s,;]*")
 # matched is dropped. Every alternative that may scan far ends at its first possible end, and
 # an unterminated string or comment ends the scan (no later one can end either), so the scan
 # is linear in the block.
-_STRING = r'(?P<string>"[^"\\]*+(?:\\.[^"\\]*+)*+")|(?P<open_string>")'
+_STRING = r'(?P<string>"(?:[^"\\]++|\\.|"(?!\s*+(?:[,:}\]]|$)))*+")|(?P<open_string>")'
 _COMMENTS = r"|(?P<open_block>/\*)(?:.*?\*/)?|//[^\n]*|<!\[CDATA\[|\]\]>|,(?=\s*[}\]])"
 _REPAIR_TOKEN = re.compile(_STRING + _COMMENTS + r"|<!--.*?-->|<!--|-->", re.DOTALL)
 _REPAIR_TOKEN_NO_HTML_COMMENTS = re.compile(_STRING + _COMMENTS + r"|<!--|-->", re.DOTALL)
-_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)|\"", re.DOTALL)  # an escape, or a quote inside a string
+_EMPTY_VALUE = re.compile(r":(\s*)(?=[,}\]])")
+_EXTRA_COMMA = re.compile(r"(?<=[,{\[])(\s*),")
+_BRACKETS = re.compile(r"[{}\[\]]")
+_CLOSER = {"{": "}", "[": "]"}
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
@@ -85,14 +93,16 @@ def _documents(text: str) -> list[object]:
 def _repair(text: str) -> str:
     text = _unwrap(text)
     pieces: list[str] = []
+    open_brackets: list[str] = []
     position = 0
     pattern = _REPAIR_TOKEN
     while (match := pattern.search(text, position)) is not None:
-        pieces.append(text[position : match.start()])
+        pieces.append(_mend_gap(text[position : match.start()], text[match.start()], open_brackets))
         position = match.end()
         token = match.group()
         if match.group("string") is not None:
-            pieces.append(_ESCAPE.sub(_mend_escape, token) if "\\" in token else token)
+            inner = token[1:-1]
+            pieces.append(f'"{_ESCAPE.sub(_mend_escape, inner)}"' if "\\" in inner or '"' in inner else token)
         elif match.group("open_string") is not None:
             pieces.append(text[match.start() :])  # a string that never ends: leave the rest as it is
             return "".join(pieces)
@@ -100,8 +110,28 @@ def _repair(text: str) -> str:
             return "".join(pieces)  # a comment that never ends: it runs to the end
         elif token == "<!--" and pattern is _REPAIR_TOKEN:
             pattern = _REPAIR_TOKEN_NO_HTML_COMMENTS  # unterminated: no later <!-- has an end either
-    pieces.append(text[position:])
+    pieces.append(_mend_gap(text[position:], "", open_brackets))
+    pieces.extend(_CLOSER[bracket] for bracket in reversed(open_brackets))
     return "".join(pieces)
+
+
+def _mend_gap(gap: str, following: str, open_brackets: list[str]) -> str:
+    """The text between two strings (or comments) mended: a doubled comma is one, an empty value
+    is null (`following` is the character after the gap); its brackets counted in `open_brackets`,
+    to close those a cut-off block leaves open."""
+    if not gap:
+        return gap
+    if "," in gap:
+        gap = _EXTRA_COMMA.sub(r"\1", gap)
+    if ":" in gap:
+        mended = _EMPTY_VALUE.sub(r":\1null", gap + following)
+        gap = mended[: len(mended) - len(following)]
+    for bracket in _BRACKETS.findall(gap):
+        if bracket in "{[":
+            open_brackets.append(bracket)
+        elif open_brackets:
+            open_brackets.pop()
+    return gap
 
 
 def _unwrap(text: str) -> str:
@@ -121,8 +151,11 @@ def _unwrap(text: str) -> str:
 
 
 def _mend_escape(match: re.Match[str]) -> str:
-    """JSON's escapes stay; any other ('\\'', '\\x') loses its backslash."""
+    """JSON's escapes stay; any other ('\\'', '\\x') loses its backslash; a bare quote inside a
+    string is escaped."""
     escaped = match.group(1)
+    if escaped is None:
+        return '\\"'
     return match.group() if escaped in '"\\/bfnrtu' else escaped
 
 

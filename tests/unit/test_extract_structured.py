@@ -61,6 +61,8 @@ LAMP = '{"@type": "Product", "name": "Desk Lamp", "offers": {"price": "19.90", "
         '{"@type": "WebSite", "name": "Shop"}\n' + LAMP,  # values one after the other
         '{"@type": "WebSite", "name": "Shop"},' + LAMP + ";",
         LAMP + "\n{broken",  # what parses before the damage is kept
+        LAMP[:-2],  # cut off: the brackets left open are closed
+        LAMP.replace('"name"', '"sku": ,, "name"'),  # an empty value and a doubled comma
     ],
     ids=[
         "cdata",
@@ -73,6 +75,8 @@ LAMP = '{"@type": "Product", "name": "Desk Lamp", "offers": {"price": "19.90", "
         "concatenated",
         "concatenated-with-separators",
         "damaged-tail",
+        "cut-off",
+        "empty-value",
     ],
 )
 def test_jsonld_blocks_that_strict_json_refuses_are_repaired(block: str) -> None:
@@ -574,6 +578,12 @@ HOSTILE_RDFA = {
 }
 
 
+def test_quotes_left_unescaped_inside_jsonld_strings() -> None:
+    block = LAMP.replace("Desk Lamp", 'Monitor 27" IPS, 4K "Pro"')
+    data = product(jsonld_page(block))
+    assert (data.title, data.price) == ('Monitor 27" IPS, 4K "Pro"', Price(1990, "EUR"))
+
+
 @pytest.mark.parametrize("name", HOSTILE_RDFA)
 def test_hostile_rdfa_pages_are_read_within_seconds(name: str) -> None:
     started = time.process_time()
@@ -588,6 +598,9 @@ HOSTILE_JSONLD = {
     "unterminated html comments": "{" + "<!--" * 400_000,
     "trailing commas and spaces": "[" + ",     " * 300_000 + "x",
     "many small values": '{"@type": "Thing"} ' * 100_000,
+    "quotes and spaces": '{"a": "' + '"     ' * 300_000,
+    "open brackets": "{" + '"a": [' * 200_000 + ",,",
+    "empty values": '{"a": ' + '"b":  ,' * 200_000,
 }
 
 
