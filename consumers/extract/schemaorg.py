@@ -93,8 +93,9 @@ _KNOWN_TYPES = {
 
 @lru_cache(maxsize=4096)
 def _short_type(kind: str) -> str:
-    """The type's short name; a type read here in its schema.org spelling whatever its case."""
-    short = kind.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    """The type's short name ('http://schema.org/Product/' too); a type read here in its
+    schema.org spelling whatever its case."""
+    short = kind.strip().rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
     return _KNOWN_TYPES.get(short.casefold(), short)
 
 

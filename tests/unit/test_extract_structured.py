@@ -118,6 +118,9 @@ def test_html_entities_in_jsonld_strings_are_unescaped() -> None:
         "https://schema.org/Product",
         "http://schema.org/Product",
         "schema:Product",
+        "http://schema.org/Product/",
+        "https://schema.org/Product#",
+        " product ",
     ],
 )
 def test_product_subtypes_and_type_forms_count(kind: object) -> None:
