@@ -135,7 +135,8 @@ def normalise_availability(value: str | None) -> Availability | None:
     if not value:
         return None
     text = value.strip()
-    tail = text.rsplit("/", 1)[-1].rsplit(":", 1)[-1]  # schema.org URL or 'schema:InStock'
+    # schema.org URL ('.../InStock/', '.../InStock?ref=x' too) or 'schema:InStock'
+    tail = text.split("?", 1)[0].rstrip("/#").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
     exact = _EXACT.get(_NOT_LETTERS.sub("", tail.lower()))
     if exact is not None:
         return exact

@@ -259,6 +259,8 @@ def test_generic_links_fall_back_to_product_like_hrefs_and_honour_base_href() ->
     [
         ("https://schema.org/InStock", Availability.IN_STOCK),
         ("http://schema.org/OutOfStock", Availability.OUT_OF_STOCK),
+        ("http://schema.org/OutOfStock/", Availability.OUT_OF_STOCK),
+        ("https://schema.org/InStock?ref=feed", Availability.IN_STOCK),
         ("PreOrder", Availability.PREORDER),
         ("in stock", Availability.IN_STOCK),
         ("Sold out", Availability.OUT_OF_STOCK),
