@@ -149,6 +149,7 @@ _FREE = re.compile(
     re.IGNORECASE,
 )
 _MACHINE_NUMBER = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*")
+_GROUPED = re.compile(r"\s*[1-9][0-9]{0,2}(?:\.[0-9]{3})+\s*")  # '19.990', '1.299.000'
 _MAX_DIGITS = 15  # integer digits: bounds the Decimal work before the exact check below
 _MAX_MINOR = 10**18  # minor units must fit a 64-bit long (Avro), whatever the currency's exponent
 # Longer text is no price but a page element chosen too widely; refusing it also bounds the work
@@ -275,12 +276,16 @@ def price_from_value(
 
     `currency` is an ISO code, or a sign or word sites put there instead ('€', '$', 'руб.': resolved
     like a marker in text, with the `locale` and `tld` hints); None or an unrecognised one gives a
-    price of unknown currency. Sites sometimes put locale text ('1.234,56 €') in machine fields, so
-    a non-numeric string falls back to `parse_price` with `currency` as the default.
+    price of unknown currency. In a currency without minor units a dot before three digits groups
+    them ('19.990' CLP is 19990: shops' locale formatting in a machine field). Sites sometimes put
+    locale text ('1.234,56 €') in machine fields, so a non-numeric string falls back to
+    `parse_price` with `currency` as the default.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise PriceError(f"price must be text or a number, got {type(value).__name__}")
     code = _currency_code(currency, locale, tld)
+    if isinstance(value, str) and code is not None and exponent(code) == 0 and _GROUPED.fullmatch(value):
+        value = value.replace(".", "")  # '19.990' CLP: the shop's grouping; the peso has no cents
     if isinstance(value, str) and not _MACHINE_NUMBER.fullmatch(value):
         if not text_fallback:
             raise PriceError(f"price {value!r} is not a plain number")

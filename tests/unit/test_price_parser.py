@@ -512,3 +512,13 @@ def test_spanish_dollars_are_us_dollars_even_on_a_peso_country_s_page() -> None:
 def test_a_chinese_discount_ratio_is_no_price() -> None:
     assert parse_price_or_none("5.0折") is None
     assert parse_price("¥199 8折", locale="zh-CN") == Price(19900, "CNY")
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "minor"),
+    [("19.990", "CLP", 19990), ("1.280", "JPY", 1280), ("1280.0", "JPY", 1280), ("19.990", "USD", 1999)],
+)
+def test_a_machine_value_s_dot_groups_in_a_currency_without_minor_units(
+    value: str, currency: str, minor: int
+) -> None:
+    assert price_from_value(value, currency) == Price(minor, currency)
