@@ -21,9 +21,10 @@ Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
   the integer part is 1-3 digits not starting with 0 ("1,234" -> 1234, "12.500" -> 12500), unless
   the currency has three decimals (KWD 1.234); else a decimal point ("12,99", "0.500").
   Spaces and apostrophes only ever group. Also: a leading decimal point ("$.75", ".99 €"), spaces
-  around the decimal point ("$119. 95", "$ 19 . 99": spans joined with spaces), an amount run into
-  its own copy ("379.00379.00": a screen reader's text before the shown one), whole amounts
-  written "12,-" / "12.–" / "199:-", cents after the sign ("19€99") or in superscript ("19⁹⁹").
+  around the decimal point ("$119. 95", "$ 19 . 99", "19 , 99 €": spans joined with spaces), an
+  amount run into its own copy ("379.00379.00": a screen reader's text before the shown one),
+  whole amounts written "12,-" / "12.–" / "199:-", cents after the sign ("19€99") or in
+  superscript ("19⁹⁹").
 * Cents split off by a space ("$19 99", "19 99 €": what a page with <sup>99</sup> cents gives as
   text) are cents only when a currency marker is attached to the amount and the currency has two
   decimals: "$19 99" is 19.99 USD; "19 99" with no marker is 19 (the first number).
@@ -120,6 +121,7 @@ _AMOUNT = re.compile(
     r"(?:(?<![\w.,/])[.,](?=[0-9])|(?<![0-9])(?<![0-9][.,:]))[0-9]"
     rf"(?:[0-9]|[.,](?=[0-9])|:(?=[0-9]{{2}}(?![0-9]))|[{_GROUP_ONLY}](?=[0-9]{{3}}(?![0-9]))"
     rf"|[{_SPACES}]?\.[{_SPACES}](?=[0-9]{{2}}(?![0-9]))|[{_SPACES}]\.(?=[0-9]{{2}}(?![0-9]))"
+    rf"|[{_SPACES}],[{_SPACES}]?(?=[0-9]{{2}}(?![0-9]))"
     rf"|[{_SPACES}](?=[0-9]{{2}}(?![0-9]|[{_SPACES}][0-9])))*+"
     rf"(?:[{_SUPERSCRIPTS}]{{2}}(?![{_SUPERSCRIPTS}0-9]))?"
     r"(?!\s?[%\u6298])"  # a percentage, or a Chinese discount ratio (5.0折: half the list price)
@@ -357,7 +359,7 @@ def _value(num: _Num, decimals: int, cents_ok: bool) -> Decimal:
             token, fraction = token[:-2], token[-2:].translate(_FROM_SUPERSCRIPT)
         elif len(token) >= 4 and token[-3] in _SPACES:
             token, fraction = token[:-3], token[-2:]
-            if token[-1] == ".":  # "$119. 95", "$ 19 . 99"
+            if token[-1] in ".,":  # "$119. 95", "$ 19 . 99", "19 , 99 €" (spans joined with spaces)
                 token = token[:-1].rstrip(_SPACES)
             elif not cents_ok:  # "19 99" with no marker: just 19
                 return parse_number(token, decimals)

@@ -522,3 +522,15 @@ def test_a_machine_value_s_dot_groups_in_a_currency_without_minor_units(
     value: str, currency: str, minor: int
 ) -> None:
     assert price_from_value(value, currency) == Price(minor, currency)
+
+
+@pytest.mark.parametrize(
+    ("text", "minor", "currency"),
+    [("€ 19 , 99", 1999, "EUR"), ("1 299 , 00 zł", 129900, "PLN"), ("19 ,99 €", 1999, "EUR")],
+)
+def test_a_decimal_comma_between_spans_joined_with_spaces(text: str, minor: int, currency: str) -> None:
+    assert parse_price(text) == Price(minor, currency)
+
+
+def test_a_comma_list_is_no_decimal_comma() -> None:
+    assert parse_price("Sizes 38, 40, 42 from 19,99 €") == Price(1999, "EUR")
