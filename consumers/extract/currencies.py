@@ -72,7 +72,7 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     # -- dollars and pesos
     ("$|＄", _DOLLARS, {}),
     ("US$|U$S|U$|USD$|US $", "USD", {}),
-    ("CA$|C$|Can$|CAD$|CA $", "CAD NIO", {}),
+    ("CA$|C$|Can$|CAD$|CA $|C $", "CAD NIO", {}),
     ("AU$|A$|AUD$|AU $", "AUD", {}),
     ("NZ$|NZD$|NZ $", "NZD", {}),
     ("HK$|HKD$|HK $", "HKD", {}),

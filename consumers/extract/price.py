@@ -33,6 +33,10 @@ Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
   before 599,99 ends 484,97); numbers followed by '%' or '折' (a Chinese discount ratio) are
   ignored. A range "$10 - $20" / "10-20 €" / "10 to 20" gives its low end.
   Leading words such as "from", "ab", "desde" need no handling: the amount after them is taken.
+* A magnitude word after an amount multiplies it: "Rp14,9jt" (juta, 10^6), "Rp 25rb" (ribu,
+  10^3), "1.5万円" (10^4), "₹2.5 lakh" (10^5), crore (10^7), 億/亿 (10^8). A count of pieces is
+  no amount ("5 ks", "124 pcs", "only 5 left").
+* UTF-8 text decoded as Windows-1252 ("â‚¬12,99", "Â£5") is read as it was meant.
 * Amounts with more decimals than the currency has are rounded half-up ("$0.125" -> 13 cents).
   "99¢" and "99p" are hundredths of the dollar and the pound.
 * "Free", "gratis", "kostenlos"... with no amount -> zero in the known (or unknown) currency.
@@ -124,7 +128,8 @@ _AMOUNT = re.compile(
     rf"|[{_SPACES}],[{_SPACES}]?(?=[0-9]{{2}}(?![0-9]))"
     rf"|[{_SPACES}](?=[0-9]{{2}}(?![0-9]|[{_SPACES}][0-9])))*+"
     rf"(?:[{_SUPERSCRIPTS}]{{2}}(?![{_SUPERSCRIPTS}0-9]))?"
-    r"(?!\s?[%\u6298])"  # a percentage, or a Chinese discount ratio (5.0折: half the list price)
+    # Not a percentage, a Chinese discount ratio (5.0折: half the list price) or a count of pieces.
+    r"(?!\s?(?:[%\u6298]|(?:ks|pcs?|szt|шт|Stk|Stück|pieces|items|units|left)(?![^\W\d_])))"
 )
 # Other digit forms and separators shops use, one character for one (positions stay the same).
 _NORMALIZE = str.maketrans(
@@ -149,6 +154,23 @@ _FREE = re.compile(
     r"\b(?:free|gratis|kostenlos|gratuit|gratuite|gratuito|gratuita|grátis|umsonst|бесплатно|"
     r"безкоштовно|zdarma|darmowy|ücretsiz|ingyenes|ilmainen|δωρεάν)\b",
     re.IGNORECASE,
+)
+# Magnitude words after an amount (Indonesian, Chinese and Japanese, Indian numbering).
+_MAGNITUDES = {
+    "rb": Decimal(10**3),
+    "ribu": Decimal(10**3),
+    "jt": Decimal(10**6),
+    "juta": Decimal(10**6),
+    "\u4e07": Decimal(10**4),  # 万
+    "\u842c": Decimal(10**4),  # 萬
+    "\u4ebf": Decimal(10**8),  # 亿
+    "\u5104": Decimal(10**8),  # 億
+    "lakh": Decimal(10**5),
+    "lac": Decimal(10**5),
+    "crore": Decimal(10**7),
+}
+_MAGNITUDE = re.compile(
+    r"[ \u00a0]?(?:(rb|ribu|jt|juta|lakh|lac|crore)(?![^\W\d_])|([\u4e07\u842c\u4ebf\u5104]))", re.IGNORECASE
 )
 _MACHINE_NUMBER = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*")
 _GROUPED = re.compile(r"\s*[1-9][0-9]{0,2}(?:\.[0-9]{3})+\s*")  # '19.990', '1.299.000'
@@ -230,7 +252,7 @@ def parse_price(
     if len(text) > MAX_PRICE_TEXT:
         raise PriceError(f"{len(text)} characters of price text, more than {MAX_PRICE_TEXT}")
     if not text.isascii():
-        text = text.translate(_NORMALIZE)
+        text = _unmangled(text).translate(_NORMALIZE)
     markers = _find_markers(text)
     marker_ends = {end for _, end, _, _ in markers}
     nums: list[_Num] = [
@@ -253,8 +275,26 @@ def parse_price(
         raise PriceError(f"negative price in {text[:80]!r}")
     currency, scale, attached = _currency(text, markers, chosen, default_currency, locale, tld)
     decimals = WRITTEN_DECIMALS.get(currency, exponent(currency))  # type: ignore[arg-type]
-    amount = min(_value(num, decimals, attached and decimals == 2) for num in span)
+    amount = min(_value(num, decimals, attached and decimals == 2) * _magnitude(text, num[1]) for num in span)
     return Price.from_amount(amount.scaleb(scale) if scale else amount, currency)
+
+
+def _unmangled(text: str) -> str:
+    """UTF-8 text a page or scraper decoded as Windows-1252 ('â‚¬12,99', 'Â£5') as it was meant;
+    any other text as it is."""
+    if "\u00e2" not in text and "\u00c2" not in text:
+        return text
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def _magnitude(text: str, end: int) -> Decimal:
+    """The factor of a magnitude word right after an amount ('Rp14,9jt': juta, a million;
+    '1.5万': ten thousand; '₹2.5 lakh'), else 1."""
+    match = _MAGNITUDE.match(text, end)
+    return _MAGNITUDES[(match.group(1) or match.group(2)).lower()] if match else Decimal(1)
 
 
 def parse_price_or_none(
@@ -400,8 +440,12 @@ def _glued_after(spelling: str, following: str) -> bool:
 
 
 def _gap_ok(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] is a gap an amount and its marker may have between them."""
-    return 0 <= end - start <= _MAX_GAP and not text[start:end].strip(_GAP_CHARS)
+    """Whether text[start:end] is a gap an amount and its marker may have between them (a
+    magnitude word may stand in it: '1.5万円')."""
+    if not 0 <= end - start <= _MAX_GAP:
+        return False
+    rest = text[start:end].strip(_GAP_CHARS)
+    return not rest or rest.lower() in _MAGNITUDES
 
 
 def _usable_markers(text: str, markers: list[_Found], nums: list[_Num]) -> list[_Found]:

@@ -534,3 +534,25 @@ def test_a_decimal_comma_between_spans_joined_with_spaces(text: str, minor: int,
 
 def test_a_comma_list_is_no_decimal_comma() -> None:
     assert parse_price("Sizes 38, 40, 42 from 19,99 €") == Price(1999, "EUR")
+
+
+@pytest.mark.parametrize(
+    ("text", "minor", "currency"),
+    [
+        ("â‚¬12,99", 1299, "EUR"),  # UTF-8 read as Windows-1252
+        ("Â£12.99", 1299, "GBP"),
+        ("C $ 12.99", 1299, "CAD"),  # eBay's Canadian dollars
+        ("Rp14,9jt", 1_490_000_000, "IDR"),  # juta: a million
+        ("Rp 25rb", 2_500_000, "IDR"),  # ribu: a thousand
+        ("1.5万円", 15000, "JPY"),  # 万: ten thousand, the yen sign after it
+        ("₹2.5 lakh", 25_000_000, "INR"),
+        ("5 ks za 99 Kč", 9900, "CZK"),  # '5 ks' is a count of pieces
+    ],
+)
+def test_mangled_signs_magnitude_words_and_counts(text: str, minor: int, currency: str) -> None:
+    assert parse_price(text) == Price(minor, currency)
+
+
+@pytest.mark.parametrize("text", ["Posledních 124 ks", "Skladem > 5 ks", "only 5 left", "pâte"])
+def test_a_count_of_pieces_is_no_price(text: str) -> None:
+    assert parse_price_or_none(text) is None
