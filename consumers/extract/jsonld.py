@@ -10,6 +10,7 @@ A block that is not JSON is repaired the ways sites break it, then read again:
 - a value a template left empty ('"price": ,') is null; doubled commas are one;
 - brackets a cut-off block leaves open are closed at its end;
 - several JSON values one after another (with or without ',' or ';' between them).
+A value object ({"@value": "Lamp", "@language": "en"}) is read as its value.
 What still does not parse ends the block: the values before it are kept, a bad block never hides
 the good ones. HTML entities left in string values (&amp; &#39; &quot;...) are unescaped.
 
@@ -29,6 +30,10 @@ from selectolax.lexbor import LexborHTMLParser
 from consumers.extract.schemaorg import Node, walk
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, strict=False)
+# A JSON-LD value object ({"@value": "Lamp", "@language": "en"}) stands for its value.
+_VALUE_DECODER = json.JSONDecoder(
+    parse_float=Decimal, strict=False, object_hook=lambda node: node.get("@value", node)
+)
 _MAX_VALUES = 100  # JSON values read from one block
 _WRAPPER_START = ("<!--", "/*<![CDATA[*/", "//<![CDATA[", "<![CDATA[")
 _WRAPPER_END = ("-->", "/*]]>*/", "//]]>", "]]>")
@@ -68,9 +73,10 @@ def read_jsonld(tree: LexborHTMLParser) -> list[Node]:
 
 def _documents(text: str) -> list[object]:
     """The JSON values of one block (see the module docstring)."""
+    decoder = _VALUE_DECODER if '"@value"' in text else _DECODER
     try:
         # Decimal keeps prices exact.
-        return [_DECODER.decode(text)]
+        return [decoder.decode(text)]
     except RecursionError:
         return []
     except ValueError:
@@ -83,7 +89,7 @@ def _documents(text: str) -> list[object]:
         if position >= end:
             break
         try:
-            value, position = _DECODER.raw_decode(repaired, position)
+            value, position = decoder.raw_decode(repaired, position)
         except (ValueError, RecursionError):
             break
         values.append(value)

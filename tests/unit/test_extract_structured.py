@@ -893,3 +893,13 @@ def test_a_microdata_name_leaves_out_the_text_its_element_hides() -> None:
     )
     data = product(f"<html><body>{body}</body></html>")
     assert (data.title, data.brand) == ("Shiatsu Massage Chair", "RelaxCo")
+
+
+def test_jsonld_value_objects_stand_for_their_values() -> None:
+    block = {
+        "@type": "Product",
+        "name": {"@value": "Desk Lamp", "@language": "en"},
+        "offers": {"@type": "Offer", "price": {"@value": "19.90"}, "priceCurrency": "EUR"},
+    }
+    data = product(jsonld_page(block))
+    assert (data.title, data.price) == ("Desk Lamp", Price(1990, "EUR"))
