@@ -269,8 +269,8 @@ _BRAND_ROW_LABELS = frozenset(
     | {"производитель", "メーカー", "制造商", "製造商"}
 )
 _CELL_TAGS = frozenset({"td", "dd", "th"})
-# Links into a shop's brand pages: '/brands/<name>', '/marke/<name>', '/manufacturer/<name>'.
-# A link to the brand's page: '/brands/acme', '/marken/acme', '/hersteller/acme' (a plural ending allowed).
+# Links into a shop's brand pages: '/brands/<name>', '/marken/<name>', '/manufacturer/<name>' (the
+# words once, a plural ending allowed).
 _BRAND_WORDS = ("brand", "marke", "marque", "marca", "merk", "hersteller", "manufacturer")
 _BRAND_LINK_CSS = ", ".join(f"a[href*={word} i]" for word in _BRAND_WORDS)
 _BRAND_PATH = re.compile(rf"/(?:{'|'.join(_BRAND_WORDS)})(?:s|n|en)?/[^/?#]+", re.IGNORECASE)
@@ -728,8 +728,8 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     Blocks are the elements not inside another one of the group. The block marked as the selling
     price ('our-price', 'sale-price', or text starting 'Now $52.00'), else the block highest in
     the tree (then the best tier, then page order) that holds a price gives it, unless
-    MAX_PRICE_BLOCKS other blocks with numbers look just like it (same depth, tag and class): then this is a
-    listing.
+    MAX_PRICE_BLOCKS other blocks with numbers look just like it (same depth, tag and class):
+    then this is a listing.
     A block showing a currency marker beats one showing a bare number ('15 copies' in a
     .club-price span above 'Online Price: $9.54'). Undecided when no block holds a price: the
     next group is tried.
