@@ -319,15 +319,15 @@ def price_from_value(
     `currency` is an ISO code, or a sign or word sites put there instead ('€', '$', 'руб.': resolved
     like a marker in text, with the `locale` and `tld` hints); None or an unrecognised one gives a
     price of unknown currency. In a currency without minor units a dot before three digits groups
-    them ('19.990' CLP is 19990: shops' locale formatting in a machine field). Sites sometimes put
-    locale text ('1.234,56 €') in machine fields, so a non-numeric string falls back to
-    `parse_price` with `currency` as the default.
+    them ('19.990' CLP, quoted or a JSON number, is 19990: shops' locale formatting in a machine
+    field). Sites sometimes put locale text ('1.234,56 €') in machine fields, so a non-numeric
+    string falls back to `parse_price` with `currency` as the default.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise PriceError(f"price must be text or a number, got {type(value).__name__}")
     code = _currency_code(currency, locale, tld)
-    if isinstance(value, str) and code is not None and exponent(code) == 0 and _GROUPED.fullmatch(value):
-        value = value.replace(".", "")  # '19.990' CLP: the shop's grouping; the peso has no cents
+    if code is not None and exponent(code) == 0 and _GROUPED.fullmatch(str(value)):
+        value = str(value).replace(".", "")  # '19.990' CLP, quoted or not: the shop's grouping
     if isinstance(value, str) and not _MACHINE_NUMBER.fullmatch(value):
         if not text_fallback:
             raise PriceError(f"price {value!r} is not a plain number")

@@ -516,10 +516,16 @@ def test_a_chinese_discount_ratio_is_no_price() -> None:
 
 @pytest.mark.parametrize(
     ("value", "currency", "minor"),
-    [("19.990", "CLP", 19990), ("1.280", "JPY", 1280), ("1280.0", "JPY", 1280), ("19.990", "USD", 1999)],
+    [
+        ("19.990", "CLP", 19990),
+        (Decimal("19.990"), "CLP", 19990),  # a JSON number, read as Decimal
+        ("1.280", "JPY", 1280),
+        ("1280.0", "JPY", 1280),
+        ("19.990", "USD", 1999),
+    ],
 )
 def test_a_machine_value_s_dot_groups_in_a_currency_without_minor_units(
-    value: str, currency: str, minor: int
+    value: str | Decimal, currency: str, minor: int
 ) -> None:
     assert price_from_value(value, currency) == Price(minor, currency)
 
