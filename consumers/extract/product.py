@@ -70,8 +70,9 @@ from consumers.extract.visible import heading_text, labelled_sku_extending, sku_
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
 _ALL_FIELDS = frozenset(PRODUCT_FIELDS)
 _EMPTY = (None, "", [], {}, ())
-# One to three words at a title's start, then ® or ™ and a space.
-_TRADEMARKED_START = re.compile(r"\s*((?:[\w'&.-]+\s){0,2}[\w'&.-]+)\s?[\u00ae\u2122](?=\s)")
+# One or two words at a title's start, then ® or ™ and a space (three are a franchise's name more
+# often than a maker's: 'Sid Meier's Civilization® V').
+_TRADEMARKED_START = re.compile(r"\s*((?:[\w'&.-]+\s)?[\w'&.-]+)\s?[\u00ae\u2122](?=\s)")
 # A separator after which a structured name goes on with a variant ('- acid black', ', 256 GB').
 _VARIANT_SUFFIX = re.compile(r"\s*[-|,/>\u2013\u2014\u00b7\u00bb]\s|\s+\(|>\s")
 # Words run together where a line break stood ('HEART CLUBHeart Button': the <h1> had a <br>).
@@ -199,7 +200,7 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
 
 
 def _trademarked_start(title: object) -> str | None:
-    """The words a title starts with under a registered or trade mark ('LEGO® Creator Seaside
+    """The word or two a title starts with under a registered or trade mark ('LEGO® Creator Seaside
     House', 'Nespresso ® by Breville'): the brand, when no source names one. Not a mark glued
     to what follows ('PlayStation®5 Console': the product's name)."""
     match = _TRADEMARKED_START.match(title) if isinstance(title, str) else None

@@ -215,7 +215,10 @@ _LABEL_SEPARATOR = r"[\s\u200e\u200f]*[:#\uff1a]?[\s\u200e\u200f]*"
 _SKU_LABEL = _label(
     r"SKU(?:[\s\u200e\u200f]*\([\u200e\u200f]*(?:config|simple)[\u200e\u200f]*\))?"
     r"|(?<!mfg )(?<!mfr )(?<!oem )(?<!manufacturer )Part\s?(?:#|No\.?|number)"
-    r"|Art(?:ikel)?\.?\s?-?\s?Nr\.?|Artikelnummer|Artikelcode"
+    # The maker's article number ('Herst.Art.Nr.', 'Hersteller-Artikelnummer') is an MPN, not the shop's.
+    r"|(?<!herst\.)(?<!herst\. )(?<!hersteller-)(?<!hersteller )"
+    r"(?:Art(?:ikel)?\.?\s?-?\s?Nr\.?|Artikelnummer)"
+    r"|Artikelcode"
     r"|Best(?:ell)?\.?\s?-?\s?Nr\.?|Bestellnummer|(?:Item|Product|Article)\s?(?:#|No\.?|number|code|ID)"
     r"|Productcode|Ürün\s?(?:kodu|no)|Stok\s?kodu|Code\s?article|Réf(?:érence)?\.?|Référence"
     r"|Ref(?:erencia|erência)?\.|Referencia|Referência"

@@ -545,6 +545,7 @@ def test_a_product_id_stands_for_a_sku_the_page_does_not_show() -> None:
         ("Nespresso ® by Breville VertuoLine", "Nespresso"),
         ("Royal Canin™ Mini Adult", "Royal Canin"),
         ("PlayStation®5 Console", None),  # the mark is inside the product's name
+        ("Sid Meier's Civilization® V", None),  # three words: a franchise's name, not the maker's
         ("Steel Kettle®", None),  # a mark at the end names no brand before a product
     ],
 )
@@ -554,3 +555,11 @@ def test_the_words_under_a_trademark_at_a_title_s_start_are_the_brand(title: str
 
 def test_a_named_brand_beats_a_trademarked_title_start() -> None:
     assert extract(jsonld(product("LEGO® Star Wars Death Star", brand="Disney"))).brand == "Disney"
+
+
+@pytest.mark.parametrize(
+    "label", ["Herst.Art.Nr.: 90IX-B3", "Hersteller-Artikelnummer: 90IX-B3", "Hersteller Art.-Nr. 90IX-B3"]
+)
+def test_the_maker_s_article_number_is_no_sku(label: str) -> None:
+    body = f"<h1>NAS AS6210T</h1><span class='price'>920,29 €</span><p>{label}</p>"
+    assert extract(visible_page(body)).sku is None
