@@ -29,8 +29,10 @@ field and leave the rest to structured data. Except:
   and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case;
   a placeholder ('N/A', 'Unbranded') is none; with none from any source, the shop's name the
   title starts with is the brand of its own label, else the words before a ® or ™ it starts with.
-- a SKU loses its label ('SKU: KT-9'); with no SKU from any source, the product ID stands for it
-  unless it is a GTIN, a platform's long number, a prefixed identifier or a URL.
+- a SKU loses its label ('SKU: KT-9'); a structured one gives way to the SKU the page labels when
+  that extends it or when the page never shows the structured one; with no SKU from any source,
+  the product ID stands for it unless it is a GTIN, a platform's long number, a prefixed
+  identifier or a URL.
 Later sources are only read while a field is missing. A page where no source finds a title or
 a price holds no product and gives None. docs/extraction.md has the whole story.
 """
@@ -64,7 +66,13 @@ from consumers.extract.values import (
     company_name,
     structured_price,
 )
-from consumers.extract.visible import heading_text, labelled_sku_extending, sku_without_label, visible_fields
+from consumers.extract.visible import (
+    heading_text,
+    labelled_sku_extending,
+    labelled_sku_instead,
+    sku_without_label,
+    visible_fields,
+)
 
 # Last-resort product links on listing pages without structured lists or a profile.
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
@@ -183,7 +191,7 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
     if not merged.get("brand") and (marked := _trademarked_start(merged.get("title"))):
         merged["brand"], origin["brand"] = marked, origin["title"]
     if isinstance(sku := merged.get("sku"), str) and sku and origin.get("sku") in _STRUCTURED_SOURCES:
-        merged["sku"] = labelled_sku_extending(page, sku) or sku
+        merged["sku"] = labelled_sku_extending(page, sku) or labelled_sku_instead(page, sku) or sku
     if not merged.get("sku") and (code := _id_as_sku(merged.get("product_id"))) is not None:
         merged["sku"], origin["sku"] = code, origin["product_id"]
     price = merged.get("price")

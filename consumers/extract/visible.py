@@ -1135,6 +1135,17 @@ def labelled_sku_extending(page: Page, sku: str) -> str | None:
     return None
 
 
+def labelled_sku_instead(page: Page, sku: str) -> str | None:
+    """The SKU the page labels ('Item#: 40528810') when it never shows the structured one as an
+    element's text (a microdata meta sku '5301079': a number for machines), else None."""
+    html = page.html
+    if f"{sku}<" in html or f"{sku} <" in html:
+        return None  # shown: the shop's own number as the shopper sees it
+    text = _page_text(page.tree)
+    labelled = _labelled(_ASIN_LABEL, text, 0, _plausible_sku) or _labelled_sku(text, 0)
+    return labelled if labelled is not None and labelled.casefold() != sku.casefold() else None
+
+
 def _labelled_twice(page_text: str) -> bool:
     """Whether SKU labels with values occur more than once in the page text (tiles each show one)."""
     found = 0

@@ -474,7 +474,7 @@ def test_a_labelled_sku_extending_the_structured_one_is_the_shops() -> None:
     "shown",
     [
         "<div>Artikel-Nr. <span>64649515</span></div>",  # the same
-        "<div>Artikel-Nr. <span>99887766</span></div>",  # another number
+        "<div>Artikel-Nr. <span>99887766</span></div><p>Ref. 64649515</p>",  # another, but it is shown
         "<div><a href='/p/646495159999'>Zubehör</a></div>",  # runs on, but unlabelled
     ],
 )
@@ -563,3 +563,24 @@ def test_a_named_brand_beats_a_trademarked_title_start() -> None:
 def test_the_maker_s_article_number_is_no_sku(label: str) -> None:
     body = f"<h1>NAS AS6210T</h1><span class='price'>920,29 €</span><p>{label}</p>"
     assert extract(visible_page(body)).sku is None
+
+
+def _meta_sku_page(shown: str) -> str:
+    return (
+        '<html><body><div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Printer</h1>'
+        '<meta itemprop="sku" content="5301079"><div itemprop="offers" itemscope '
+        'itemtype="https://schema.org/Offer"><meta itemprop="price" content="199">'
+        f'<meta itemprop="priceCurrency" content="USD"></div>{shown}</div></body></html>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("shown", "sku"),
+    [
+        ("<p>Item#: 40528810 | Model#: 35SC060</p>", "40528810"),  # the structured SKU is never shown
+        ("<p>Item#: 40528810</p><p>Ref. <b>5301079</b></p>", "5301079"),  # shown: it stays
+        ("<p>Ships in 2 days</p>", "5301079"),  # no label: it stays
+    ],
+)
+def test_a_structured_sku_the_page_never_shows_gives_way_to_the_labelled_one(shown: str, sku: str) -> None:
+    assert extract(_meta_sku_page(shown)).sku == sku
