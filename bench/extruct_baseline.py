@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import extruct
 from price_parser import Price
 
-FIELDS = ("title", "price", "currency", "availability", "sku", "brand")
+from bench.extraction_score import FIELDS
+
 SYNTAXES = ("json-ld", "microdata", "rdfa")
 PRODUCT_TYPES = {"Product", "ProductModel", "IndividualProduct", "SomeProducts", "Book", "Vehicle", "Car"}
 AVAILABILITY = {
