@@ -169,8 +169,11 @@ _MAGNITUDES = {
     "lac": Decimal(10**5),
     "crore": Decimal(10**7),
 }
+# A word ends where the letters do ('5 jtx' holds none); a CJK sign needs no such end ('1.5万円').
 _MAGNITUDE = re.compile(
-    r"[ \u00a0]?(?:(rb|ribu|jt|juta|lakh|lac|crore)(?![^\W\d_])|([\u4e07\u842c\u4ebf\u5104]))", re.IGNORECASE
+    rf"[ \u00a0]?(?:({'|'.join(word for word in _MAGNITUDES if word.isascii())})(?![^\W\d_])"
+    rf"|([{''.join(sign for sign in _MAGNITUDES if not sign.isascii())}]))",
+    re.IGNORECASE,
 )
 _MACHINE_NUMBER = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*")
 _GROUPED = re.compile(r"\s*[1-9][0-9]{0,2}(?:\.[0-9]{3})+\s*")  # '19.990', '1.299.000'
