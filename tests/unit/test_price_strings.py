@@ -19,7 +19,6 @@ shops' scraped output), whose form alone is checked here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -39,14 +38,10 @@ ROWS = read_price_strings(DEFAULT_PRICE_STRINGS)
 REAL_ROWS = read_price_strings(DEFAULT_REAL_PRICE_STRINGS, "real")
 
 
-def ours(row: PriceCase) -> tuple[Decimal, str | None] | None:
-    return row.parse()
-
-
-def wrong_rows(parse: Callable[[PriceCase], tuple[Decimal, str | None] | None]) -> list[str]:
+def wrong_rows() -> list[str]:
     wrong = []
     for row in ROWS:
-        got = parse(row)
+        got = row.parse()
         if got != row.expected():
             wrong.append(f"{row.text!r} [{row.note}]: expected {row.expected()}, got {got}")
     return wrong
@@ -69,7 +64,7 @@ def test_every_real_string_names_its_source_repository() -> None:
 
 
 def test_every_price_string_of_the_dev_set_parses_right() -> None:
-    wrong = wrong_rows(ours)
+    wrong = wrong_rows()
     share = 1 - len(wrong) / len(ROWS)
     print(f"\nparse_price: {share:.1%} of {len(ROWS)} rows right")
     assert not wrong, f"{len(wrong)} of {len(ROWS)} rows wrong:\n" + "\n".join(wrong)
