@@ -1093,6 +1093,11 @@ def _sku(
         value = (_labelled_sku(text, 0) or _plausible_sku(text)) if text else None
         if value:
             return value
+    return _text_sku(page_text, after)
+
+
+def _text_sku(page_text: str, after: int) -> str | None:
+    """The SKU the page's text labels after `after`: an ASIN first, then a SKU label."""
     return _labelled(_ASIN_LABEL, page_text, after, _plausible_sku) or _labelled_sku(page_text, after)
 
 
@@ -1142,7 +1147,7 @@ def labelled_sku_instead(page: Page, sku: str) -> str | None:
     if f"{sku}<" in html or f"{sku} <" in html:
         return None  # shown: the shop's own number as the shopper sees it
     text = _page_text(page.tree)
-    labelled = _labelled(_ASIN_LABEL, text, 0, _plausible_sku) or _labelled_sku(text, 0)
+    labelled = _text_sku(text, 0)
     return labelled if labelled is not None and labelled.casefold() != sku.casefold() else None
 
 
