@@ -62,6 +62,9 @@ _MAX_PRICE_WORDS = 12
 _MAX_PRICE_PARTS = 12  # elements inside a price element looked at for list-price marks
 _MAX_TITLE_CHARS = 300
 _MAX_H1 = 5  # <h1> elements compared with a structured name
+# Inner elements that set a brand apart from the name in a heading: a link, or a line of its own
+# (a <span> or <strong> runs on into the name: "<strong>BenQ</strong> BL3290QT" shows one name).
+_BRAND_LINE_TAGS = frozenset({"a", "div", "p"})
 _MIN_ECHO_CHARS = 3  # words of a heading the page title must repeat: not 'of', '7', 'x'
 _MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
 _MAX_VALUE_CHARS = 80  # brand or SKU
@@ -513,15 +516,16 @@ def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | N
 
 def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None = None) -> str | None:
     """The text of the first of the page's first few <h1> that `matches` accepts (shown, not the
-    logo), or None. With `brand`: not an <h1> that sets the brand apart inside it (its own link
-    or line, as a label over the name)."""
+    logo), or None. With `brand`: not an <h1> that sets the brand apart inside it (its own link,
+    div or paragraph: a label over the name)."""
     key = normalised(brand) if brand else None
     for node in page.tree.css("h1")[:_MAX_H1]:
         text = shown_text(node)
         if not text or not matches(text) or _heading_context(node) in ("logo", "hidden"):
             continue
         if key and any(
-            normalised(inner.text(deep=True, separator=" ")) == key for inner in _limited(node.css("*"))
+            inner.tag in _BRAND_LINE_TAGS and normalised(inner.text(deep=True, separator=" ")) == key
+            for inner in _limited(node.css("*"))
         ):
             continue
         return text

@@ -107,6 +107,12 @@ def test_a_brand_set_apart_inside_the_h1_is_a_label_not_part_of_the_name() -> No
     assert data.title == "Extreme Blue"
 
 
+def test_a_brand_in_a_span_of_the_h1_runs_on_into_the_name() -> None:
+    body = "<main><h1><span><strong>BenQ</strong></span> <span>BL3290QT IPS</span></h1></main>"
+    data = extract(jsonld(product("BL3290QT IPS", brand="BenQ"), body=body))
+    assert data.title == "BenQ BL3290QT IPS"
+
+
 def test_an_h1_saying_more_than_brand_and_name_does_not_replace_the_name() -> None:
     body = "<main><h1>Apple iPhone 7 - 32GB - Silver - Refurbished</h1></main>"
     data = extract(jsonld(product("iPhone 7 - 32GB - Silver", brand="Apple"), body=body))
