@@ -177,6 +177,8 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         better = next(((name, title) for name, title in titles if not _title_is_a_code(title, merged)), None)
         if better is not None:
             origin["title"], merged["title"] = better
+    if isinstance(title := merged.get("title"), str) and (whole := _uncut_title(page, title, titles)):
+        origin["title"], merged["title"] = whole
     if origin.get("title") in _NAMING_SOURCES:
         merged["title"] = _title_as_shown(
             page, merged["title"], merged.get("brand"), lead_in=origin["title"] not in _STRUCTURED_SOURCES
@@ -236,7 +238,8 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
     print' shown: the <h1> is the name up to a separator), or the name with the spaces a machine's
     copy lost ('HEART CLUBHeart Button' named, 'HEART CLUB<br>Heart Button' shown). With
     `lead_in` (a page title: og:title, <title>), also the name after the page's lead-in words
-    ('Buy Office 365', 'Cumpărați Office 365' titled, 'Office 365' shown)."""
+    ('Buy Office 365', 'Cumpărați Office 365' titled, 'Office 365' shown) or before its extras
+    ('Umbrella - Black 6468744', 'BL3290QT IPS (2560 x 1440 Pixel)' titled, the name shown)."""
     if not isinstance(title, str):
         return title
     brand = brand if isinstance(brand, str) and brand else None
@@ -248,7 +251,8 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
         shown = _spaced(heading)
         if shown == branded or (glued and shown != named and _unspaced(shown) == _unspaced(named)):
             return True
-        if lead_in and named.endswith(" " + shown) and len(shown.split()) >= 2:
+        around = named.endswith(f" {shown}") or named.startswith(f"{shown} ")  # lead-in words or extras
+        if lead_in and around and len(shown.split()) >= 2:
             return True
         return (
             shown != named
@@ -373,6 +377,25 @@ def _title_is_a_code(title: object, merged: dict[str, object]) -> bool:
         isinstance(code, str) and code.casefold() == folded
         for code in (merged.get("sku"), merged.get("product_id"))
     )
+
+
+_ELLIPSIS = re.compile(r"\s*(?:\.{3}|…)$")
+
+
+def _uncut_title(page: Page, title: str, titles: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """(source, title) for a title cut short with an ellipsis ('... Seat Pad Pain...'): another
+    source's title or the page's og:title / <title> that goes on where it was cut; else None."""
+    cut = _ELLIPSIS.search(title)
+    if cut is None:
+        return None
+    stem = _spaced(title[: cut.start()])
+    heading = page.tree.css_first("title")
+    shown = (page.meta_tags.get("og:title"), heading.text() if heading is not None else None)
+    page_titles = [("meta", clean_title(text, page.site_names)) for text in shown if text]
+    for name, other in [*titles, *page_titles]:
+        if other and _ELLIPSIS.search(other) is None and _spaced(other).startswith(stem):
+            return name, other
+    return None
 
 
 def _priced_in(price: Price, value: object, currency: str, hints: dict[str, str]) -> Price:

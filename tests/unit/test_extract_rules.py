@@ -113,6 +113,25 @@ def test_a_brand_in_a_span_of_the_h1_runs_on_into_the_name() -> None:
     assert data.title == "BenQ BL3290QT IPS"
 
 
+def test_a_page_title_going_on_after_the_h1_gives_way_to_it() -> None:
+    head = (
+        '<meta property="og:type" content="product"><meta property="product:price:amount" content="99">'
+        '<meta property="og:title" content="Patio Umbrella - Black 6468744 | Acme">'
+    )
+    data = extract(f"<html><head>{head}</head><body><h1>Patio Umbrella - Black</h1></body></html>")
+    assert data.title == "Patio Umbrella - Black"
+
+
+def test_a_title_cut_short_with_an_ellipsis_is_taken_whole_from_the_page_title() -> None:
+    head = "<title>YesHom Memory Foam Seat Cushion Pain Relief Pillow - Rakuten.com</title>"
+    body = (
+        "<div itemscope itemtype='https://schema.org/Product'><h1 itemprop='name'>YesHom Memory Foam "
+        "Seat Cushion Pain...</h1><span itemprop='price'>19.99</span></div>"
+    )
+    data = extract(f"<html><head>{head}</head><body>{body}</body></html>", "https://www.rakuten.com/p/1")
+    assert data.title == "YesHom Memory Foam Seat Cushion Pain Relief Pillow"
+
+
 def test_an_h1_saying_more_than_brand_and_name_does_not_replace_the_name() -> None:
     body = "<main><h1>Apple iPhone 7 - 32GB - Silver - Refurbished</h1></main>"
     data = extract(jsonld(product("iPhone 7 - 32GB - Silver", brand="Apple"), body=body))
