@@ -65,6 +65,7 @@ _MAX_H1 = 5  # <h1> elements compared with a structured name
 # Inner elements that set a brand apart from the name in a heading: a link, or a line of its own
 # (a <span> or <strong> runs on into the name: "<strong>BenQ</strong> BL3290QT" shows one name).
 _BRAND_LINE_TAGS = frozenset({"a", "div", "p"})
+_BYLINE = re.compile(r"by\s", re.IGNORECASE)  # 'by Jerry Spinelli'
 _MIN_ECHO_CHARS = 3  # words of a heading the page title must repeat: not 'of', '7', 'x'
 _MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
 _MAX_VALUE_CHARS = 80  # brand or SKU
@@ -503,7 +504,7 @@ def _heading_context(node: LexborNode) -> str:
 
 def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | None, url: str) -> str | None:
     if heading is not None:
-        return shown_text(heading)
+        return _without_byline(heading, shown_text(heading))
     names = site_names(tags, url)
     title = tree.css_first("title")
     for text in (clean_text(tags.get("og:title")), node_text(title) if title is not None else None):
@@ -512,6 +513,18 @@ def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | N
             if cleaned is not None:
                 return cleaned
     return None
+
+
+def _without_byline(heading: LexborNode, text: str | None) -> str | None:
+    """A heading's text without the byline its last element adds ('Crash <em>by Jerry
+    Spinelli</em>' is 'Crash'): the author, not the name."""
+    last = heading.last_child
+    while last is not None and last.tag == "-text" and not (last.text() or "").strip():
+        last = last.prev
+    byline = node_text(last) if last is not None and last.tag != "-text" else None
+    if not text or not byline or not _BYLINE.match(byline) or not text.endswith(byline):
+        return text
+    return text[: -len(byline)].strip() or text
 
 
 def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None = None) -> str | None:

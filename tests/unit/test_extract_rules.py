@@ -132,6 +132,14 @@ def test_a_title_cut_short_with_an_ellipsis_is_taken_whole_from_the_page_title()
     assert data.title == "YesHom Memory Foam Seat Cushion Pain Relief Pillow"
 
 
+def test_a_byline_inside_the_h1_is_the_author_not_the_name() -> None:
+    body = (
+        "<h1>Crash <em>by <a href='/author/js'>Jerry Spinelli</a></em></h1><span class='price'>$7.99</span>"
+    )
+    assert extract(visible_page(body)).title == "Crash"
+    assert extract(visible_page("<h1>Stand <em>Bye</em></h1><p class='price'>$7.99</p>")).title == "Stand Bye"
+
+
 def test_an_h1_saying_more_than_brand_and_name_does_not_replace_the_name() -> None:
     body = "<main><h1>Apple iPhone 7 - 32GB - Silver - Refurbished</h1></main>"
     data = extract(jsonld(product("iPhone 7 - 32GB - Silver", brand="Apple"), body=body))
