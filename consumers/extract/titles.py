@@ -70,9 +70,12 @@ _ENERGY_LABEL = re.compile(
 _ITEM_NUMBER = re.compile(
     r"\s+(?:Item|SKU|Art\.?-?Nr\.?|Artikelnummer)\s*[#:]\s*[\w./-]{1,30}$", re.IGNORECASE
 )
+# A barcode (GTIN-8/12/13/14) after a colon: 'Diners Collage Puzzle: 724819255917'.
+_BARCODE = re.compile(r"\s*:\s*(?:\d{8}|\d{12,14})$")
 # Each tag pattern with the characters one of which its tag holds.
 _FORMAT_TAGS = (
     (("#", ":"), _ITEM_NUMBER),
+    ((":",), _BARCODE),
     (("]",), _ENERGY_LABEL),
     (("-", "\u2013", "\u2014"), _FORMAT_DATED),
     ((")",), _FORMAT_PARENTHESISED),
@@ -169,7 +172,8 @@ def _shop_words_after(key: str, start: int) -> bool:
 
 def without_format_tags(title: str) -> str:
     """'Name Hardcover \u2013 7 Apr 2016', 'Name (Paperback)', 'Name (Paperback) By (author) X',
-    'Name Kindle Edition', 'Name [Energy Class B]', 'Name Item # 101095' -> 'Name'."""
+    'Name Kindle Edition', 'Name [Energy Class B]', 'Name Item # 101095', 'Name: 724819255917'
+    -> 'Name'."""
     for marks, pattern in _FORMAT_TAGS:
         if not any(mark in title for mark in marks):
             continue  # cheap: most titles hold none of the characters a tag needs

@@ -352,10 +352,12 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
     tags = page.meta_tags
     heading = _heading(tree, page.site_names)
     named = None
-    if heading is None or not _echoed(node_text(heading), tree, tags):
+    unechoed = heading is not None and not _echoed(node_text(heading), tree, tags)
+    if heading is None or unechoed:
         # No <h1>, or one the page's title does not repeat ('Free shipping above $35'): an <h2> it does
         sub, named = _subheading(tree, tags, page.site_names)
         heading = sub or heading
+        unechoed = unechoed and sub is None
     if heading is None:
         heading = _name_element(tree, page.site_names)
     chain = _ancestor_steps(heading)
@@ -376,7 +378,7 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
             return {}
     if price is None and not listing and heading is not None:
         price = _price_line(tree, page_text, after, hints)
-    title = named or _title(tree, tags, heading, page.url)
+    title = named or _title(tree, tags, None if unechoed else heading, page.url)
     return {
         "title": title,
         "price": price,

@@ -132,6 +132,15 @@ def test_a_title_cut_short_with_an_ellipsis_is_taken_whole_from_the_page_title()
     assert data.title == "YesHom Memory Foam Seat Cushion Pain Relief Pillow"
 
 
+def test_an_h1_the_page_title_does_not_repeat_gives_way_to_the_page_title() -> None:
+    head = "<title>Diners Collage Puzzle | Calendars.com</title>"
+    body = (
+        "<h1 class='promo'>Free Standard Shipping above $35</h1><div><span class='price'>$14.99</span></div>"
+    )
+    page = f"<html><head>{head}</head><body><main>{body}</main></body></html>"
+    assert extract(page, "https://www.calendars.com/p/1").title == "Diners Collage Puzzle"
+
+
 def test_a_byline_inside_the_h1_is_the_author_not_the_name() -> None:
     body = (
         "<h1>Crash <em>by <a href='/author/js'>Jerry Spinelli</a></em></h1><span class='price'>$7.99</span>"

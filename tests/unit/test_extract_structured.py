@@ -800,6 +800,8 @@ def test_the_shop_s_name_the_title_starts_with_is_the_brand_of_its_own_label() -
     [
         ("Magellan L-Shaped Desk, Espresso Item # 101095", "Magellan L-Shaped Desk, Espresso"),
         ("Steel Kettle SKU: KT-9", "Steel Kettle"),
+        ("Diners Collage 1000 Piece Puzzle: 724819255917", "Diners Collage 1000 Piece Puzzle"),
+        ("Ratio: 1000", "Ratio: 1000"),  # a number, no barcode
     ],
 )
 def test_the_item_number_inside_a_heading_is_not_the_title(name: str, title: str) -> None:
