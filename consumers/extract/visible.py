@@ -379,6 +379,8 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
     if price is None and not listing and heading is not None:
         price = _price_line(tree, page_text, after, hints)
     title = named or _title(tree, tags, None if unechoed else heading, page.url)
+    if title and heading is not None and not named and not unechoed:
+        title = _without_badge(heading, title, _page_title(tree, tags))
     return {
         "title": title,
         "price": price,
@@ -515,6 +517,21 @@ def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | N
             if cleaned is not None:
                 return cleaned
     return None
+
+
+def _without_badge(heading: LexborNode, text: str, page_title: str) -> str:
+    """A heading's text without the badge its first element shows ('<span>Neuheit</span> Lenovo
+    L24i-40'): a word or two the page's title leaves out before a name it repeats whole."""
+    first = heading.child
+    while first is not None and first.tag == "-text" and not (first.text() or "").strip():
+        first = first.next
+    badge = node_text(first) if first is not None and first.tag != "-text" else None
+    if not badge or len(badge.split()) > 2 or not text.startswith(badge):
+        return text
+    titled, rest = normalised(page_title), text[len(badge) :].strip()
+    if normalised(badge) in titled or len(rest.split()) < 2 or normalised(rest) not in titled:
+        return text
+    return rest
 
 
 def _without_byline(heading: LexborNode, text: str | None) -> str | None:

@@ -141,6 +141,17 @@ def test_an_h1_the_page_title_does_not_repeat_gives_way_to_the_page_title() -> N
     assert extract(page, "https://www.calendars.com/p/1").title == "Diners Collage Puzzle"
 
 
+def test_a_badge_before_the_name_in_the_h1_is_not_part_of_it() -> None:
+    head = "<title>Lenovo L24i-40 FHD Monitor ++ Cyberport</title>"
+    body = (
+        "<h1><span class='badge'>Neuheit</span> Lenovo L24i-40 FHD Monitor</h1><p class='price'>€ 99,00</p>"
+    )
+    page = f"<html><head>{head}</head><body><main>{body}</main></body></html>"
+    assert extract(page, "https://www.cyberport.at/p/1").title == "Lenovo L24i-40 FHD Monitor"
+    shown = page.replace("<title>", "<title>Neuheit ")  # the page's title says it too: part of the name
+    assert extract(shown, "https://www.cyberport.at/p/1").title == "Neuheit Lenovo L24i-40 FHD Monitor"
+
+
 def test_a_byline_inside_the_h1_is_the_author_not_the_name() -> None:
     body = (
         "<h1>Crash <em>by <a href='/author/js'>Jerry Spinelli</a></em></h1><span class='price'>$7.99</span>"
