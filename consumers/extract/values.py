@@ -16,10 +16,15 @@ from consumers.extract.price import ISO_CODES, Price, PriceError, price_from_val
 # A brand value starting with a separator is a template's empty slot before more text.
 _EMPTY_SLOT_MARKS = "|-\u2013\u2014:/>"
 _MAX_DEPTH = 8  # how deep clean_text looks into lists and dicts: hostile JSON nests a thousand deep
-# Page labels around a brand name: "Brand: Sony", "Marke: Sony", "Visit the Sony Store", "by Sony".
+# Page labels and links around a brand name: "Brand: Sony", "Marke Sony", "by Sony", "Mehr von
+# Sony", "Visit the Sony Store", "Besuche den Sony-Store" (the one home of brand labels).
 _BRAND_LABEL = re.compile(
-    r"^(?:(?:brand|brand name|marke|hersteller|manufacturer|marca|marque|fabricant|merk|produttore)"
-    r"\s*[:\uff1a]\s*|by\s+|visit the\s+)(?P<rest>.+)$",
+    r"^(?:(?:brand|brand name|marke|hersteller|manufacturer|marca|marka|marque|fabricant|merk|produttore"
+    r"|\u0431\u0440\u0435\u043d\u0434)(?:\s*[:\uff1a]\s*|\s+)"
+    r"|(?:by|von|par|from|more from|more by|mehr von)\s+"
+    r"|(?P<store>visit the|besuche den|visiter la boutique|visita la tienda de|visita lo store di"
+    r"|bezoek de)\s+)"
+    r"(?P<rest>.+)$",
     re.IGNORECASE,
 )
 # A company's legal form after its name: 'Canon, Inc.', 'Sony Corporation', 'Casio Computer Co., Ltd.'.
@@ -32,8 +37,9 @@ _LEGAL_FORM = re.compile(
 NO_BRAND = frozenset(
     {"n/a", "na", "none", "null", "-", "unknown", "keine", "k.a.", "unbranded", "no brand", "nobrand"}
     | {"does not apply", "not applicable", "ohne marke", "sans marque", "sin marca", "senza marca"}
+    | {"powered by"}  # an attribution over a logo, not the product's brand
 )
-_BRAND_STORE = re.compile(r"^(?P<name>.+?)\s+(?:store|shop|storefront)$", re.IGNORECASE)
+_BRAND_STORE = re.compile(r"^(?P<name>.+?)[\s-](?:store|shop|storefront|winkel)$", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _HIDING_CLASS = re.compile(
     r"(?!visually-)(?:[a-z]+-)?(?:hidden|hide|hdn)|d-none|display-?none|invisible", re.IGNORECASE
@@ -61,21 +67,25 @@ def clean_text(value: object, _depth: int = 0) -> str | None:
 
 def clean_brand(value: object) -> str | None:
     """A brand without the page's label around it: 'Brand: Sony', 'Visit the Sony Store',
-    'by Sony', 'Marke: Sony' -> 'Sony'; nor the company's legal form: 'Canon, Inc.' -> 'Canon'.
-    A placeholder ('N/A', 'Unbranded', 'Does not apply': NO_BRAND) is no brand: None."""
+    'by Sony', 'Marke: Sony', 'Mehr von Sony' -> 'Sony'; nor the company's legal form: 'Canon,
+    Inc.' -> 'Canon'. A placeholder ('N/A', 'Unbranded', 'Does not apply': NO_BRAND) is no brand: None."""
     text = clean_text(value)
     if not text or text[0] in _EMPTY_SLOT_MARKS:
         return None  # '| Urban Outfitters': a template's empty brand slot before the shop's name
-    labelled = _BRAND_LABEL.match(text)
-    if labelled is not None:
-        visit = text[:5].lower() == "visit"
-        text = labelled.group("rest").strip()
-        if visit:
-            store = _BRAND_STORE.match(text)
-            text = store.group("name") if store else text
+    text = without_brand_label(text)
     if text and " " in text:
         text = _LEGAL_FORM.sub("", text).strip(" ,") or text
     return text if text and text.casefold() not in NO_BRAND else None
+
+
+def without_brand_label(text: str) -> str:
+    """'Brand: Sony', 'by Sony', 'Mehr von Sony', 'Visit the Sony Store' -> 'Sony'."""
+    labelled = _BRAND_LABEL.match(text)
+    if labelled is None:
+        return text
+    rest = labelled.group("rest").strip()
+    store = _BRAND_STORE.match(rest) if labelled.group("store") else None
+    return store.group("name") if store else rest
 
 
 def company_name(value: object) -> bool:

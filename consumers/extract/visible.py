@@ -48,7 +48,14 @@ from consumers.extract.page import Page
 from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
 from consumers.extract.titles import clean_title, normalised, site_names
-from consumers.extract.values import NO_BRAND, clean_text, is_hidden, node_text, shown_text
+from consumers.extract.values import (
+    NO_BRAND,
+    clean_text,
+    is_hidden,
+    node_text,
+    shown_text,
+    without_brand_label,
+)
 
 if TYPE_CHECKING:
     from consumers.extract.profiles import SiteProfile
@@ -328,16 +335,7 @@ _NOT_A_BRAND = re.compile(
     r"|\b(?:facebook|twitter|pinterest|instagram|whatsapp)\b",
     re.IGNORECASE,
 )
-_BRAND_PREFIX = re.compile(
-    r"^(?:by|von|de|par|from|brand|marke|marque|marca|marka|hersteller|manufacturer|бренд)\b\s*:?\s*",
-    re.IGNORECASE,
-)
-# Marketplace store links: 'Visit the Lenovo Store', 'Besuche den Lenovo-Store', 'Visiter la boutique HP'.
-_STORE_LINK = re.compile(
-    r"^(?:visit the|besuche den|visiter la boutique|visita la tienda de|visita lo store di|bezoek de)\s+"
-    r"(.+?)(?:[\s-](?:store|shop|winkel))?$",
-    re.IGNORECASE,
-)
+_TRAILING_NUMBER = re.compile(r"\s+[0-9]{5,}$")  # 'NEC Display 60005830': the maker's article number after it
 _NOT_IN_NAMES = re.compile(r'[{}<>"\[\]\\]')  # markup, JSON or a template caught by a label, not a name
 _T = TypeVar("_T")
 
@@ -1350,8 +1348,7 @@ def _one_of_a_list(node: LexborNode) -> bool:
 def _clean_brand(text: str | None) -> str | None:
     if not text:
         return None
-    store = _STORE_LINK.match(text.strip())
-    value = (store.group(1) if store else _BRAND_PREFIX.sub("", text.strip())).strip(" :-\u2013|")
+    value = _TRAILING_NUMBER.sub("", without_brand_label(text.strip())).strip(" :-\u2013|")
     if not value or len(value) > _MAX_VALUE_CHARS or value.casefold() in NO_BRAND:
         return None
     if _NOT_A_BRAND.search(value) or ":" in value:  # a block of labelled values ('EAN: 08879...')

@@ -494,6 +494,9 @@ def test_page_locale_and_tld_resolve_an_ambiguous_currency_sign(url: str, lang: 
         ({"brand": "Visit the Sony Store"}, "Sony"),
         ({"brand": "by Sony"}, "Sony"),
         ({"brand": "Marke: Sony"}, "Sony"),
+        ({"brand": "Mehr von Sony"}, "Sony"),
+        ({"brand": "Powered by"}, None),
+        ({"brand": "De'Longhi"}, "De'Longhi"),
         ({"brand": "https://schema.org/Brand"}, None),
     ],
 )

@@ -418,6 +418,9 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<div class='product-brand'><a href='/b/brew'><img src='b.png' alt='Brew'></a></div>", "Brew"),
         ("<p>by <a href='/brands/brew-co'>Brew &amp; Co</a></p>", "Brew & Co"),
         ("<p><a href='/marke/brew'>Brew</a></p>", "Brew"),
+        ("<div class='attr_brand'>Brew Display<br>60005830</div>", "Brew Display"),
+        ("<a class='brand' href='/b/brew'>Mehr von Brew</a>", "Brew"),
+        ("<p class='product-brand'>De Beers</p>", "De Beers"),
     ],
 )
 def test_visible_brands(markup: str, brand: str) -> None:
@@ -435,6 +438,7 @@ def test_visible_brands(markup: str, brand: str) -> None:
         "<p><a href='/brands/brew'>See all Brew items</a></p>",  # a brand link, but no name
         "<p><a href='/brands/'>All brands</a></p>",  # the brands' directory
         "<p>Brand: Unbranded</p>",  # a placeholder
+        "<div class='brand'>Powered by <img src='/dealer-logo.png'></div>",  # an attribution
     ],
 )
 def test_not_a_brand(markup: str) -> None:
