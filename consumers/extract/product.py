@@ -230,6 +230,10 @@ def _shop_name_in_title(title: object, site_names: set[str]) -> str | None:
     return None
 
 
+# What a page title adds after the name: an item number, a parenthesised spec ('(2560 x 1440 Pixel)').
+_TITLE_EXTRAS = re.compile(r" (?:[0-9]{5,}|\([^()]*\))")
+
+
 def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = False) -> object:
     """The page's <h1> instead of a structured name that says the same otherwise: the title as
     the page presents it. The <h1> is the name with the brand before it ('iPhone 7' named, 'Apple
@@ -239,7 +243,8 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
     copy lost ('HEART CLUBHeart Button' named, 'HEART CLUB<br>Heart Button' shown). With
     `lead_in` (a page title: og:title, <title>), also the name after the page's lead-in words
     ('Buy Office 365', 'Cumpărați Office 365' titled, 'Office 365' shown) or before its extras
-    ('Umbrella - Black 6468744', 'BL3290QT IPS (2560 x 1440 Pixel)' titled, the name shown)."""
+    ('Umbrella - Black 6468744', 'BL3290QT IPS (2560 x 1440 Pixel)' titled: an item number or a
+    parenthesised spec; not more words, 'Kettle 1.7 l' with 'Kettle' shown)."""
     if not isinstance(title, str):
         return title
     brand = brand if isinstance(brand, str) and brand else None
@@ -251,8 +256,10 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
         shown = _spaced(heading)
         if shown == branded or (glued and shown != named and _unspaced(shown) == _unspaced(named)):
             return True
-        around = named.endswith(f" {shown}") or named.startswith(f"{shown} ")  # lead-in words or extras
-        if lead_in and around and len(shown.split()) >= 2:
+        around = named.endswith(f" {shown}") or (
+            named.startswith(f"{shown} ") and _TITLE_EXTRAS.fullmatch(named, len(shown)) is not None
+        )
+        if lead_in and around and len(shown.split()) >= 2:  # lead-in words before it, extras after
             return True
         return (
             shown != named

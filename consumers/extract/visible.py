@@ -73,6 +73,7 @@ _MAX_H1 = 5  # <h1> elements compared with a structured name
 # (a <span> or <strong> runs on into the name: "<strong>BenQ</strong> BL3290QT" shows one name).
 _BRAND_LINE_TAGS = frozenset({"a", "div", "p"})
 _BYLINE = re.compile(r"by\s", re.IGNORECASE)  # 'by Jerry Spinelli'
+_MIN_STYLE_CODE = 5  # characters of a style number ('YLS0030'); shorter is a size or a count
 _MIN_ECHO_CHARS = 3  # words of a heading the page title must repeat: not 'of', '7', 'x'
 _MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
 _MAX_VALUE_CHARS = 80  # brand or SKU
@@ -249,6 +250,9 @@ _BARE_CODE_LABEL = _label(
     r"(?:Code|Код|Item)(?=[\s\u200e\u200f]*[:#\uff1a])",
     _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
 )
+# 'Style' alone ('Style: BA5208-010', 'Style YLS0030'): a fashion shop's item number when its value
+# is a code with a digit, not a word ('Style: Casual') or a count.
+_STYLE_LABEL = _label(r"Style", _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})")
 # A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.
 _ASIN_LABEL = _label(r"ASIN", _LABEL_SEPARATOR + r"(B0[A-Z0-9]{8}|[0-9]{9}[0-9X])")
 # Books: a labelled ISBN or EAN tells a product page (it is no SKU: a GTIN, not the shop's number).
@@ -376,8 +380,11 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
             return {}
     if price is None and not listing and heading is not None:
         price = _price_line(tree, page_text, after, hints)
-    title = named or _title(tree, tags, None if unechoed else heading, page.url)
-    if title and heading is not None and not named and not unechoed:
+    title = named or _title(tree, tags, heading, page.url)
+    titled = _title(tree, tags, None, page.url) if unechoed else None
+    if titled and normalised(titled) in normalised(page_text):
+        title = titled  # the <h1> is a banner; the page shows the name its title gives
+    elif title and heading is not None and not named:
         title = _without_badge(heading, title, _page_title(tree, tags))
     return {
         "title": title,
@@ -1211,7 +1218,11 @@ def _plausible_sku(value: str) -> str | None:
     return value if capitals and value not in _NO_CODE else None
 
 
-_SKU_LABELS = ((_SKU_LABEL, _plausible_sku), (_BARE_CODE_LABEL, _sku_with_digit))
+def _style_code(value: str) -> str | None:
+    return value if len(value) >= _MIN_STYLE_CODE and _sku_with_digit(value) else None
+
+
+_SKU_LABELS = ((_SKU_LABEL, _plausible_sku), (_BARE_CODE_LABEL, _sku_with_digit), (_STYLE_LABEL, _style_code))
 
 
 def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int) -> str | None:

@@ -117,6 +117,7 @@ def test_a_page_title_going_on_after_the_h1_gives_way_to_it() -> None:
     head = (
         '<meta property="og:type" content="product"><meta property="product:price:amount" content="99">'
         '<meta property="og:title" content="Patio Umbrella - Black 6468744 | Acme">'
+        '<meta property="og:site_name" content="Acme">'
     )
     data = extract(f"<html><head>{head}</head><body><h1>Patio Umbrella - Black</h1></body></html>")
     assert data.title == "Patio Umbrella - Black"
@@ -136,9 +137,12 @@ def test_an_h1_the_page_title_does_not_repeat_gives_way_to_the_page_title() -> N
     head = "<title>Diners Collage Puzzle | Calendars.com</title>"
     body = (
         "<h1 class='promo'>Free Standard Shipping above $35</h1><div><span class='price'>$14.99</span></div>"
+        "<p><b>Diners Collage Puzzle</b></p>"
     )
     page = f"<html><head>{head}</head><body><main>{body}</main></body></html>"
     assert extract(page, "https://www.calendars.com/p/1").title == "Diners Collage Puzzle"
+    unshown = page.replace("<p><b>Diners Collage Puzzle</b></p>", "")  # a page title the page never shows
+    assert extract(unshown, "https://www.calendars.com/p/1").title == "Free Standard Shipping above $35"
 
 
 def test_a_badge_before_the_name_in_the_h1_is_not_part_of_it() -> None:

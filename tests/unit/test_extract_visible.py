@@ -739,10 +739,21 @@ def test_a_view_all_link_in_a_brand_block_gives_way_to_the_logo() -> None:
 
 @pytest.mark.parametrize(
     ("label", "sku"),
-    [("Item Id: GLOWROLL", "GLOWROLL"), ("Part Number:EMERMUS", "EMERMUS"), ("Style #442635", "442635")],
+    [
+        ("Item Id: GLOWROLL", "GLOWROLL"),
+        ("Part Number:EMERMUS", "EMERMUS"),
+        ("Style #442635", "442635"),
+        ("Style: BA5208-010", "BA5208-010"),
+        ("Style<br>YLS0030", "YLS0030"),
+    ],
 )
 def test_labelled_codes_in_capitals_or_style_numbers(label: str, sku: str) -> None:
     assert visible(product_page(f"{KETTLE}<p>{label}</p>"))["sku"] == sku
+
+
+@pytest.mark.parametrize("label", ["Style: Casual", "Style: BOHO", "Style 2", "Style: 1-2"])
+def test_a_style_that_is_no_code_is_no_sku(label: str) -> None:
+    assert "sku" not in visible(product_page(f"{KETTLE}<p>{label}</p>"))
 
 
 @pytest.mark.parametrize("value", ["NONE", "TBD", "Blue", "Kettle"])
