@@ -131,7 +131,7 @@ _SALE, _PLAIN, _REGULAR, _EXCLUDED = range(4)
 _TIER_WORDS = {
     _SALE: {
         *("sale", "special", "current", "now", "final", "offer", "promo", "reduced", "deal", "actual"),
-        *("our", "ours", "discount", "discounted"),
+        *("our", "ours", "discount", "discounted", "online"),  # "Online Price": what the web shop charges
     },
     _REGULAR: {
         *("regular", "list", "original", "rrp", "uvp", "msrp", "unit", "base", "per", "reference"),

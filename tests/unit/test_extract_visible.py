@@ -122,6 +122,10 @@ def test_a_price_deeper_in_the_same_block_loses_to_the_shallower_one() -> None:
         "<span class='regular-price'>$59.99</span><span class='sale-price'>$49.99</span>",
         # crossed out by markup alone
         "<div class='product-price'><s>$59.99</s> $49.99</div>",
+        # a list price beside the online price, both in a 'price-list' (Barnes & Noble)
+        "<div class='purchase-price'><ul class='price-list3'><li><div class='listPrice priceOff'>"
+        "<span class='listPriceValue'>$59.99</span> List price</div><div class='onlinePrice'>"
+        "<span class='onlinePriceValue2'>$49.99</span> Online Price</div></li></ul></div>",
     ],
 )
 def test_the_sale_price_beats_the_crossed_out_one(markup: str) -> None:
