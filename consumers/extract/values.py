@@ -16,11 +16,19 @@ from consumers.extract.price import ISO_CODES, Price, PriceError, price_from_val
 # A brand value starting with a separator is a template's empty slot before more text.
 _EMPTY_SLOT_MARKS = "|-\u2013\u2014:/>"
 _MAX_DEPTH = 8  # how deep clean_text looks into lists and dicts: hostile JSON nests a thousand deep
+# Words that label a brand in the shop languages: THE list, for labels ('Marke: Sony'), labelled
+# values ('Marke Sony') and spec-table rows.
+BRAND_LABEL_WORDS = (
+    *("brand", "brand name", "marke", "markenname", "marque", "nom de marque", "marca", "marka"),
+    *("merk", "marchio", "značka", "márka", "merkki", "märke", "mærke", "merke", "бренд", "марка"),
+    *("ブランド", "品牌", "manufacturer", "hersteller", "fabricant", "fabricante", "produttore"),
+    *("fabrikant", "producent", "výrobce", "производитель", "メーカー", "制造商", "製造商"),
+)
+BRAND_WORDS_PATTERN = "|".join(re.escape(word) for word in sorted(BRAND_LABEL_WORDS, key=len, reverse=True))
 # Page labels and links around a brand name: "Brand: Sony", "Marke Sony", "by Sony", "Mehr von
 # Sony", "Visit the Sony Store", "Besuche den Sony-Store" (the one home of brand labels).
 _BRAND_LABEL = re.compile(
-    r"^(?:(?:brand|brand name|marke|hersteller|manufacturer|marca|marka|marque|fabricant|merk|produttore"
-    r"|\u0431\u0440\u0435\u043d\u0434)(?:\s*[:\uff1a]\s*|\s+)"
+    rf"^(?:(?:{BRAND_WORDS_PATTERN})(?:\s*[:\uff1a]\s*|\s+)"
     r"|(?:by|von|par|from|more from|more by|mehr von)\s+"
     r"|(?P<store>visit the|besuche den|visiter la boutique|visita la tienda de|visita lo store di"
     r"|bezoek de)\s+)"

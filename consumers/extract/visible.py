@@ -49,6 +49,8 @@ from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
 from consumers.extract.titles import clean_title, normalised, site_names
 from consumers.extract.values import (
+    BRAND_LABEL_WORDS,
+    BRAND_WORDS_PATTERN,
     NO_BRAND,
     clean_text,
     is_hidden,
@@ -269,7 +271,7 @@ _MSRP_LABEL = _label(
     r"[ \t\u00a0]*(?::|\n)\s*([^\n]{1,40})",
 )
 _BRAND_LABEL = _label(
-    r"Brand|Marke|Marque|Marca|Marka|Merk|Hersteller|Manufacturer|Бренд|Производитель|Producent|Fabricant",
+    BRAND_WORDS_PATTERN,
     r"[ \t\u00a0\u200e\u200f]*(?:\n[\s\u200e\u200f]*)?[:\uff1a][\s\u200e\u200f]*([^\n]{1,80})",
 )
 _STOCK_LABEL = _label(
@@ -280,12 +282,7 @@ _STOCK_LABEL = _label(
 )
 # A spec table's brand (or maker) row: the label alone in its cell (th, td or dt), the value in the
 # next cell.
-_BRAND_ROW_LABELS = frozenset(
-    {"brand", "brandname", "marke", "markenname", "marque", "nomdemarque", "marca", "marka", "merk"}
-    | {"бренд", "марка", "ブランド", "品牌"}
-    | {"manufacturer", "hersteller", "fabricant", "fabricante", "produttore", "fabrikant", "producent"}
-    | {"производитель", "メーカー", "制造商", "製造商"}
-)
+_BRAND_ROW_LABELS = frozenset(normalised(word) for word in BRAND_LABEL_WORDS)
 _CELL_TAGS = frozenset({"td", "dd", "th"})
 # Links into a shop's brand pages: '/brands/<name>', '/marken/<name>', '/manufacturer/<name>' (the
 # words once, a plural ending allowed).
