@@ -102,11 +102,15 @@ _PHRASES: list[tuple[Availability, str, str]] = [
         r"|laatste|ostatnie sztuki|осталось мало",
     ),
     # 'In Stock. Usually ships in 1 business day' is in stock; 'Ships in 3 weeks' alone is not.
-    (Availability.IN_STOCK, "", r"\bin stock\b"),
+    # Unmistakable: a line that is just 'In stock', or counts the stock ('72 in stock', 'In Stock: 6').
+    (Availability.IN_STOCK, r"^\W*in stock\W*$|\b\d+ in stock\b|\bin stock:\s*\d+", r"\bin stock\b"),
     (Availability.BACKORDER, "", r"ships in \d+"),
     (
         Availability.IN_STOCK,
-        "",
+        r"usually (?:ships|dispatched|will be shipped)"
+        r" (?:within|in \d+(?:-\d+)? (?:business )?(?:hours?|days?))"
+        r"|^\W*(?:auf lager|sofort lieferbar|en stock|disponible|disponibile|op voorraad|in magazzino"
+        r"|em estoque|в наличии|skladem|na skladě|på lager|i lager)\W*$",
         "|".join(
             [
                 r"in stock|available|usually (?:ships|dispatched) within|ships within",
@@ -124,9 +128,9 @@ _PHRASE_PATTERNS = [
     (value, re.compile("|".join(filter(None, (unmistakable, other))), re.IGNORECASE))
     for value, unmistakable, other in _PHRASES
 ]
-_UNMISTAKABLE = re.compile(
-    "|".join(unmistakable for _, unmistakable, _ in _PHRASES if unmistakable), re.IGNORECASE
-)
+_UNMISTAKABLE = [
+    (value, re.compile(unmistakable, re.IGNORECASE)) for value, unmistakable, _ in _PHRASES if unmistakable
+]
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 
 
@@ -149,7 +153,7 @@ def normalise_availability(value: str | None) -> Availability | None:
 def unmistakable_availability(text: str) -> Availability | None:
     """The availability a line of free text states in unmistakable words ('Sold out', 'Only 2
     left', not 'Limited Edition'), else None."""
-    return normalise_availability(text) if _UNMISTAKABLE.search(text) else None
+    return next((value for value, pattern in _UNMISTAKABLE if pattern.search(text)), None)
 
 
 # How buyable an offer is, for choosing among a product's offers (schemaorg.best_offer): 0 can be

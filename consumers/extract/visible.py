@@ -955,6 +955,7 @@ def _availability(
         lambda: Availability.OUT_OF_STOCK if button.disabled and not _variant_choice(tree) else None,
         lambda: Availability.IN_STOCK if button.present else None,
         lambda: Availability.IN_STOCK if _cart_link(tree, chain) else None,
+        lambda: _stock_wording_after_heading(tree, page_text, after, in_stock=True),
     ]
     return next((value for value in (signal() for signal in signals) if value is not None), None)
 
@@ -1007,15 +1008,18 @@ def _stock_element(text: str | None) -> Availability | None:
     return labelled if labelled is not None else _worded(text)
 
 
-def _stock_wording_after_heading(tree: LexborHTMLParser, page_text: str, after: int) -> Availability | None:
+def _stock_wording_after_heading(
+    tree: LexborHTMLParser, page_text: str, after: int, in_stock: bool = False
+) -> Availability | None:
     """Short lines just after the heading that say more than "in stock" ('Only 2 left',
-    'Backordered'): the first _STOCK_LINES non-blank lines, each of at most _STOCK_LINE_CHARS (a
-    longer line is prose), in unmistakable words only (free text says 'Limited Edition' and
-    'This combination is not available'), and shown (not a hidden 'SOLD OUT' a script reveals)."""
+    'Backordered'), or with `in_stock` also that ('72 in stock', 'Usually ships within 24 hours'):
+    the first _STOCK_LINES non-blank lines, each of at most _STOCK_LINE_CHARS (a longer line is
+    prose), in unmistakable words only (free text says 'Limited Edition' and 'This combination is
+    not available'), and shown (not a hidden 'SOLD OUT' a script reveals)."""
     for line in page_text[after : after + 500 * _STOCK_LINES].splitlines()[:_STOCK_LINES]:
         short = len(line) <= _STOCK_LINE_CHARS and not _VARIANT_MESSAGE.search(line)
         value = unmistakable_availability(line) if short else None
-        if value is not None and value is not Availability.IN_STOCK and _shown_line(tree, line):
+        if value is not None and (in_stock or value is not Availability.IN_STOCK) and _shown_line(tree, line):
             return value
     return None
 

@@ -441,7 +441,12 @@ def test_limited_and_ships_in_wording(text: str, expected: Availability | None) 
         ("Limited Edition", None),
         ("This combination is not available", None),
         ("Discontinued styles", None),
-        ("In stock", None),
+        ("Free shipping on items in stock", None),
+        # a line that is just 'In stock', or counts the stock, says it
+        ("In stock", Availability.IN_STOCK),
+        ("72 in stock", Availability.IN_STOCK),
+        ("Usually ships within 24 hours", Availability.IN_STOCK),
+        ("Usually ships in 2-3 weeks", None),
     ],
 )
 def test_unmistakable_stock_wording_in_a_line_of_free_text(line: str, expected: Availability | None) -> None:

@@ -318,6 +318,26 @@ def test_stock_wording_just_after_the_heading() -> None:
     assert availability("<p>Size: 3.4 oz</p><p>Backordered Item:</p><p>Ships 08/05</p>") == "BACKORDER"
 
 
+@pytest.mark.parametrize(
+    "line",
+    ["Usually ships within 24 hours", "72 in stock", "In Stock: 6", "In stock", "Disponibile", "Skladem"],
+)
+def test_in_stock_wording_just_after_the_heading_is_the_last_resort(line: str) -> None:
+    assert availability(f"<p>Size: 3.4 oz</p><p>{line}</p>") == "IN_STOCK"
+    assert (
+        availability(f"<p>{line}</p><button class='add-to-cart' disabled>Add to cart</button>")
+        == "OUT_OF_STOCK"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Check in-store stock", "Usually ships in 2-3 weeks", "Free shipping on items in stock today and more"],
+)
+def test_in_stock_wording_needs_a_line_of_its_own(line: str) -> None:
+    assert availability(f"<p>{line}</p>") != "IN_STOCK"
+
+
 # -- SKU -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("markup", "sku"),
