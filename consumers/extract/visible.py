@@ -255,6 +255,10 @@ _BARE_CODE_LABEL = _label(
 # 'Style' alone ('Style: BA5208-010', 'Style YLS0030'): a fashion shop's item number when its value
 # is a code with a digit, not a word ('Style: Casual') or a count.
 _STYLE_LABEL = _label(r"Style", _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})")
+# A shop's name (up to three words) labelling its own number: 'PCNation #: 3C402P'.
+_NAMED_NUMBER = re.compile(
+    r"([^\W\d_][\w.&'-]*(?:[ \t][\w.&'-]+){0,2})[ \t]*#[ \t]*:?\s*([A-Za-z0-9][A-Za-z0-9._/-]{0,63})"
+)
 # A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.
 _ASIN_LABEL = _label(r"ASIN", _LABEL_SEPARATOR + r"(B0[A-Z0-9]{8}|[0-9]{9}[0-9X])")
 # Books: a labelled ISBN or EAN tells a product page (it is no SKU: a GTIN, not the shop's number).
@@ -387,7 +391,9 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         "title": title,
         "price": price,
         "availability": _availability(tree, chain, page_text, after, button),
-        "sku": sku or _sku(tree, chain, page_text, after, page.url, profile),
+        "sku": sku
+        or _sku(tree, chain, page_text, after, page.url, profile)
+        or _shop_number(page_text, after, page.site_names),
         "brand": _brand(tree, chain, page_text, after)
         or _car_make(title)
         or _linked_title_start(tree, title),
@@ -1141,6 +1147,16 @@ def _sku(
 def _text_sku(page_text: str, after: int) -> str | None:
     """The SKU the page's text labels after `after`: an ASIN first, then a SKU label."""
     return _labelled(_ASIN_LABEL, page_text, after, _plausible_sku) or _labelled_sku(page_text, after)
+
+
+def _shop_number(page_text: str, after: int, site_names: set[str]) -> str | None:
+    """The item number the shop labels with its own name ('PCNation #: 3C402P', 'Walmart # 5855')."""
+    for start in dict.fromkeys((after, 0)):
+        for match in _NAMED_NUMBER.finditer(page_text, start, start + _LABEL_WINDOW):
+            words = match.group(1).split()
+            if any(normalised(" ".join(words[-count:])) in site_names for count in (1, 2, 3)):
+                return _sku_with_digit(match.group(2))
+    return None
 
 
 def _labelled_sku(text: str, after: int) -> str | None:

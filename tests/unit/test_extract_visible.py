@@ -778,6 +778,12 @@ def test_labelled_codes_in_capitals_or_style_numbers(label: str, sku: str) -> No
     assert visible(product_page(f"{KETTLE}<p>{label}</p>"))["sku"] == sku
 
 
+def test_the_shop_s_own_name_labels_its_item_number() -> None:
+    page = product_page(f"{KETTLE}<p>Model #: 4612B001</p><p>Acme Outlet #: 3C402P</p>")
+    assert visible(page, "https://www.acme-outlet.example/p/1")["sku"] == "3C402P"
+    assert "sku" not in visible(page, "https://www.other-shop.example/p/1")  # 'Model #' is the maker's
+
+
 @pytest.mark.parametrize("label", ["Style: Casual", "Style: BOHO", "Style 2", "Style: 1-2"])
 def test_a_style_that_is_no_code_is_no_sku(label: str) -> None:
     assert "sku" not in visible(product_page(f"{KETTLE}<p>{label}</p>"))
