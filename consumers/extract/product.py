@@ -232,14 +232,17 @@ def _shop_name_in_title(title: object, site_names: set[str]) -> str | None:
 
 # What a page title adds after the name: an item number, a parenthesised spec ('(2560 x 1440 Pixel)').
 _TITLE_EXTRAS = re.compile(r" (?:[0-9]{5,}|\([^()]*\))")
+# A parenthesised spec, parentheses inside allowed once: ' (61 cm(24 Zoll), schwarz, HDMI)'.
+_SPEC = re.compile(r" \((?:[^()]|\([^()]*\))*\)")
 
 
 def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = False) -> object:
     """The page's <h1> instead of a structured name that says the same otherwise: the title as
     the page presents it. The <h1> is the name with the brand before it ('iPhone 7' named, 'Apple
-    iPhone 7' shown; not when the <h1> sets the brand apart in its own element, a label over the
-    name), or the name without a variant suffix ('T-Shirt print - acid black' named, 'T-Shirt
-    print' shown: the <h1> is the name up to a separator), or the name with the spaces a machine's
+    iPhone 7' shown, also with a parenthesised spec after it; not when the <h1> sets the brand
+    apart in its own element, a label over the name), or the name without a variant suffix
+    ('T-Shirt print - acid black' named, 'T-Shirt print' shown: the <h1> is the name up to a
+    separator), or the name with the spaces a machine's
     copy lost ('HEART CLUBHeart Button' named, 'HEART CLUB<br>Heart Button' shown). With
     `lead_in` (a page title: og:title, <title>), also the name after the page's lead-in words
     ('Buy Office 365', 'Cumpărați Office 365' titled, 'Office 365' shown) or before its extras
@@ -256,6 +259,8 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
         shown = _spaced(heading)
         if shown == branded or (glued and shown != named and _unspaced(shown) == _unspaced(named)):
             return True
+        if branded and shown.startswith(f"{branded} ") and _SPEC.fullmatch(shown, len(branded)):
+            return True  # brand, name and the spec the heading adds: 'ASUS VZ24EHF (61 cm, HDMI)'
         around = named.endswith(f" {shown}") or (
             named.startswith(f"{shown} ") and _TITLE_EXTRAS.fullmatch(named, len(shown)) is not None
         )

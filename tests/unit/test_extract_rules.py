@@ -164,6 +164,14 @@ def test_a_byline_inside_the_h1_is_the_author_not_the_name() -> None:
     assert extract(visible_page("<h1>Stand <em>Bye</em></h1><p class='price'>$7.99</p>")).title == "Stand Bye"
 
 
+def test_the_h1_with_brand_name_and_a_parenthesised_spec_is_the_title() -> None:
+    body = (
+        "<main><h1><span>ASUS</span> <span>VZ24EHF</span> <small>(61 cm(24 Zoll), HDMI)</small></h1></main>"
+    )
+    data = extract(jsonld(product("VZ24EHF", brand="ASUS"), body=body))
+    assert data.title == "ASUS VZ24EHF (61 cm(24 Zoll), HDMI)"
+
+
 def test_an_h1_saying_more_than_brand_and_name_does_not_replace_the_name() -> None:
     body = "<main><h1>Apple iPhone 7 - 32GB - Silver - Refurbished</h1></main>"
     data = extract(jsonld(product("iPhone 7 - 32GB - Silver", brand="Apple"), body=body))
