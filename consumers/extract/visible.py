@@ -255,10 +255,8 @@ _BARE_CODE_LABEL = _label(
 # 'Style' alone ('Style: BA5208-010', 'Style YLS0030'): a fashion shop's item number when its value
 # is a code with a digit, not a word ('Style: Casual') or a count.
 _STYLE_LABEL = _label(r"Style", _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})")
-# A shop's name (up to three words) labelling its own number: 'PCNation #: 3C402P'.
-_NAMED_NUMBER = re.compile(
-    r"([^\W\d_][\w.&'-]*(?:[ \t][\w.&'-]+){0,2})[ \t]*#[ \t]*:?\s*([A-Za-z0-9][A-Za-z0-9._/-]{0,63})"
-)
+# The value after a '#' label: 'PCNation #: 3C402P'.
+_NUMBER_AFTER_MARK = re.compile(r"[ \t]*:?\s*([A-Za-z0-9][A-Za-z0-9._/-]{0,63})")
 # A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.
 _ASIN_LABEL = _label(r"ASIN", _LABEL_SEPARATOR + r"(B0[A-Z0-9]{8}|[0-9]{9}[0-9X])")
 # Books: a labelled ISBN or EAN tells a product page (it is no SKU: a GTIN, not the shop's number).
@@ -1150,12 +1148,18 @@ def _text_sku(page_text: str, after: int) -> str | None:
 
 
 def _shop_number(page_text: str, after: int, site_names: set[str]) -> str | None:
-    """The item number the shop labels with its own name ('PCNation #: 3C402P', 'Walmart # 5855')."""
+    """The item number the shop labels with its own name ('PCNation #: 3C402P', 'Walmart # 5855').
+    Found from each '#' (a regex for the name before it would scan the whole window slowly)."""
     for start in dict.fromkeys((after, 0)):
-        for match in _NAMED_NUMBER.finditer(page_text, start, start + _LABEL_WINDOW):
-            words = match.group(1).split()
-            if any(normalised(" ".join(words[-count:])) in site_names for count in (1, 2, 3)):
-                return _sku_with_digit(match.group(2))
+        end = min(start + _LABEL_WINDOW, len(page_text))
+        mark = page_text.find("#", start, end)
+        while mark >= 0:
+            line_start = page_text.rfind("\n", max(start, mark - 40), mark) + 1
+            words = page_text[line_start or max(start, mark - 40) : mark].split()
+            if words and any(normalised(" ".join(words[-count:])) in site_names for count in (1, 2, 3)):
+                value = _NUMBER_AFTER_MARK.match(page_text, mark + 1)
+                return _sku_with_digit(value.group(1)) if value else None
+            mark = page_text.find("#", mark + 1, end)
     return None
 
 
