@@ -204,6 +204,7 @@ _CART = re.compile(
 _CART_LINK = re.compile(_ADD_TO_CART, re.IGNORECASE)
 _CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
 _LABEL_WINDOW = 60_000  # characters of visible text searched for labels
+_LABEL_REACH = 300  # characters a label and its value span at most
 _STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
 _STOCK_LINE_CHARS = 60
 _IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
@@ -1398,8 +1399,13 @@ def _labelled(
     pages show 600 KB of text; the product's labels are not that far from its heading.)"""
     if not text:
         return None
-    for start in dict.fromkeys((after, 0)):
-        for match in label.finditer(text, start, start + _LABEL_WINDOW):
+    windows = [(after, after + _LABEL_WINDOW)]
+    if after:  # then the text before the heading (a label just before it may run on past it)
+        windows.append((0, min(after + _LABEL_REACH, _LABEL_WINDOW)))
+    for start, end in windows:
+        for match in label.finditer(text, start, end):
+            if start < after <= match.start():
+                break  # the first window was read from here on
             value = clean_text(match.group(1))
             converted = convert(value) if value else None
             if converted is not None:
