@@ -39,7 +39,8 @@ Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
 * UTF-8 text decoded as Windows-1252 ("â‚¬12,99", "Â£5") is read as it was meant.
 * Amounts with more decimals than the currency has are rounded half-up ("$0.125" -> 13 cents).
   "99¢" and "99p" are hundredths of the dollar and the pound.
-* "Free", "gratis", "kostenlos"... with no amount -> zero in the known (or unknown) currency.
+* "Free", "gratis", "kostenlos"... with no amount -> zero in the known (or unknown) currency;
+  not when it is the shipping that is free ("Free delivery", "Livraison gratuite": no price).
 
 `parse_price` raises `PriceError` (naming the problem) only for text that holds no usable amount:
 no digits, a negative amount, an ambiguous number, an implausibly large one, text longer than
@@ -155,6 +156,12 @@ _FREE = re.compile(
     r"безкоштовно|zdarma|darmowy|ücretsiz|ingyenes|ilmainen|δωρεάν)\b",
     re.IGNORECASE,
 )
+# 'Free delivery', 'Free international postage', 'Livraison gratuite': the shipping is free, no price.
+_FREE_SHIPPING = re.compile(
+    r"\b(?:delivery|shipping|postage|returns|versand|lieferung|livraison|env[ií]o|spedizione|consegna"
+    r"|dostawa|doprava|kargo|frete|verzending|frakt|fragt)\b",
+    re.IGNORECASE,
+)
 # Magnitude words after an amount (Indonesian, Chinese and Japanese, Indian numbering).
 _MAGNITUDES = {
     "rb": Decimal(10**3),
@@ -268,7 +275,7 @@ def parse_price(
         if markers and len(nums) > 1:
             nums = _join_cents_after_sign(nums, markers)
     if not nums:
-        if _FREE.search(text):
+        if _FREE.search(text) and not _FREE_SHIPPING.search(text):
             currency = _currency(text, markers, None, default_currency, locale, tld)[0]
             return Price(0, currency)
         raise PriceError(f"no amount in {text[:80]!r}")
