@@ -337,11 +337,19 @@ def _product_offers(node: Node, nodes: list[Node], index: Mapping[str, Node]) ->
     if offered:
         return offered
     return [
-        offer
+        _with_variant_sku(deref(offer, index), variant)
         for item in as_list(node.get("hasVariant"))[:_MAX_OFFERS]
         if isinstance(variant := deref(item, index), dict)
         for offer in as_list(variant.get("offers"))
     ]
+
+
+def _with_variant_sku(offer: object, variant: Node) -> object:
+    """A variant's offer carrying the variant's sku when it has none: the SKU of the variant the
+    representative offer is taken from."""
+    if not isinstance(offer, dict) or offer.get("sku") or not variant.get("sku"):
+        return offer
+    return {**offer, "sku": variant["sku"]}
 
 
 # -- offers -----------------------------------------------------------------------------------

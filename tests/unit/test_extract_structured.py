@@ -230,12 +230,23 @@ def test_product_group_takes_its_variants_offers() -> None:
         "@type": "ProductGroup",
         "name": "Shirt",
         "hasVariant": [
-            {"@type": "Product", "name": "Shirt S", "offers": offer("20", availability="OutOfStock")},
-            {"@type": "Product", "name": "Shirt M", "offers": offer("22", availability="InStock")},
+            {
+                "@type": "Product",
+                "name": "Shirt S",
+                "sku": "SH-S",
+                "offers": offer("20", availability="OutOfStock"),
+            },
+            {
+                "@type": "Product",
+                "name": "Shirt M",
+                "sku": "SH-M",
+                "offers": offer("22", availability="InStock"),
+            },
         ],
     }
     data = product(jsonld_page(group))
     assert data.title == "Shirt" and data.price == Price(2200, "EUR")
+    assert data.sku == "SH-M"  # the SKU of the variant whose offer was taken
 
 
 # -- the main product among several ---------------------------------------------------------------
