@@ -205,6 +205,7 @@ _CART_LINK = re.compile(_ADD_TO_CART, re.IGNORECASE)
 _CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
 _LABEL_WINDOW = 60_000  # characters of visible text searched for labels
 _LABEL_REACH = 300  # characters a label and its value span at most
+_SHOP_NAME_CHARS = 40  # characters before a '#' looked at for the shop's name ('PCNation #')
 _STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
 _STOCK_LINE_CHARS = 60
 _IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
@@ -529,10 +530,7 @@ def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | N
 def _without_badge(heading: LexborNode, text: str, page_title: str) -> str:
     """A heading's text without the badge its first element shows ('<span>Neuheit</span> Lenovo
     L24i-40'): a word or two the page's title leaves out before a name it repeats whole."""
-    first = heading.child
-    while first is not None and first.tag == "-text" and not (first.text() or "").strip():
-        first = first.next
-    badge = node_text(first) if first is not None and first.tag != "-text" else None
+    badge = _end_element_text(heading, last=False)
     if not badge or len(badge.split()) > 2 or not text.startswith(badge):
         return text
     titled, rest = normalised(page_title), text[len(badge) :].strip()
@@ -544,13 +542,19 @@ def _without_badge(heading: LexborNode, text: str, page_title: str) -> str:
 def _without_byline(heading: LexborNode, text: str | None) -> str | None:
     """A heading's text without the byline its last element adds ('Crash <em>by Jerry
     Spinelli</em>' is 'Crash'): the author, not the name."""
-    last = heading.last_child
-    while last is not None and last.tag == "-text" and not (last.text() or "").strip():
-        last = last.prev
-    byline = node_text(last) if last is not None and last.tag != "-text" else None
+    byline = _end_element_text(heading, last=True)
     if not text or not byline or not _BYLINE.match(byline) or not text.endswith(byline):
         return text
     return text[: -len(byline)].strip() or text
+
+
+def _end_element_text(node: LexborNode, last: bool) -> str | None:
+    """The text of the element `node` starts (or ends) with, blank text aside; None when it starts
+    (or ends) with text of its own."""
+    child = node.last_child if last else node.child
+    while child is not None and child.tag == "-text" and not (child.text() or "").strip():
+        child = child.prev if last else child.next
+    return node_text(child) if child is not None and child.tag != "-text" else None
 
 
 def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None = None) -> str | None:
@@ -1151,12 +1155,10 @@ def _text_sku(page_text: str, after: int) -> str | None:
 def _shop_number(page_text: str, after: int, site_names: set[str]) -> str | None:
     """The item number the shop labels with its own name ('PCNation #: 3C402P', 'Walmart # 5855').
     Found from each '#' (a regex for the name before it would scan the whole window slowly)."""
-    for start in dict.fromkeys((after, 0)):
-        end = min(start + _LABEL_WINDOW, len(page_text))
+    for start, end in _label_windows(after):
         mark = page_text.find("#", start, end)
         while mark >= 0:
-            line_start = page_text.rfind("\n", max(start, mark - 40), mark) + 1
-            words = page_text[line_start or max(start, mark - 40) : mark].split()
+            words = page_text[max(start, mark - _SHOP_NAME_CHARS) : mark].rsplit("\n", 1)[-1].split()
             if words and any(normalised(" ".join(words[-count:])) in site_names for count in (1, 2, 3)):
                 value = _NUMBER_AFTER_MARK.match(page_text, mark + 1)
                 return _sku_with_digit(value.group(1)) if value else None
@@ -1399,10 +1401,7 @@ def _labelled(
     pages show 600 KB of text; the product's labels are not that far from its heading.)"""
     if not text:
         return None
-    windows = [(after, after + _LABEL_WINDOW)]
-    if after:  # then the text before the heading (a label just before it may run on past it)
-        windows.append((0, min(after + _LABEL_REACH, _LABEL_WINDOW)))
-    for start, end in windows:
+    for start, end in _label_windows(after):
         for match in label.finditer(text, start, end):
             if start < after <= match.start():
                 break  # the first window was read from here on
@@ -1411,6 +1410,15 @@ def _labelled(
             if converted is not None:
                 return converted
     return None
+
+
+def _label_windows(after: int) -> list[tuple[int, int]]:
+    """Where labels are looked for: _LABEL_WINDOW characters of page text from the heading on,
+    then those before it (a label just before it may run _LABEL_REACH characters on past it)."""
+    windows = [(after, after + _LABEL_WINDOW)]
+    if after:
+        windows.append((0, min(after + _LABEL_REACH, _LABEL_WINDOW)))
+    return windows
 
 
 def _page_text(tree: LexborHTMLParser) -> str:
