@@ -242,8 +242,8 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
     iPhone 7' shown, also with a parenthesised spec after it; not when the <h1> sets the brand
     apart in its own element, a label over the name), or the name without a variant suffix
     ('T-Shirt print - acid black' named, 'T-Shirt print' shown: the <h1> is the name up to a
-    separator), or the name with the spaces a machine's
-    copy lost ('HEART CLUBHeart Button' named, 'HEART CLUB<br>Heart Button' shown). With
+    separator), or the name with the spaces a machine's copy lost ('HEART CLUBHeart Button'
+    named, 'HEART CLUB<br>Heart Button' shown). With
     `lead_in` (a page title: og:title, <title>), also the name after the page's lead-in words
     ('Buy Office 365', 'Cumpărați Office 365' titled, 'Office 365' shown) or before its extras
     ('Umbrella - Black 6468744', 'BL3290QT IPS (2560 x 1440 Pixel)' titled: an item number or a
@@ -401,8 +401,8 @@ def _uncut_title(page: Page, title: str, titles: list[tuple[str, str]]) -> tuple
     if cut is None:
         return None
     stem = _spaced(title[: cut.start()])
-    heading = page.tree.css_first("title")
-    shown = (page.meta_tags.get("og:title"), heading.text() if heading is not None else None)
+    element = page.tree.css_first("title")
+    shown = (page.meta_tags.get("og:title"), element.text() if element is not None else None)
     page_titles = [("meta", clean_title(text, page.site_names)) for text in shown if text]
     for name, other in [*titles, *page_titles]:
         if other and _ELLIPSIS.search(other) is None and _spaced(other).startswith(stem):
