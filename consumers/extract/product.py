@@ -259,8 +259,9 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
         shown = _spaced(heading)
         if shown == branded or (glued and shown != named and _unspaced(shown) == _unspaced(named)):
             return True
-        if branded and shown.startswith(f"{branded} ") and _SPEC.fullmatch(shown, len(branded)):
-            return True  # brand, name and the spec the heading adds: 'ASUS VZ24EHF (61 cm, HDMI)'
+        for stem in (named, branded):  # (brand,) name and the spec the heading adds: 'ASUS VZ24EHF (61 cm)'
+            if stem and shown.startswith(f"{stem} ") and _SPEC.fullmatch(shown, len(stem)):
+                return True
         around = named.endswith(f" {shown}") or (
             named.startswith(f"{shown} ") and _TITLE_EXTRAS.fullmatch(named, len(shown)) is not None
         )
@@ -275,7 +276,14 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
         )
 
     glued = _GLUED_WORDS.search(title) is not None
-    if branded is None and not glued and not lead_in and _VARIANT_SUFFIX.search(named) is None:
+    specified = f"{title} (" in page.html  # the name shown with a spec after it, maybe in the <h1>
+    if (
+        branded is None
+        and not glued
+        and not lead_in
+        and not specified
+        and _VARIANT_SUFFIX.search(named) is None
+    ):
         return title  # nothing an <h1> could show otherwise: no need to look
     if "<h1" not in page.html and "<H1" not in page.html:
         return title

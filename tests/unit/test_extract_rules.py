@@ -172,6 +172,12 @@ def test_the_h1_with_brand_name_and_a_parenthesised_spec_is_the_title() -> None:
     assert data.title == "ASUS VZ24EHF (61 cm(24 Zoll), HDMI)"
 
 
+def test_the_h1_with_the_name_and_a_parenthesised_spec_is_the_title() -> None:
+    body = "<main><h1>Canon MG2570S Inkjet Printer (Black, Ink Cartridge)</h1></main>"
+    data = extract(jsonld(product("Canon MG2570S Inkjet Printer", brand="Canon"), body=body))
+    assert data.title == "Canon MG2570S Inkjet Printer (Black, Ink Cartridge)"
+
+
 def test_an_h1_saying_more_than_brand_and_name_does_not_replace_the_name() -> None:
     body = "<main><h1>Apple iPhone 7 - 32GB - Silver - Refurbished</h1></main>"
     data = extract(jsonld(product("iPhone 7 - 32GB - Silver", brand="Apple"), body=body))
