@@ -318,6 +318,8 @@ def _brand(node: Node, index: Mapping[str, Node]) -> str | None:
     for key in ("brand", "manufacturer"):
         for item in as_list(node.get(key)):
             item = deref(item, index)
+            if isinstance(item, dict) and not item.get("name") and key == "manufacturer":
+                item = deref(first(item.get("brand")), index)  # a maker named only by its brand
             name = clean_text(item.get("name") if isinstance(item, dict) else item)
             if name and name.casefold() not in NO_BRAND and not name.startswith(("http://", "https://")):
                 return name

@@ -506,6 +506,8 @@ def test_page_locale_and_tld_resolve_an_ambiguous_currency_sign(url: str, lang: 
         ({"brand": "by Sony"}, "Sony"),
         ({"brand": "Marke: Sony"}, "Sony"),
         ({"brand": "Mehr von Sony"}, "Sony"),
+        ({"manufacturer": {"@type": "Organization", "brand": {"@type": "Brand", "name": "Gree"}}}, "Gree"),
+        ({"manufacturer": {"@type": "Organization", "brand": "Gree"}}, "Gree"),
         ({"brand": "Powered by"}, None),
         ({"brand": "De'Longhi"}, "De'Longhi"),
         ({"brand": "https://schema.org/Brand"}, None),

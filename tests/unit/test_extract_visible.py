@@ -446,6 +446,7 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<h2>Značka: Brew</h2>", "Brew"),
         ("<table><tr><th>Márka</th><td>Brew</td></tr></table>", "Brew"),
         ("<dl><dt>Výrobce</dt><dd>Brew</dd></dl>", "Brew"),
+        ("<div class='product-brand'>Производители Brew</div>", "Brew"),
         ("<a class='brand' href='/b/brew'>Mehr von Brew</a>", "Brew"),
         ("<p class='product-brand'>De Beers</p>", "De Beers"),
     ],
