@@ -58,7 +58,7 @@ from consumers.extract.schemaorg import (
     of_type,
     product_fields,
 )
-from consumers.extract.titles import clean_title, normalised
+from consumers.extract.titles import clean_title, normalised, shop_name_before_shop_words
 from consumers.extract.values import (
     absolute_url,
     clean_brand,
@@ -188,6 +188,7 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         if companies:
             merged["brand"] = _brand_in_title(merged["brand"], merged.get("title"))
         merged["brand"] = _brand_as_titled(merged["brand"], merged.get("title"))
+        merged["brand"] = shop_name_before_shop_words(merged["brand"], page.site_names) or merged["brand"]
     if not merged.get("brand") and (own := _shop_name_in_title(merged.get("title"), page.site_names)):
         merged["brand"], origin["brand"] = own, origin["title"]
     if not merged.get("brand") and (marked := _trademarked_start(merged.get("title"))):

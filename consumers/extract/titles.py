@@ -160,6 +160,18 @@ def _is_site_name(key: str, names: set[str]) -> bool:
     )
 
 
+def shop_name_before_shop_words(name: str, names: set[str]) -> str | None:
+    """The words a name starts with that are the shop's name, when only shop words or a country
+    follow them ('Sony Store Thailand' on sony.co.th -> 'Sony'); else None."""
+    words = name.split()
+    key = normalised(name)
+    for count in range(1, len(words)):
+        head = normalised(" ".join(words[:count]))
+        if head in names and len(head) >= _MIN_SITE_NAME and _shop_words_after(key, len(head)):
+            return " ".join(words[:count])
+    return None
+
+
 def _shop_words_after(key: str, start: int) -> bool:
     """Whether the rest of a title's shop part is shop words ('onlineshop', 'uk'), or a few more
     letters with one ('itonlineshop' of 'Syswork IT Online Shop', 'storeroro' of 'Microsoft Store

@@ -825,6 +825,12 @@ def test_the_item_number_inside_a_heading_is_not_the_title(name: str, title: str
     assert product(jsonld_page(block)).title == title
 
 
+def test_the_shop_s_name_with_shop_words_as_the_brand_is_the_shop_s_own_brand() -> None:
+    block = {"@type": "Product", "name": "DualSense", "brand": "Sony Store Thailand", "offers": offer("2390")}
+    assert product(jsonld_page(block), "https://www.sony.co.th/p/1").brand == "Sony"
+    assert product(jsonld_page(block), "https://www.shop.example/p/1").brand == "Sony Store Thailand"
+
+
 def test_a_brand_slot_left_empty_before_the_shop_s_name_is_no_brand() -> None:
     block = {"@type": "Product", "name": "Daisy Banner", "brand": "| Urban Outfitters", "offers": offer("5")}
     assert product(jsonld_page(block)).brand is None
