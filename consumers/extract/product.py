@@ -400,21 +400,20 @@ def _title_is_a_code(title: object, merged: dict[str, object]) -> bool:
     )
 
 
-_ELLIPSIS = re.compile(r"\s*(?:\.{3}|…)$")
+_ELLIPSES = ("...", "…")  # a title cut short
 
 
 def _uncut_title(page: Page, title: str, titles: list[tuple[str, str]]) -> tuple[str, str] | None:
     """(source, title) for a title cut short with an ellipsis ('... Seat Pad Pain...'): another
     source's title or the page's og:title / <title> that goes on where it was cut; else None."""
-    cut = _ELLIPSIS.search(title)
-    if cut is None:
+    if not title.endswith(_ELLIPSES):
         return None
-    stem = _spaced(title[: cut.start()])
+    stem = _spaced(title.rstrip(".…"))
     element = page.tree.css_first("title")
     shown = (page.meta_tags.get("og:title"), element.text() if element is not None else None)
     page_titles = [("meta", clean_title(text, page.site_names)) for text in shown if text]
     for name, other in [*titles, *page_titles]:
-        if other and _ELLIPSIS.search(other) is None and _spaced(other).startswith(stem):
+        if other and not other.endswith(_ELLIPSES) and _spaced(other).startswith(stem):
             return name, other
     return None
 
