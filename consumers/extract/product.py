@@ -70,6 +70,7 @@ from consumers.extract.visible import (
     heading_text,
     labelled_sku_extending,
     labelled_sku_instead,
+    page_titles,
     sku_without_label,
     visible_fields,
 )
@@ -409,10 +410,8 @@ def _uncut_title(page: Page, title: str, titles: list[tuple[str, str]]) -> tuple
     if not title.endswith(_ELLIPSES):
         return None
     stem = _spaced(title.rstrip(".…"))
-    element = page.tree.css_first("title")
-    shown = (page.meta_tags.get("og:title"), element.text() if element is not None else None)
-    page_titles = [("meta", clean_title(text, page.site_names)) for text in shown if text]
-    for name, other in [*titles, *page_titles]:
+    titled = [("meta", clean_title(text, page.site_names)) for text in page_titles(page.tree, page.meta_tags)]
+    for name, other in [*titles, *titled]:
         if other and not other.endswith(_ELLIPSES) and _spaced(other).startswith(stem):
             return name, other
     return None

@@ -164,7 +164,7 @@ def shop_name_before_shop_words(name: str, names: set[str]) -> str | None:
     """The words a name starts with that are the shop's name, when only shop words or a country
     follow them ('Sony Store Thailand' on sony.co.th -> 'Sony'); else None."""
     key = normalised(name)
-    if not any(key.startswith(shop) and key != shop for shop in names):
+    if key in names or not _is_site_name(key, names):
         return None  # the usual brand: not the shop's name (the words are split only when it is)
     words = name.split()
     for count in range(1, len(words)):

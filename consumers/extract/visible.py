@@ -432,10 +432,15 @@ def _echoed(text: str | None, tree: LexborHTMLParser, tags: dict[str, str]) -> b
     return not words or 2 * sum(word in titled for word in words) >= len(words)
 
 
-def _page_title(tree: LexborHTMLParser, tags: dict[str, str]) -> str:
-    """og:title and the <title> text, one after the other: what the page calls itself."""
+def page_titles(tree: LexborHTMLParser, tags: dict[str, str]) -> list[str]:
+    """The page's og:title and <title> text, those it has: what the page calls itself."""
     title = tree.css_first("title")
-    return " ".join(filter(None, (tags.get("og:title"), node_text(title) if title else None)))
+    return [text for text in (clean_text(tags.get("og:title")), node_text(title) if title else None) if text]
+
+
+def _page_title(tree: LexborHTMLParser, tags: dict[str, str]) -> str:
+    """og:title and the <title> text, one after the other."""
+    return " ".join(page_titles(tree, tags))
 
 
 def _words_of(text: str) -> list[str]:
@@ -518,9 +523,8 @@ def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | N
     if heading is not None:
         return _without_byline(heading, shown_text(heading))
     names = site_names(tags, url)
-    title = tree.css_first("title")
-    for text in (clean_text(tags.get("og:title")), node_text(title) if title is not None else None):
-        if text and len(text) <= _MAX_TITLE_CHARS:
+    for text in page_titles(tree, tags):
+        if len(text) <= _MAX_TITLE_CHARS:
             cleaned = clean_title(text, names)  # the shop's name or a page type alone: no product
             if cleaned is not None:
                 return cleaned
