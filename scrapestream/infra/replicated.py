@@ -312,29 +312,75 @@ def wait_for_new_controller(settings: Settings, old: KafkaNode, timeout: float =
     raise InfraError(f"no controller other than {old.name} was elected within {timeout:.0f}s")
 
 
-def wait_for_ring(settings: Settings, timeout: float = 180.0) -> None:
+# A node whose schema stays alone this long is stuck, not slow: it pulls missed changes every 5 s.
+SCHEMA_STUCK_AFTER = 60.0
+
+
+def wait_for_ring(settings: Settings, timeout: float = 240.0) -> None:
     """Wait until every Cassandra node knows all the others and all agree on the schema.
 
     A node answers CQL before gossip told it about every peer, and a restarted node takes a while
     to pull the schema changes it missed: DDL meanwhile (a keyspace created) times out waiting for
-    schema agreement.
+    schema agreement. Now and then a node restarted after a SIGKILL stays on its own schema version
+    for good (pulls and pushes no longer reach it); restarting it once more ends that.
     """
-    nodes = cassandra_nodes(settings)
+    nodes = {node.name: node for node in cassandra_nodes(settings)}
     deadline = time.monotonic() + timeout
+    alone: tuple[str | None, float] = (None, time.monotonic())  # the straggler and since when
+    restarted: set[str] = set()
     views: dict[str, tuple[int, str]] = {}
     while time.monotonic() < deadline:
-        for node in nodes:
-            try:
-                views[node.name] = node.ring_view()
-            except Exception as error:  # not answering yet
-                views[node.name] = (-1, str(error))
-        if (
-            all(peers == len(nodes) - 1 for peers, _ in views.values())
-            and len({schema for _, schema in views.values()}) == 1
-        ):
+        views = {name: _ring_view(node) for name, node in nodes.items()}
+        if ring_agrees(views):
             return
+        straggler = schema_straggler(views)
+        if straggler != alone[0]:
+            alone = (straggler, time.monotonic())
+        elif straggler and straggler not in restarted and time.monotonic() - alone[1] >= SCHEMA_STUCK_AFTER:
+            print(
+                f"{straggler}: schema {views[straggler][1]} differs from the others' for "
+                f"{SCHEMA_STUCK_AFTER:.0f}s; restarting it. Its last schema and gossip lines "
+                f"({nodes[straggler].log_file}):\n{schema_log_lines(nodes[straggler].log_file)}",
+                file=sys.stderr,
+            )
+            restart(nodes[straggler])
+            restarted.add(straggler)
         time.sleep(1.0)
-    raise InfraError(f"Cassandra nodes do not agree within {timeout:.0f}s: (peers, schema) {views}")
+    logs = ", ".join(str(node.log_file) for node in nodes.values())
+    raise InfraError(
+        f"Cassandra nodes do not agree within {timeout:.0f}s: (peers, schema) {views}; see {logs}"
+    )
+
+
+def _ring_view(node: CassandraNode) -> tuple[int, str]:
+    try:
+        return node.ring_view()
+    except Exception as error:  # not answering yet
+        return (-1, str(error))
+
+
+def schema_log_lines(log_file: Path, lines: int = 12) -> str:
+    """The node's last log lines about schema pulls and pushes, gossip and its connections."""
+    sources = ("MigrationCoordinator", "SchemaUpdateHandler", "Gossiper", "FailureDetector", "Connection")
+    chosen = [line for line in tail(log_file, 400).splitlines() if any(word in line for word in sources)]
+    return "\n".join(chosen[-lines:])
+
+
+def ring_agrees(views: dict[str, tuple[int, str]]) -> bool:
+    """Every node knows all the others and all report one schema version."""
+    return all(peers == len(views) - 1 for peers, _ in views.values()) and (
+        len({schema for _, schema in views.values()}) == 1
+    )
+
+
+def schema_straggler(views: dict[str, tuple[int, str]]) -> str | None:
+    """The one node whose schema differs while all the others (at least two) agree, every node
+    answering and knowing all its peers; None otherwise (still starting, or no majority)."""
+    if len(views) < 3 or any(peers != len(views) - 1 for peers, _ in views.values()):
+        return None
+    schemas = [schema for _, schema in views.values()]
+    alone = [name for name, (_, schema) in views.items() if schemas.count(schema) == 1]
+    return alone[0] if len(alone) == 1 and len(set(schemas)) == 2 else None
 
 
 def wait_for_brokers(settings: Settings, timeout: float = 90.0) -> None:

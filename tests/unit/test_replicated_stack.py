@@ -11,6 +11,7 @@ from cassandra.policies import RetryPolicy, TokenAwarePolicy, WhiteListRoundRobi
 
 from scrapestream.cli import build_parser
 from scrapestream.config import ConfigError, Settings, load_settings
+from scrapestream.infra import replicated
 from scrapestream.infra.cassandra_server import CassandraService
 from scrapestream.infra.java import render
 from scrapestream.infra.kafka_server import KafkaService
@@ -23,7 +24,11 @@ from scrapestream.infra.replicated import (
     quorum_leader,
     replicated_env,
     replicated_settings,
+    ring_agrees,
+    schema_straggler,
+    wait_for_ring,
 )
+from scrapestream.infra.service_process import InfraError
 from scrapestream.stores.cassandra_sessions import QuorumRetryPolicy, consistency_level, make_cluster
 from scrapestream.topics import catalog
 
@@ -181,6 +186,62 @@ def test_the_active_controller_is_the_leader_of_the_newest_epoch(settings: Setti
 
 
 # -- Cassandra nodes ----------------------------------------------------------------------------
+def test_the_ring_agrees_when_every_node_knows_all_peers_and_one_schema() -> None:
+    assert ring_agrees({"a": (2, "v1"), "b": (2, "v1"), "c": (2, "v1")})
+    assert not ring_agrees({"a": (2, "v1"), "b": (1, "v1"), "c": (2, "v1")})  # gossip not done
+    assert not ring_agrees({"a": (2, "v1"), "b": (2, "v2"), "c": (2, "v1")})
+
+
+def test_the_straggler_is_the_one_node_alone_on_its_schema() -> None:
+    assert schema_straggler({"a": (2, "v1"), "b": (2, "v2"), "c": (2, "v1")}) == "b"
+    assert schema_straggler({"a": (2, "v1"), "b": (2, "v2"), "c": (2, "v3")}) is None  # no majority
+    assert schema_straggler({"a": (2, "v1"), "b": (-1, "refused"), "c": (2, "v1")}) is None  # starting
+    assert schema_straggler({"a": (1, "v1"), "b": (1, "v2")}) is None  # two nodes: no majority
+    assert schema_straggler({"a": (2, "v1"), "b": (2, "v1"), "c": (2, "v1")}) is None
+
+
+class ScriptedNode:
+    """A Cassandra node whose schema version changes only when it is restarted."""
+
+    def __init__(self, name: str, schemas: list[str]) -> None:
+        self.name, self.log_file, self._schemas = name, Path(f"{name}.log"), schemas
+
+    def ring_view(self) -> tuple[int, str]:
+        return 2, self._schemas[0]
+
+    def restarted(self) -> None:
+        self._schemas.pop(0)
+
+
+def scripted_ring(monkeypatch: pytest.MonkeyPatch, straggler_schemas: list[str]) -> ScriptedNode:
+    """Three nodes, the second on `straggler_schemas` one restart after another; returns it."""
+    straggler = ScriptedNode("cassandra-2", straggler_schemas)
+    nodes = [ScriptedNode("cassandra-1", ["v1"]), straggler, ScriptedNode("cassandra-3", ["v1"])]
+    monkeypatch.setattr(replicated, "cassandra_nodes", lambda settings: nodes)
+    monkeypatch.setattr(replicated, "restart", lambda node: node.restarted())
+    monkeypatch.setattr(replicated.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(replicated, "SCHEMA_STUCK_AFTER", 0.0)
+    return straggler
+
+
+def test_a_node_stuck_on_its_own_schema_is_restarted(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    straggler = scripted_ring(monkeypatch, ["stuck", "v1"])
+    wait_for_ring(settings, timeout=5.0)
+    assert straggler.ring_view() == (2, "v1")
+    assert "cassandra-2: schema stuck differs from the others'" in capsys.readouterr().err
+
+
+def test_a_node_still_stuck_after_its_restart_fails_naming_the_logs(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    straggler = scripted_ring(monkeypatch, ["stuck", "stuck again", "v1"])
+    with pytest.raises(InfraError, match=r"do not agree within 0s.*'stuck again'.*cassandra-2\.log"):
+        wait_for_ring(settings, timeout=0.05)
+    assert straggler.ring_view() == (2, "stuck again")  # restarted once only
+
+
 def test_cassandra_nodes_get_own_addresses_one_seed_and_evenly_spaced_tokens(
     settings: Settings, tmp_path: Path
 ) -> None:
