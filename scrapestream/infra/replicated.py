@@ -25,8 +25,11 @@ import os
 import signal
 import sys
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+
+from cassandra.cluster import Session
 
 from scrapestream.config import Settings, host_port
 from scrapestream.infra import service_process
@@ -190,11 +193,20 @@ class CassandraNode(CassandraService):
 
     def ring_view(self) -> tuple[int, str]:
         """(how many other nodes this node knows, its schema version)."""
-        only_this_node = dataclasses.replace(self.settings, cassandra_hosts=(self.address,))
-        with connect(only_this_node, connect_timeout=3.0, only_contact_points=True) as session:
+        with self._session() as session:
             peers = len(list(session.execute("SELECT peer FROM system.peers_v2")))
             schema = session.execute("SELECT schema_version FROM system.local").one().schema_version
         return peers, str(schema)
+
+    def pending_hints(self) -> int:
+        """How many hint files this node holds for other nodes (writes they missed while down)."""
+        with self._session() as session:
+            return sum(row.files for row in session.execute("SELECT files FROM system_views.pending_hints"))
+
+    def _session(self) -> AbstractContextManager[Session]:
+        """A session with this node alone."""
+        only_this_node = dataclasses.replace(self.settings, cassandra_hosts=(self.address,))
+        return connect(only_this_node, connect_timeout=3.0, only_contact_points=True)
 
 
 def _numbered(settings: Settings) -> list[tuple[int, tuple[str, int]]]:
@@ -381,6 +393,25 @@ def schema_straggler(views: dict[str, tuple[int, str]]) -> str | None:
     schemas = [schema for _, schema in views.values()]
     alone = [name for name, (_, schema) in views.items() if schemas.count(schema) == 1]
     return alone[0] if len(alone) == 1 and len(set(schemas)) == 2 else None
+
+
+def wait_for_hints(settings: Settings, timeout: float = 120.0) -> float:
+    """Wait until every node delivered its hints (the writes a node missed while it was down);
+    the seconds it took.
+
+    Drop a keyspace only after that: a restarted node applying the drop while hints for its tables
+    still arrive can fail the drop halfway ('Unknown CF' while recycling the commit log) and then
+    stay on a schema of its own.
+    """
+    nodes = cassandra_nodes(settings)
+    begin = time.monotonic()
+    pending = {node.name: -1 for node in nodes}
+    while time.monotonic() < begin + timeout:
+        pending = {node.name: node.pending_hints() for node in nodes}
+        if not any(pending.values()):
+            return time.monotonic() - begin
+        time.sleep(1.0)
+    raise InfraError(f"hints not delivered within {timeout:.0f}s: hint files per node {pending}")
 
 
 def wait_for_brokers(settings: Settings, timeout: float = 90.0) -> None:
