@@ -132,6 +132,7 @@ _UNMISTAKABLE = [
     (value, re.compile(unmistakable, re.IGNORECASE)) for value, unmistakable, _ in _PHRASES if unmistakable
 ]
 _NOT_LETTERS = re.compile(r"[^a-z]+")
+_ONE_STATEMENT_CHARS = 100  # longer text may name several states ('In stock online, sold out in store')
 
 
 def normalise_availability(value: str | None) -> Availability | None:
@@ -148,6 +149,17 @@ def normalise_availability(value: str | None) -> Availability | None:
         if pattern.search(text):
             return availability
     return None
+
+
+def stated_availability(value: str | None) -> Availability | None:
+    """normalise_availability of a value that should state one availability (a structured
+    property's): None when it names several, as an element's text may ('Availability: In Stock -
+    items are available ... Out of Stock - not available via the website': a legend, no state)."""
+    found = normalise_availability(value)
+    if found is None or not value or len(value) <= _ONE_STATEMENT_CHARS:
+        return found
+    named = {availability for availability, pattern in _PHRASE_PATTERNS if pattern.search(value)}
+    return found if len(named) == 1 else None
 
 
 def unmistakable_availability(text: str) -> Availability | None:

@@ -355,6 +355,13 @@ def hint_countries(locale: str | None, tld: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(countries))
 
 
+def national_currency(tld: str | None) -> str | None:
+    """The currency of the country whose domain the page is on ('shop.pl' PLN, 'amazon.in' INR,
+    'co.uk' GBP); None for a generic or vanity domain ('.com', '.io')."""
+    countries = hint_countries(None, tld) if tld else ()
+    return COUNTRY_CURRENCY.get(countries[0]) if countries else None
+
+
 def resolve(candidates: tuple[str, ...], default: str | None, countries: tuple[str, ...]) -> str:
     """The currency among `candidates` (usual one first): `default` when it is one of them, else
     that of the first hinted country that uses one of them, else the usual one."""

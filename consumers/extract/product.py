@@ -17,7 +17,8 @@ field and leave the rest to structured data. Except:
 - price and currency travel together: the first source with a price gives both. A price found
   without a currency keeps the source's amount and takes the currency from the page: the first
   source (in the order above) that knows one (a priced offer, product:price:currency, a loose
-  itemprop=priceCurrency...); with none, the price stays without a currency.
+  itemprop=priceCurrency...); with none, the currency of the country whose domain the page is on
+  ('.pl' PLN, '.in' INR); on a generic domain ('.com'), the price stays without a currency.
 - a price of zero (a placeholder) gives way to a later source's price; with none, there is no price.
 - a title that is just the product's SKU or product ID gives way to the next source's title.
 - every title loses the shop's name and format tags ('Kettle - A101', 'Name Kindle Edition';
@@ -44,6 +45,7 @@ from collections.abc import Callable
 from functools import cache
 from urllib.parse import urlsplit
 
+from consumers.extract.currencies import national_currency
 from consumers.extract.meta import itemprop_fields, meta_fields
 from consumers.extract.model import PRODUCT_FIELDS, Links, ProductData
 from consumers.extract.page import Page
@@ -202,6 +204,12 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
     if isinstance(price, Price) and price.currency is None and currencies:
         origin["currency"], currency = currencies[0]
         merged["price"] = _priced_in(price, price_value, currency, page.price_hints)
+    elif (
+        isinstance(price, Price)
+        and price.currency is None
+        and (national := national_currency(page.price_hints.get("tld")))
+    ):
+        merged["price"] = _priced_in(price, price_value, national, page.price_hints)
     if isinstance(price := merged.get("price"), Price) and price.minor == 0:
         merged["price"] = None  # a placeholder no source replaced ('0.00' shown while sold out)
     if merged.get("title") is None and merged.get("price") is None:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from consumers.extract.availability import Availability, normalise_availability, stock_rank
+from consumers.extract.availability import Availability, stated_availability, stock_rank
 from consumers.extract.price import Price
 from consumers.extract.values import (
     NO_BRAND,
@@ -490,7 +490,7 @@ def _availability_of(value: object) -> Availability | None:
     value = first(value)
     if isinstance(value, dict):
         value = value.get("@id") or value.get("name")
-    return normalise_availability(clean_text(value))
+    return stated_availability(clean_text(value))
 
 
 def _specifications(value: object) -> tuple[Node | None, Node | None]:

@@ -43,7 +43,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from consumers.extract.availability import Availability, normalise_availability, unmistakable_availability
+from consumers.extract.availability import (
+    Availability,
+    normalise_availability,
+    stated_availability,
+    unmistakable_availability,
+)
 from consumers.extract.page import Page
 from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
@@ -237,7 +242,7 @@ _SKU_LABEL = _label(
     r"|Artikelcode"
     r"|Best(?:ell)?\.?\s?-?\s?Nr\.?|Bestellnummer|(?:Item|Product|Article)\s?(?:#|No\.?|number|code|ID)"
     r"|Productcode|Ürün\s?(?:kodu|no)|Stok\s?kodu|Code\s?article|Réf(?:érence)?\.?|Référence"
-    r"|Ref(?:erencia|erência)?\.|Referencia|Referência"
+    r"|Ref\.?\s?(?:#|No\.)|Ref(?:erencia|erência)?\.|Referencia|Referência"
     r"|Código(?:\s?(?:d[oe]l?\s?)?(?:produto|producto|artículo|artigo))?"
     r"|Cod(?:ice)?\.?\s?(?:articolo|prodotto)|Kod\s?(?:produktu|towaru)|Nr\s?katalogowy|Numer\s?katalogowy"
     r"|Артикул|Код\s?(?:товара|товару)|商品番号|品番|货号|商品编号|商品編號"
@@ -997,9 +1002,7 @@ def _first(nodes: list[LexborNode], convert: Callable[[LexborNode], _T | None]) 
 
 def _itemprop_availability(node: LexborNode) -> Availability | None:
     attributes = node.attributes
-    return normalise_availability(
-        attributes.get("href") or attributes.get("content") or _short_text(node, 200)
-    )
+    return stated_availability(attributes.get("href") or attributes.get("content") or _short_text(node, 200))
 
 
 def _worded(text: str | None) -> Availability | None:

@@ -462,6 +462,22 @@ def test_price_without_currency_takes_the_page_currency(head: str, body: str, ex
     assert data.price == expected and data.sources[0] == "jsonld"
 
 
+@pytest.mark.parametrize(
+    ("url", "amount", "expected"),
+    [
+        ("https://sklep.example.pl/p/1", "49.90", Price(4990, "PLN")),
+        ("https://www.amazon.in/dp/B01", "237097.00", Price(23709700, "INR")),
+        ("https://shop.co.uk/p/1", "49.90", Price(4990, "GBP")),
+        ("https://shop.example.jp/p/1", "4990", Price(4990, "JPY")),  # read again in yen
+        ("https://shop.example.com/p/1", "49.90", Price(4990, None)),  # no country
+        ("https://shop.example.io/p/1", "49.90", Price(4990, None)),  # a vanity domain
+    ],
+)
+def test_a_price_without_any_currency_takes_the_domain_s(url: str, amount: str, expected: Price) -> None:
+    data = product(jsonld_page({"@type": "Product", "name": "Lamp", "offers": {"price": amount}}), url)
+    assert data.price == expected
+
+
 def test_price_without_currency_takes_another_offers_currency() -> None:
     offers = [offer("20", None, "InStock"), offer("18", "GBP", "OutOfStock")]
     data = product(jsonld_page({"@type": "Product", "name": "Lamp", "offers": offers}))
@@ -713,6 +729,23 @@ def test_offer_availability_as_shops_write_it(value: object, availability: Avail
     block = {"@type": "Product", "name": "Desk Lamp", "offers": offer("5", availability=None)}
     block["offers"]["availability"] = value
     assert product(jsonld_page(block)).availability is availability
+
+
+def test_a_legend_of_stock_states_in_a_microdata_availability_states_none() -> None:
+    legend = (
+        "Availability <div>In Stock: items are available for purchase and ship in 1-3 business days."
+        " Backordered: temporarily out of stock, ships when inventory arrives. Out of Stock: not"
+        " available via the website.</div>"
+    )
+    page = (
+        '<div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Hoodie</h1>'
+        '<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
+        '<span itemprop="price">$52.00</span><span itemprop="availability">{}</span></div>'
+        '<button type="submit" class="add-to-cart">Add to cart</button></div>'
+    )
+    assert product(page.format(legend)).availability is Availability.IN_STOCK  # the enabled button's
+    stated = "Out of stock: this item is not available via the website, sorry, but we will restock it soon."
+    assert product(page.format(stated)).availability is Availability.OUT_OF_STOCK  # long, one state
 
 
 @pytest.mark.parametrize("placeholder", ["N/A", "Unbranded", "Does not apply", "No brand", "none"])

@@ -348,6 +348,8 @@ def test_in_stock_wording_needs_a_line_of_its_own(line: str) -> None:
         ("<dl><dt>Product code</dt><dd>60-0929</dd></dl>", "60-0929"),
         ("<span>Артикул: 12345</span>", "12345"),
         ("<span>Réf. X-12</span>", "X-12"),
+        ("<p><b>Ref #:</b> 0642</p>", "0642"),
+        ("<p>Ref. No. 7781-B</p>", "7781-B"),
         ("<div class='product-code'>Ürün kodu: 17002483</div>", "17002483"),
         ("<span class='sku_wrapper'>SKU: <span class='sku'>K9-2</span></span>", "K9-2"),
         ("<meta itemprop='sku' content='K9-3'>", "K9-3"),
