@@ -183,6 +183,7 @@ _NAME_TAGS = frozenset({"div", "span", "p", "strong", "b", "h2", "h3", "h4", "h5
 _ASIDE_TOKENS = frozenset(
     {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
     | {"modal", "popover", "dialog"}
+    | {"breadcrumb", "breadcrumbs"}  # '<h1>Monitors</h1>' as the breadcrumbs' last step
 )
 _PRODUCT_TOKENS = frozenset({"product", "pdp", "item", "artikel", "produkt", "produit", "producto"})
 
@@ -504,7 +505,8 @@ def _names_something(text: str | None) -> bool:
 
 def _heading_context(node: LexborNode) -> str:
     """Where a heading sits: 'logo' (a logo, or the site's header), 'hidden', 'aside' (a
-    recommendations block, a dialog), 'product' (main/article/a product block), else ''.
+    recommendations block, a dialog, the breadcrumbs), 'product' (main/article/a product block),
+    else ''.
     (An article's own <header> is no site header.)"""
     product = logo = header = hidden = aside = False
     for current in _lineage(node):

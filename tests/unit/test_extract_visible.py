@@ -56,6 +56,14 @@ def test_headings_in_recommendations_or_without_letters_are_passed_over() -> Non
     assert visible(page)["title"] == "Spy Hook"
 
 
+def test_a_heading_that_is_the_breadcrumbs_last_step_is_passed_over() -> None:
+    page = product_page(
+        "<div class='breadcrumbs'><a href='/'>Home</a><a href='/monitors'><h1>Monitors</h1></a></div>"
+        "<div class='artname'><h1>NEC MultiSync E274F black</h1></div><span class='price'>214,19 €</span>"
+    )
+    assert visible(page)["title"] == "NEC MultiSync E274F black"
+
+
 def test_without_a_heading_the_title_is_og_title() -> None:
     head = "<meta property='og:title' content='Steel Kettle'>"
     assert visible(product_page("<span class='price'>$49.99</span>", head))["title"] == "Steel Kettle"
