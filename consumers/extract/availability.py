@@ -25,6 +25,7 @@ _EXACT = {
     "instoreonly": Availability.IN_STOCK,
     "available": Availability.IN_STOCK,
     "outofstock": Availability.OUT_OF_STOCK,
+    "outstock": Availability.OUT_OF_STOCK,  # Salesforce Commerce Cloud shops' 'OutStock'
     "oos": Availability.OUT_OF_STOCK,
     "soldout": Availability.OUT_OF_STOCK,
     "reserved": Availability.OUT_OF_STOCK,

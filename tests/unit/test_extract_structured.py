@@ -522,6 +522,7 @@ def test_page_locale_and_tld_resolve_an_ambiguous_currency_sign(url: str, lang: 
         ({"brand": "by Sony"}, "Sony"),
         ({"brand": "Marke: Sony"}, "Sony"),
         ({"brand": "Mehr von Sony"}, "Sony"),
+        ({"brand": "Gymshark | We Do Gym"}, "Gymshark"),
         ({"manufacturer": {"@type": "Organization", "brand": {"@type": "Brand", "name": "Gree"}}}, "Gree"),
         ({"manufacturer": {"@type": "Organization", "brand": "Gree"}}, "Gree"),
         ({"brand": "Powered by"}, None),
@@ -723,6 +724,7 @@ def test_types_in_any_case_count() -> None:
         ({"@id": "https://schema.org/InStock"}, Availability.IN_STOCK),
         ({"@id": "schema:BackOrder"}, Availability.BACKORDER),
         ("https://schema.org/Reserved", Availability.OUT_OF_STOCK),
+        ("OutStock", Availability.OUT_OF_STOCK),
     ],
 )
 def test_offer_availability_as_shops_write_it(value: object, availability: Availability) -> None:
