@@ -333,8 +333,9 @@ def wait_for_ring(settings: Settings, timeout: float = 240.0) -> None:
 
     A node answers CQL before gossip told it about every peer, and a restarted node takes a while
     to pull the schema changes it missed: DDL meanwhile (a keyspace created) times out waiting for
-    schema agreement. Now and then a node restarted after a SIGKILL stays on its own schema version
-    for good (pulls and pushes no longer reach it); restarting it once more ends that.
+    schema agreement. A restarted node whose merge of a pulled change failed halfway (a keyspace
+    dropped while hints for its tables arrived: see wait_for_hints) stays on a schema of its own
+    for good; restarting it once more ends that.
     """
     nodes = {node.name: node for node in cassandra_nodes(settings)}
     deadline = time.monotonic() + timeout
