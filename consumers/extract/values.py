@@ -74,15 +74,19 @@ def clean_text(value: object, _depth: int = 0) -> str | None:
     return " ".join(str(value).split()) or None
 
 
+_SLOGAN = re.compile(r" [|\u2013-] ")  # 'Gymshark | We Do Gym': a site title's tagline after the name
+
+
 def clean_brand(value: object) -> str | None:
     """A brand without the page's label around it: 'Brand: Sony', 'Visit the Sony Store',
     'by Sony', 'Marke: Sony', 'Mehr von Sony' -> 'Sony'; nor the company's legal form: 'Canon,
-    Inc.' -> 'Canon'; nor a slogan after a bar: 'Gymshark | We Do Gym' -> 'Gymshark'. A
+    Inc.' -> 'Canon'; nor a slogan after a bar or dash: 'Gymshark | We Do Gym', 'Meryl Arnett -
+    Atlanta Meditation teacher' -> 'Gymshark', 'Meryl Arnett'. A
     placeholder ('N/A', 'Unbranded', 'Does not apply': NO_BRAND) is no brand: None."""
     text = clean_text(value)
     if not text or text[0] in _EMPTY_SLOT_MARKS:
         return None  # '| Urban Outfitters': a template's empty brand slot before the shop's name
-    text = without_brand_label(text).split(" | ", 1)[0]
+    text = _SLOGAN.split(without_brand_label(text), 1)[0]
     if text and " " in text:
         text = _LEGAL_FORM.sub("", text).strip(" ,") or text
     return text if text and text.casefold() not in NO_BRAND else None

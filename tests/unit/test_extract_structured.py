@@ -523,6 +523,8 @@ def test_page_locale_and_tld_resolve_an_ambiguous_currency_sign(url: str, lang: 
         ({"brand": "Marke: Sony"}, "Sony"),
         ({"brand": "Mehr von Sony"}, "Sony"),
         ({"brand": "Gymshark | We Do Gym"}, "Gymshark"),
+        ({"brand": "Meryl Arnett - Atlanta Meditation teacher"}, "Meryl Arnett"),
+        ({"brand": "Mid-East"}, "Mid-East"),
         ({"manufacturer": {"@type": "Organization", "brand": {"@type": "Brand", "name": "Gree"}}}, "Gree"),
         ({"manufacturer": {"@type": "Organization", "brand": "Gree"}}, "Gree"),
         ({"brand": "Powered by"}, None),
