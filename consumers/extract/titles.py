@@ -44,6 +44,7 @@ _PRINT_FORMATS = (
     r"|Taschenbuch|Gebundene Ausgabe|Broschiert|Broché|Relié|Poche|Tapa blanda|Tapa dura"
     r"|Copertina flessibile|Copertina rigida|Kindle Edition|Kindle Ausgabe|Format Kindle"
     r"|Edición Kindle|Versione Kindle|Audible Audiobook|Hörbuch-Download|Livre audio"
+    r"|Capa comum|Capa dura|Livro de bolso|eBook Kindle"
 )
 _FORMAT_DATED = re.compile(
     rf"\s+(?:{_PRINT_FORMATS})\s+[\u2013\u2014-]\s+[^\u2013\u2014|]{{1,40}}$", re.IGNORECASE

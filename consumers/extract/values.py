@@ -32,7 +32,7 @@ _BRAND_LABEL = re.compile(
     rf"^(?:(?:{BRAND_WORDS_PATTERN})(?:\s*[:\uff1a]\s*|\s+)"
     r"|(?:by|von|par|from|more from|more by|mehr von)\s+"
     r"|(?P<store>visit the|besuche den|visiter la boutique|visita la tienda de|visita lo store di"
-    r"|bezoek de)\s+)"
+    r"|bezoek de|visite a loja(?: da| de| do)?)\s+)"
     r"(?P<rest>.+)$",
     re.IGNORECASE,
 )

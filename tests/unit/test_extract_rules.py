@@ -70,6 +70,10 @@ def test_a_product_whose_name_merely_contains_the_shops_name_keeps_it() -> None:
         ("Vegetable Perfection Hardcover \u2013 7 Apr 2016", "Vegetable Perfection"),
         ("Vegetable Perfection Paperback - Illustrated, 7 April 2016", "Vegetable Perfection"),
         ("The Whole Truth (A. Shaw Book 1) Kindle Edition", "The Whole Truth (A. Shaw Book 1)"),
+        (
+            "O Essencial da Segunda Guerra - Caixa Capa comum \u2013 6 março 2017",
+            "O Essencial da Segunda Guerra - Caixa",
+        ),
         ("Midea Washing Machine 8 kg, White [Energy Class B]", "Midea Washing Machine 8 kg, White"),
         ("Candy Waschmaschine 8 kg [Energieklasse A]", "Candy Waschmaschine 8 kg"),
         ("Moleskine Notebook, Paperback", "Moleskine Notebook, Paperback"),  # no edition date: kept
