@@ -1165,6 +1165,7 @@ def _shop_number(page_text: str, after: int, site_names: set[str]) -> str | None
     """The item number the shop labels with its own name ('PCNation #: 3C402P', 'Walmart # 5855').
     Found from each '#' (a regex for the name before it would scan the whole window slowly)."""
     for start, end in _label_windows(after):
+        end = min(end, after) if start < after else end  # the look from the start stops where the first began
         mark = page_text.find("#", start, end)
         while mark >= 0:
             words = page_text[max(start, mark - _SHOP_NAME_CHARS) : mark].rsplit("\n", 1)[-1].split()
