@@ -23,6 +23,7 @@ from consumers.extract import (
     normalise_availability,
 )
 from consumers.extract.nesting import MAX_NESTING
+from consumers.extract.values import absolute_url, resolved_url
 from tests.unit.hostile_input import fuzz_settings, mutated_text, no_hang
 
 NO_PROFILES = Extractor(Profiles())
@@ -331,6 +332,27 @@ def test_random_urls_give_a_result_or_an_extraction_error(url: str) -> None:
         extract_product("<h1>x</h1>", url)
     except ExtractionError:
         return
+
+
+url_parts = st.sampled_from(
+    (
+        *("http://", "https://", "HTTP://", "//", "/", "./", "../", "/./", "/../", "?", "#", ";", ":"),
+        *("@", "[", "]", "\\", " ", "%20", "a", "img", ".jpg", "shop.example", ":8080", "é", "data:"),
+        *("x=1&y=2", "www."),
+    )
+)
+hrefs = st.lists(url_parts, max_size=8).map("".join)
+bases = st.sampled_from(
+    ["https://shop.example/p/1", "http://127.0.0.1:8600/a/b?c=d#e", "HTTPS://Shop.Example", "ftp://x/y"]
+)
+
+
+@settings(max_examples=1000)
+@given(hrefs, bases)
+def test_absolute_url_resolves_as_urllib_does(href: str, base: str) -> None:
+    """The fast path for plain hrefs (values._plain_url) gives urllib's answer or leaves it to urllib."""
+    cleaned = " ".join(href.split())  # as absolute_url's clean_text leaves it
+    assert absolute_url(href, base) == (resolved_url(cleaned, base) if cleaned else None)
 
 
 # -- hostile input: mutated real pages and pathological shapes ------------------------------------
