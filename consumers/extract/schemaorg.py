@@ -266,11 +266,10 @@ def product_fields(
     index = index or {}
     offers = _product_offers(node, nodes or [], index)
     choice = best_offer(offers, index=index, hints=hints)
-    sku = clean_text(node.get("sku"))
     found: dict[str, object] = {
         "title": _title(node),
         "product_id": clean_text(node.get("productID")),
-        "sku": sku or choice.sku,
+        "sku": _sku(node.get("sku"), choice.sku),
         "brand": _brand(node, index),
         "image_url": absolute_url(deref(first(node.get("image")), index), base_url),
         "price": choice.price,
@@ -291,6 +290,15 @@ def product_fields(
         and (value := clean_text(prop.get("value")))
     }
     return found
+
+
+def _sku(value: object, offered: str | None) -> str | None:
+    """The product's SKU, else its chosen offer's. Several different SKUs on the product are
+    other products' (microdata tiles of related items inside the product's item, without an
+    itemscope of their own, while its own SKU sits in its offer's): the offer's, when it has one."""
+    if isinstance(value, list) and offered and len({clean_text(item) for item in value}) > 1:
+        return offered
+    return clean_text(value) or offered
 
 
 _CODE_KEYS = ("sku", "mpn", "productID", "gtin", "gtin8", "gtin12", "gtin13", "gtin14")

@@ -27,6 +27,7 @@ _SEPARATORS = re.compile(_SEPARATOR)
 _LAST_SEPARATORS = re.compile(rf"{_SEPARATOR}|\s+(?:at|bei|im|auf|chez|sur|en|su|na)\s+", re.IGNORECASE)
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+WORD_BREAK = re.compile(r"<wbr\s*/?>", re.IGNORECASE)  # a line-break chance inside a word
 # What follows a shop's name in a title's shop part (normalised: 'Online Shop' is 'onlineshop').
 _SHOP_WORDS = re.compile(
     r"(?:uk|us|usa|eu|de|at|ch|fr|es|it|nl|be|ie|au|ca|com|official|online|webshop|eshop|shop|store"
@@ -206,8 +207,8 @@ def clean_title(title: str, names: set[str]) -> str | None:
     link marked as the name)."""
     if title.startswith(("http://", "https://", "/")) and " " not in title.strip():
         return None
-    if "<" in title:  # markup inside a structured name: '<b>Steel</b> Kettle'
-        title = " ".join(_TAG.sub(" ", title).split()) or title
+    if "<" in title:  # markup inside a structured name: '<b>Steel</b> Kettle', 'höhenverstellb<wbr/>ar'
+        title = " ".join(_TAG.sub(" ", WORD_BREAK.sub("", title)).split()) or title
     cleaned = without_format_tags(without_site_name(title, names))
     key = normalised(cleaned)
     if not key or key in names or key in _PAGE_TYPES:

@@ -52,7 +52,7 @@ from consumers.extract.availability import (
 from consumers.extract.page import Page
 from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.schemaorg import of_type
-from consumers.extract.titles import clean_title, normalised, site_names
+from consumers.extract.titles import WORD_BREAK, clean_title, normalised, site_names
 from consumers.extract.values import (
     BRAND_LABEL_WORDS,
     BRAND_WORDS_PATTERN,
@@ -528,6 +528,7 @@ def _heading_context(node: LexborNode) -> str:
 
 def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | None, url: str) -> str | None:
     if heading is not None:
+        heading = _joined_at_word_breaks(heading)
         return _without_byline(heading, shown_text(heading))
     names = site_names(tags, url)
     for text in page_titles(tree, tags):
@@ -536,6 +537,16 @@ def _title(tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | N
             if cleaned is not None:
                 return cleaned
     return None
+
+
+def _joined_at_word_breaks(heading: LexborNode) -> LexborNode:
+    """The heading without its <wbr> (a line-break chance inside a word, 'höhenverstellb<wbr>ar'
+    on eBay), parsed again so that the word's parts are one text: text reading puts a space
+    between texts."""
+    if heading.css_first("wbr") is None:
+        return heading
+    body = LexborHTMLParser(WORD_BREAK.sub("", heading.html or "")).body
+    return body.child if body is not None and body.child is not None else heading
 
 
 def _without_badge(heading: LexborNode, text: str, page_title: str) -> str:
@@ -1284,18 +1295,29 @@ def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after:
 
 
 def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
-    """A spec table's 'Brand' row, nearest the heading first: the value of the cell after the label."""
-    for node in _nearest(tree.css("th, td, dt"), chain):
+    """A spec table's 'Brand' row, nearest the heading first: the value of the cell after the
+    label; or a bold label's line ('<b>Hersteller</b> NEC<br>'): the text right after it."""
+    for node in _nearest(tree.css("th, td, dt, b, strong"), chain):
         label = node.text(deep=True, separator=" ")
         if "#" in label or normalised(label) not in _BRAND_ROW_LABELS:
             continue  # ('Manufacturer #' labels the maker's part number)
-        cell = node.next
-        while cell is not None and cell.tag not in _CELL_TAGS:
-            cell = cell.next
-        value = _clean_brand(_short_text(cell, 2 * _MAX_VALUE_CHARS)) if cell is not None else None
+        value = _clean_brand(_row_value(node))
         if value:
             return value
     return None
+
+
+def _row_value(label: LexborNode) -> str | None:
+    """The value a label element introduces: the next cell's text after a cell, else the text
+    right after the label, up to the next element."""
+    if label.tag not in _CELL_TAGS and label.tag != "dt":
+        after = label.next
+        text = clean_text(after.text().lstrip(" :")) if after is not None and after.tag == "-text" else None
+        return text if text and len(text) <= _MAX_VALUE_CHARS else None
+    cell = label.next
+    while cell is not None and cell.tag not in _CELL_TAGS:
+        cell = cell.next
+    return _short_text(cell, 2 * _MAX_VALUE_CHARS) if cell is not None else None
 
 
 def _brand_link(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:

@@ -831,6 +831,23 @@ def test_a_name_that_is_a_url_is_no_title() -> None:
     assert product(jsonld_page(block, body="<h1>Combat Boot</h1>")).title == "Combat Boot"
 
 
+def test_markup_in_a_structured_name_is_dropped_and_a_wbr_joins_the_word() -> None:
+    block = {"@type": "Product", "name": "<b>Monitor</b> höhenverstellb<wbr/>ar", "offers": offer("5")}
+    assert product(jsonld_page(block)).title == "Monitor höhenverstellbar"
+
+
+def test_skus_of_related_tiles_inside_the_product_give_way_to_its_offer_s_sku() -> None:
+    tiles = "".join(f"<div class='tile'><span itemprop='sku'>C06{n}</span></div>" for n in range(3))
+    page = f"""<html><body><div itemscope itemtype="https://schema.org/Product">
+        <h1 itemprop="name">Monitor</h1>
+        <div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+        Artikel-Nr.: <span itemprop="sku">C1045026</span><meta itemprop="price" content="178.64">
+        <meta itemprop="priceCurrency" content="EUR"></div>{tiles}</div></body></html>"""
+    assert product(page).sku == "C1045026"
+    one_sku = page.replace(tiles, "<span itemprop='sku'>M-1</span>")
+    assert product(one_sku).sku == "M-1"  # the product's own SKU still beats the offer's
+
+
 def test_of_two_prices_in_one_offer_the_lower_is_the_selling_one() -> None:
     page = """<html><body><div itemscope itemtype="https://schema.org/Product">
         <h1 itemprop="name">Cardigan</h1>

@@ -40,6 +40,13 @@ def test_title_is_the_product_heading_not_the_logo_heading() -> None:
     assert visible(product_page(KETTLE))["title"] == "Steel Kettle"
 
 
+def test_a_word_broken_by_wbr_in_the_heading_stays_one_word() -> None:
+    heading = "<h1 class='title'><span>Monitor höhenverstellb<wbr>ar, Super<WBR/>Slim</span></h1>"
+    assert visible(product_page(heading + "<span class='price'>$49.99</span>"))["title"] == (
+        "Monitor höhenverstellbar, SuperSlim"
+    )
+
+
 def test_a_heading_calling_itself_a_title_beats_other_headings() -> None:
     page = product_page(
         "<h1>Customers also bought</h1><div class='pdp'><h1 class='product-title'>Steel Kettle</h1>"
@@ -456,6 +463,8 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<h2>Značka: Brew</h2>", "Brew"),
         ("<table><tr><th>Márka</th><td>Brew</td></tr></table>", "Brew"),
         ("<dl><dt>Výrobce</dt><dd>Brew</dd></dl>", "Brew"),
+        ("<b><small>Hersteller </small></b> Brew<br><b>Hersteller Nr.</b> 60005830<br>", "Brew"),
+        ("<p><strong>Brand</strong> Brew</p>", "Brew"),
         ("<div class='product-brand'>Производители Brew</div>", "Brew"),
         ("<a class='brand' href='/b/brew'>Mehr von Brew</a>", "Brew"),
         ("<p class='product-brand'>De Beers</p>", "De Beers"),
