@@ -208,6 +208,8 @@ _CART = re.compile(
 )
 # An add-to-cart link (not a mere 'Warenkorb' or 'Cart (0)' link to the cart).
 _CART_LINK = re.compile(_ADD_TO_CART, re.IGNORECASE)
+# A link labelled 'Add To Cart' that opens a back-in-stock sign-up: the product is out of stock.
+_SIGN_UP_HREF = re.compile(r"back[\s_-]?in[\s_-]?stock|notify", re.IGNORECASE)
 _CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
 _LABEL_WINDOW = 60_000  # characters of visible text searched for labels
 _LABEL_REACH = 300  # characters a label and its value span at most
@@ -1085,9 +1087,8 @@ def _cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
         label = _short_text(node, 100) or clean_text(attributes.get("value")) or ""
         if not _CART.search(f"{label} {attributes.get('name') or ''} {_class_and_id(attributes)}"):
             continue
-        disabled = "disabled" in attributes or (attributes.get("aria-disabled") or "").lower() == "true"
         worded = _worded(label)
-        return _CartButton(True, disabled, None if worded is Availability.IN_STOCK else worded)
+        return _CartButton(True, _disabled(attributes), None if worded is Availability.IN_STOCK else worded)
     return _CartButton()
 
 
@@ -1097,8 +1098,21 @@ def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
     only one shown on the page (old table layouts nest deeper): the product's own, not one of the
     recommendation tiles'."""
     shown = 0
-    # Image buttons first: a page's menus can hold more links than the scan reads.
-    for node in [*_limited(tree.css("input[type=image]")), *_limited(tree.css("a[href]"))]:
+    for node in _cart_links(tree):
+        walk = _walk(node, chain)
+        if walk.passed and not walk.hidden:
+            if walk.distance <= _CART_LINK_STEPS:
+                return True
+            shown += 1
+    return shown == 1
+
+
+def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The first MAX_CANDIDATES add-to-cart links and image buttons (not a disabled one, nor a
+    back-in-stock sign-up), image buttons first. Every link is read: a page's menus hold hundreds of links
+    before the product's own."""
+    found = []
+    for node in [*tree.css("input[type=image]"), *tree.css("a[href]")]:
         attributes = node.attributes
         image = node.css_first("img[alt]") if node.tag == "a" else None
         label = " ".join(
@@ -1113,14 +1127,16 @@ def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
                 ),
             )
         )
-        if not _CART_LINK.search(label):
-            continue
-        walk = _walk(node, chain)
-        if walk.passed and not walk.hidden:
-            if walk.distance <= _CART_LINK_STEPS:
-                return True
-            shown += 1
-    return shown == 1
+        if _CART_LINK.search(label) and not _SIGN_UP_HREF.search(attributes.get("href") or ""):
+            if not _disabled(attributes) and "disabled" not in (attributes.get("class") or "").split():
+                found.append(node)
+            if len(found) == MAX_CANDIDATES:
+                break
+    return found
+
+
+def _disabled(attributes: dict[str, str | None]) -> bool:
+    return "disabled" in attributes or (attributes.get("aria-disabled") or "").lower() == "true"
 
 
 def _one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:

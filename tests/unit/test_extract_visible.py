@@ -506,6 +506,7 @@ HOSTILE_PAGES = {
     "100,000 headings": "<h1>x</h1>" * 200_000,
     "100,000 buttons": "<h1>x</h1><b class='price'>$1</b>"
     + "<button class='add-to-cart'>Add</button>" * 50_000,
+    "100,000 links": "<h1>x</h1><b class='price'>$1</b>" + "<a href='/c'>Category</a>" * 100_000,
     "100,000 stock and brand elements": "<h1>x</h1><b class='price'>$1</b>"
     + "<i class='stock'>in stock</i><i class='brand'>b</i>" * 30_000,
     "labels by the hundred thousand": "<h1>x</h1><b class='price'>$1</b>"
@@ -559,6 +560,26 @@ def test_an_add_to_basket_link_near_the_heading_says_in_stock() -> None:
         "<a href='/basket/additem/1'><em>Add to basket</em></a></div>"
     )
     assert visible(product_page(body))["availability"] is Availability.IN_STOCK
+
+
+MENU = "<nav>" + "".join(f"<a href='/c/{n}'>Category {n}</a>" for n in range(400)) + "</nav>"
+
+
+@pytest.mark.parametrize(
+    ("link", "availability"),
+    [
+        ("<a href='/cart/add/1' class='btn'>In den Warenkorb</a>", Availability.IN_STOCK),
+        ("<a href=\"javascript:pop('backInStock.jsp?pid=1')\" title='Add To Cart'></a>", None),
+        ("<a href='/cart/add/1' class='btn disabled'>Add to cart</a>", None),
+        ("<a href='/cart/add/1' aria-disabled='true'>Add to cart</a>", None),
+    ],
+)
+@pytest.mark.parametrize("menu", ["", MENU])
+def test_an_add_to_cart_link_after_hundreds_of_menu_links_counts_unless_disabled_or_a_sign_up(
+    link: str, availability: Availability | None, menu: str
+) -> None:
+    body = f"{menu}<div class='product'><h1>Steel Kettle</h1><span class='price'>$49.99</span>{link}</div>"
+    assert visible(product_page(body)).get("availability") is availability
 
 
 def test_an_image_add_to_basket_link_says_in_stock() -> None:
