@@ -200,6 +200,8 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         merged["sku"] = labelled_sku_extending(page, sku) or labelled_sku_instead(page, sku) or sku
     if not merged.get("sku") and (code := _id_as_sku(merged.get("product_id"))) is not None:
         merged["sku"], origin["sku"] = code, origin["product_id"]
+    if isinstance(title := merged.get("title"), str) and isinstance(sku := merged.get("sku"), str) and sku:
+        merged["title"] = _without_code_after_bar(title, sku)
     price = merged.get("price")
     if isinstance(price, Price) and price.currency is None and currencies:
         origin["currency"], currency = currencies[0]
@@ -217,6 +219,15 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
     merged["category_path"] = clean_category_path(list(merged.get("category_path", [])), merged.get("title"))
     used = set(origin.values())
     return ProductData(**merged, sources=tuple(name for name, _ in sources if name in used))
+
+
+def _without_code_after_bar(title: str, sku: str) -> str:
+    """A title without the SKU a bar sets after it ('Staple Tee | 5001': the <h1> shows the code as
+    a label beside the name). Only after a bar: 'Printer - 35SC060' is how shops name it."""
+    suffix = f" | {sku}"
+    if len(title) > len(suffix) and title.casefold().endswith(suffix.casefold()):
+        return title[: -len(suffix)].rstrip() or title
+    return title
 
 
 def _trademarked_start(title: object) -> str | None:

@@ -880,6 +880,19 @@ def test_the_item_number_inside_a_heading_is_not_the_title(name: str, title: str
     assert product(jsonld_page(block)).title == title
 
 
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("Staple Tee | 5001", "Staple Tee"),
+        ("Printer - 5001", "Printer - 5001"),  # how some shops name it: only a bar sets the code apart
+        ("Staple Tee | 5002", "Staple Tee | 5002"),  # another number: no SKU
+    ],
+)
+def test_the_sku_after_a_bar_is_not_part_of_the_title(name: str, title: str) -> None:
+    block = {"@type": "Product", "name": name, "sku": "5001", "offers": offer("5")}
+    assert product(jsonld_page(block)).title == title
+
+
 def test_the_shop_s_name_with_shop_words_as_the_brand_is_the_shop_s_own_brand() -> None:
     block = {"@type": "Product", "name": "DualSense", "brand": "Sony Store Thailand", "offers": offer("2390")}
     assert product(jsonld_page(block), "https://www.sony.co.th/p/1").brand == "Sony"
