@@ -121,11 +121,14 @@ def read_items(
     items: dict[int, Node] | None = None,
     references: Mapping[int, Node] | None = None,
     loose: dict[str, str] | None = None,
+    hanging: Mapping[int, list[str]] | None = None,
 ) -> list[Node]:
     """The items among `nodes` (elements in document order that start an item or hold a
     property, as `syntax` says): top-level items first, then nested ones. `items` may hold items
     made beforehand (by mem_id), `references` elements whose properties belong to an item
-    elsewhere (itemref). Properties of <meta>/<link> outside any item go to `loose` when given."""
+    elsewhere (itemref). Properties of <meta>/<link> outside any item go to `loose` when given.
+    `hanging` gives an item that names no property of its own the names an element around it
+    gives (RDFa's hanging rel), by mem_id."""
     items = {} if items is None else items
     references = references or {}
     item_attribute, property_attribute = syntax.item_attribute, syntax.property_attribute
@@ -140,6 +143,8 @@ def read_items(
         key = node.mem_id
         owner = references[key] if key in references else _enclosing_item(node, items, owners, references)
         names = (attributes.get(property_attribute) or "").split()
+        if not names and hanging and key in hanging:
+            names = hanging[key]
         if names and known_names is not None:
             names = known_names(names)
         value: object

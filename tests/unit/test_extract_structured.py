@@ -606,6 +606,54 @@ def test_pages_without_typeof_attributes_skip_rdfa() -> None:
     assert read_rdfa(html, LexborHTMLParser(html)) == []
 
 
+PRICE_SPECIFICATION = """<div rel="gr:hasPriceSpecification"><div typeof="gr:UnitPriceSpecification">
+  <span property="gr:hasCurrency" content="EUR"></span>
+  <span property="gr:hasCurrencyValue">0.60</span></div></div>"""
+GOODRELATIONS_PAGES = {
+    "an offering naming the product": f"""<div typeof="gr:Offering" about="#offering">
+  <h1 property="gr:name">Dragées Coccinelle</h1><span property="gr:hasStockKeepingUnit" content="1617"></span>
+  {PRICE_SPECIFICATION}<div rel="gr:hasBusinessFunction" resource="http://purl.org/goodrelations/v1#Sell"></div>
+  </div>""",
+    "an offering including its good": f"""<div xmlns:g="http://purl.org/goodrelations/v1#"
+  prefix="g: http://purl.org/goodrelations/v1#" typeof="g:Offering">{PRICE_SPECIFICATION.replace("gr:", "g:")}
+  <div rel="g:includesObject"><div typeof="g:TypeAndQuantityNode"><div rel="g:typeOfGood">
+  <div typeof="g:SomeItems"><span property="g:name">Dragées Coccinelle</span>
+  <span property="g:hasStockKeepingUnit">1617</span>
+  <div rel="g:hasManufacturer"><div typeof="g:BusinessEntity"><span property="g:legalName">Massardier</span>
+  </div></div></div></div></div></div></div>""",
+}
+
+
+@pytest.mark.parametrize("name", GOODRELATIONS_PAGES)
+def test_goodrelations_offerings_give_the_product_and_its_price(name: str) -> None:
+    data = product(f"<html><body>{GOODRELATIONS_PAGES[name]}</body></html>")
+    assert (data.title, data.sku, data.price) == ("Dragées Coccinelle", "1617", Price(60, "EUR"))
+    assert data.sources[0] == "rdfa"
+
+
+def test_goodrelations_types_and_terms_read_as_schema_org() -> None:
+    html = GOODRELATIONS_PAGES["an offering including its good"]
+    nodes = read_rdfa(html, LexborHTMLParser(html))
+    good = next(node for node in nodes if node["@type"] == "SomeProducts")
+    assert (good["name"], good["sku"], good["manufacturer"]) == (
+        "Dragées Coccinelle",
+        "1617",
+        {"@type": "Organization", "name": "Massardier"},
+    )
+    (offer,) = good["offers"]
+    assert offer["@type"] == "Offer" and "includesObject" not in offer  # no cycle good -> offer -> good
+    specification = {"@type": "UnitPriceSpecification", "priceCurrency": "EUR", "price": "0.60"}
+    assert offer["priceSpecification"] == specification
+
+
+def test_a_rel_naming_its_own_object_or_an_item_between_hangs_nothing() -> None:
+    html = """<div typeof="gr:Offering"><span property="gr:name">Kettle</span>
+      <div rel="gr:hasPriceSpecification" resource="#price"><div typeof="gr:UnitPriceSpecification">
+      <span property="gr:hasCurrencyValue">5</span></div></div></div>"""
+    offering = read_rdfa(html, LexborHTMLParser(html))[0]
+    assert "priceSpecification" not in offering
+
+
 RDFA_ITEM = "<div vocab='https://schema.org/' typeof='Product'>"
 HOSTILE_RDFA = {
     "nested properties": RDFA_ITEM
@@ -614,6 +662,10 @@ HOSTILE_RDFA = {
     "nested typeofs": RDFA_ITEM + "<div property=isRelatedTo typeof=Product>" * 3_900 + "<i></i>" * 250_000,
     "100,000 items": "<div typeof='Product'><b property=name>x</b></div>" * 25_000,
     "typeof words in scripts": "<script>" + "typeof x; " * 200_000 + "</script>",
+    "items under 3,900 hanging rels": "<div typeof=gr:Offering>"
+    + "<div rel=gr:includes>" * 3_900
+    + "<i typeof=gr:SomeItems></i>" * 100_000,
+    "offerings by the ten thousand": "<div typeof=gr:Offering><b property=gr:name>x</b></div>" * 20_000,
 }
 
 
