@@ -30,6 +30,9 @@ field and leave the rest to structured data. Except:
   and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case;
   a placeholder ('N/A', 'Unbranded') is none; with none from any source, the shop's name the
   title starts with is the brand of its own label, else the words before a ® or ™ it starts with.
+- availability: shown stock wording more precise than a structured in or out of stock refines it
+  ('Only 2 left' -> LIMITED, 'Temporarily on backorder' -> BACKORDER), when the page is read anyway.
+- a title loses the SKU a bar sets after it ('Staple Tee | 5001').
 - a SKU loses its label ('SKU: KT-9'); a structured one gives way to the SKU the page labels when
   that extends it or when the page never shows the structured one; with no SKU from any source,
   the product ID stands for it unless it is a GTIN, a platform's long number, a prefixed
@@ -45,6 +48,7 @@ from collections.abc import Callable
 from functools import cache
 from urllib.parse import urlsplit
 
+from consumers.extract.availability import Availability
 from consumers.extract.currencies import national_currency
 from consumers.extract.meta import itemprop_fields, meta_fields
 from consumers.extract.model import PRODUCT_FIELDS, Links, ProductData
@@ -169,7 +173,11 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
             if cleaned is not None:
                 titles.append((name, cleaned))
         for key, item in found.items():
-            if item not in _EMPTY and (key not in merged or (key == "price" and _free(merged[key], item))):
+            if item not in _EMPTY and (
+                key not in merged
+                or (key == "price" and _free(merged[key], item))
+                or (key == "availability" and name == "visible" and _refines(merged[key], item))
+            ):
                 merged[key] = item
                 origin[key] = name
                 if key == "price":
@@ -408,6 +416,19 @@ def _free(taken: object, found: object) -> bool:
     """Whether the price taken is zero (a placeholder the page's script fills in) and a later
     source's is not: that one beats it."""
     return isinstance(taken, Price) and taken.minor == 0 and isinstance(found, Price) and found.minor != 0
+
+
+# Shown stock wording more precise than structured data's plain in or out of stock: 'Only 2 left'
+# beside InStock, 'Temporarily on backorder' beside OutOfStock (the shop takes orders).
+_REFINED_STOCK = {
+    Availability.IN_STOCK: frozenset({Availability.LIMITED, Availability.BACKORDER}),
+    Availability.OUT_OF_STOCK: frozenset({Availability.BACKORDER}),
+}
+
+
+def _refines(taken: object, shown: object) -> bool:
+    """Whether the availability the page shows refines the one taken from structured data."""
+    return isinstance(taken, Availability) and shown in _REFINED_STOCK.get(taken, frozenset())
 
 
 def _title_is_a_code(title: object, merged: dict[str, object]) -> bool:

@@ -888,6 +888,24 @@ def test_markup_in_a_structured_name_is_dropped_and_a_wbr_joins_the_word() -> No
     assert product(jsonld_page(block)).title == "Monitor höhenverstellbar"
 
 
+@pytest.mark.parametrize(
+    ("structured", "shown", "availability"),
+    [
+        ("InStock", "Only 2 left!", Availability.LIMITED),
+        ("InStock", "Temporarily on backorder", Availability.BACKORDER),
+        ("OutOfStock", "Temporarily on backorder", Availability.BACKORDER),
+        ("InStock", "Sold out", Availability.IN_STOCK),  # only a more precise word refines it
+        ("OutOfStock", "Only 2 left!", Availability.OUT_OF_STOCK),
+    ],
+)
+def test_shown_stock_wording_refines_structured_in_or_out_of_stock(
+    structured: str, shown: str, availability: Availability
+) -> None:
+    block = {"@type": "Product", "name": "Kettle", "offers": offer("5", availability=structured)}
+    body = f"<h1>Kettle</h1><p>{shown}</p><span class='price'>5,00 €</span>"  # no brand: the page is read
+    assert product(jsonld_page(block, body=body)).availability is availability
+
+
 def test_skus_of_related_tiles_inside_the_product_give_way_to_its_offer_s_sku() -> None:
     tiles = "".join(f"<div class='tile'><span itemprop='sku'>C06{n}</span></div>" for n in range(3))
     page = f"""<html><body><div itemscope itemtype="https://schema.org/Product">
