@@ -24,7 +24,8 @@ field and leave the rest to structured data. Except:
 - every title loses the shop's name and format tags ('Kettle - A101', 'Name Kindle Edition';
   titles.py); one that is the shop's name or a page type alone gives way to the next source's;
   a structured name gives way to the <h1> that is exactly brand + name ('Apple iPhone 7') or the
-  name up to a separator (without a variant suffix: 'T-Shirt print', named '... - acid black');
+  name up to a separator (without a variant suffix: 'T-Shirt print', named '... - acid black')
+  or without the words before it ('Diamond Ring', named 'Tiffany Novo® Diamond Ring');
   a page title to the <h1> it ends with after lead-in words ('Buy Steel Kettle' -> 'Steel Kettle').
 - a brand loses the page's labels around it ('Brand: Sony', 'Visit the Sony Store', 'by Sony')
   and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case;
@@ -46,6 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
+from html import escape
 from urllib.parse import urlsplit
 
 from consumers.extract.availability import Availability
@@ -302,7 +304,7 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
             and _VARIANT_SUFFIX.match(named, len(shown)) is not None
             and len(shown.split()) >= 2
             and shown != folded_brand
-        )
+        ) or (not lead_in and _after_a_prefix(shown, named))
 
     glued = _GLUED_WORDS.search(title) is not None
     specified = f"{title} (" in page.html  # the name shown with a spec after it, maybe in the <h1>
@@ -312,11 +314,39 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
         and not lead_in
         and not specified
         and _VARIANT_SUFFIX.search(named) is None
+        and (len(named.split()) < 3 or _shown_whole(page, title))
     ):
         return title  # nothing an <h1> could show otherwise: no need to look
     if "<h1" not in page.html and "<H1" not in page.html:
         return title
     return heading_text(page, shows_the_name, brand) or title
+
+
+def _shown_whole(page: Page, title: str) -> bool:
+    """Whether an element's text is the title whole (as the page writes it, maybe escaped): then
+    no <h1> shows it without the words before it. A cheap test, not a proof: a failed one only
+    means the <h1> is looked at."""
+    html = page.html
+    if f">{title}<" in html:
+        return True
+    escaped = (escape(title, quote=False), escape(title))  # '&amp;', also '&#x27;' and '&quot;'
+    return any(text != title and f">{text}<" in html for text in escaped)
+
+
+_MARKS = re.compile(r"\s*[\u00ae\u2122\u00a9]")  # ®, ™, © after a name
+
+
+def _after_a_prefix(shown: str, named: str) -> bool:
+    """Whether a heading of two words or more is the structured name without the words before it
+    (a brand or line: 'AFC Cable Systems 1/2 x 25 ft. Conduit', 'Tiffany Novo® Diamond Ring' with
+    '1/2 x 25 ft. Conduit', 'Diamond Ring' shown), maybe also without what follows a separator
+    ('iFixit Pro Tech® Toolkit: Computer, Phone Repair Kit' with 'Pro Tech Toolkit' shown)."""
+    shown, named = _MARKS.sub("", shown), _MARKS.sub("", named)
+    start = named.find(f" {shown}")
+    if len(shown.split()) < 2 or start <= 0:
+        return False
+    end = start + 1 + len(shown)
+    return end == len(named) or _VARIANT_SUFFIX.match(named, end) is not None or named.startswith(":", end)
 
 
 def _spaced(text: str) -> str:

@@ -499,6 +499,23 @@ def test_the_shops_part_number_but_not_the_makers(rows: str, sku: str | None) ->
     assert extract(visible_page(body)).sku == sku
 
 
+@pytest.mark.parametrize(
+    ("name", "h1", "title"),
+    [
+        ("AFC Cable Systems 1/2 x 25 ft. Conduit", "1/2 x 25 ft. Conduit", "1/2 x 25 ft. Conduit"),
+        ("Tiffany Novo® Diamond Ring", "Diamond Ring", "Diamond Ring"),
+        ("iFixit Pro Tech® Toolkit: Computer, Phone Repair Kit", "Pro Tech Toolkit", "Pro Tech Toolkit"),
+        ("Nike Club Training Bag", "Nike Club", "Nike Club Training Bag"),  # its start: a part
+        ("Acme Steel Kettle Deluxe", "Steel Kettle", "Acme Steel Kettle Deluxe"),  # words after it: a part
+        ("Acme Steel Kettle", "Kettle", "Acme Steel Kettle"),  # one word: a category
+    ],
+)
+def test_the_h1_without_the_words_before_the_structured_name_is_the_title(
+    name: str, h1: str, title: str
+) -> None:
+    assert extract(jsonld(product(name), body=f"<main><h1>{h1}</h1></main>")).title == title
+
+
 def test_the_h1_without_the_structured_names_variant_suffix_is_the_title() -> None:
     body = "<main><h1><span>JAAMES TURNTABLES - T-Shirt print</span></h1></main>"
     data = extract(
