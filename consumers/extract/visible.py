@@ -296,6 +296,7 @@ _STOCK_LABEL = _label(
 # next cell.
 _BRAND_ROW_LABELS = frozenset(normalised(word) for word in BRAND_LABEL_WORDS)
 _CELL_TAGS = frozenset({"td", "dd", "th"})
+_BOLD_TAGS = frozenset({"b", "strong"})
 # Links into a shop's brand pages: '/brands/<name>', '/marken/<name>', '/manufacturer/<name>' (the
 # words once, a plural ending allowed).
 _BRAND_WORDS = ("brand", "marke", "marque", "marca", "merk", "hersteller", "manufacturer")
@@ -1312,8 +1313,9 @@ def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after:
 
 def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
     """A spec table's 'Brand' row, nearest the heading first: the value of the cell after the
-    label; or a bold label's line ('<b>Hersteller</b> NEC<br>'): the text right after it."""
-    for node in _nearest(tree.css("th, td, dt, b, strong"), chain):
+    label; a bold label's line ('<b>Hersteller</b> NEC<br>'): the text right after it; a
+    key-value list's label element (class *label*): the element after it."""
+    for node in _nearest(tree.css("th, td, dt, b, strong, [class*=label i]"), chain):
         label = node.text(deep=True, separator=" ")
         if "#" in label or normalised(label) not in _BRAND_ROW_LABELS:
             continue  # ('Manufacturer #' labels the maker's part number)
@@ -1324,14 +1326,16 @@ def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
 
 
 def _row_value(label: LexborNode) -> str | None:
-    """The value a label element introduces: the next cell's text after a cell, else the text
-    right after the label, up to the next element."""
-    if label.tag not in _CELL_TAGS and label.tag != "dt":
+    """The value a label element introduces: the next cell's text after a cell; the text right
+    after a bold label, up to the next element; else the next element's text (a key-value list's
+    '<div class=label>Marke</div><div class=value>Acer</div>')."""
+    if label.tag in _BOLD_TAGS:
         after = label.next
         text = clean_text(after.text().lstrip(" :")) if after is not None and after.tag == "-text" else None
         return text if text and len(text) <= _MAX_VALUE_CHARS else None
+    kinds = _CELL_TAGS if label.tag in _CELL_TAGS or label.tag == "dt" else None
     cell = label.next
-    while cell is not None and cell.tag not in _CELL_TAGS:
+    while cell is not None and (cell.tag not in kinds if kinds else cell.tag == "-text"):
         cell = cell.next
     return _short_text(cell, 2 * _MAX_VALUE_CHARS) if cell is not None else None
 

@@ -465,6 +465,7 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<dl><dt>Výrobce</dt><dd>Brew</dd></dl>", "Brew"),
         ("<b><small>Hersteller </small></b> Brew<br><b>Hersteller Nr.</b> 60005830<br>", "Brew"),
         ("<p><strong>Brand</strong> Brew</p>", "Brew"),
+        ("<div class='labels'><span>Marke</span></div> <div class='values'><span>Brew</span></div>", "Brew"),
         ("<div class='product-brand'>Производители Brew</div>", "Brew"),
         ("<a class='brand' href='/b/brew'>Mehr von Brew</a>", "Brew"),
         ("<p class='product-brand'>De Beers</p>", "De Beers"),
