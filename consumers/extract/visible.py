@@ -265,6 +265,9 @@ _BARE_CODE_LABEL = _label(
 # 'Style' alone ('Style: BA5208-010', 'Style YLS0030'): a fashion shop's item number when its value
 # is a code with a digit, not a word ('Style: Casual') or a count.
 _STYLE_LABEL = _label(r"Style", _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})")
+# 'Item' and a code of four characters or more with a digit, without a colon ('Item 3928',
+# 'Item E-2-474-3D'): the weakest label, after every other ('Item 1 of 5' is no code).
+_ITEM_LABEL = _label(r"Item", r"[ \t]+([A-Za-z0-9][A-Za-z0-9._/-]{3,63})(?![^\s.,;])")
 # The value after a '#' label: 'PCNation #: 3C402P'.
 _NUMBER_AFTER_MARK = re.compile(r"[ \t]*:?\s*([A-Za-z0-9][A-Za-z0-9._/-]{0,63})")
 # A marketplace's own item number beats the other labels: there 'Artikelnummer' is the maker's.
@@ -1284,7 +1287,12 @@ def _style_code(value: str) -> str | None:
     return value if len(value) >= _MIN_STYLE_CODE and _sku_with_digit(value) else None
 
 
-_SKU_LABELS = ((_SKU_LABEL, _plausible_sku), (_BARE_CODE_LABEL, _sku_with_digit), (_STYLE_LABEL, _style_code))
+_SKU_LABELS = (
+    (_SKU_LABEL, _plausible_sku),
+    (_BARE_CODE_LABEL, _sku_with_digit),
+    (_STYLE_LABEL, _style_code),
+    (_ITEM_LABEL, _sku_with_digit),
+)
 
 
 def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int) -> str | None:

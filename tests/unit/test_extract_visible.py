@@ -374,6 +374,8 @@ def test_in_stock_wording_needs_a_line_of_its_own(line: str) -> None:
         ("<p>Varenummer: 55012</p>", "55012"),
         ("<p>Tuotenumero: 55012</p>", "55012"),
         ("<p>Cikkszám: 55012</p>", "55012"),
+        ("<p>Item 3928</p>", "3928"),
+        ("<div>Item E-2-474-3D</div>", "E-2-474-3D"),
     ],
 )
 def test_visible_sku_labels(markup: str, sku: str) -> None:
@@ -390,6 +392,9 @@ def test_visible_sku_labels(markup: str, sku: str) -> None:
         "<p>Zip code: 90210</p>",
         "<p>Enter code below</p>",
         "<p>Voucher Code: X1</p>",
+        "<p>Item 1 of 5</p>",
+        "<p>Item added to your cart</p>",
+        "<p>Item 12</p>",
     ],
 )
 def test_not_a_sku(markup: str) -> None:
