@@ -1322,14 +1322,16 @@ def _brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after:
 def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
     """A spec table's 'Brand' row, nearest the heading first: the value of the cell after the
     label; a bold label's line ('<b>Hersteller</b> NEC<br>'): the text right after it; a
-    key-value list's label element (class *label*): the element after it."""
-    for node in _nearest(tree.css("th, td, dt, b, strong, [class*=label i]"), chain):
-        label = node.text(deep=True, separator=" ")
-        if "#" in label or normalised(label) not in _BRAND_ROW_LABELS:
-            continue  # ('Manufacturer #' labels the maker's part number)
-        value = _clean_brand(_row_value(node))
-        if value:
-            return value
+    key-value list's label element (class *label*): the element after it. Cells first: each
+    kind's first MAX_CANDIDATES are looked at, and a page's bold words can be many."""
+    for kinds in ("th, td, dt", "b, strong, [class*=label i]"):
+        for node in _nearest(tree.css(kinds), chain):
+            label = node.text(deep=True, separator=" ")
+            if "#" in label or normalised(label) not in _BRAND_ROW_LABELS:
+                continue  # ('Manufacturer #' labels the maker's part number)
+            value = _clean_brand(_row_value(node))
+            if value:
+                return value
     return None
 
 
