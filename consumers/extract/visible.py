@@ -1113,8 +1113,8 @@ def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
 
 def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
     """The first MAX_CANDIDATES add-to-cart links and image buttons (not a disabled one, nor a
-    back-in-stock sign-up), image buttons first. Every link is read: a page's menus hold hundreds of links
-    before the product's own."""
+    back-in-stock sign-up), image buttons first. Every link is read: a page's menus hold
+    hundreds of links before the product's own."""
     found = []
     for node in [*tree.css("input[type=image]"), *tree.css("a[href]")]:
         attributes = node.attributes
