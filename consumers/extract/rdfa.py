@@ -203,11 +203,18 @@ def _offered_products(offerings: list[Node]) -> list[Node]:
         for key in _PRODUCT_KEYS:
             if key not in good and key in offering:
                 good[key] = offering[key]
-        offer = {
-            key: value for key, value in offering.items() if key not in ("includesObject", "itemOffered")
-        }
+        offer = {key: value for key, value in offering.items() if key not in _LINKS_TO_GOODS}
+        if "priceSpecification" not in offer and (price := _included_price(offering)) is not None:
+            offer["priceSpecification"] = price
         good["offers"] = [*as_list(good.get("offers")), offer]
     return made
+
+
+def _included_price(offering: Node) -> object:
+    """A price specification written inside the offering's gr:TypeAndQuantityNode (a common slip:
+    the `rel` left inside the node's element): the offering's price."""
+    nodes = (node for node in as_list(offering.get("includesObject")) if isinstance(node, dict))
+    return next((node["priceSpecification"] for node in nodes if "priceSpecification" in node), None)
 
 
 def _included_good(offering: Node) -> Node | None:

@@ -646,6 +646,14 @@ def test_goodrelations_types_and_terms_read_as_schema_org() -> None:
     assert offer["priceSpecification"] == specification
 
 
+def test_a_price_written_inside_the_offering_s_quantity_node_is_the_offering_s() -> None:
+    html = f"""<html><body><h1>AspectJ Cookbook</h1><div typeof="gr:Offering">
+      <span rel="gr:includesObject"><span typeof="gr:TypeAndQuantityNode">
+      <span property="gr:amountOfThisGood" content="1"></span>{PRICE_SPECIFICATION}</span></span>
+      </div></body></html>"""
+    assert product(html).price == Price(60, "EUR")
+
+
 def test_a_rel_naming_its_own_object_or_an_item_between_hangs_nothing() -> None:
     html = """<div typeof="gr:Offering"><span property="gr:name">Kettle</span>
       <div rel="gr:hasPriceSpecification" resource="#price"><div typeof="gr:UnitPriceSpecification">
