@@ -994,7 +994,11 @@ def _availability(
         lambda: Availability.IN_STOCK if _cart_link(tree, chain) else None,
         lambda: _stock_wording_after_heading(tree, page_text, after, in_stock=True),
     ]
-    return next((value for value in (signal() for signal in signals) if value is not None), None)
+    found = next((value for value in (signal() for signal in signals) if value is not None), None)
+    if found is Availability.IN_STOCK:  # 'Availability: In stock' over 'Only 1 left in stock'
+        refined = _stock_wording_after_heading(tree, page_text, after)
+        return refined if refined in (Availability.LIMITED, Availability.BACKORDER) else found
+    return found
 
 
 def _variant_choice(tree: LexborHTMLParser) -> bool:

@@ -329,6 +329,18 @@ def test_sold_out_sizes_are_not_a_sold_out_product() -> None:
     assert availability(f"<ul>{sizes}<li class='size'>XL</li></ul>") is None
 
 
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<p>Availability: In stock</p><p>Only 1 left in stock</p>", "LIMITED"),
+        ("<p class='stock'>Lagernd</p><p>nur noch 1 St.</p>", "LIMITED"),
+        ("<p>Availability: In stock</p><p>Ships in 2 days</p>", "IN_STOCK"),
+    ],
+)
+def test_in_stock_gives_way_to_a_count_left_just_after_the_heading(markup: str, expected: str) -> None:
+    assert availability(markup) == expected
+
+
 def test_stock_wording_just_after_the_heading() -> None:
     assert availability("<p>Size: 3.4 oz</p><p>Backordered Item:</p><p>Ships 08/05</p>") == "BACKORDER"
 
