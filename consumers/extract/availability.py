@@ -81,7 +81,7 @@ _PHRASES: list[tuple[Availability, str, str]] = [
     # A count left says LIMITED whatever follows ('Only 2 left in stock (more on the way)').
     (
         Availability.LIMITED,
-        r"only \d+ left|nur noch \d+|осталось \d+|залишилось \d+",
+        r"only \d+ left|^\W*\d+ left\W*$|nur noch \d+|осталось \d+|залишилось \d+",
         r"plus que \d+|solo quedan? \d+|son \d+ ürün|zbývá \d+|zostáva \d+",
     ),
     (

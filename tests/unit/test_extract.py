@@ -268,6 +268,8 @@ def test_generic_links_fall_back_to_product_like_hrefs_and_honour_base_href() ->
         ("Currently unavailable.", Availability.OUT_OF_STOCK),
         ("Not in stock", Availability.OUT_OF_STOCK),
         ("Only 3 left in stock - order soon", Availability.LIMITED),
+        ("2 left!", Availability.LIMITED),
+        ("Swipe left to see 3 more", None),
         ("Available on back order", Availability.BACKORDER),
         ("available for order", Availability.BACKORDER),
         ("Auf Lager", Availability.IN_STOCK),
