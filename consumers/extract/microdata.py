@@ -83,7 +83,8 @@ def read_microdata_and_loose(html: str, tree: LexborHTMLParser) -> tuple[list[No
     """(read_microdata, loose_itemprops) in one pass over the page's itemprops."""
     if "itemscope" not in html:  # most pages: skip the selector engine entirely
         return [], loose_itemprops(html, tree)
-    nodes = list({node.mem_id: node for node in tree.css("[itemscope], [itemprop]")}.values())
+    # One match an element: lexbor reports an element once per selector of a list it matches.
+    nodes = tree.css("[itemprop], [itemscope]:not([itemprop])")
     items: dict[int, Node] = {}
     references: dict[int, Node] = {}
     if "itemref" in html:

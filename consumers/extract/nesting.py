@@ -27,8 +27,8 @@ _NOT_NESTING = frozenset((*_VOID, *_CLOSED_BY_SIBLING))
 
 def nests_too_deep(html: str) -> bool:
     """Whether the estimated nesting of `html` reaches MAX_NESTING."""
-    if html.count("<") < MAX_NESTING:  # too few tags to nest that deep: the usual page skips the scan
-        return False
+    if len(html) < 3 * MAX_NESTING or html.count("<") < MAX_NESTING:
+        return False  # too few tags to nest that deep (a start tag takes 3 characters at least)
     open_by_name: Counter[str] = Counter()
     depth = 0
     for closing, name in _TAG.findall(html):

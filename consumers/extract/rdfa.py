@@ -76,7 +76,7 @@ def read_rdfa(html: str, tree: LexborHTMLParser) -> list[Node]:
     if not _has_typeof_attribute(html):
         return []
     terms = _Terms.declared(tree)
-    nodes = list({node.mem_id: node for node in tree.css("[typeof], [property]")}.values())
+    nodes = tree.css("[property], [typeof]:not([property])")  # each element once (see microdata)
     offerings: list[Node] = []
 
     def new_item(attributes: Attributes) -> Node:
