@@ -177,7 +177,9 @@ _NOT_BRAND_TOKENS = frozenset(
 )
 _LOGO = re.compile(r"logo|masthead|navbar|site[-_]?(?:title|name|brand)", re.IGNORECASE)
 _TITLE_TOKENS = frozenset({"title", "name", "producttitle", "productname"})
-_NAMED_TOKENS = frozenset({"producttitle", "productname", "itemtitle", "itemname"})
+_NAMED_TOKENS = frozenset(
+    {"producttitle", "productname", "itemtitle", "itemname", "artname", "artikelname", "produktname"}
+)
 _NAME_CSS = "[class*=name i], [class*=title i], [id*=name i], [id*=title i]"
 _NAME_TAGS = frozenset({"div", "span", "p", "strong", "b", "h2", "h3", "h4", "h5", "h6", "td", "font"})
 _ASIDE_TOKENS = frozenset(

@@ -700,9 +700,12 @@ def test_a_brand_link_far_from_the_heading_is_a_tiles() -> None:
     assert "brand" not in visible(product_page(f"{deep}<p><a href='/brands/brew'>Brew</a></p>"))
 
 
-def test_a_page_without_headings_takes_the_element_naming_the_product() -> None:
+@pytest.mark.parametrize(
+    "naming", ["id='ctl00_ProductDetails_TopNameLabel'", "id='pd_artname'", "class='produktname'"]
+)
+def test_a_page_without_headings_takes_the_element_naming_the_product(naming: str) -> None:
     page = product_page(
-        "<table><tr><td><span id='ctl00_ProductDetails_TopNameLabel'>Gold Nugget</span></td></tr>"
+        f"<table><tr><td><span {naming}>Gold Nugget</span></td></tr>"
         "<tr><td><span class='price'>$3.49</span></td></tr></table>",
         head="<title>Seeds | Item Detail</title>",
     )
