@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache, partial
 from itertools import takewhile
 from typing import TYPE_CHECKING, TypeVar
 
@@ -979,7 +979,9 @@ def _availability(
     an "Availability: ..." label; the add-to-cart button's wording ('Sold out', 'Pre-order',
     'Notify me'); a sold-out badge; stock wording other than "in stock" just after the heading
     ('Only 2 left', 'Backordered'); a disabled add-to-cart button (out of stock); an enabled one
-    (in stock); an add-to-cart link or image button (in stock: older shops' buy buttons)."""
+    (in stock); an add-to-cart link or image button (in stock: older shops' buy buttons). In stock
+    gives way to a count left or a backorder said just after the heading."""
+    wording = cache(partial(_stock_wording_after_heading, tree, page_text, after))  # read once
     signals: list[Callable[[], Availability | None]] = [
         lambda: _first(_nearest(tree.css("[itemprop=availability]"), chain), _itemprop_availability),
         lambda: _first(
@@ -988,7 +990,7 @@ def _availability(
         lambda: _labelled(_STOCK_LABEL, page_text, after, normalise_availability),
         lambda: button.worded,
         lambda: _sold_out_badge(tree, chain),
-        lambda: _stock_wording_after_heading(tree, page_text, after),
+        wording,
         # Weakest: some shops render the button disabled until a script has run, or until the
         # shopper picks a size (then it is just a button: in stock, below).
         lambda: Availability.OUT_OF_STOCK if button.disabled and not _variant_choice(tree) else None,
@@ -997,9 +999,8 @@ def _availability(
         lambda: _stock_wording_after_heading(tree, page_text, after, in_stock=True),
     ]
     found = next((value for value in (signal() for signal in signals) if value is not None), None)
-    if found is Availability.IN_STOCK:  # 'Availability: In stock' over 'Only 1 left in stock'
-        refined = _stock_wording_after_heading(tree, page_text, after)
-        return refined if refined in (Availability.LIMITED, Availability.BACKORDER) else found
+    if found is Availability.IN_STOCK and wording() in (Availability.LIMITED, Availability.BACKORDER):
+        return wording()  # 'Availability: In stock' above 'Only 1 left in stock'
     return found
 
 
@@ -1349,10 +1350,13 @@ def _row_value(label: LexborNode) -> str | None:
         after = label.next
         text = clean_text(after.text().lstrip(" :")) if after is not None and after.tag == "-text" else None
         return text if text and len(text) <= _MAX_VALUE_CHARS else None
-    kinds = _CELL_TAGS if label.tag in _CELL_TAGS or label.tag == "dt" else None
     cell = label.next
-    while cell is not None and (cell.tag not in kinds if kinds else cell.tag == "-text"):
-        cell = cell.next
+    if label.tag in _CELL_TAGS or label.tag == "dt":  # the next cell (a dt's dd)
+        while cell is not None and cell.tag not in _CELL_TAGS:
+            cell = cell.next
+    else:  # the next element
+        while cell is not None and cell.tag == "-text":
+            cell = cell.next
     return _short_text(cell, 2 * _MAX_VALUE_CHARS) if cell is not None else None
 
 
