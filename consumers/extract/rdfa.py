@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from consumers.extract.microdata import Attributes, Syntax, read_items
+from consumers.extract.microdata import Attributes, Syntax, answer_above, read_items
 from consumers.extract.schemaorg import Node, is_product, short_types
 from consumers.extract.values import as_list, shown_text
 
@@ -80,8 +80,8 @@ def read_rdfa(html: str, tree: LexborHTMLParser) -> list[Node]:
     offerings: list[Node] = []
 
     def new_item(attributes: Attributes) -> Node:
-        item = terms.new_item(attributes)
-        if "Offering" in terms.goodrelations_types(attributes):
+        item, offering = terms.new_item(attributes)
+        if offering:
             offerings.append(item)
         return item
 
@@ -124,20 +124,18 @@ class _Terms:
         prefix, colon, local = term.partition(":")
         return local if colon and prefix in self.goodrelations_prefixes else None
 
-    def goodrelations_types(self, attributes: Attributes) -> list[str]:
-        kinds = (attributes.get("typeof") or "").split()
-        return [local for kind in kinds if (local := self._goodrelations_term(kind))]
-
-    def new_item(self, attributes: Attributes) -> Node:
-        kinds = [
-            _GOODRELATIONS_TYPES.get(local, local) if (local := self._goodrelations_term(kind)) else kind
-            for kind in (attributes.get("typeof") or "").split()
-        ]
+    def new_item(self, attributes: Attributes) -> tuple[Node, bool]:
+        """The item a `typeof` element starts, and whether it is a GoodRelations offering."""
+        kinds, offering = [], False
+        for kind in (attributes.get("typeof") or "").split():
+            local = self._goodrelations_term(kind)
+            offering = offering or local == "Offering"
+            kinds.append(_GOODRELATIONS_TYPES.get(local, local) if local else kind)
         item: Node = {"@type": short_types(kinds)}
         identifier = attributes.get("resource") or attributes.get("about")
         if identifier:
             item["@id"] = identifier.strip()
-        return item
+        return item, offering
 
     def names(self, terms: list[str]) -> list[str]:
         """The schema.org property names among a `property` (or hanging `rel`) attribute's terms,
@@ -163,31 +161,26 @@ class _Terms:
 def _hanging_rels(nodes: list[LexborNode]) -> dict[int, list[str]]:
     """mem_id of each item naming no property -> the terms of the `rel` around it that names
     none of its own objects (no resource or href), when no other item or property element comes
-    between. Each element is walked through once (`above` remembers each answer)."""
+    between."""
     hanging: dict[int, list[str]] = {}
     above: dict[int, list[str]] = {}
     for node in nodes:
         attributes = node.attributes
         if "typeof" not in attributes or "property" in attributes:
             continue
-        walked, found, parent = [], [], node.parent
-        while parent is not None:
-            key = parent.mem_id
-            if key in above:
-                found = above[key]
-                break
-            around = parent.attributes
-            if "typeof" in around or "property" in around or "rel" in around:
-                if "rel" in around and not ("resource" in around or "href" in around):
-                    found = (around.get("rel") or "").split()
-                break
-            walked.append(key)
-            parent = parent.parent
-        for key in walked:
-            above[key] = found
-        if found:
+        if found := answer_above(node, _rel_terms, above, []):
             hanging[node.mem_id] = found
     return hanging
+
+
+def _rel_terms(element: LexborNode) -> list[str] | None:
+    """The terms of a hanging `rel` on `element`; none ([]) on another item or a property element
+    (it ends the search); None to go on to the element around it."""
+    around = element.attributes
+    if not ("typeof" in around or "property" in around or "rel" in around):
+        return None
+    hangs = "rel" in around and not ("resource" in around or "href" in around)
+    return (around.get("rel") or "").split() if hangs else []
 
 
 def _offered_products(offerings: list[Node]) -> list[Node]:

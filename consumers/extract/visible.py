@@ -1139,7 +1139,7 @@ def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
             )
         )
         if _CART_LINK.search(label) and not _SIGN_UP_HREF.search(attributes.get("href") or ""):
-            if not _disabled(attributes) and "disabled" not in (attributes.get("class") or "").split():
+            if not _disabled(attributes):
                 found.append(node)
             if len(found) == MAX_CANDIDATES:
                 break
@@ -1147,7 +1147,12 @@ def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
 
 
 def _disabled(attributes: dict[str, str | None]) -> bool:
-    return "disabled" in attributes or (attributes.get("aria-disabled") or "").lower() == "true"
+    """A disabled control: the attribute, ARIA's, or the class CSS frameworks grey it out with."""
+    return (
+        "disabled" in attributes
+        or (attributes.get("aria-disabled") or "").lower() == "true"
+        or "disabled" in (attributes.get("class") or "").split()
+    )
 
 
 def _one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
