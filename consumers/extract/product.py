@@ -508,7 +508,9 @@ def _structured_source(page: Page, nodes: list[Node]) -> dict[str, object]:
     product = main_product(nodes, index, page.base_url, page.url_keys)
     if product is None:
         return {}
-    found = product_fields(product, page.base_url, nodes=nodes, index=index, hints=page.price_hints)
+    found = product_fields(
+        product, page.base_url, nodes=nodes, index=index, hints=page.price_hints, page_url=page.url
+    )
     breadcrumbs = of_type(nodes, "BreadcrumbList")
     if breadcrumbs:
         found["category_path"] = breadcrumb_names(breadcrumbs[0])

@@ -27,6 +27,9 @@ Offers (best_offer), the rule:
    availability the product's (IN_STOCK when it gives none but another offer is in stock), its
    `sku` the product's when the product has none. A price of zero is a placeholder: any other
    amount of the offer (its specification's, its lowPrice) and any other offer's price beat it.
+5. Except: the one offer the page's URL names in its query (a variant's url, 'p?variant=42' of
+   'p?variant=42&utm=x'; or its sku, 'p?sku=SS24') is the variant the page shows, whatever its
+   stock.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from consumers.extract.availability import Availability, stated_availability, stock_rank
 from consumers.extract.price import Price
@@ -257,15 +261,17 @@ def product_fields(
     nodes: list[Node] | None = None,
     index: Mapping[str, Node] | None = None,
     hints: Mapping[str, str] | None = None,
+    page_url: str | None = None,
 ) -> dict[str, object]:
     """The ProductData fields a schema.org Product node carries. `nodes` (the page's other nodes)
-    lets Offers that name the product as itemOffered count; `index` resolves @id references.
+    lets Offers that name the product as itemOffered count; `index` resolves @id references;
+    `page_url` may name the variant the page shows.
 
     Besides the fields, two private keys for the merge (product.py): '_currency', the offers'
     main currency, and '_price_value', the raw amount of a price that came without a currency."""
     index = index or {}
     offers = _product_offers(node, nodes or [], index)
-    choice = best_offer(offers, index=index, hints=hints)
+    choice = best_offer(offers, index=index, hints=hints, page_url=page_url)
     found: dict[str, object] = {
         "title": _title(node),
         "product_id": clean_text(node.get("productID")),
@@ -347,19 +353,20 @@ def _product_offers(node: Node, nodes: list[Node], index: Mapping[str, Node]) ->
     if offered:
         return offered
     return [
-        _with_variant_sku(deref(offer, index), variant)
+        _with_variant_keys(deref(offer, index), variant)
         for item in as_list(node.get("hasVariant"))[:_MAX_OFFERS]
         if isinstance(variant := deref(item, index), dict)
         for offer in as_list(variant.get("offers"))
     ]
 
 
-def _with_variant_sku(offer: object, variant: Node) -> object:
-    """A variant's offer carrying the variant's sku when it has none: the SKU of the variant the
-    representative offer is taken from."""
-    if not isinstance(offer, dict) or offer.get("sku") or not variant.get("sku"):
+def _with_variant_keys(offer: object, variant: Node) -> object:
+    """A variant's offer carrying the variant's sku and url where it has none: the SKU of the
+    variant the representative offer is taken from, the URL that may name it."""
+    if not isinstance(offer, dict):
         return offer
-    return {**offer, "sku": variant["sku"]}
+    missing = {key: variant[key] for key in ("sku", "url") if variant.get(key) and not offer.get(key)}
+    return {**offer, **missing} if missing else offer
 
 
 # -- offers -----------------------------------------------------------------------------------
@@ -381,10 +388,15 @@ class _Offer:
     currency: str | None
     availability: Availability | None
     sku: str | None
+    url: str | None
 
 
 def best_offer(
-    offers: object, *, index: Mapping[str, Node] | None = None, hints: Mapping[str, str] | None = None
+    offers: object,
+    *,
+    index: Mapping[str, Node] | None = None,
+    hints: Mapping[str, str] | None = None,
+    page_url: str | None = None,
 ) -> OfferChoice:
     """The representative offer of a product (the rule in the module docstring)."""
     flat: list[_Offer] = []
@@ -393,6 +405,7 @@ def best_offer(
     main_currency = next((offer.currency for offer in priced if offer.currency), None) or next(
         (offer.currency for offer in flat if offer.currency), None
     )
+    named = _named_by_url(priced, page_url) if len(priced) > 1 and page_url and "?" in page_url else None
     best: tuple[int, Price, _Offer] | None = None
     for offer in priced:
         if offer.currency not in (None, main_currency):
@@ -401,6 +414,9 @@ def best_offer(
         if price is None:
             continue
         rank = stock_rank(offer.availability)
+        if offer is named:
+            best = (rank, price, offer)
+            break
         if best is None or (rank, not price.minor) < (best[0], not best[1].minor):
             best = (rank, price, offer)
     in_stock = next(
@@ -421,6 +437,31 @@ def best_offer(
         raw_amount=offer.amount if price.currency is None else None,
         sku=offer.sku,
     )
+
+
+def _named_by_url(offers: list[_Offer], page_url: str) -> _Offer | None:
+    """The one offer the page URL's query names: all of its url's query parameters are the
+    page's, or its sku is a parameter's value. None when none or several are named."""
+    try:
+        asked = set(parse_qsl(urlsplit(page_url).query))
+    except ValueError:
+        return None
+    values = {value for _, value in asked}
+    named = []
+    for offer in offers:
+        own = _query_of(offer.url)
+        if (own and own <= asked) or (offer.sku and offer.sku in values):
+            named.append(offer)
+    return named[0] if len(named) == 1 else None
+
+
+def _query_of(url: str | None) -> set[tuple[str, str]]:
+    if not url or "?" not in url:
+        return set()
+    try:
+        return set(parse_qsl(urlsplit(url).query))
+    except ValueError:
+        return set()
 
 
 def _flatten_offers(
@@ -479,6 +520,7 @@ def _read_offer(
         currency=found_currency or currency,
         availability=_availability_of(offer.get("availability")) or availability,
         sku=clean_text(offer.get("sku")),
+        url=offer.get("url") if isinstance(offer.get("url"), str) else None,
     )
 
 

@@ -249,6 +249,53 @@ def test_product_group_takes_its_variants_offers() -> None:
     assert data.sku == "SH-M"  # the SKU of the variant whose offer was taken
 
 
+def test_the_offer_the_page_url_names_is_the_variant_shown_whatever_its_stock() -> None:
+    variants = [
+        offer("20", availability="InStock", sku="SH-S", url=f"{URL}?variant=101"),
+        offer("24", availability="OutOfStock", sku="SH-L", url=f"{URL}?variant=103"),
+    ]
+    page = jsonld_page({"@type": "Product", "name": "Shirt", "offers": variants})
+    shown = product(page, f"{URL}?variant=103&utm_source=mail")
+    assert shown.price == Price(2400, "EUR") and shown.availability is Availability.OUT_OF_STOCK
+    assert shown.sku == "SH-L"
+    assert product(page, f"{URL}?sku=SH-L").price == Price(2400, "EUR")  # named by its sku
+    assert product(page).price == Price(2000, "EUR")  # no query: the first in stock
+    assert product(page, f"{URL}?variant=999").price == Price(2000, "EUR")  # names none
+
+
+def test_a_url_naming_several_offers_names_none() -> None:
+    same_url = [
+        offer("20", availability="OutOfStock", url=f"{URL}?colour=red"),
+        offer("22", availability="InStock", url=f"{URL}?colour=red"),
+    ]
+    page = jsonld_page({"@type": "Product", "name": "Shirt", "offers": same_url})
+    assert product(page, f"{URL}?colour=red").price == Price(2200, "EUR")
+
+
+def test_a_product_group_variant_is_named_by_its_own_url() -> None:
+    group = {
+        "@type": "ProductGroup",
+        "name": "Shirt",
+        "url": URL,
+        "hasVariant": [
+            {
+                "@type": "Product",
+                "sku": "SH-S",
+                "url": f"{URL}?size=s",
+                "offers": offer("20", availability="InStock"),
+            },
+            {
+                "@type": "Product",
+                "sku": "SH-M",
+                "url": f"{URL}?size=m",
+                "offers": offer("22", availability="InStock"),
+            },
+        ],
+    }
+    data = product(jsonld_page(group), f"{URL}?size=m")
+    assert data.price == Price(2200, "EUR") and data.sku == "SH-M"
+
+
 # -- the main product among several ---------------------------------------------------------------
 def test_main_product_is_the_one_at_the_page_url() -> None:
     related = {
