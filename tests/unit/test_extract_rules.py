@@ -349,6 +349,8 @@ def test_an_ean13_label_is_no_article_number() -> None:
         ("Нет в наличии", Availability.OUT_OF_STOCK),
         ("В наличии", Availability.IN_STOCK),
         ("Немає в наявності", Availability.OUT_OF_STOCK),
+        ("Нет в продаже", Availability.OUT_OF_STOCK),
+        ("Немає в продажу", Availability.OUT_OF_STOCK),
         ("Є в наявності", Availability.IN_STOCK),
         ("在庫切れ", Availability.OUT_OF_STOCK),
         ("在庫あり", Availability.IN_STOCK),
