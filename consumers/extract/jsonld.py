@@ -12,7 +12,8 @@ A block that is not JSON is repaired the ways sites break it, then read again:
 - several JSON values one after another (with or without ',' or ';' between them).
 A value object ({"@value": "Lamp", "@language": "en"}) is read as its value.
 What still does not parse ends the block: the values before it are kept, a bad block never hides
-the good ones. HTML entities left in string values (&amp; &#39; &quot;...) are unescaped.
+the good ones. HTML entities left in string values (&amp; &#39; &quot;...) are unescaped, also
+those escaped twice ('&amp;amp;').
 
 Bounded for hostile pages: repair is one linear scan (_repair), the JSON decoder's nesting
 limit ends deep blocks (RecursionError), and walk() visits at most schemaorg._MAX_NODES dicts.
@@ -51,7 +52,8 @@ _EMPTY_VALUE = re.compile(r":(\s*)(?=[,}\]])")
 _EXTRA_COMMA = re.compile(r"(?<=[,{\[])(\s*),")
 _BRACKETS = re.compile(r"[{}\[\]]")
 _CLOSER = {"{": "}", "[": "]"}
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# An entity, maybe escaped once more ('&amp;amp;', '&amp;#39;': a shop escaping twice).
+_ENTITY = re.compile(r"&(?:amp;)*(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def read_jsonld(tree: LexborHTMLParser) -> list[Node]:
@@ -179,4 +181,4 @@ def _unescape_entities(nodes: list[Node]) -> None:
 
 
 def _entity(match: re.Match[str]) -> str:
-    return html.unescape(match.group())
+    return html.unescape(f"&{match.group(1)};")

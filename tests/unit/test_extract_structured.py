@@ -100,6 +100,16 @@ def test_html_entities_in_jsonld_strings_are_unescaped() -> None:
     assert (data.title, data.brand) == ("Black & Silver 'Pro' \"XL\"", "Brew & Co")
 
 
+def test_html_entities_escaped_twice_in_jsonld_are_unescaped_whole() -> None:
+    block = {
+        "@type": "Product",
+        "name": "Black &amp;amp; Silver &amp;#39;Pro&amp;#39;",
+        "brand": "A &amp;amp;&amp;amp; B",
+    }
+    data = product(jsonld_page(block))
+    assert (data.title, data.brand) == ("Black & Silver 'Pro'", "A && B")
+
+
 # -- schema.org Product subtypes and type forms ---------------------------------------------------
 @pytest.mark.parametrize(
     "kind",
