@@ -189,7 +189,8 @@ def main_product(
 ) -> Node | None:
     """The page's own product among its product nodes:
     1. the first whose url, @id or mainEntityOfPage is the page's URL or canonical URL (compared
-       by url_key), or that a node declares its mainEntity;
+       by url_key), or that a node declares its mainEntity; a ProductGroup's variant found so
+       gives its group (whose offers are its variants', the page URL's among them: best_offer);
     2. else the first top-level one with offers (top-level: not a property value of another
        node, except the itemOffered of a top-level Offer);
     3. else the first top-level one; 4. else the first with offers; 5. else the first.
@@ -199,9 +200,12 @@ def main_product(
         return candidates[0] if candidates else None
     keys = page_keys()
     declared = {id(deref(entity, index)) for node in nodes for entity in as_list(node.get("mainEntity"))}
+    groups = {
+        id(deref(variant, index)): node for node in candidates for variant in as_list(node.get("hasVariant"))
+    }
     for node in candidates:
         if id(node) in declared or not keys.isdisjoint(_own_url_keys(node, index, base_url)):
-            return node
+            return groups.get(id(node), node)  # a variant stands for its group (its offers name it)
     offered = _offered_products(nodes, index)
     nested = _nested(nodes, index)
     top = [node for node in candidates if id(node) not in nested]

@@ -306,6 +306,24 @@ def test_a_product_group_variant_is_named_by_its_own_url() -> None:
     assert data.price == Price(2200, "EUR") and data.sku == "SH-M"
 
 
+def test_a_variant_matching_the_page_url_stands_for_its_group() -> None:
+    variants = [
+        {
+            "@type": "Product",
+            "name": f"Shirt {size.upper()}",
+            "sku": f"SH-{size.upper()}",
+            "url": f"{URL}?size={size}",
+        }
+        for size in ("s", "m")
+    ]
+    for variant, price in zip(variants, ("20", "22"), strict=True):
+        variant["offers"] = offer(price, availability="InStock")
+    page = jsonld_page({"@type": "ProductGroup", "name": "Shirt", "hasVariant": variants})
+    assert (product(page).title, product(page).sku) == ("Shirt", "SH-S")
+    shown = product(page, f"{URL}?size=m")
+    assert (shown.title, shown.price, shown.sku) == ("Shirt", Price(2200, "EUR"), "SH-M")
+
+
 # -- the main product among several ---------------------------------------------------------------
 def test_main_product_is_the_one_at_the_page_url() -> None:
     related = {
