@@ -14,7 +14,7 @@ Three page sets, one table each:
   demo shop  static product pages of the demo shop's microdata and JSON-LD shops, truth from the
              catalogue (the JS shop needs a browser: not here);
   demo shop, structured data stripped  the same pages without JSON-LD, microdata and meta tags:
-             what the visible-markup fallback (consumers/extract/visible.py) finds on its own.
+             what the visible-markup fallback (consumers/extract/visible/) finds on its own.
 With --baseline, a fourth table: the same corpus pages through the baseline the issue names, a few
 lines of extruct + price-parser with no tuning (bench/extruct_baseline.py).
 Then the price strings: every row of --price-strings (text, amount, currency, hint, note: the
@@ -408,7 +408,7 @@ def corpus_price_cases(pages: list[LabelledPage]) -> list[PriceCase]:
     """Each corpus page's price_text with its expected price, hinted as extraction hints it: the
     page's <html lang> and domain (Page.price_hints) and, as the default currency, the one the
     page declares for prices shown without one (product:price:currency, itemprop=priceCurrency:
-    visible.py's price hints)."""
+    visible/prices.py's price hints)."""
     cases = []
     for page in pages:
         if not page.price_text:

@@ -1,6 +1,6 @@
 """The page being read: its parsed tree, base URL and host, and each reader's result, read once.
 
-Every source (product.py) and the visible fallback (visible.py) take a `Page`; a reader runs the
+Every source (product.py) and the visible fallback (visible/) take a `Page`; a reader runs the
 first time a source asks for it. The price parser's page hints are built here, in one place.
 """
 

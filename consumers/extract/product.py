@@ -7,7 +7,7 @@ Sources, in priority order:
     rdfa       RDFa Lite with schema.org (rdfa.py)
     meta       OpenGraph/product meta tags (meta.py), then
     itemprop   loose <meta itemprop>/<link itemprop> tags outside any item (meta.py)
-    visible    what a shopper sees: heading, price near it, labels (visible.py)
+    visible    what a shopper sees: heading, price near it, labels (visible/)
 The three structured readers give schema.org nodes; from each, the page's main product is read
 (schemaorg.main_product: the one whose url/@id is the page's URL or canonical URL, else the one
 with offers, else the first top-level one) with its representative offer (schemaorg.best_offer).
@@ -101,7 +101,7 @@ _MAX_SHOP_NAME_WORDS = 3  # of a shop's name a title starts with ('Williams Sono
 _LONG_NUMBER = 10  # digits of a GTIN-12/13/14 or a shop platform's internal product number (Shopify's)
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
 # the price has its currency, the title is no SKU), the source is not read at all. A source not
-# listed here may give any field. Keep in step with meta.py and visible.py.
+# listed here may give any field. Keep in step with meta.py and visible/__init__.py.
 SOURCE_FIELDS = {
     "meta": frozenset({"title", "image_url", "brand", "product_id", "availability", "price"}),
     "itemprop": frozenset({"price", "availability", "sku", "brand", "product_id"}),

@@ -60,7 +60,7 @@ class SiteProfile:
     product_links: str | None = None
     next_page: str | None = None
     fields: Mapping[str, FieldRule] = field(default_factory=dict)
-    # The SKU as the product URL spells it (group 1), for the visible-markup fallback (visible.py).
+    # The SKU as the product URL spells it (group 1), for the visible-markup fallback (visible/codes.py).
     sku_from_url: re.Pattern[str] | None = None
 
 

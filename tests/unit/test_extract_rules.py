@@ -2,7 +2,7 @@
 """General extraction rules on small hand-written pages, one rule a test: titles without the shop's
 name or format tags (titles.py, applied to every source in product._merge), the brand as the page
 spells and shows it, product pages without a visible price, SKU, brand and stock labels in many
-languages (visible.py, availability.py)."""
+languages (visible/, availability.py)."""
 
 from __future__ import annotations
 

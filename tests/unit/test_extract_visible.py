@@ -1,4 +1,4 @@
-"""The visible-markup fallback (consumers/extract/visible.py) on small hand-written pages, one
+"""The visible-markup fallback (consumers/extract/visible/) on small hand-written pages, one
 pattern a test, and on hostile pages: it must stay linear in the page and never crash."""
 
 from __future__ import annotations

@@ -1,0 +1,234 @@
+"""The product's heading, the element prices are measured from, and the title it gives.
+
+The heading is the product's <h1>; on a page without one (older shops), the first <h2> the
+page's <title> repeats (subheading); with neither, the one element whose class or id calls it
+the product's name or title (name_element).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from consumers.extract.page import Page
+from consumers.extract.titles import WORD_BREAK, clean_title, normalised, site_names
+from consumers.extract.values import clean_text, is_hidden, node_text, shown_text
+from consumers.extract.visible.nearness import NOT_WORD, class_and_id, class_tokens, lineage
+from consumers.extract.visible.shared import limited
+
+_MAX_TITLE_CHARS = 300
+_MAX_H1 = 5  # <h1> elements compared with a structured name
+# Inner elements that set a brand apart from the name in a heading: a link, or a line of its own
+# (a <span> or <strong> runs on into the name: "<strong>BenQ</strong> BL3290QT" shows one name).
+_BRAND_LINE_TAGS = frozenset({"a", "div", "p"})
+_BYLINE = re.compile(r"by\s", re.IGNORECASE)  # 'by Jerry Spinelli'
+_MIN_ECHO_CHARS = 3  # words of a heading the page title must repeat: not 'of', '7', 'x'
+_MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
+_LOGO = re.compile(r"logo|masthead|navbar|site[-_]?(?:title|name|brand)", re.IGNORECASE)
+_TITLE_TOKENS = frozenset({"title", "name", "producttitle", "productname"})
+_NAMED_TOKENS = frozenset(
+    {"producttitle", "productname", "itemtitle", "itemname", "artname", "artikelname", "produktname"}
+)
+_NAME_CSS = "[class*=name i], [class*=title i], [id*=name i], [id*=title i]"
+_NAME_TAGS = frozenset({"div", "span", "p", "strong", "b", "h2", "h3", "h4", "h5", "h6", "td", "font"})
+_ASIDE_TOKENS = frozenset(
+    {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
+    | {"modal", "popover", "dialog"}
+    | {"breadcrumb", "breadcrumbs"}  # '<h1>Monitors</h1>' as the breadcrumbs' last step
+)
+_PRODUCT_TOKENS = frozenset({"product", "pdp", "item", "artikel", "produkt", "produit", "producto"})
+
+
+# -- the heading and the title ---------------------------------------------------------------------
+def product_heading(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
+    """The product's <h1>, by rank: one calling itself a title or name (h1#title,
+    h1.product_title, h1.pdp__name) inside main/article/a product block; one calling itself so
+    elsewhere; any inside such a block; any other; one in a recommendations block or dialog; a
+    hidden one (class="hidden" may be undone by a media query). Never one that is the shop's logo
+    or name. Page order breaks ties."""
+    ranked: list[tuple[int, int, LexborNode]] = []
+    for order, node in enumerate(limited(tree.css("h1"))):
+        text = node_text(node)
+        if not _names_something(text) or normalised(text or "") in site_names:
+            continue
+        inside = heading_context(node)
+        if inside == "logo" or node.css_first('a[href="/"]') is not None:
+            continue
+        named = bool(class_tokens(node) & _TITLE_TOKENS)
+        rank = {"aside": 4, "hidden": 5, "product": 0 if named else 2}.get(inside, 1 if named else 3)
+        ranked.append((rank, order, node))
+    return min(ranked, key=lambda item: item[:2])[2] if ranked else None
+
+
+def echoed(text: str | None, tree: LexborHTMLParser, tags: dict[str, str]) -> bool:
+    """Whether the page's <title> or og:title repeats at least half the words of `text` (a
+    product's heading; a banner or a section heading is not repeated). True without a title."""
+    page_title = page_title_text(tree, tags)
+    if not page_title or not text:
+        return True
+    titled = set(_words_of(page_title))
+    words = [word for word in _words_of(text) if len(word) >= _MIN_ECHO_CHARS]
+    return not words or 2 * sum(word in titled for word in words) >= len(words)
+
+
+def page_titles(tree: LexborHTMLParser, tags: dict[str, str]) -> list[str]:
+    """The page's og:title and <title> text, those it has: what the page calls itself."""
+    title = tree.css_first("title")
+    return [text for text in (clean_text(tags.get("og:title")), node_text(title) if title else None) if text]
+
+
+def page_title_text(tree: LexborHTMLParser, tags: dict[str, str]) -> str:
+    """og:title and the <title> text, one after the other."""
+    return " ".join(page_titles(tree, tags))
+
+
+def _words_of(text: str) -> list[str]:
+    return NOT_WORD.split(text.casefold())
+
+
+def subheading(
+    tree: LexborHTMLParser, tags: dict[str, str], site_names: set[str]
+) -> tuple[LexborNode | None, str | None]:
+    """A page without a product <h1> (many 2011-style shops): the first of its first few <h2>
+    whose text, or the text before its first inner element ('Dark Secrets 1' of 'Dark Secrets 1
+    <span>: Legacy of Lies</span>'), the page's <title> or og:title repeats: the product's name,
+    and the heading prices are measured from."""
+    page_title = normalised(page_title_text(tree, tags))
+    if not page_title:
+        return None, None
+    for node in tree.css("h2")[:_MAX_H2]:
+        for text in (node_text(node), clean_text(node.text(deep=False))):
+            key = normalised(text or "")
+            if len(key) < 3 or key in site_names or not _names_something(text) or key not in page_title:
+                continue
+            if heading_context(node) in ("", "product"):
+                return node, text
+    return None, None
+
+
+def name_element(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
+    """A page with no heading for the product at all: the first element whose class or id calls it
+    the product's name or title ('product-name', 'productTitle', 'ProductDetails_NameLabel'), shown
+    and outside the site's header, one of its kind (a listing repeats its tiles' class)."""
+    candidates = [
+        node
+        for node in limited(tree.css(_NAME_CSS))
+        if node.tag in _NAME_TAGS and _names_element(class_tokens(node))
+    ]
+    classes = [node.attributes.get("class") for node in candidates]
+    for node, kind in zip(candidates, classes, strict=True):
+        text = node_text(node)
+        if not _names_something(text) or normalised(text or "") in site_names:
+            continue
+        if kind and classes.count(kind) > 1:
+            continue
+        if heading_context(node) in ("", "product"):
+            return node
+    return None
+
+
+def _names_element(tokens: frozenset[str]) -> bool:
+    return bool(tokens & _PRODUCT_TOKENS and tokens & {"name", "title"}) or bool(tokens & _NAMED_TOKENS)
+
+
+def _names_something(text: str | None) -> bool:
+    """A title has letters and is not a paragraph ('9780586068960' in an h1 is an ISBN)."""
+    return bool(text) and len(text or "") <= _MAX_TITLE_CHARS and any(ch.isalpha() for ch in text or "")
+
+
+def heading_context(node: LexborNode) -> str:
+    """Where a heading sits: 'logo' (a logo, or the site's header), 'hidden', 'aside' (a
+    recommendations block, a dialog, the breadcrumbs), 'product' (main/article/a product block),
+    else ''.
+    (An article's own <header> is no site header.)"""
+    product = logo = header = hidden = aside = False
+    for current in lineage(node):
+        if current.tag in ("body", "html"):
+            break
+        attributes = current.attributes
+        tokens = class_tokens(current)
+        hidden = hidden or is_hidden(attributes)
+        logo = logo or bool(_LOGO.search(class_and_id(attributes)))
+        header = header or current.tag == "header"
+        aside = aside or current.tag in ("aside", "dialog") or bool(tokens & _ASIDE_TOKENS)
+        product = product or current.tag in ("main", "article") or bool(tokens & _PRODUCT_TOKENS)
+    if logo or (header and not product):
+        return "logo"
+    if hidden or aside:
+        return "hidden" if hidden else "aside"
+    return "product" if product else ""
+
+
+def product_title(
+    tree: LexborHTMLParser, tags: dict[str, str], heading: LexborNode | None, url: str
+) -> str | None:
+    if heading is not None:
+        heading = _joined_at_word_breaks(heading)
+        return _without_byline(heading, shown_text(heading))
+    names = site_names(tags, url)
+    for text in page_titles(tree, tags):
+        if len(text) <= _MAX_TITLE_CHARS:
+            cleaned = clean_title(text, names)  # the shop's name or a page type alone: no product
+            if cleaned is not None:
+                return cleaned
+    return None
+
+
+def _joined_at_word_breaks(heading: LexborNode) -> LexborNode:
+    """The heading without its <wbr> (a line-break chance inside a word, 'höhenverstellb<wbr>ar'
+    on eBay), parsed again so that the word's parts are one text: text reading puts a space
+    between texts."""
+    if heading.css_first("wbr") is None:
+        return heading
+    body = LexborHTMLParser(WORD_BREAK.sub("", heading.html or "")).body
+    return body.child if body is not None and body.child is not None else heading
+
+
+def without_badge(heading: LexborNode, text: str, page_title: str) -> str:
+    """A heading's text without the badge its first element shows ('<span>Neuheit</span> Lenovo
+    L24i-40'): a word or two the page's title leaves out before a name it repeats whole."""
+    badge = _end_element_text(heading, last=False)
+    if not badge or len(badge.split()) > 2 or not text.startswith(badge):
+        return text
+    titled, rest = normalised(page_title), text[len(badge) :].strip()
+    if normalised(badge) in titled or len(rest.split()) < 2 or normalised(rest) not in titled:
+        return text
+    return rest
+
+
+def _without_byline(heading: LexborNode, text: str | None) -> str | None:
+    """A heading's text without the byline its last element adds ('Crash <em>by Jerry
+    Spinelli</em>' is 'Crash'): the author, not the name."""
+    byline = _end_element_text(heading, last=True)
+    if not text or not byline or not _BYLINE.match(byline) or not text.endswith(byline):
+        return text
+    return text[: -len(byline)].strip() or text
+
+
+def _end_element_text(node: LexborNode, last: bool) -> str | None:
+    """The text of the element `node` starts (or ends) with, blank text aside; None when it starts
+    (or ends) with text of its own."""
+    child = node.last_child if last else node.child
+    while child is not None and child.tag == "-text" and not (child.text() or "").strip():
+        child = child.prev if last else child.next
+    return node_text(child) if child is not None and child.tag != "-text" else None
+
+
+def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None = None) -> str | None:
+    """The text of the first of the page's first few <h1> that `matches` accepts (shown, not the
+    logo), or None. With `brand`: not an <h1> that sets the brand apart inside it (its own link,
+    div or paragraph: a label over the name)."""
+    key = normalised(brand) if brand else None
+    for node in page.tree.css("h1")[:_MAX_H1]:
+        text = shown_text(node)
+        if not text or not matches(text) or heading_context(node) in ("logo", "hidden"):
+            continue
+        if key and any(
+            inner.tag in _BRAND_LINE_TAGS and normalised(inner.text(deep=True, separator=" ")) == key
+            for inner in limited(node.css("*"))
+        ):
+            continue
+        return text
+    return None

@@ -1,0 +1,276 @@
+"""Availability as a shopper sees it: stock elements and their wording, an 'Availability:' label,
+the add-to-cart button and links, sold-out badges, stock wording just after the heading."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, partial
+from itertools import takewhile
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from consumers.extract.availability import (
+    Availability,
+    normalise_availability,
+    stated_availability,
+    unmistakable_availability,
+)
+from consumers.extract.values import clean_text, is_hidden
+from consumers.extract.visible.nearness import class_and_id, lineage, nearest, walk_up
+from consumers.extract.visible.shared import (
+    CART_LINK_STEPS,
+    MAX_CANDIDATES,
+    T,
+    css_string,
+    label_pattern,
+    labelled_value,
+    limited,
+    short_text,
+)
+
+_STOCK_CSS = ", ".join(
+    f"[{attr}*={word} i]"
+    for word in ("stock", "availab", "inventory", "lieferbar")
+    for attr in ("class", "id")
+)
+_VARIANT_SELECT_CSS = ", ".join(
+    f"select[{attr}*={word} i]"
+    for word in ("variation", "variant", "size", "colo", "option", "attribute", "groesse", "taille")
+    for attr in ("name", "id", "class")
+)
+_BADGE_CSS = "[class*=sold-out i], [class*=soldout i], [class*=out-of-stock i], [class*=outofstock i]"
+
+# 'Add to cart' in the shop languages (the button's label, name, class or id).
+_ADD_TO_CART = (
+    r"add[\s_-]?(?:\w+[\s_-]){0,2}to[\s_-]?(?:\w+[\s_-])?(?:cart|bag|basket|trolley)|addtocart"
+    r"|in den (?:warenkorb|einkaufswagen|korb)|ajouter au panier|añadir al carrito|agregar al carrito"
+    r"|aggiungi al carrello|in winkelwagen|do koszyka|sepete ekle|adicionar ao carrinho"
+    r"|adicionar à sacola|в корзину|у кошик|カートに(?:入れる|追加)|購入する|加入购物车|加入購物車"  # noqa: RUF001
+    r"|lägg i (?:varukorg|kundvagn)|læg i kurv|legg i handlekurv|lisää ostoskoriin|do košíku|kosárba"
+)
+# Out-of-stock sign-ups: 'Notify me', 'Email me when available', 'Benachrichtigen', 'Avvisami'.
+_NOTIFY_ME = (
+    r"notify me|e-?mail me when (?:(?:it'?s|this is) )?(?:available|in stock|back)|join the wait ?list"
+    r"|benachrichtig|m'avertir|me prévenir|prévenez-moi|avísame|avvisami|powiadom|houd me op de hoogte"
+    r"|avise-me|сообщить о поступлении"  # noqa: RUF001
+)
+_CART = re.compile(
+    rf"{_ADD_TO_CART}|warenkorb|buy[\s_-]?now|kaufen|acheter|comprar|koupit|kúpiť|купить|kup teraz"
+    rf"|购买|sold[\s_-]?out|pre-?order|{_NOTIFY_ME}",
+    re.IGNORECASE,
+)
+# An add-to-cart link (not a mere 'Warenkorb' or 'Cart (0)' link to the cart).
+_CART_LINK = re.compile(_ADD_TO_CART, re.IGNORECASE)
+# A link labelled 'Add To Cart' that opens a back-in-stock sign-up: the product is out of stock.
+_SIGN_UP_HREF = re.compile(r"back[\s_-]?in[\s_-]?stock|notify", re.IGNORECASE)
+_STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
+_STOCK_LINE_CHARS = 60
+_IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
+# Messages about the shopper's choice of size, colour or other variant, or about a missing
+# picture ('Bild nicht verfügbar'), not the product's stock.
+_VARIANT_MESSAGE = re.compile(
+    r"\b(?:this|that|the|your|selected)\s+(?:selection|combination|variant|size|colou?r|option)\b"
+    r"|diese (?:auswahl|kombination|variante|größe)|cette (?:combinaison|taille|sélection)"
+    r"|\b(?:image|picture|photo|bild|abbildung|foto|imagen|immagine)s?\b",
+    re.IGNORECASE,
+)
+_NOTIFY = re.compile(_NOTIFY_ME, re.IGNORECASE)
+_STOCK_LABEL = label_pattern(
+    r"Availability|Stock|Verfügbarkeit|Lieferstatus|Lagerstatus|Disponibilité|Disponibilidad|Disponibilità"
+    r"|Disponibilidade|Beschikbaarheid|Dostępność|Dostupnost|Dostupnosť|Наличие|Наявність|Stok durumu"
+    r"|Tillgänglighet|Saatavuus|Elérhetőség|Disponibilitate|在庫|库存",
+    r"[ \t\u00a0]*:\s*([^\n]{1,60})",
+)
+
+
+# -- availability ----------------------------------------------------------------------------------
+def availability(
+    tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: int, button: _CartButton
+) -> Availability | None:
+    """The first of, strongest first: itemprop=availability; stock/availability elements' wording;
+    an "Availability: ..." label; the add-to-cart button's wording ('Sold out', 'Pre-order',
+    'Notify me'); a sold-out badge; stock wording other than "in stock" just after the heading
+    ('Only 2 left', 'Backordered'); a disabled add-to-cart button (out of stock); an enabled one
+    (in stock); an add-to-cart link or image button (in stock: older shops' buy buttons). In stock
+    gives way to a count left or a backorder said just after the heading."""
+    wording = cache(partial(_stock_wording_after_heading, tree, page_text, after))  # read once
+    signals: list[Callable[[], Availability | None]] = [
+        lambda: _first(nearest(tree.css("[itemprop=availability]"), chain), _itemprop_availability),
+        lambda: _first(
+            nearest(tree.css(_STOCK_CSS), chain), lambda node: _stock_element(short_text(node, 200))
+        ),
+        lambda: labelled_value(_STOCK_LABEL, page_text, after, normalise_availability),
+        lambda: button.worded,
+        lambda: _sold_out_badge(tree, chain),
+        wording,
+        # Weakest: some shops render the button disabled until a script has run, or until the
+        # shopper picks a size (then it is just a button: in stock, below).
+        lambda: Availability.OUT_OF_STOCK if button.disabled and not _variant_choice(tree) else None,
+        lambda: Availability.IN_STOCK if button.present else None,
+        lambda: Availability.IN_STOCK if _cart_link(tree, chain) else None,
+        lambda: _stock_wording_after_heading(tree, page_text, after, in_stock=True),
+    ]
+    found = next((value for value in (signal() for signal in signals) if value is not None), None)
+    if found is Availability.IN_STOCK and wording() in (Availability.LIMITED, Availability.BACKORDER):
+        return wording()  # 'Availability: In stock' above 'Only 1 left in stock'
+    return found
+
+
+def _variant_choice(tree: LexborHTMLParser) -> bool:
+    """Whether the page asks the shopper to choose a variant (a size or colour select)."""
+    return tree.css_first(_VARIANT_SELECT_CSS) is not None
+
+
+def _sold_out_badge(tree: LexborHTMLParser, chain: dict[int, int]) -> Availability | None:
+    """One or two sold-out badges saying so: the product's. More are per variant (sizes) or per
+    tile; and a class alone proves little ('supress-if-out-of-stock' on an 'Add to Bag' button)."""
+    badges = nearest(tree.css(_BADGE_CSS), chain)
+    if not 0 < len(badges) <= 2:
+        return None
+    return (
+        Availability.OUT_OF_STOCK
+        if _worded(short_text(badges[0], 100)) is Availability.OUT_OF_STOCK
+        else None
+    )
+
+
+def _first(nodes: list[LexborNode], convert: Callable[[LexborNode], T | None]) -> T | None:
+    return next((value for value in map(convert, nodes) if value is not None), None)
+
+
+def _itemprop_availability(node: LexborNode) -> Availability | None:
+    attributes = node.attributes
+    return stated_availability(attributes.get("href") or attributes.get("content") or short_text(node, 200))
+
+
+def _worded(text: str | None) -> Availability | None:
+    """Stock wording of an element or button; "in stock" only from brief text (not 'See available
+    gift options')."""
+    if text and _NOTIFY.search(text):
+        return Availability.OUT_OF_STOCK
+    value = normalise_availability(text)
+    return None if value is Availability.IN_STOCK and len(text or "") > _IN_STOCK_CHARS else value
+
+
+def _stock_element(text: str | None) -> Availability | None:
+    """A stock element's wording: its "Availability: ..." label's value when it holds one (a block
+    of labelled values: 'Price: $162.99 Availability: 26 In Stock Quantity: ...'); never a message
+    about a variant choice ('Sorry, this selection is currently unavailable')."""
+    if not text or _VARIANT_MESSAGE.search(text):
+        return None
+    labelled = labelled_value(_STOCK_LABEL, text, 0, normalise_availability)
+    return labelled if labelled is not None else _worded(text)
+
+
+def _stock_wording_after_heading(
+    tree: LexborHTMLParser, page_text: str, after: int, in_stock: bool = False
+) -> Availability | None:
+    """Short lines just after the heading that say more than "in stock" ('Only 2 left',
+    'Backordered'), or with `in_stock` also that ('72 in stock', 'Usually ships within 24 hours'):
+    the first _STOCK_LINES non-blank lines, each of at most _STOCK_LINE_CHARS (a longer line is
+    prose), in unmistakable words only (free text says 'Limited Edition' and 'This combination is
+    not available'), and shown (not a hidden 'SOLD OUT' a script reveals)."""
+    for line in page_text[after : after + 500 * _STOCK_LINES].splitlines()[:_STOCK_LINES]:
+        short = len(line) <= _STOCK_LINE_CHARS and not _VARIANT_MESSAGE.search(line)
+        value = unmistakable_availability(line) if short else None
+        if value is not None and (in_stock or value is not Availability.IN_STOCK) and _shown_line(tree, line):
+            return value
+    return None
+
+
+def _shown_line(tree: LexborHTMLParser, line: str) -> bool:
+    """Whether an element showing `line` of the page text is not hidden, nor inside a hidden one
+    (when no element is found to hold it, it counts as shown)."""
+    holders = limited(tree.css(f"body :lexbor-contains({css_string(line.strip())})"))
+    return not holders or any(not _inside_hidden(node) for node in holders)
+
+
+def _inside_hidden(node: LexborNode) -> bool:
+    below_body = takewhile(lambda current: current.tag != "body", lineage(node))
+    return any(is_hidden(current.attributes) for current in below_body)
+
+
+@dataclass(frozen=True, slots=True)
+class _CartButton:
+    present: bool = False
+    disabled: bool = False
+    worded: Availability | None = None  # what its label says beyond "add to cart"
+
+
+def cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
+    """The add-to-cart button nearest the heading ('Sold out', 'Pre-order', 'Notify me' count)."""
+    for node in nearest(tree.css("button, input[type=submit], input[type=button]"), chain):
+        attributes = node.attributes
+        label = short_text(node, 100) or clean_text(attributes.get("value")) or ""
+        if not _CART.search(f"{label} {attributes.get('name') or ''} {class_and_id(attributes)}"):
+            continue
+        worded = _worded(label)
+        return _CartButton(True, _disabled(attributes), None if worded is Availability.IN_STOCK else worded)
+    return _CartButton()
+
+
+def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
+    """Whether an add-to-cart link or image button (no <button>: 'Add to basket' as an <a>, an
+    <input type=image>) shares a block with the heading within CART_LINK_STEPS steps up, or is the
+    only one shown on the page (old table layouts nest deeper): the product's own, not one of the
+    recommendation tiles'."""
+    shown = 0
+    for node in _cart_links(tree):
+        walk = walk_up(node, chain)
+        if walk.passed and not walk.hidden:
+            if walk.distance <= CART_LINK_STEPS:
+                return True
+            shown += 1
+    return shown == 1
+
+
+def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The first MAX_CANDIDATES add-to-cart links and image buttons (not a disabled one, nor a
+    back-in-stock sign-up), image buttons first. Every link is read: a page's menus hold
+    hundreds of links before the product's own."""
+    found = []
+    for node in [*tree.css("input[type=image]"), *tree.css("a[href]")]:
+        attributes = node.attributes
+        image = node.css_first("img[alt]") if node.tag == "a" else None
+        label = " ".join(
+            filter(
+                None,
+                (
+                    short_text(node, 100),
+                    attributes.get("title"),
+                    attributes.get("alt"),
+                    image.attributes.get("alt") if image is not None else None,
+                    class_and_id(attributes),
+                ),
+            )
+        )
+        if _CART_LINK.search(label) and not _SIGN_UP_HREF.search(attributes.get("href") or ""):
+            if not _disabled(attributes):
+                found.append(node)
+            if len(found) == MAX_CANDIDATES:
+                break
+    return found
+
+
+def _disabled(attributes: dict[str, str | None]) -> bool:
+    """A disabled control: the attribute, ARIA's, or the class CSS frameworks grey it out with."""
+    return (
+        "disabled" in attributes
+        or (attributes.get("aria-disabled") or "").lower() == "true"
+        or "disabled" in (attributes.get("class") or "").split()
+    )
+
+
+def one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
+    """Whether the page shows exactly one add-to-cart button (a listing shows one a tile)."""
+    found = 0
+    for node in nearest(tree.css("button, input[type=submit], input[type=button]"), chain):
+        attributes = node.attributes
+        label = short_text(node, 100) or clean_text(attributes.get("value")) or ""
+        if _CART.search(f"{label} {attributes.get('name') or ''} {class_and_id(attributes)}"):
+            found += 1
+            if found > 1:
+                return False
+    return found == 1
