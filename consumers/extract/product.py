@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from html import escape
 from urllib.parse import urlsplit
@@ -140,17 +141,45 @@ class Extractor:
         return Links(product_urls=_product_urls(page, profile), next_page=_next_page(page, profile))
 
 
+@dataclass(slots=True)
+class _Merge:
+    """What the sources gave, as the merge rule takes it: each field from the first source that
+    has it (`fields`, `origin`: field -> source), and what the settling steps after it read from
+    every source."""
+
+    fields: dict[str, object] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)
+    # Every source's title (for a title that is a code), currency (in order) and brand (for the
+    # shop's own spelling of an all-caps one).
+    titles: list[tuple[str, str]] = field(default_factory=list)
+    currencies: list[tuple[str, str]] = field(default_factory=list)
+    brands: list[str] = field(default_factory=list)
+    price_value: object = None  # the raw amount of a price taken without a currency
+    companies: int = 0  # whether the brand taken was a company's name ('Casio Computer Co., Ltd.')
+
+
 def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
-    """The merge rule of the module docstring. Sources may add two private keys: '_currency', a
-    currency they know even without a price, and '_price_value', the raw amount of a price they
-    found without a currency (to read it again once the currency is known)."""
-    merged: dict[str, object] = {}
-    origin: dict[str, str] = {}  # field -> the source it came from
-    titles: list[tuple[str, str]] = []  # every source's title, for a title that is just the SKU
-    currencies: list[tuple[str, str]] = []  # every source's currency, in order
-    price_value: object = None
-    brands: list[str] = []  # every source's brand, for the shop's own spelling of an all-caps one
-    companies = 0  # whether the brand taken was a company's name ('Casio Computer Co., Ltd.')
+    """The merge rule of the module docstring: the sources' fields taken, then each settled."""
+    merge = _take_fields(page, sources)
+    _settle_title(page, merge)
+    _settle_brand(page, merge)
+    _settle_sku(page, merge)
+    _settle_price(page, merge)
+    merged, origin = merge.fields, merge.origin
+    if merged.get("title") is None and merged.get("price") is None:
+        return None
+    merged["category_path"] = clean_category_path(list(merged.get("category_path", [])), merged.get("title"))
+    used = set(origin.values())
+    return ProductData(**merged, sources=tuple(name for name, _ in sources if name in used))
+
+
+def _take_fields(page: Page, sources: list[tuple[str, Source]]) -> _Merge:
+    """Each field from the first source that gives it (a later one only replaces a placeholder
+    price or refines the stock). Sources may add two private keys: '_currency', a currency they
+    know even without a price, and '_price_value', the raw amount of a price they found without
+    a currency (to read it again once the currency is known)."""
+    merge = _Merge()
+    merged = merge.fields
     for name, source in sources:
         if name in SOURCE_FIELDS and merged.keys() >= SOURCE_FIELDS[name] and _settled(merged):
             continue  # nothing it could add
@@ -161,19 +190,19 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
         if isinstance(price, Price) and price.currency:
             currency = price.currency
         if currency:
-            currencies.append((name, str(currency)))
+            merge.currencies.append((name, str(currency)))
         if "brand" in found:
-            companies += "brand" not in merged and company_name(found["brand"])
+            merge.companies += "brand" not in merged and company_name(found["brand"])
             found["brand"] = clean_brand(found["brand"])
             if isinstance(found["brand"], str):
-                brands.append(found["brand"])
+                merge.brands.append(found["brand"])
         if isinstance(sku := found.get("sku"), str):
             found["sku"] = sku_without_label(sku)
         if isinstance(title := found.get("title"), str) and title:
             cleaned = clean_title(title, page.site_names)
             found["title"] = cleaned
             if cleaned is not None:
-                titles.append((name, cleaned))
+                merge.titles.append((name, cleaned))
         for key, item in found.items():
             if item not in _EMPTY and (
                 key not in merged
@@ -181,54 +210,75 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
                 or (key == "availability" and name == "visible" and _refines(merged[key], item))
             ):
                 merged[key] = item
-                origin[key] = name
+                merge.origin[key] = name
                 if key == "price":
-                    price_value = value
+                    merge.price_value = value
         if merged.keys() >= _ALL_FIELDS and _settled(merged):
             break
+    return merge
+
+
+def _settle_title(page: Page, merge: _Merge) -> None:
+    """A title that is just a code gives way to another source's; a cut one to the whole; a
+    machine's name to the one the page shows."""
+    merged, origin = merge.fields, merge.origin
     if _title_is_a_code(merged.get("title"), merged):  # the next source's title, if any is better
+        titles = merge.titles
         better = next(((name, title) for name, title in titles if not _title_is_a_code(title, merged)), None)
         if better is not None:
             origin["title"], merged["title"] = better
-    if isinstance(title := merged.get("title"), str) and (whole := _uncut_title(page, title, titles)):
+    if isinstance(title := merged.get("title"), str) and (whole := _uncut_title(page, title, merge.titles)):
         origin["title"], merged["title"] = whole
     if origin.get("title") in _NAMING_SOURCES:
         merged["title"] = _title_as_shown(
             page, merged["title"], merged.get("brand"), lead_in=origin["title"] not in _STRUCTURED_SOURCES
         )
+
+
+def _settle_brand(page: Page, merge: _Merge) -> None:
+    """The brand as the shop spells and titles it; with none, the shop's own name or a
+    trademarked start of the title."""
+    merged, origin = merge.fields, merge.origin
     if isinstance(brand := merged.get("brand"), str):
-        merged["brand"] = _brand_as_spelled(brand, brands)
-        if companies:
-            merged["brand"] = _brand_in_title(merged["brand"], merged.get("title"))
-        merged["brand"] = _brand_as_titled(merged["brand"], merged.get("title"))
-        merged["brand"] = shop_name_before_shop_words(merged["brand"], page.site_names) or merged["brand"]
+        brand = _brand_as_spelled(brand, merge.brands)
+        if merge.companies:
+            brand = _brand_in_title(brand, merged.get("title"))
+        brand = _brand_as_titled(brand, merged.get("title"))
+        merged["brand"] = shop_name_before_shop_words(brand, page.site_names) or brand
     if not merged.get("brand") and (own := _shop_name_in_title(merged.get("title"), page.site_names)):
         merged["brand"], origin["brand"] = own, origin["title"]
     if not merged.get("brand") and (marked := _trademarked_start(merged.get("title"))):
         merged["brand"], origin["brand"] = marked, origin["title"]
+
+
+def _settle_sku(page: Page, merge: _Merge) -> None:
+    """A structured SKU as the page labels it; with none, a product id that is one; and no SKU
+    left after a bar in the title."""
+    merged, origin = merge.fields, merge.origin
     if isinstance(sku := merged.get("sku"), str) and sku and origin.get("sku") in _STRUCTURED_SOURCES:
         merged["sku"] = labelled_sku_extending(page, sku) or labelled_sku_instead(page, sku) or sku
     if not merged.get("sku") and (code := _id_as_sku(merged.get("product_id"))) is not None:
         merged["sku"], origin["sku"] = code, origin["product_id"]
     if isinstance(title := merged.get("title"), str) and isinstance(sku := merged.get("sku"), str) and sku:
         merged["title"] = _without_code_after_bar(title, sku)
+
+
+def _settle_price(page: Page, merge: _Merge) -> None:
+    """A price without a currency in the first currency a source knows, else the national one of
+    the domain; a zero no source replaced is no price."""
+    merged = merge.fields
     price = merged.get("price")
-    if isinstance(price, Price) and price.currency is None and currencies:
-        origin["currency"], currency = currencies[0]
-        merged["price"] = _priced_in(price, price_value, currency, page.price_hints)
+    if isinstance(price, Price) and price.currency is None and merge.currencies:
+        merge.origin["currency"], currency = merge.currencies[0]
+        merged["price"] = _priced_in(price, merge.price_value, currency, page.price_hints)
     elif (
         isinstance(price, Price)
         and price.currency is None
         and (national := national_currency(page.price_hints.get("tld")))
     ):
-        merged["price"] = _priced_in(price, price_value, national, page.price_hints)
+        merged["price"] = _priced_in(price, merge.price_value, national, page.price_hints)
     if isinstance(price := merged.get("price"), Price) and price.minor == 0:
         merged["price"] = None  # a placeholder no source replaced ('0.00' shown while sold out)
-    if merged.get("title") is None and merged.get("price") is None:
-        return None
-    merged["category_path"] = clean_category_path(list(merged.get("category_path", [])), merged.get("title"))
-    used = set(origin.values())
-    return ProductData(**merged, sources=tuple(name for name, _ in sources if name in used))
 
 
 def _without_code_after_bar(title: str, sku: str) -> str:
