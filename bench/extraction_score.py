@@ -42,14 +42,13 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from price_parser import Price as BaselinePrice
 
 from consumers.extract import ExtractionError, ProductData, extract_product, parse_price_or_none
 from consumers.extract.page import Page
-from consumers.extract.price import exponent
 from consumers.extract.values import currency_code
 from consumers.extract.visible import page_currency
 
@@ -326,11 +325,11 @@ class PriceCase:
     note: str = ""
 
     def expected(self) -> tuple[Decimal, str | None] | None:
-        """(amount rounded half-up to the currency's minor unit, as Price stores it, currency), or
-        None for a text without a price."""
+        """(amount, currency), or None for a text without a price. Amounts compare as numbers
+        ('12.5' is '12.50'), every digit counting: '84.0973' is not 84.10."""
         if self.amount is None:
             return None
-        return _in_minor_units(Decimal(self.amount), self.currency), self.currency
+        return Decimal(self.amount), self.currency
 
     def parse(self) -> tuple[Decimal, str | None] | None:
         """What parse_price gives with this case's hints: (amount, currency), None when it finds no price."""
@@ -338,19 +337,13 @@ class PriceCase:
         return None if price is None else (price.amount, price.currency)
 
     def parse_with_price_parser(self) -> tuple[Decimal, str | None] | None:
-        """The baseline: what price-parser 0.5.1 gives (its default currency hint, the amount in the
-        currency's minor units) with its currency sign read as an ISO code the way structured data
-        is read, so that only the parsing differs."""
+        """The baseline: what price-parser 0.5.1 gives (its default currency hint) with its currency
+        sign read as an ISO code the way structured data is read, so that only the parsing differs."""
         found = BaselinePrice.fromstring(self.text, currency_hint=self.default)
         if found.amount is None:
             return None
         currency = currency_code(found.currency, self.hints) if found.currency else None
-        return _in_minor_units(found.amount, currency), currency
-
-
-def _in_minor_units(amount: Decimal, currency: str | None) -> Decimal:
-    """`amount` rounded half-up to the currency's minor unit, as Price stores it."""
-    return amount.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_UP)
+        return found.amount, currency
 
 
 def decode_escapes(text: str) -> str:

@@ -189,6 +189,8 @@ _MAX_MINOR = 10**18  # minor units must fit a 64-bit long (Avro), whatever the c
 # Longer text is no price but a page element chosen too widely; refusing it also bounds the work
 # hostile text can cause (2 MB of "$1 $1 ..." took 9 s even once the parser was made linear).
 MAX_PRICE_TEXT = 1000
+# Digits an amount may have beyond its currency's minor unit and stay exact ('84.0973 €').
+MAX_EXTRA_DIGITS = 3
 
 # (start, end, spelling, marker) and (start, end, token, forced fraction digits or None)
 _Found = tuple[int, int, str, Marker]
@@ -206,18 +208,27 @@ class Price:
     `currency` is None when the price's currency cannot be told (text with no currency marker and
     no default currency). Such a price counts `minor` in hundredths (exponent 2): Price(1999, None)
     is 19.99 of some currency.
+
+    `exact` is the amount itself when it has digits beyond the minor unit, as unit prices of
+    electronic parts and energy do ('84.0973 €', '0,0567 €/kWh'); `minor` is then that amount
+    rounded half-up, what a cart charges and what events carry (Money.amount_minor).
     """
 
     minor: int
     currency: str | None
+    exact: Decimal | None = None
 
     @property
     def amount(self) -> Decimal:
+        if self.exact is not None:
+            return self.exact
         return Decimal(self.minor).scaleb(-exponent(self.currency))
 
     @classmethod
     def from_amount(cls, amount: Decimal, currency: str | None) -> Price:
-        """Round `amount` half-up to the currency's minor unit (hundredths when None)."""
+        """`amount` in the currency's minor units (hundredths when None), rounded half-up; kept
+        exact too when it has up to MAX_EXTRA_DIGITS digits more (more are a float's noise:
+        '210.852001' shown as '210,85 €')."""
         if currency is not None:
             check_currency(currency)
         if not amount.is_finite():
@@ -226,13 +237,22 @@ class Price:
             raise PriceError(f"negative price {amount}")
         if amount.adjusted() > _MAX_DIGITS:
             raise PriceError(f"implausibly large price {amount:.3E}")
-        minor = int(amount.scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        places = exponent(currency)
+        minor = int(amount.scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         if minor >= _MAX_MINOR:
             raise PriceError(f"implausibly large price {amount:.3E} {currency}")
-        return cls(minor, currency)
+        return cls(minor, currency, _beyond_minor_unit(amount, places))
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}" if self.currency else str(self.amount)
+
+
+def _beyond_minor_unit(amount: Decimal, places: int) -> Decimal | None:
+    """`amount` when it has more than `places` digits after the point, at most MAX_EXTRA_DIGITS
+    more (trailing zeros aside); else None."""
+    normal = amount.normalize()
+    digits = -normal.as_tuple().exponent
+    return normal if isinstance(digits, int) and places < digits <= places + MAX_EXTRA_DIGITS else None
 
 
 def exponent(currency: str | None) -> int:

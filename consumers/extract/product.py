@@ -47,6 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from html import escape
 from urllib.parse import urlsplit
@@ -83,6 +84,7 @@ from consumers.extract.visible import (
     sku_without_label,
     visible_fields,
 )
+from consumers.extract.visible.shared import visible_text
 
 # Last-resort product links on listing pages without structured lists or a profile.
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
@@ -98,6 +100,7 @@ _GLUED_WORDS = re.compile(r"[A-Z]{2}[A-Z][a-z]|[a-z][A-Z][a-z]{2}")
 # Sources whose title is a name the shop wrote for machines: the <h1> may show it otherwise.
 _NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
 _STRUCTURED_SOURCES = frozenset({"jsonld", "microdata", "rdfa"})
+_MARKUP_SOURCES = _STRUCTURED_SOURCES | {"meta", "itemprop"}  # values written for machines, not shown
 _MAX_SHOP_NAME_WORDS = 3  # of a shop's name a title starts with ('Williams Sonoma', 'Wilsons Leather')
 _LONG_NUMBER = 10  # digits of a GTIN-12/13/14 or a shop platform's internal product number (Shopify's)
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
@@ -279,6 +282,21 @@ def _settle_price(page: Page, merge: _Merge) -> None:
         merged["price"] = _priced_in(price, merge.price_value, national, page.price_hints)
     if isinstance(price := merged.get("price"), Price) and price.minor == 0:
         merged["price"] = None  # a placeholder no source replaced ('0.00' shown while sold out)
+    elif (
+        isinstance(price, Price)
+        and price.exact is not None
+        and merge.origin.get("price") in _MARKUP_SOURCES
+        and not _shows_amount(page, price.exact)
+    ):
+        merged["price"] = Price(price.minor, price.currency)  # '224.904' marked up, '224,90 €' shown
+
+
+def _shows_amount(page: Page, amount: Decimal) -> bool:
+    """Whether the page's visible text shows `amount` with all its digits after the point
+    ('84,09730 €' for 84.0973; the last three digits before the point, for a thousands mark)."""
+    whole, _, fraction = f"{amount:f}".partition(".")
+    text = visible_text(page.tree)
+    return any(f"{whole[-3:]}{mark}{fraction}" in text for mark in ".,")
 
 
 def _without_code_after_bar(title: str, sku: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
@@ -322,6 +323,14 @@ def test_a_variant_matching_the_page_url_stands_for_its_group() -> None:
     assert (product(page).title, product(page).sku) == ("Shirt", "SH-S")
     shown = product(page, f"{URL}?size=m")
     assert (shown.title, shown.price, shown.sku) == ("Shirt", Price(2200, "EUR"), "SH-M")
+
+
+def test_a_marked_up_price_keeps_digits_beyond_the_minor_unit_only_when_the_page_shows_them() -> None:
+    part = {"@type": "Product", "name": "Compute Module", "offers": offer("84.0973")}
+    shown = product(jsonld_page(part, body="<td>84,09730 €</td>"))
+    assert (shown.price.amount, shown.price.minor) == (Decimal("84.0973"), 8410)
+    net = {"@type": "Product", "name": "Monitor", "offers": offer("224.904")}
+    assert product(jsonld_page(net, body="<span>224,90 EUR</span>")).price == Price(22490, "EUR")
 
 
 # -- the main product among several ---------------------------------------------------------------

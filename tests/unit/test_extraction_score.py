@@ -162,11 +162,15 @@ def test_price_strings_decode_escapes_and_pass_the_default_hint(tmp_path: Path) 
     assert [price_case_result(case)[0] for case in cases] == [True, True, True, True]
 
 
-def test_price_strings_amounts_compare_rounded_to_the_minor_unit(tmp_path: Path) -> None:
+def test_price_strings_amounts_compare_as_numbers_every_digit_counting(tmp_path: Path) -> None:
     table = tmp_path / "prices.tsv"
-    table.write_text("¥4990.4\t4990\tJPY\t\t\n", encoding="utf-8")
-    (case,) = read_price_strings(table)
-    assert case.expected() == (Decimal(4990), "JPY") and price_case_result(case)[0]
+    table.write_text(
+        "84,0973 €\t84.0973\tEUR\t\t\n84,0973 €\t84.10\tEUR\t\t\n€ 12,5\t12.50\tEUR\t\t\n", encoding="utf-8"
+    )
+    exact, rounded, short = read_price_strings(table)
+    assert exact.expected() == (Decimal("84.0973"), "EUR") and price_case_result(exact)[0]
+    assert not price_case_result(rounded)[0]  # a scorer reading every digit counts 84.10 wrong
+    assert price_case_result(short)[0]
 
 
 def test_an_unknown_price_hint_is_an_error(tmp_path: Path) -> None:

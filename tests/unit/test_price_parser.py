@@ -90,7 +90,8 @@ PRICES = [
 
 @pytest.mark.parametrize(("text", "default", "minor", "currency"), PRICES)
 def test_real_world_prices(text: str, default: str | None, minor: int, currency: str) -> None:
-    assert parse_price(text, default) == Price(minor, currency)
+    price = parse_price(text, default)
+    assert (price.minor, price.currency) == (minor, currency)
 
 
 @pytest.mark.parametrize(
@@ -351,7 +352,7 @@ def test_hints_never_invent_a_currency_for_text_without_a_marker() -> None:
 def test_a_price_of_unknown_currency_keeps_its_amount_in_hundredths() -> None:
     assert parse_price("19.99") == Price(1999, None)
     assert parse_price("1.299,00") == Price(129900, None)
-    assert parse_price("0.125") == Price(13, None)
+    assert parse_price("0.125") == Price(13, None, Decimal("0.125"))
     assert parse_price("FREE") == Price(0, None)
     assert parse_price_or_none("12,-") == Price(1200, None)
     assert Price(1999, None).amount == Decimal("19.99")
@@ -418,7 +419,7 @@ def test_zero_decimal_currencies_count_whole_units() -> None:
     assert parse_price("1.980 Ft") == Price(1980, "HUF")
     assert parse_price("₩15,000") == Price(15000, "KRW")
     assert parse_price("1.290.000 ₫") == Price(1290000, "VND")
-    assert parse_price("¥1,234.5") == Price(1235, "JPY")  # rounded half-up
+    assert parse_price("¥1,234.5") == Price(1235, "JPY", Decimal("1234.5"))  # rounded half-up, exact kept
 
 
 def test_indian_grouping_and_swiss_apostrophes() -> None:
@@ -562,3 +563,14 @@ def test_mangled_signs_magnitude_words_and_counts(text: str, minor: int, currenc
 @pytest.mark.parametrize("text", ["Posledních 124 ks", "Skladem > 5 ks", "only 5 left", "pâte"])
 def test_a_count_of_pieces_is_no_price(text: str) -> None:
     assert parse_price_or_none(text) is None
+
+
+def test_digits_beyond_the_minor_unit_stay_exact_and_round_in_minor_units() -> None:
+    unit_price = parse_price("84,0973 €")
+    assert (unit_price.minor, unit_price.amount, str(unit_price)) == (8410, Decimal("84.0973"), "84.0973 EUR")
+    assert parse_price("$0.0029").amount == Decimal("0.0029")
+    assert parse_price("19,990 €").amount == Decimal("19990")  # a thousands mark, as before
+    assert parse_price("12,500 KD").amount == Decimal("12.5")  # within the dinar's three digits
+    assert parse_price("1,2345678 €") == Price(123, "EUR")  # more digits than a price shows: rounded
+    assert Price.from_amount(Decimal("19.989999999"), "EUR") == Price(1999, "EUR")  # a float's noise
+    assert Price.from_amount(Decimal("19.9900"), "EUR") == Price(1999, "EUR")  # zeros are no digits
