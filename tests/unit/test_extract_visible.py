@@ -205,6 +205,18 @@ def test_prices_without_a_currency_take_the_declared_one() -> None:
     assert visible(page)["price"] == Price(1450, "TRY")
 
 
+def test_a_bare_amount_takes_the_currency_its_neighbour_shows_alone() -> None:
+    before = (
+        "<h1>Smart Watch</h1><div><a class='currency'><em></em><i>US$</i></a>\n"
+        "<span class='price'>55.<sup>99</sup></span></div>"
+    )
+    assert visible(product_page(before))["price"] == Price(5599, "USD")
+    after = "<h1>Kettle</h1><p><span class='price'>12,99</span> <span>€</span></p>"
+    assert visible(product_page(after))["price"] == Price(1299, "EUR")
+    counted = "<h1>Kettle</h1><p><span>3 x</span><span class='price'>12.99</span><span>in stock</span></p>"
+    assert visible(product_page(counted))["price"] == Price(1299, None)  # no sign beside it
+
+
 def test_a_profile_currency_applies_to_prices_without_one() -> None:
     profiles = Profiles.parse('["www.acme-outlet.example"]\ncurrency = "CHF"\n')
     page = product_page("<h1>Steel Kettle</h1><span class='price'>49.90</span>")

@@ -29,6 +29,7 @@ MAX_PRICE_BLOCKS = 4  # separate prices equally near the heading; more is a list
 _MAX_PRICE_CHARS = 120  # longer text holds more than a price
 _MAX_PRICE_WORDS = 12
 _MAX_PRICE_PARTS = 12  # elements inside a price element looked at for list-price marks
+_MAX_SIGN_CHARS = 6  # a currency shown alone beside an amount: '$', 'US$', 'EUR', 'Kč'
 _PRICE_LINES = 60  # lines of page text after the heading searched for a bare price ('22,50 €')
 _PRICE_LINE_CHARS = 24
 _PRICE_LINE_LETTERS = 3  # a currency's code or sign in letters ('EUR', 'zł', 'kr'), nothing more
@@ -242,14 +243,36 @@ def _block_price(block: _Candidate, hints: _PriceHints, budget: _Budget) -> tupl
         if price is not None and text is not None:
             priced[id(member)] = (price, _has_currency_marker(text))
     ranked = [
-        (member.walk.tier, not priced[id(member)][1], member.order, priced[id(member)][0])
+        (member.walk.tier, not priced[id(member)][1], member.order, priced[id(member)][0], member.node)
         for member in members
         if id(member) in priced and not _mixes_prices(member, priced)
     ]
     if not ranked:
         return None, False
     best = min(ranked, key=lambda item: item[:3])
+    if best[1] and hints.currency is None and (beside := _priced_beside(best[3], best[4])) is not None:
+        return beside, True
     return best[3], not best[1]
+
+
+def _priced_beside(price: Price, node: LexborNode) -> Price | None:
+    """A bare amount in the currency its neighbour element shows alone ('<i>US$</i><span>55.99
+    </span>', '<span>12,99</span><span>€</span>'): the same amount with that currency."""
+    for neighbour in (_element_beside(node, before=True), _element_beside(node, before=False)):
+        sign = clean_text(neighbour.text(deep=True)) if neighbour is not None else None
+        if sign and len(sign) <= _MAX_SIGN_CHARS and not any(ch.isdigit() for ch in sign):
+            marked = parse_price_or_none(f"{sign} 1")
+            if marked is not None and marked.currency is not None:
+                return Price.from_amount(price.amount, marked.currency)
+    return None
+
+
+def _element_beside(node: LexborNode, before: bool) -> LexborNode | None:
+    """The element just before (or after) `node` among its siblings, blank text aside."""
+    sibling = node.prev if before else node.next
+    while sibling is not None and sibling.tag == "-text" and not (sibling.text() or "").strip():
+        sibling = sibling.prev if before else sibling.next
+    return sibling if sibling is not None and sibling.tag != "-text" else None
 
 
 def _mixes_prices(member: _Candidate, priced: dict[int, tuple[Price, bool]]) -> bool:
