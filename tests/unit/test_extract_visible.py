@@ -113,6 +113,22 @@ def test_the_price_nearest_the_heading_wins_over_related_products_and_the_mini_c
     assert visible(page)["price"] == Price(4999, "USD")
 
 
+@pytest.mark.parametrize(
+    "heading", ["<span class='h1' itemprop='name'>", "<div role='heading' aria-level='1'>"]
+)
+def test_without_an_h1_an_element_marked_or_styled_as_one_is_the_heading(heading: str) -> None:
+    end = "</span>" if heading.startswith("<span") else "</div>"
+    page = product_page(
+        f"<div class='product'><div class='name'>{heading}Diamond Ring{end}</div>"
+        "<div class='price-box'><span class='price'>9 900,00 zł</span></div></div>"
+        "<div class='upsell'><ul>"
+        + "".join(f"<li><a>Ring {n}</a><span class='price'>4 {n}00,00 zł</span></li>" for n in range(1, 6))
+        + "</ul></div>"
+    )
+    found = visible(page)
+    assert (found["title"], found["price"]) == ("Diamond Ring", Price(990000, "PLN"))
+
+
 def test_a_price_deeper_in_the_same_block_loses_to_the_shallower_one() -> None:
     page = product_page(
         "<div class='info'><h1>Steel Kettle</h1><div class='price'>290.0 EGP</div>"

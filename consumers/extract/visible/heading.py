@@ -32,6 +32,7 @@ _NAMED_TOKENS = frozenset(
     {"producttitle", "productname", "itemtitle", "itemname", "artname", "artikelname", "produktname"}
 )
 _NAME_CSS = "[class*=name i], [class*=title i], [id*=name i], [id*=title i]"
+_H1_STYLED_CSS = '[role=heading][aria-level="1"], [class~=h1]'  # a top heading without the tag
 _NAME_TAGS = frozenset({"div", "span", "p", "strong", "b", "h2", "h3", "h4", "h5", "h6", "td", "font"})
 _ASIDE_TOKENS = frozenset(
     {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
@@ -47,9 +48,16 @@ def product_heading(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode 
     h1.product_title, h1.pdp__name) inside main/article/a product block; one calling itself so
     elsewhere; any inside such a block; any other; one in a recommendations block or dialog; a
     hidden one (class="hidden" may be undone by a media query). Never one that is the shop's logo
-    or name. Page order breaks ties."""
+    or name. Page order breaks ties. With no <h1>, an element marked or styled as one (ARIA's
+    level-1 heading, Bootstrap's and Magento's class "h1") by the same ranks."""
+    return _ranked_heading(tree.css("h1"), site_names) or _ranked_heading(
+        tree.css(_H1_STYLED_CSS), site_names
+    )
+
+
+def _ranked_heading(nodes: list[LexborNode], site_names: set[str]) -> LexborNode | None:
     ranked: list[tuple[int, int, LexborNode]] = []
-    for order, node in enumerate(limited(tree.css("h1"))):
+    for order, node in enumerate(limited(nodes)):
         text = node_text(node)
         if not _names_something(text) or normalised(text or "") in site_names:
             continue
