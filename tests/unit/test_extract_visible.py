@@ -618,6 +618,12 @@ MENU = "<nav>" + "".join(f"<a href='/c/{n}'>Category {n}</a>" for n in range(400
         ("<a href=\"javascript:pop('backInStock.jsp?pid=1')\" title='Add To Cart'></a>", None),
         ("<a href='/cart/add/1' class='btn disabled'>Add to cart</a>", None),
         ("<a href='/cart/add/1' aria-disabled='true'>Add to cart</a>", None),
+        (
+            "<div class='dc-btn'><a> <span>ADD TO CART</span></a></div>",
+            Availability.IN_STOCK,
+        ),  # script-driven
+        ("<div role='button' tabindex='0'>Add to bag</div>", Availability.IN_STOCK),
+        ("<div role='button' aria-disabled='true'>Add to bag</div>", None),
     ],
 )
 @pytest.mark.parametrize("menu", ["", MENU])

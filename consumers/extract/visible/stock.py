@@ -229,9 +229,10 @@ def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
 def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
     """The first MAX_CANDIDATES add-to-cart links and image buttons (not a disabled one, nor a
     back-in-stock sign-up), image buttons first. Every link is read: a page's menus hold
-    hundreds of links before the product's own."""
+    hundreds of links before the product's own. A link without an href or an element with
+    role=button counts too: script-driven shops render their buy button so."""
     found = []
-    for node in [*tree.css("input[type=image]"), *tree.css("a[href]")]:
+    for node in [*tree.css("input[type=image]"), *tree.css("a, [role=button]")]:
         attributes = node.attributes
         image = node.css_first("img[alt]") if node.tag == "a" else None
         label = " ".join(
