@@ -624,6 +624,11 @@ MENU = "<nav>" + "".join(f"<a href='/c/{n}'>Category {n}</a>" for n in range(400
         ),  # script-driven
         ("<div role='button' tabindex='0'>Add to bag</div>", Availability.IN_STOCK),
         ("<div role='button' aria-disabled='true'>Add to bag</div>", None),
+        (
+            "<a class='btn-buy-big' id='buy-link' href='/cart/add/bb58?deal_id=1'>Buy</a>",
+            Availability.IN_STOCK,
+        ),
+        ("<a class='button' href='/shop/?add-to-cart=1234'>Kaufen</a>", Availability.IN_STOCK),
     ],
 )
 @pytest.mark.parametrize("menu", ["", MENU])

@@ -65,6 +65,9 @@ _CART = re.compile(
 _CART_LINK = re.compile(_ADD_TO_CART, re.IGNORECASE)
 # A link labelled 'Add To Cart' that opens a back-in-stock sign-up: the product is out of stock.
 _SIGN_UP_HREF = re.compile(r"back[\s_-]?in[\s_-]?stock|notify", re.IGNORECASE)
+# A link that puts the product in the cart, whatever its label ('Buy'): Shopify's and Magento's
+# '/cart/add', WooCommerce's '?add-to-cart=', '/basket/add'.
+_CART_HREF = re.compile(r"(?:cart|basket)/add\b|add[_-]?to[_-]?(?:cart|basket)", re.IGNORECASE)
 _STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
 _STOCK_LINE_CHARS = 60
 _IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
@@ -247,7 +250,8 @@ def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
                 ),
             )
         )
-        if _CART_LINK.search(label) and not _SIGN_UP_HREF.search(attributes.get("href") or ""):
+        href = attributes.get("href") or ""
+        if (_CART_LINK.search(label) or _CART_HREF.search(href)) and not _SIGN_UP_HREF.search(href):
             if not _disabled(attributes):
                 found.append(node)
             if len(found) == MAX_CANDIDATES:
