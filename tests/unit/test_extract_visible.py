@@ -615,7 +615,10 @@ MENU = "<nav>" + "".join(f"<a href='/c/{n}'>Category {n}</a>" for n in range(400
     ("link", "availability"),
     [
         ("<a href='/cart/add/1' class='btn'>In den Warenkorb</a>", Availability.IN_STOCK),
-        ("<a href=\"javascript:pop('backInStock.jsp?pid=1')\" title='Add To Cart'></a>", None),
+        (
+            "<a href=\"javascript:pop('backInStock.jsp?pid=1')\" title='Add To Cart'></a>",
+            Availability.OUT_OF_STOCK,
+        ),
         ("<a href='/cart/add/1' class='btn disabled'>Add to cart</a>", None),
         ("<a href='/cart/add/1' aria-disabled='true'>Add to cart</a>", None),
         (
@@ -632,11 +635,20 @@ MENU = "<nav>" + "".join(f"<a href='/c/{n}'>Category {n}</a>" for n in range(400
     ],
 )
 @pytest.mark.parametrize("menu", ["", MENU])
-def test_an_add_to_cart_link_after_hundreds_of_menu_links_counts_unless_disabled_or_a_sign_up(
+def test_an_add_to_cart_link_after_hundreds_of_menu_links_counts_unless_disabled_or_a_sign_up_in_its_place(
     link: str, availability: Availability | None, menu: str
 ) -> None:
     body = f"{menu}<div class='product'><h1>Steel Kettle</h1><span class='price'>$49.99</span>{link}</div>"
     assert visible(product_page(body)).get("availability") is availability
+
+
+def test_a_buy_link_beats_a_sign_up_for_another_variant() -> None:
+    links = (
+        "<a href='/notify?sku=2' title='Add to cart'>Size M: email me</a>"
+        "<a href='/cart/add/1' class='btn'>Add to cart</a>"
+    )
+    body = f"<div class='product'><h1>Steel Kettle</h1><span class='price'>$49.99</span>{links}</div>"
+    assert visible(product_page(body))["availability"] is Availability.IN_STOCK
 
 
 def test_an_image_add_to_basket_link_says_in_stock() -> None:

@@ -96,7 +96,8 @@ def availability(
     an "Availability: ..." label; the add-to-cart button's wording ('Sold out', 'Pre-order',
     'Notify me'); a sold-out badge; stock wording other than "in stock" just after the heading
     ('Only 2 left', 'Backordered'); a disabled add-to-cart button (out of stock); an enabled one
-    (in stock); an add-to-cart link or image button (in stock: older shops' buy buttons). In stock
+    (in stock); an add-to-cart link or image button (in stock: older shops' buy buttons), else a
+    back-in-stock sign-up linked in its place (out of stock). In stock
     gives way to a count left or a backorder said just after the heading."""
     wording = cache(partial(_stock_wording_after_heading, tree, page_text, after))  # read once
     signals: list[Callable[[], Availability | None]] = [
@@ -112,7 +113,7 @@ def availability(
         # shopper picks a size (then it is just a button: in stock, below).
         lambda: Availability.OUT_OF_STOCK if button.disabled and not _variant_choice(tree) else None,
         lambda: Availability.IN_STOCK if button.present else None,
-        lambda: Availability.IN_STOCK if _cart_link(tree, chain) else None,
+        lambda: _linked_stock(tree, chain),
         lambda: _stock_wording_after_heading(tree, page_text, after, in_stock=True),
     ]
     found = next((value for value in (signal() for signal in signals) if value is not None), None)
@@ -214,13 +215,22 @@ def cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
     return _CartButton()
 
 
-def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
-    """Whether an add-to-cart link or image button (no <button>: 'Add to basket' as an <a>, an
-    <input type=image>) shares a block with the heading within CART_LINK_STEPS steps up, or is the
-    only one shown on the page (old table layouts nest deeper): the product's own, not one of the
-    recommendation tiles'."""
+def _linked_stock(tree: LexborHTMLParser, chain: dict[int, int]) -> Availability | None:
+    """In stock when the product's add-to-cart link or image button (no <button>: 'Add to
+    basket' as an <a>, an <input type=image>) is shown; out of stock when, in its place, a link
+    labelled as the cart opens a back-in-stock sign-up ('Add To Cart' to backInStock.jsp)."""
+    buy_links, sign_ups = _cart_links(tree)
+    if _the_products(buy_links, chain):
+        return Availability.IN_STOCK
+    return Availability.OUT_OF_STOCK if _the_products(sign_ups, chain) else None
+
+
+def _the_products(links: list[LexborNode], chain: dict[int, int]) -> bool:
+    """Whether one of `links` shares a block with the heading within CART_LINK_STEPS steps up, or
+    is the only one shown on the page (old table layouts nest deeper): the product's own, not
+    one of the recommendation tiles'."""
     shown = 0
-    for node in _cart_links(tree):
+    for node in links:
         walk = walk_up(node, chain)
         if walk.passed and not walk.hidden:
             if walk.distance <= CART_LINK_STEPS:
@@ -229,12 +239,13 @@ def _cart_link(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
     return shown == 1
 
 
-def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The first MAX_CANDIDATES add-to-cart links and image buttons (not a disabled one, nor a
-    back-in-stock sign-up), image buttons first. Every link is read: a page's menus hold
-    hundreds of links before the product's own. A link without an href or an element with
-    role=button counts too: script-driven shops render their buy button so."""
-    found = []
+def _cart_links(tree: LexborHTMLParser) -> tuple[list[LexborNode], list[LexborNode]]:
+    """The first MAX_CANDIDATES add-to-cart links and image buttons (image buttons first; not a
+    disabled one), and those of them that open a back-in-stock sign-up. Every link is read: a
+    page's menus hold hundreds of links before the product's own. A link without an href or an
+    element with role=button counts too: script-driven shops render their buy button so."""
+    buy_links: list[LexborNode] = []
+    sign_ups: list[LexborNode] = []
     for node in [*tree.css("input[type=image]"), *tree.css("a, [role=button]")]:
         attributes = node.attributes
         image = node.css_first("img[alt]") if node.tag == "a" else None
@@ -251,12 +262,12 @@ def _cart_links(tree: LexborHTMLParser) -> list[LexborNode]:
             )
         )
         href = attributes.get("href") or ""
-        if (_CART_LINK.search(label) or _CART_HREF.search(href)) and not _SIGN_UP_HREF.search(href):
-            if not _disabled(attributes):
-                found.append(node)
-            if len(found) == MAX_CANDIDATES:
-                break
-    return found
+        if not (_CART_LINK.search(label) or _CART_HREF.search(href)) or _disabled(attributes):
+            continue
+        (sign_ups if _SIGN_UP_HREF.search(href) else buy_links).append(node)
+        if len(buy_links) + len(sign_ups) == MAX_CANDIDATES:
+            break
+    return buy_links, sign_ups
 
 
 def _disabled(attributes: dict[str, str | None]) -> bool:
