@@ -56,13 +56,17 @@ def labelled_value(
     if not text:
         return None
     for start, end in label_windows(after):
-        for match in label.finditer(text, start, end):
+        match = label.search(text, start, end)
+        while match is not None:
             if start < after <= match.start():
                 break  # the first window was read from here on
             value = clean_text(match.group(1))
             converted = convert(value) if value else None
             if converted is not None:
                 return converted
+            # Searched on from just after the label's start: a refused value may start the next
+            # label ('Item Number' read 'Item' of 'Item No. 2725059161970P' as its value).
+            match = label.search(text, match.start() + 1, end)
     return None
 
 
