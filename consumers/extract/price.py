@@ -238,10 +238,11 @@ class Price:
         if amount.adjusted() > _MAX_DIGITS:
             raise PriceError(f"implausibly large price {amount:.3E}")
         places = exponent(currency)
-        minor = int(amount.scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        scaled = amount.scaleb(places)
+        minor = int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
         if minor >= _MAX_MINOR:
             raise PriceError(f"implausibly large price {amount:.3E} {currency}")
-        return cls(minor, currency, _beyond_minor_unit(amount, places))
+        return cls(minor, currency, None if scaled == minor else _beyond_minor_unit(amount, places))
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}" if self.currency else str(self.amount)

@@ -414,10 +414,12 @@ def best_offer(
     for offer in priced:
         if offer.currency not in (None, main_currency):
             continue
+        rank = stock_rank(offer.availability)
+        if offer is not named and best is not None and (rank, False) >= (best[0], not best[1].minor):
+            continue  # even a priced one could not beat the best so far: left unparsed
         price = structured_price(offer.amount, offer.currency or main_currency, hints)
         if price is None:
             continue
-        rank = stock_rank(offer.availability)
         if offer is named:
             best = (rank, price, offer)
             break
