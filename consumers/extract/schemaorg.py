@@ -448,10 +448,7 @@ def best_offer(
 def _named_by_url(offers: list[_Offer], page_url: str) -> _Offer | None:
     """The one offer the page URL's query names: all of its url's query parameters are the
     page's, or its sku is a parameter's value. None when none or several are named."""
-    try:
-        asked = set(parse_qsl(urlsplit(page_url).query))
-    except ValueError:
-        return None
+    asked = _query_of(page_url)
     values = {value for _, value in asked}
     named = []
     for offer in offers:
