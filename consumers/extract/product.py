@@ -20,6 +20,9 @@ field and leave the rest to structured data. Except:
   itemprop=priceCurrency...); with none, the currency of the country whose domain the page is on
   ('.pl' PLN, '.in' INR); on a generic domain ('.com'), the price stays without a currency.
 - a price of zero (a placeholder) gives way to a later source's price; with none, there is no price.
+- a marked-up price with digits beyond the currency's minor unit ('84.0973') keeps them only when
+  the page shows them ('84,09730 €'); else it is rounded ('224.904' shown '224,90 EUR': a net
+  price's rounding).
 - a title that is just the product's SKU or product ID gives way to the next source's title.
 - every title loses the shop's name and format tags ('Kettle - A101', 'Name Kindle Edition';
   titles.py); one that is the shop's name or a page type alone gives way to the next source's;
