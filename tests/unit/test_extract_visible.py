@@ -40,6 +40,20 @@ def test_title_is_the_product_heading_not_the_logo_heading() -> None:
     assert visible(product_page(KETTLE))["title"] == "Steel Kettle"
 
 
+def test_an_h1_that_is_the_brand_over_an_h2_name_the_page_title_joins_gives_both() -> None:
+    body = (
+        "<h1><div>Kryptonite</div></h1><h2><div>KryptoLok Series 2 w/ Key</div></h2>"
+        "<span class='price'>$44.99</span>"
+    )
+    head = "<title>Kryptonite KryptoLok Series 2 w/ Key - Campus Bike Shop</title>"
+    found = visible(product_page(body, head))
+    assert (found["title"], found["brand"]) == ("KryptoLok Series 2 w/ Key", "Kryptonite")
+    # A name over its brand, the title setting them apart: the <h1> stays the title.
+    body = "<h1>Mesmeri Halo Chrome</h1><h2>Artemide</h2><span class='price'>£229.00</span>"
+    head = "<title>Mesmeri Halo Chrome - Artemide - from Icône</title>"
+    assert visible(product_page(body, head))["title"] == "Mesmeri Halo Chrome"
+
+
 def test_a_word_broken_by_wbr_in_the_heading_stays_one_word() -> None:
     heading = "<h1 class='title'><span>Monitor höhenverstellb<wbr>ar, Super<WBR/>Slim</span></h1>"
     assert visible(product_page(heading + "<span class='price'>$49.99</span>"))["title"] == (

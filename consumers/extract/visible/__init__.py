@@ -46,6 +46,7 @@ from consumers.extract.visible.codes import (
     sku_without_label,
 )
 from consumers.extract.visible.heading import (
+    brand_over_name,
     echoed,
     heading_context,
     heading_text,
@@ -127,10 +128,14 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         price = price_line(tree, page_text, after, hints)
     title = named or product_title(tree, tags, heading, page.url)
     titled = product_title(tree, tags, None, page.url) if unechoed else None
+    brand_line = None
     if titled and normalised(titled) in normalised(page_text):
         title = titled  # the <h1> is a banner; the page shows the name its title gives
     elif title and heading is not None and not named:
-        title = without_badge(heading, title, page_title_text(tree, tags))
+        page_title = page_title_text(tree, tags)
+        title = without_badge(heading, title, page_title)
+        if (split := brand_over_name(heading, page_title)) is not None:
+            brand_line, title = split
     return {
         "title": title,
         "price": price,
@@ -138,7 +143,10 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         "sku": sku
         or product_sku(tree, chain, page_text, after, page.url, profile)
         or shop_number(page_text, after, page.site_names),
-        "brand": brand(tree, chain, page_text, after) or car_make(title) or linked_title_start(tree, title),
+        "brand": brand(tree, chain, page_text, after)
+        or brand_line
+        or car_make(title)
+        or linked_title_start(tree, title),
     }
 
 

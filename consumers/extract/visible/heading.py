@@ -16,9 +16,10 @@ from consumers.extract.page import Page
 from consumers.extract.titles import WORD_BREAK, clean_title, normalised, site_names
 from consumers.extract.values import clean_text, is_hidden, node_text, shown_text
 from consumers.extract.visible.nearness import NOT_WORD, class_and_id, class_tokens, lineage
-from consumers.extract.visible.shared import limited
+from consumers.extract.visible.shared import element_beside, limited
 
 _MAX_TITLE_CHARS = 300
+_MAX_BRAND_WORDS = 3  # of an <h1> that is a brand over the name ('Buster + Punch')
 _MAX_H1 = 5  # <h1> elements compared with a structured name
 # Inner elements that set a brand apart from the name in a heading: a link, or a line of its own
 # (a <span> or <strong> runs on into the name: "<strong>BenQ</strong> BL3290QT" shows one name).
@@ -167,6 +168,20 @@ def heading_context(node: LexborNode) -> str:
     if hidden or aside:
         return "hidden" if hidden else "aside"
     return "product" if product else ""
+
+
+def brand_over_name(heading: LexborNode, page_title: str) -> tuple[str, str] | None:
+    """(brand, name) when the <h1> is the brand over the product's name in the <h2> right after it
+    ('<h1>Kryptonite</h1><h2>KryptoLok Series 2</h2>') and the page's title joins the two
+    ('Kryptonite KryptoLok Series 2 - Campus Bike Shop')."""
+    follower = element_beside(heading, before=False)
+    if follower is None or follower.tag != "h2":
+        return None
+    brand, name = node_text(heading), node_text(follower)
+    if not brand or not name or len(brand.split()) > _MAX_BRAND_WORDS:
+        return None
+    joined = " ".join(f"{brand} {name}".casefold().split())
+    return (brand, name) if " ".join(page_title.casefold().split()).startswith(joined) else None
 
 
 def product_title(

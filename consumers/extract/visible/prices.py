@@ -19,7 +19,13 @@ from consumers.extract.page import Page
 from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.values import clean_text
 from consumers.extract.visible.nearness import EXCLUDED, PLAIN, REGULAR, SALE, Walk, class_tier, walk_up
-from consumers.extract.visible.shared import LABEL_WINDOW, label_pattern, labelled_value, limited
+from consumers.extract.visible.shared import (
+    LABEL_WINDOW,
+    element_beside,
+    label_pattern,
+    labelled_value,
+    limited,
+)
 
 if TYPE_CHECKING:
     from consumers.extract.profiles import SiteProfile
@@ -258,21 +264,13 @@ def _block_price(block: _Candidate, hints: _PriceHints, budget: _Budget) -> tupl
 def _priced_beside(price: Price, node: LexborNode) -> Price | None:
     """A bare amount in the currency its neighbour element shows alone ('<i>US$</i><span>55.99
     </span>', '<span>12,99</span><span>€</span>'): the same amount with that currency."""
-    for neighbour in (_element_beside(node, before=True), _element_beside(node, before=False)):
+    for neighbour in (element_beside(node, before=True), element_beside(node, before=False)):
         sign = clean_text(neighbour.text(deep=True)) if neighbour is not None else None
         if sign and len(sign) <= _MAX_SIGN_CHARS and not any(ch.isdigit() for ch in sign):
             marked = parse_price_or_none(f"{sign} 1")
             if marked is not None and marked.currency is not None:
                 return Price.from_amount(price.amount, marked.currency)
     return None
-
-
-def _element_beside(node: LexborNode, before: bool) -> LexborNode | None:
-    """The element just before (or after) `node` among its siblings, blank text aside."""
-    sibling = node.prev if before else node.next
-    while sibling is not None and sibling.tag == "-text" and not (sibling.text() or "").strip():
-        sibling = sibling.prev if before else sibling.next
-    return sibling if sibling is not None and sibling.tag != "-text" else None
 
 
 def _mixes_prices(member: _Candidate, priced: dict[int, tuple[Price, bool]]) -> bool:

@@ -92,3 +92,11 @@ def visible_text(tree: LexborHTMLParser) -> str:
 def text_lines(node: LexborNode | None) -> str:
     """A node's text as it appears in the page text (`visible_text`), for finding it there."""
     return node.text(deep=True, separator="\n", strip=True, skip_empty=True) if node is not None else ""
+
+
+def element_beside(node: LexborNode, before: bool) -> LexborNode | None:
+    """The element just before (or after) `node` among its siblings, blank text aside."""
+    sibling = node.prev if before else node.next
+    while sibling is not None and sibling.tag == "-text" and not (sibling.text() or "").strip():
+        sibling = sibling.prev if before else sibling.next
+    return sibling if sibling is not None and sibling.tag != "-text" else None
