@@ -333,6 +333,11 @@ def test_a_marked_up_price_keeps_digits_beyond_the_minor_unit_only_when_the_page
     assert product(jsonld_page(net, body="<span>224,90 EUR</span>")).price == Price(22490, "EUR")
 
 
+def test_a_sku_loses_a_number_sign_before_it() -> None:
+    block = {"@type": "Product", "name": "Lamp", "sku": "# 4711-B", "offers": offer("5")}
+    assert product(jsonld_page(block)).sku == "4711-B"
+
+
 # -- the main product among several ---------------------------------------------------------------
 def test_main_product_is_the_one_at_the_page_url() -> None:
     related = {

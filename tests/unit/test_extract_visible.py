@@ -430,6 +430,7 @@ def test_in_stock_wording_needs_a_line_of_its_own(line: str) -> None:
         ("<p>Cikkszám: 55012</p>", "55012"),
         ("<p>Item 3928</p>", "3928"),
         ("<div>Item E-2-474-3D</div>", "E-2-474-3D"),
+        ("<span class='item-id'>#00076723</span>", "00076723"),
         # A screen reader's label over the shown one: 'Item' is no value, the next label has it.
         (
             "<div class='item-num'><span class='sr-only'>Item Number</span> <span>Item No.</span>"

@@ -50,9 +50,13 @@ _BRAND_CSS = ", ".join(
         ),
     ]
 )
+_NUMBER_SIGN = re.compile(r"#\s?([A-Za-z0-9][A-Za-z0-9._/-]{0,63})")  # '#00076723': an item number
 _SKU_CSS = ", ".join(
     ["[itemprop=sku]", "[class*=sku i]", "[id*=sku i]"]
-    + [f"[class*={word} i]" for word in ("itemno", "item-no", "item-number", "itemnumber", "product-code")]
+    + [
+        f"[class*={word} i]"
+        for word in ("itemno", "item-no", "item-number", "itemnumber", "item-id", "product-code")
+    ]
 )
 # A class naming the brand itself ('brand', 'product-brand', 'pdp__brand', 'brand-name', 'product__vendor',
 # Amazon's 'bylineInfo'), not a block that merely mentions it ('brand-and-payment-column', 'brand-logo').
@@ -194,7 +198,7 @@ def product_sku(
     for node in nearest(tree.css(_SKU_CSS), chain):
         content = node.attributes.get("content")
         text = clean_text(content) or short_text(node, _MAX_VALUE_CHARS)
-        value = (_labelled_sku(text, 0) or _plausible_sku(text)) if text else None
+        value = (_labelled_sku(text, 0) or _plausible_sku(sku_without_label(text))) if text else None
         if value:
             return value
     return _text_sku(page_text, after)
@@ -230,10 +234,11 @@ def _labelled_sku(text: str, after: int) -> str | None:
 
 
 def sku_without_label(sku: str) -> str:
-    """A SKU value holding its label ('SKU: KT-9', 'Art.-Nr. 12345', 'Item # 12345'): the code."""
+    """A SKU value holding its label ('SKU: KT-9', 'Art.-Nr. 12345', 'Item # 12345', a number
+    sign alone: '#00076723'): the code."""
     if " " not in sku and ":" not in sku and "#" not in sku:
         return sku  # the usual case: a bare code
-    match = _SKU_LABEL.fullmatch(sku) or _BARE_CODE_LABEL.fullmatch(sku)
+    match = _SKU_LABEL.fullmatch(sku) or _BARE_CODE_LABEL.fullmatch(sku) or _NUMBER_SIGN.fullmatch(sku)
     return match.group(1) if match else sku
 
 
