@@ -700,6 +700,12 @@ def test_far_add_to_cart_links_are_the_tiles() -> None:
     assert "availability" not in visible(product_page(body))
 
 
+def test_the_only_add_to_cart_link_counts_once_however_deep_even_with_role_button() -> None:
+    link = "<section><div><div><a role='button' href='/cart?add=1'>Add to Cart</a></div></div></section>"
+    body = f"<div class='product'>{DEEP_KETTLE}</div>{link}"
+    assert visible(product_page(body))["availability"] is Availability.IN_STOCK
+
+
 def test_the_only_add_to_cart_image_button_is_the_product_s_however_deep() -> None:
     button = "<table><tr><td><input type='image' src='b.gif' alt='Add to Your Cart'></td></tr></table>"
     body = f"<div class='product'>{DEEP_KETTLE}</div><form><div>{button}</div></form>"

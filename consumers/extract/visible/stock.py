@@ -246,7 +246,8 @@ def _cart_links(tree: LexborHTMLParser) -> tuple[list[LexborNode], list[LexborNo
     element with role=button counts too: script-driven shops render their buy button so."""
     buy_links: list[LexborNode] = []
     sign_ups: list[LexborNode] = []
-    for node in [*tree.css("input[type=image]"), *tree.css("a, [role=button]")]:
+    # One match an element: lexbor reports an <a role=button> once per selector it matches.
+    for node in [*tree.css("input[type=image]"), *tree.css("a, [role=button]:not(a)")]:
         attributes = node.attributes
         image = node.css_first("img[alt]") if node.tag == "a" else None
         label = " ".join(
