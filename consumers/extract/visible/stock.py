@@ -4,10 +4,10 @@ the add-to-cart button and links, sold-out badges, stock wording just after the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, partial
-from itertools import takewhile
+from itertools import islice, takewhile
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -205,14 +205,27 @@ class _CartButton:
 
 def cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
     """The add-to-cart button nearest the heading ('Sold out', 'Pre-order', 'Notify me' count)."""
+    for node, label in _cart_buttons(tree, chain):
+        worded = _worded(label)
+        return _CartButton(
+            True, _disabled(node.attributes), None if worded is Availability.IN_STOCK else worded
+        )
+    return _CartButton()
+
+
+def one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
+    """Whether the page shows exactly one add-to-cart button (a listing shows one a tile)."""
+    return len(list(islice(_cart_buttons(tree, chain), 2))) == 1
+
+
+def _cart_buttons(tree: LexborHTMLParser, chain: dict[int, int]) -> Iterator[tuple[LexborNode, str]]:
+    """The add-to-cart buttons ('Sold out', 'Notify me' ones too), nearest the heading first,
+    each with its label."""
     for node in nearest(tree.css("button, input[type=submit], input[type=button]"), chain):
         attributes = node.attributes
         label = short_text(node, 100) or clean_text(attributes.get("value")) or ""
-        if not _CART.search(f"{label} {attributes.get('name') or ''} {class_and_id(attributes)}"):
-            continue
-        worded = _worded(label)
-        return _CartButton(True, _disabled(attributes), None if worded is Availability.IN_STOCK else worded)
-    return _CartButton()
+        if _CART.search(f"{label} {attributes.get('name') or ''} {class_and_id(attributes)}"):
+            yield node, label
 
 
 def _linked_stock(tree: LexborHTMLParser, chain: dict[int, int]) -> Availability | None:
@@ -278,16 +291,3 @@ def _disabled(attributes: dict[str, str | None]) -> bool:
         or (attributes.get("aria-disabled") or "").lower() == "true"
         or "disabled" in (attributes.get("class") or "").split()
     )
-
-
-def one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
-    """Whether the page shows exactly one add-to-cart button (a listing shows one a tile)."""
-    found = 0
-    for node in nearest(tree.css("button, input[type=submit], input[type=button]"), chain):
-        attributes = node.attributes
-        label = short_text(node, 100) or clean_text(attributes.get("value")) or ""
-        if _CART.search(f"{label} {attributes.get('name') or ''} {class_and_id(attributes)}"):
-            found += 1
-            if found > 1:
-                return False
-    return found == 1
