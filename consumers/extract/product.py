@@ -71,7 +71,7 @@ from consumers.extract.schemaorg import (
     of_type,
     product_fields,
 )
-from consumers.extract.titles import clean_title, normalised, shop_name_before_shop_words
+from consumers.extract.titles import clean_title, normalised, shop_name_before_shop_words, spaced
 from consumers.extract.values import (
     absolute_url,
     clean_brand,
@@ -353,12 +353,12 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
     if not isinstance(title, str):
         return title
     brand = brand if isinstance(brand, str) and brand else None
-    named = _spaced(title)
-    branded = _spaced(f"{brand} {title}") if brand and not named.startswith(_spaced(brand)) else None
-    folded_brand = _spaced(brand or "")
+    named = spaced(title)
+    branded = spaced(f"{brand} {title}") if brand and not named.startswith(spaced(brand)) else None
+    folded_brand = spaced(brand or "")
 
     def shows_the_name(heading: str) -> bool:
-        shown = _spaced(heading)
+        shown = spaced(heading)
         if shown == branded or (glued and shown != named and _unspaced(shown) == _unspaced(named)):
             return True
         for stem in (named, branded):  # (brand,) name and the spec the heading adds: 'ASUS VZ24EHF (61 cm)'
@@ -420,10 +420,6 @@ def _after_a_prefix(shown: str, named: str) -> bool:
     return end == len(named) or _VARIANT_SUFFIX.match(named, end) is not None or named.startswith(":", end)
 
 
-def _spaced(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def _unspaced(text: str) -> str:
     return "".join(text.split())
 
@@ -451,8 +447,8 @@ def _brand_in_title(company: str, title: object) -> str:
     words = company.split()
     if len(words) < 2 or not isinstance(title, str):
         return company
-    folded = _spaced(title)
-    if folded.startswith(_spaced(company)):
+    folded = spaced(title)
+    if folded.startswith(spaced(company)):
         return company
     if not folded.startswith(words[0].casefold() + " "):
         return company
@@ -550,10 +546,10 @@ def _uncut_title(page: Page, title: str, titles: list[tuple[str, str]]) -> tuple
     source's title or the page's og:title / <title> that goes on where it was cut; else None."""
     if not title.endswith(_ELLIPSES):
         return None
-    stem = _spaced(title.rstrip(".…"))
+    stem = spaced(title.rstrip(".…"))
     titled = [("meta", clean_title(text, page.site_names)) for text in page_titles(page.tree, page.meta_tags)]
     for name, other in [*titles, *titled]:
-        if other and not other.endswith(_ELLIPSES) and _spaced(other).startswith(stem):
+        if other and not other.endswith(_ELLIPSES) and spaced(other).startswith(stem):
             return name, other
     return None
 

@@ -137,6 +137,11 @@ def normalised(text: str) -> str:
     return _NOT_ALNUM.sub("", text.casefold())
 
 
+def spaced(text: str) -> str:
+    """Case-folded, its whitespace one space: 'Kryptonite  KryptoLok' -> 'kryptonite kryptolok'."""
+    return " ".join(text.casefold().split())
+
+
 def without_site_name(title: str, names: set[str]) -> str:
     """'Kettle | Acme Outlet', 'Kettle at Acme Outlet' -> 'Kettle' when 'Acme Outlet' is the shop
     (also as prefix: 'Acme Outlet | Kettle')."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from consumers.extract.page import Page
-from consumers.extract.titles import WORD_BREAK, clean_title, normalised, site_names
+from consumers.extract.titles import WORD_BREAK, clean_title, normalised, site_names, spaced
 from consumers.extract.values import clean_text, is_hidden, node_text, shown_text
 from consumers.extract.visible.nearness import NOT_WORD, class_and_id, class_tokens, lineage
 from consumers.extract.visible.shared import element_beside, limited
@@ -180,8 +180,7 @@ def brand_over_name(heading: LexborNode, page_title: str) -> tuple[str, str] | N
     brand, name = node_text(heading), node_text(follower)
     if not brand or not name or len(brand.split()) > _MAX_BRAND_WORDS:
         return None
-    joined = " ".join(f"{brand} {name}".casefold().split())
-    return (brand, name) if " ".join(page_title.casefold().split()).startswith(joined) else None
+    return (brand, name) if spaced(page_title).startswith(spaced(f"{brand} {name}")) else None
 
 
 def product_title(
