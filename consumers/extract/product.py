@@ -388,8 +388,6 @@ def _title_as_shown(page: Page, title: object, brand: object, lead_in: bool = Fa
         and (len(named.split()) < 3 or _shown_whole(page, title))
     ):
         return title  # nothing an <h1> could show otherwise: no need to look
-    if "<h1" not in page.html and "<H1" not in page.html:
-        return title
     return heading_text(page, shows_the_name, brand) or title
 
 

@@ -526,6 +526,23 @@ def test_the_h1_without_the_structured_names_variant_suffix_is_the_title() -> No
     assert data.title == "JAAMES TURNTABLES - T-Shirt print"
 
 
+def test_without_a_product_h1_the_element_naming_the_product_cuts_an_og_titles_suffix() -> None:
+    # No <h1> but one in a script's template; the name is a labelled element (twice: desktop, mobile).
+    head = (
+        '<meta property="og:type" content="product">'
+        '<meta property="og:title" content="Eye Webbing Key Ring - Black - Accessories">'
+        '<meta property="product:price:amount" content="10.00">'
+        '<meta property="product:price:currency" content="EUR">'
+    )
+    name = "<label class='product-name'>Eye Webbing Key Ring</label>"
+    template = "<script type='text/x-template'><h1>Accessories</h1></script>"
+    body = f"{template}<form class='product-details'>{name}{name}</form>"
+    page = f"<html><head>{head}</head><body>{body}</body></html>"
+    assert extract(page).title == "Eye Webbing Key Ring"
+    with_h1 = page.replace("<form", "<h1>Eye Webbing Key Ring - Black</h1><form")
+    assert extract(with_h1).title == "Eye Webbing Key Ring - Black"  # the product's <h1> decides
+
+
 @pytest.mark.parametrize(
     "h1",
     [

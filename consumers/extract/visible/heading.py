@@ -34,7 +34,9 @@ _NAMED_TOKENS = frozenset(
 )
 _NAME_CSS = "[class*=name i], [class*=title i], [id*=name i], [id*=title i]"
 _H1_STYLED_CSS = '[role=heading][aria-level="1"], [class~=h1]'  # a top heading without the tag
-_NAME_TAGS = frozenset({"div", "span", "p", "strong", "b", "h2", "h3", "h4", "h5", "h6", "td", "font"})
+_NAME_TAGS = frozenset(
+    {"div", "span", "p", "strong", "b", "label", "h2", "h3", "h4", "h5", "h6", "td", "font"}
+)
 _ASIDE_TOKENS = frozenset(
     {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
     | {"modal", "popover", "dialog"}
@@ -120,18 +122,22 @@ def subheading(
 def name_element(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | None:
     """A page with no heading for the product at all: the first element whose class or id calls it
     the product's name or title ('product-name', 'productTitle', 'ProductDetails_NameLabel'), shown
-    and outside the site's header, one of its kind (a listing repeats its tiles' class)."""
+    and outside the site's header, one of its kind (a listing repeats its tiles' class with other
+    names; a page may show the one name twice, for desktop and mobile)."""
     candidates = [
         node
         for node in limited(tree.css(_NAME_CSS))
         if node.tag in _NAME_TAGS and _names_element(class_tokens(node))
     ]
-    classes = [node.attributes.get("class") for node in candidates]
-    for node, kind in zip(candidates, classes, strict=True):
-        text = node_text(node)
+    texts = [node_text(node) for node in candidates]
+    names_by_class: dict[str | None, set[str]] = {}
+    for node, text in zip(candidates, texts, strict=True):
+        names_by_class.setdefault(node.attributes.get("class"), set()).add(normalised(text or ""))
+    for node, text in zip(candidates, texts, strict=True):
         if not _names_something(text) or normalised(text or "") in site_names:
             continue
-        if kind and classes.count(kind) > 1:
+        kind = node.attributes.get("class")
+        if kind and len(names_by_class[kind]) > 1:
             continue
         if heading_context(node) in ("", "product"):
             return node
@@ -240,8 +246,9 @@ def _end_element_text(node: LexborNode, last: bool) -> str | None:
 
 def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None = None) -> str | None:
     """The text of the first of the page's first few <h1> that `matches` accepts (shown, not the
-    logo), or None. With `brand`: not an <h1> that sets the brand apart inside it (its own link,
-    div or paragraph: a label over the name)."""
+    logo), else, on a page with no product <h1>, of the element naming the product when `matches`
+    accepts it, or None. With `brand`: not an <h1> that sets the brand apart inside it (its own
+    link, div or paragraph: a label over the name)."""
     key = normalised(brand) if brand else None
     for node in page.tree.css("h1")[:_MAX_H1]:
         text = shown_text(node)
@@ -253,4 +260,8 @@ def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None =
         ):
             continue
         return text
-    return None
+    if product_heading(page.tree, page.site_names) is not None:
+        return None
+    name = name_element(page.tree, page.site_names)
+    text = shown_text(name) if name is not None else None
+    return text if text and matches(text) else None
