@@ -779,7 +779,13 @@ def test_a_brand_link_far_from_the_heading_is_a_tiles() -> None:
 
 
 @pytest.mark.parametrize(
-    "naming", ["id='ctl00_ProductDetails_TopNameLabel'", "id='pd_artname'", "class='produktname'"]
+    "naming",
+    [
+        "id='ctl00_ProductDetails_TopNameLabel'",
+        "id='pd_artname'",
+        "class='produktname'",
+        "class='tb-main-title'",
+    ],
 )
 def test_a_page_without_headings_takes_the_element_naming_the_product(naming: str) -> None:
     page = product_page(

@@ -145,7 +145,11 @@ def name_element(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | N
 
 
 def _names_element(tokens: frozenset[str]) -> bool:
-    return bool(tokens & _PRODUCT_TOKENS and tokens & {"name", "title"}) or bool(tokens & _NAMED_TOKENS)
+    return (
+        bool(tokens & _PRODUCT_TOKENS and tokens & {"name", "title"})
+        or bool(tokens & _NAMED_TOKENS)
+        or tokens >= {"main", "title"}
+    )
 
 
 def _names_something(text: str | None) -> bool:
