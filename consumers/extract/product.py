@@ -87,7 +87,6 @@ from consumers.extract.visible import (
     sku_without_label,
     visible_fields,
 )
-from consumers.extract.visible.shared import visible_text
 
 # Last-resort product links on listing pages without structured lists or a profile.
 _PRODUCT_PATH = re.compile(r"/(?:products?|p|item|items|artikel|dp)/[^/?#]+", re.IGNORECASE)
@@ -298,7 +297,7 @@ def _shows_amount(page: Page, amount: Decimal) -> bool:
     """Whether the page's visible text shows `amount` with all its digits after the point
     ('84,09730 €' for 84.0973; the last three digits before the point, for a thousands mark)."""
     whole, _, fraction = f"{amount:f}".partition(".")
-    text = visible_text(page.tree)
+    text = page.visible_text
     return any(f"{whole[-3:]}{mark}{fraction}" in text for mark in ".,")
 
 

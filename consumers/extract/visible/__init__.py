@@ -11,7 +11,7 @@ sold-out page often hides its price). A category page shows many prices equally 
 heading (and many buttons), so it stays what it is: no product (None).
 
 One module a concept; each imports only modules listed above it:
-    shared    the page's visible text and its labels, and limits several modules use
+    shared    labels read from the page's visible text, and limits several modules use
     nearness  how near the heading an element is (steps up to a shared ancestor), price tiers
     heading   the product's heading (<h1>, else an <h2> or a name element) and its title
     prices    the price nearest the heading, else a labelled one
@@ -67,7 +67,7 @@ from consumers.extract.visible.prices import (
     price_line,
     visible_price,
 )
-from consumers.extract.visible.shared import MAX_CANDIDATES, labelled_value, text_lines, visible_text
+from consumers.extract.visible.shared import MAX_CANDIDATES, labelled_value, text_lines
 from consumers.extract.visible.stock import availability, cart_button, one_cart_button
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
     if heading is None:
         heading = name_element(tree, page.site_names)
     chain = ancestor_steps(heading)
-    page_text = visible_text(tree)
+    page_text = page.visible_text
     after = max(page_text.find(text_lines(heading)), 0) if heading is not None else 0
     hints = price_hints(page, profile)
     price, listing = visible_price(tree, chain, hints, page_text, after)

@@ -32,7 +32,6 @@ from consumers.extract.visible.shared import (
     labelled_value,
     limited,
     short_text,
-    visible_text,
 )
 
 if TYPE_CHECKING:
@@ -256,7 +255,7 @@ def labelled_sku_extending(page: Page, sku: str) -> str | None:
             break
     else:
         return None
-    text = visible_text(page.tree)
+    text = page.visible_text
     for match in _SKU_LABEL.finditer(text, 0, 2 * LABEL_WINDOW):
         value = _plausible_sku(clean_text(match.group(1)) or "")
         if value is not None and value.startswith(sku) and value != sku:
@@ -270,7 +269,7 @@ def labelled_sku_instead(page: Page, sku: str) -> str | None:
     html = page.html
     if f"{sku}<" in html or f"{sku} <" in html:
         return None  # shown: the shop's own number as the shopper sees it
-    text = visible_text(page.tree)
+    text = page.visible_text
     labelled = _text_sku(text, 0)
     return labelled if labelled is not None and labelled.casefold() != sku.casefold() else None
 

@@ -1,5 +1,5 @@
-"""What several of the visible readers share: the page's visible text and the labels read from
-it, and the limits on the elements looked at.
+"""What several of the visible readers share: the labels read from the page's visible text
+(Page.visible_text), and the limits on the elements looked at.
 
 Labels ("SKU:", "Art.-Nr.", "Brand:", "Availability:", "Price:") are read from the visible text:
 a copy of the tree without scripts and styles, one text node a line.
@@ -11,14 +11,14 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
+from consumers.extract.page import NOT_TEXT_TAGS
 from consumers.extract.values import clean_text, node_text
 
 MAX_CANDIDATES = 100  # elements of one kind (price, stock, button, brand, heading) looked at
-# Elements never shown (a script's JSON is no label), and site chrome (mini-cart totals, menus).
-_NOT_TEXT_TAGS = frozenset({"script", "style", "template", "noscript"})
-UNSEEN_TAGS = _NOT_TEXT_TAGS | {"header", "nav", "footer", "select"}
+# Elements never shown (Page.visible_text leaves them out), and site chrome (mini-cart totals, menus).
+UNSEEN_TAGS = NOT_TEXT_TAGS | {"header", "nav", "footer", "select"}
 CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
 LABEL_WINDOW = 60_000  # characters of visible text searched for labels
 _LABEL_REACH = 300  # characters a label and its value span at most
@@ -79,18 +79,8 @@ def label_windows(after: int) -> list[tuple[int, int]]:
     return windows
 
 
-def visible_text(tree: LexborHTMLParser) -> str:
-    """The body's visible text, one text node a line: a copy of the tree without scripts, styles
-    and templates (their JSON is no label, and it is most of a modern page's text: 434 of 444 KB
-    on one, where the label search took 40 ms on the whole and 0.5 ms on the rest)."""
-    copy = tree.clone()
-    copy.strip_tags(list(_NOT_TEXT_TAGS))
-    body = copy.body
-    return body.text(deep=True, separator="\n", strip=True, skip_empty=True) if body is not None else ""
-
-
 def text_lines(node: LexborNode | None) -> str:
-    """A node's text as it appears in the page text (`visible_text`), for finding it there."""
+    """A node's text as it appears in the page text (Page.visible_text), for finding it there."""
     return node.text(deep=True, separator="\n", strip=True, skip_empty=True) if node is not None else ""
 
 
