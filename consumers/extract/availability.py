@@ -133,6 +133,7 @@ _PHRASE_PATTERNS = [
 _UNMISTAKABLE = [
     (value, re.compile(unmistakable, re.IGNORECASE)) for value, unmistakable, _ in _PHRASES if unmistakable
 ]
+_SOLD_OUT = _UNMISTAKABLE[0][1]
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 _ONE_STATEMENT_CHARS = 100  # longer text may name several states ('In stock online, sold out in store')
 
@@ -168,6 +169,12 @@ def unmistakable_availability(text: str) -> Availability | None:
     """The availability a line of free text states in unmistakable words ('Sold out', 'Only 2
     left', not 'Limited Edition'), else None."""
     return next((value for value, pattern in _UNMISTAKABLE if pattern.search(text)), None)
+
+
+def sold_out_marks(text: str) -> int:
+    """How often `text` says sold out in unmistakable words: more than once, it lists sizes or
+    colours each marked ('38" sold out 40" sold out'), not the product's stock."""
+    return len(_SOLD_OUT.findall(text))
 
 
 # How buyable an offer is, for choosing among a product's offers (schemaorg.best_offer): 0 can be

@@ -331,6 +331,21 @@ def test_itemprop_availability_outside_any_item() -> None:
     assert availability("<link itemprop='availability' href='https://schema.org/PreOrder'>") == "PREORDER"
 
 
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        '<span id=\'size-stock\'>Size: 30" 32" 38" sold out 40" sold out</span>',  # one element
+        '<ul><li>30"</li><li>38" sold out</li><li>40" sold out</li></ul>',  # a line each
+    ],
+)
+def test_sizes_marked_sold_out_are_not_the_products_stock(sizes: str) -> None:
+    assert availability(f"{sizes}<button>Add to basket</button>") == "IN_STOCK"
+
+
+def test_a_sold_out_badge_and_button_saying_the_same_are_the_products_stock() -> None:
+    assert availability('<p>Sold out</p><p>30"</p><p>SOLD OUT</p>') == "OUT_OF_STOCK"
+
+
 def test_stock_wording_in_a_stock_element() -> None:
     assert availability("<div class='product-stock'>Nur noch wenige Artikel auf Lager</div>") == "LIMITED"
 

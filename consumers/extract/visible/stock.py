@@ -14,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from consumers.extract.availability import (
     Availability,
     normalise_availability,
+    sold_out_marks,
     stated_availability,
     unmistakable_availability,
 )
@@ -165,6 +166,8 @@ def _stock_element(text: str | None) -> Availability | None:
     if not text or _VARIANT_MESSAGE.search(text):
         return None
     labelled = labelled_value(_STOCK_LABEL, text, 0, normalise_availability)
+    if labelled is None and sold_out_marks(text) > 1:
+        return None  # a size list marking the sold-out sizes
     return labelled if labelled is not None else _worded(text)
 
 
@@ -175,10 +178,17 @@ def _stock_wording_after_heading(
     'Backordered'), or with `in_stock` also that ('72 in stock', 'Usually ships within 24 hours'):
     the first _STOCK_LINES non-blank lines, each of at most _STOCK_LINE_CHARS (a longer line is
     prose), in unmistakable words only (free text says 'Limited Edition' and 'This combination is
-    not available'), and shown (not a hidden 'SOLD OUT' a script reveals)."""
-    for line in page_text[after : after + 500 * _STOCK_LINES].splitlines()[:_STOCK_LINES]:
+    not available'), and shown (not a hidden 'SOLD OUT' a script reveals). Different lines saying
+    sold out ('38" sold out', '40" sold out') mark sizes, not the product."""
+    lines = page_text[after : after + 500 * _STOCK_LINES].splitlines()[:_STOCK_LINES]
+    counted = [(line.strip().casefold(), sold_out_marks(line)) for line in lines]
+    marked = {line: marks for line, marks in counted if marks}
+    variants = len(marked) > 1 or any(marks > 1 for marks in marked.values())
+    for line in lines:
         short = len(line) <= _STOCK_LINE_CHARS and not _VARIANT_MESSAGE.search(line)
         value = unmistakable_availability(line) if short else None
+        if value is Availability.OUT_OF_STOCK and variants:
+            continue
         if value is not None and (in_stock or value is not Availability.IN_STOCK) and _shown_line(tree, line):
             return value
     return None
