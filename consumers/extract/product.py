@@ -186,7 +186,7 @@ def _take_fields(page: Page, sources: list[tuple[str, Source]]) -> _Merge:
     merge = _Merge()
     merged = merge.fields
     for name, source in sources:
-        if name in SOURCE_FIELDS and merged.keys() >= SOURCE_FIELDS[name] and _settled(merged):
+        if name in SOURCE_FIELDS and merged.keys() >= SOURCE_FIELDS[name] and _settled(merged, page):
             continue  # nothing it could add
         found = source(page)
         currency = found.pop("_currency", None)
@@ -218,7 +218,7 @@ def _take_fields(page: Page, sources: list[tuple[str, Source]]) -> _Merge:
                 merge.origin[key] = name
                 if key == "price":
                     merge.price_value = value
-        if merged.keys() >= _ALL_FIELDS and _settled(merged):
+        if merged.keys() >= _ALL_FIELDS and _settled(merged, page):
             break
     return merge
 
@@ -497,13 +497,20 @@ def _id_as_sku(product_id: object) -> str | None:
     return product_id
 
 
-def _settled(merged: dict[str, object]) -> bool:
+def _settled(merged: dict[str, object], page: Page) -> bool:
     """Whether no later source can improve a field: the price has its currency and is no zero,
-    the title is no SKU."""
+    the title is no SKU, and the stock is not out on a page that speaks of backorders (the
+    visible page may refine it)."""
     price = merged.get("price")
     return (
-        not isinstance(price, Price) or (price.currency is not None and price.minor != 0)
-    ) and not _title_is_a_code(merged.get("title"), merged)
+        (not isinstance(price, Price) or (price.currency is not None and price.minor != 0))
+        and not _title_is_a_code(merged.get("title"), merged)
+        and not (merged.get("availability") is Availability.OUT_OF_STOCK and _shows_backorder(page.html))
+    )
+
+
+def _shows_backorder(html: str) -> bool:
+    return any(word in html for word in _BACKORDER_WORDS)
 
 
 def _free(taken: object, found: object) -> bool:
@@ -512,6 +519,10 @@ def _free(taken: object, found: object) -> bool:
     return isinstance(taken, Price) and taken.minor == 0 and isinstance(found, Price) and found.minor != 0
 
 
+# Words of a page that takes orders for what is out of stock (visible/stock.py reads them shown),
+# as pages write them (lower-casing a whole page costs more than looking for each spelling).
+_BACKORDER_WORDS = ("ackorder", "ack order", "ack-order", "ACKORDER", "ACK ORDER", "ackOrder")
+_BACKORDER_WORDS += ("more on the way", "n stock soon", "N STOCK SOON", "n Stock Soon")
 # Shown stock wording more precise than structured data's plain in or out of stock: 'Only 2 left'
 # beside InStock, 'Temporarily on backorder' beside OutOfStock (the shop takes orders).
 _REFINED_STOCK = {

@@ -1003,6 +1003,30 @@ def test_shown_stock_wording_refines_structured_in_or_out_of_stock(
     assert product(jsonld_page(block, body=body)).availability is availability
 
 
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "Temporarily on backorder",
+        # A backorder note with a sign-up link in it: the shop still takes orders.
+        "<span class='stock'>Temporarily on backorder, you can order it now."
+        " <a href='#'>Notify me when in stock</a></span>",
+        "We'll get this back in stock soon. Ships within 30 days.",
+    ],
+)
+def test_a_backorder_shown_refines_out_of_stock_even_when_the_markup_gives_every_field(shown: str) -> None:
+    block = {
+        "@type": "Product",
+        "name": "Kettle",
+        "brand": "Brew",
+        "sku": "K-1",
+        "offers": offer("5", availability="OutOfStock"),
+    }
+    body = f"<h1>Kettle</h1><p>{shown}</p><span class='price'>5,00 €</span><button>Add to cart</button>"
+    assert product(jsonld_page(block, body=body)).availability is Availability.BACKORDER
+    sold_out = body.replace(shown, "Sold out")
+    assert product(jsonld_page(block, body=sold_out)).availability is Availability.OUT_OF_STOCK
+
+
 def test_skus_of_related_tiles_inside_the_product_give_way_to_its_offer_s_sku() -> None:
     tiles = "".join(f"<div class='tile'><span itemprop='sku'>C06{n}</span></div>" for n in range(3))
     page = f"""<html><body><div itemscope itemtype="https://schema.org/Product">

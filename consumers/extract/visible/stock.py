@@ -81,6 +81,7 @@ _VARIANT_MESSAGE = re.compile(
     re.IGNORECASE,
 )
 _NOTIFY = re.compile(_NOTIFY_ME, re.IGNORECASE)
+_ORDERABLE = frozenset({Availability.BACKORDER, Availability.PREORDER})
 _STOCK_LABEL = label_pattern(
     r"Availability|Stock|Verfügbarkeit|Lieferstatus|Lagerstatus|Disponibilité|Disponibilidad|Disponibilità"
     r"|Disponibilidade|Beschikbaarheid|Dostępność|Dostupnost|Dostupnosť|Наличие|Наявність|Stok durumu"
@@ -152,10 +153,11 @@ def _itemprop_availability(node: LexborNode) -> Availability | None:
 
 def _worded(text: str | None) -> Availability | None:
     """Stock wording of an element or button; "in stock" only from brief text (not 'See available
-    gift options')."""
-    if text and _NOTIFY.search(text):
-        return Availability.OUT_OF_STOCK
+    gift options'); a 'Notify me' is out of stock unless the text says the shop takes orders now
+    ('Temporarily on backorder, you can order it now ... Notify me when in stock')."""
     value = normalise_availability(text)
+    if text and _NOTIFY.search(text) and value not in _ORDERABLE:
+        return Availability.OUT_OF_STOCK
     return None if value is Availability.IN_STOCK and len(text or "") > _IN_STOCK_CHARS else value
 
 
