@@ -34,8 +34,10 @@ field and leave the rest to structured data. Except:
   and a company's legal form ('Canon, Inc.'); an all-caps one takes another source's mixed case;
   a placeholder ('N/A', 'Unbranded') is none; with none from any source, the shop's name the
   title starts with is the brand of its own label, else the words before a ® or ™ it starts with.
-- availability: shown stock wording more precise than a structured in or out of stock refines it
-  ('Only 2 left' -> LIMITED, 'Temporarily on backorder' -> BACKORDER), when the page is read anyway.
+- availability: shown stock wording, or an og:availability, more precise than a structured in or
+  out of stock refines it ('Only 2 left' -> LIMITED, 'Temporarily on backorder' -> BACKORDER), when
+  the page is read anyway; a page whose markup says out of stock is read on when it speaks of
+  backorders.
 - a title loses the SKU a bar sets after it ('Staple Tee | 5001').
 - a SKU loses its label ('SKU: KT-9'); a structured one gives way to the SKU the page labels when
   that extends it or when the page never shows the structured one; with no SKU from any source,
@@ -212,7 +214,7 @@ def _take_fields(page: Page, sources: list[tuple[str, Source]]) -> _Merge:
             if item not in _EMPTY and (
                 key not in merged
                 or (key == "price" and _free(merged[key], item))
-                or (key == "availability" and name == "visible" and _refines(merged[key], item))
+                or (key == "availability" and name in _REFINING_SOURCES and _refines(merged[key], item))
             ):
                 merged[key] = item
                 merge.origin[key] = name
@@ -523,6 +525,9 @@ def _free(taken: object, found: object) -> bool:
 # as pages write them (lower-casing a whole page costs more than looking for each spelling).
 _BACKORDER_WORDS = ("ackorder", "ack order", "ack-order", "ACKORDER", "ACK ORDER", "ackOrder")
 _BACKORDER_WORDS += ("more on the way", "n stock soon", "N STOCK SOON", "n Stock Soon")
+# Sources whose availability may refine an earlier one: the page's wording, its product meta tags
+# (og:availability 'BackOrder' beside JSON-LD OutOfStock).
+_REFINING_SOURCES = frozenset({"meta", "visible"})
 # Shown stock wording more precise than structured data's plain in or out of stock: 'Only 2 left'
 # beside InStock, 'Temporarily on backorder' beside OutOfStock (the shop takes orders).
 _REFINED_STOCK = {

@@ -1027,6 +1027,13 @@ def test_a_backorder_shown_refines_out_of_stock_even_when_the_markup_gives_every
     assert product(jsonld_page(block, body=sold_out)).availability is Availability.OUT_OF_STOCK
 
 
+def test_an_og_availability_backorder_refines_json_ld_out_of_stock() -> None:
+    sold_out = offer("5", availability="OutOfStock")
+    block = {"@type": "Product", "name": "Kettle", "brand": "Brew", "sku": "K-1", "offers": sold_out}
+    head = '<meta property="og:type" content="product"><meta property="og:availability" content="BackOrder">'
+    assert product(jsonld_page(block, head=head)).availability is Availability.BACKORDER
+
+
 def test_skus_of_related_tiles_inside_the_product_give_way_to_its_offer_s_sku() -> None:
     tiles = "".join(f"<div class='tile'><span itemprop='sku'>C06{n}</span></div>" for n in range(3))
     page = f"""<html><body><div itemscope itemtype="https://schema.org/Product">
