@@ -93,7 +93,7 @@ _PHRASES: list[tuple[Availability, str, str]] = [
     ),
     (
         Availability.BACKORDER,
-        r"back[- ]?order|more on the way|in stock soon",
+        r"back[- ]?order|more on the way|in stock soon|nicht lagernd",
         r"nachbestell|on order|bientôt (?:en stock|disponible)|demnächst (?:wieder )?(?:verfügbar|lieferbar)",
     ),
     (

@@ -524,7 +524,7 @@ def _free(taken: object, found: object) -> bool:
 # Words of a page that takes orders for what is out of stock (visible/stock.py reads them shown),
 # as pages write them (lower-casing a whole page costs more than looking for each spelling).
 _BACKORDER_WORDS = ("ackorder", "ack order", "ack-order", "ACKORDER", "ACK ORDER", "ackOrder")
-_BACKORDER_WORDS += ("more on the way", "n stock soon", "N STOCK SOON", "n Stock Soon")
+_BACKORDER_WORDS += ("more on the way", "n stock soon", "N STOCK SOON", "n Stock Soon", "icht lagernd")
 # Sources whose availability may refine an earlier one: the page's wording, its product meta tags
 # (og:availability 'BackOrder' beside JSON-LD OutOfStock).
 _REFINING_SOURCES = frozenset({"meta", "visible"})

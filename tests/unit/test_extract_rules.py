@@ -332,6 +332,7 @@ def test_an_ean13_label_is_no_article_number() -> None:
         ("Currently unavailable.", Availability.OUT_OF_STOCK),
         ("More on the Way", Availability.BACKORDER),
         ("In stock soon. Order now.", Availability.BACKORDER),
+        ("Nicht lagernd, ab Bestellung versandfertig in 8 Tagen", Availability.BACKORDER),
         ("Only 2 left in stock (more on the way).", Availability.LIMITED),
         ("Usually ships within 24 hours", Availability.IN_STOCK),
         ("Usually dispatched within 48 hours", Availability.IN_STOCK),

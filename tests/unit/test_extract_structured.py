@@ -1011,6 +1011,7 @@ def test_shown_stock_wording_refines_structured_in_or_out_of_stock(
         "<span class='stock'>Temporarily on backorder, you can order it now."
         " <a href='#'>Notify me when in stock</a></span>",
         "We'll get this back in stock soon. Ships within 30 days.",
+        "Nicht lagernd, ab Bestellung versandfertig in 8 Tagen",
     ],
 )
 def test_a_backorder_shown_refines_out_of_stock_even_when_the_markup_gives_every_field(shown: str) -> None:
