@@ -105,6 +105,7 @@ _GLUED_WORDS = re.compile(r"[A-Z]{2}[A-Z][a-z]|[a-z][A-Z][a-z]{2}")
 _NAMING_SOURCES = frozenset({"jsonld", "microdata", "rdfa", "meta", "itemprop"})
 _STRUCTURED_SOURCES = frozenset({"jsonld", "microdata", "rdfa"})
 _MARKUP_SOURCES = _STRUCTURED_SOURCES | {"meta", "itemprop"}  # values written for machines, not shown
+_NAME_WORDS = 3  # of a product's name that no brand repeats whole (a brand may be 'Nike Air')
 _MAX_SHOP_NAME_WORDS = 3  # of a shop's name a title starts with ('Williams Sonoma', 'Wilsons Leather')
 _LONG_NUMBER = 10  # digits of a GTIN-12/13/14 or a shop platform's internal product number (Shopify's)
 # The most a fallback source can give (its keys, besides '_currency'): once these are filled (and
@@ -251,7 +252,10 @@ def _settle_brand(page: Page, merge: _Merge) -> None:
         if merge.companies:
             brand = _brand_in_title(brand, merged.get("title"))
         brand = _brand_as_titled(brand, merged.get("title"))
-        merged["brand"] = shop_name_before_shop_words(brand, page.site_names) or brand
+        brand = shop_name_before_shop_words(brand, page.site_names) or brand
+        # A brand that is the product's whole name is a page title misfiled as one ('Regular Fit
+        # Mont - Tüm ürünler | Colin's' as microdata Brand.name).
+        merged["brand"] = None if _is_the_title(brand, merged.get("title")) else brand
     if not merged.get("brand") and (own := _shop_name_in_title(merged.get("title"), page.site_names)):
         merged["brand"], origin["brand"] = own, origin["title"]
     if not merged.get("brand") and (marked := _trademarked_start(merged.get("title"))):
@@ -509,6 +513,10 @@ def _settled(merged: dict[str, object], page: Page) -> bool:
         and not _title_is_a_code(merged.get("title"), merged)
         and not (merged.get("availability") is Availability.OUT_OF_STOCK and _shows_backorder(page.html))
     )
+
+
+def _is_the_title(brand: str, title: object) -> bool:
+    return isinstance(title, str) and len(title.split()) >= _NAME_WORDS and spaced(brand) == spaced(title)
 
 
 def _shows_backorder(html: str) -> bool:

@@ -1035,6 +1035,14 @@ def test_an_og_availability_backorder_refines_json_ld_out_of_stock() -> None:
     assert product(jsonld_page(block, head=head)).availability is Availability.BACKORDER
 
 
+def test_a_brand_that_is_the_page_title_is_none() -> None:
+    misfiled = {"@type": "Brand", "name": "Regular Fit Wool Coat - All products | Colin's"}
+    block = {"@type": "Product", "name": "Regular Fit Wool Coat", "brand": misfiled, "offers": offer("5")}
+    assert product(jsonld_page(block), url="https://www.colins.com.tr/p/1").brand is None
+    block["brand"] = "Regular Fit"  # a short brand the name starts with stays
+    assert product(jsonld_page(block), url="https://www.colins.com.tr/p/1").brand == "Regular Fit"
+
+
 def test_skus_of_related_tiles_inside_the_product_give_way_to_its_offer_s_sku() -> None:
     tiles = "".join(f"<div class='tile'><span itemprop='sku'>C06{n}</span></div>" for n in range(3))
     page = f"""<html><body><div itemscope itemtype="https://schema.org/Product">
