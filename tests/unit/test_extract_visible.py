@@ -811,6 +811,14 @@ def test_a_page_without_headings_takes_the_element_naming_the_product(naming: st
     assert visible(page) == {"title": "Gold Nugget", "price": Price(349, "USD")}
 
 
+def test_an_element_named_for_the_tax_alone_holds_no_price() -> None:
+    tax = "<span class='price-tax'>(+ tax $4.50)</span>"
+    body = f"<h1>Kettle</h1><div>{tax} <span class='price'>$49.99</span></div>"
+    assert visible(product_page(body))["price"] == Price(4999, "USD")
+    gross = "<h1>Kettle</h1><div><span class='price-including-tax'>$54.49</span></div>"
+    assert visible(product_page(gross))["price"] == Price(5449, "USD")  # named for its basis: a price
+
+
 def test_repeated_name_elements_are_a_listings_tiles() -> None:
     tiles = "".join(
         f"<div class='tile'><span class='product-name'>Kettle {n}</span>"

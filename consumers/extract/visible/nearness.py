@@ -40,6 +40,10 @@ _TIER_WORDS = {
         *("club", "member", "members", "membership"),  # members-only prices
     },
 }
+# A price element named for the tax alone holds the tax amount; one naming its basis too
+# ('price-including-tax', 'price-excl-tax') holds a price.
+_TAX_WORDS = frozenset({"tax", "vat", "mwst", "gst"})
+_TAX_BASIS_WORDS = frozenset({"including", "incl", "inkl", "inc", "excluding", "excl", "exkl", "zzgl"})
 _TIER_TAGS = {"del": EXCLUDED, "s": EXCLUDED, "strike": EXCLUDED, "ins": SALE}
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z0-9])")  # 'productTitle' -> 'product Title', 'title1' -> 'title 1'
@@ -101,6 +105,8 @@ def class_tier(attributes: dict[str, str | None]) -> int | None:
 
 
 def _tier_of(tokens: frozenset[str]) -> int | None:
+    if tokens & _TAX_WORDS and not tokens & _TAX_BASIS_WORDS:
+        return EXCLUDED  # the tax in a price: '<span class="price-tax">(+消費税120円)</span>'
     for tier in (EXCLUDED, SALE, REGULAR):
         if tokens & _TIER_WORDS[tier]:
             return tier
