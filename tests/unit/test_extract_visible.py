@@ -819,6 +819,14 @@ def test_an_element_named_for_the_tax_alone_holds_no_price() -> None:
     assert visible(product_page(gross))["price"] == Price(5449, "USD")  # named for its basis: a price
 
 
+def test_a_price_s_currency_in_an_element_named_unit_stays_with_it() -> None:
+    gross = (
+        "<p class='info-price'>1,320<span class='info-unit'>円</span><span class='info-tax'>(税込)</span></p>"
+    )
+    net = "<p class='price-info'>1,200円 <span class='price-info-tax'>(+消費税120円)</span></p>"
+    assert visible(product_page(f"<h1>Kettle</h1>{gross}{net}"))["price"] == Price(1320, "JPY")
+
+
 def test_repeated_name_elements_are_a_listings_tiles() -> None:
     tiles = "".join(
         f"<div class='tile'><span class='product-name'>Kettle {n}</span>"

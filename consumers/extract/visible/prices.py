@@ -311,11 +311,13 @@ def _own_price_text(node: LexborNode) -> str | None:
 
 def _without_list_prices(node: LexborNode, text: str) -> str:
     """The text without the parts a price element marks as list or old prices ('<li
-    class=list>$79.99</li><li class=retail>$74.99</li>'), when another amount is left."""
+    class=list>$79.99</li><li class=retail>$74.99</li>'), when another amount is left; a part
+    without digits stays (its currency: '1,320<span class="info-unit">円</span>')."""
     rest = text
     for part in node.css("[class]")[:_MAX_PRICE_PARTS]:
-        if class_tier(part.attributes) in (REGULAR, EXCLUDED):
-            rest = rest.replace(part.text(deep=True, separator=""), " ", 1)
+        shown = part.text(deep=True, separator="")
+        if class_tier(part.attributes) in (REGULAR, EXCLUDED) and any(ch.isdigit() for ch in shown):
+            rest = rest.replace(shown, " ", 1)
     return rest if rest != text and any(ch.isdigit() for ch in rest) else text
 
 
