@@ -471,6 +471,8 @@ def test_visible_sku_labels(markup: str, sku: str) -> None:
         "<p>Item 1 of 5</p>",
         "<p>Item added to your cart</p>",
         "<p>Item 12</p>",
+        "<p>Código: 7797453062251</p>",  # an EAN-13 (its check digit fits): a barcode
+        "<strong class='skuBestPrice'>49,99</strong>",  # VTEX: the variant's (SKU's) price
     ],
 )
 def test_not_a_sku(markup: str) -> None:
@@ -719,6 +721,24 @@ def test_the_only_add_to_cart_link_counts_once_however_deep_even_with_role_butto
     link = "<section><div><div><a role='button' href='/cart?add=1'>Add to Cart</a></div></div></section>"
     body = f"<div class='product'>{DEEP_KETTLE}</div>{link}"
     assert visible(product_page(body))["availability"] is Availability.IN_STOCK
+
+
+@pytest.mark.parametrize(
+    "links",
+    [
+        "<a class='buy-button' href=\"javascript:alert('Choose a size')\">Comprar</a>",  # VTEX
+        "<a href='#'>ADD</a><a href='#' class='add-to-cart'>Buy</a>",  # side by side in one block
+    ],
+)
+def test_a_script_driven_buy_link_however_deep_says_in_stock(links: str) -> None:
+    body = f"<div class='product'>{DEEP_KETTLE}</div><section><div><div>{links}</div></div></section>"
+    assert visible(product_page(body))["availability"] is Availability.IN_STOCK
+    tiles = "".join("<div><a href='#'>Buy</a></div>" for _ in range(3))  # one a tile
+    assert "availability" not in visible(product_page(f"<div class='product'>{DEEP_KETTLE}</div>{tiles}"))
+
+
+def test_a_sku_number_beside_the_code_still_counts() -> None:
+    assert visible(product_page(KETTLE + "<p>Código: 7797453062252</p>"))["sku"] == "7797453062252"
 
 
 def test_the_only_add_to_cart_image_button_is_the_product_s_however_deep() -> None:

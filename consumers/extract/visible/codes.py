@@ -128,6 +128,9 @@ _BRAND_LINK_CSS = ", ".join(f"a[href*={word} i]" for word in _BRAND_WORDS)
 _BRAND_PATH = re.compile(rf"/(?:{'|'.join(_BRAND_WORDS)})(?:s|n|en)?/[^/?#]+", re.IGNORECASE)
 _MAX_BRAND_WORDS = 4
 _MIN_LETTER_CODE = 4  # letters of a SKU without digits ('PHLR')
+# Words of a class naming a variant's (SKU's) price or instalments, not its number.
+_NOT_SKU_WORDS = frozenset({"price", "installment", "instalment"})
+_EAN_DIGITS = 13  # a barcode, not the shop's number, when its check digit fits
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
 _SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
 _CHROME_TOKENS = frozenset({"menu", "nav", "navbar", "navigation", "header", "footer", "megamenu"})
@@ -195,6 +198,8 @@ def product_sku(
         if match and match.group(1):
             return match.group(1)
     for node in nearest(tree.css(_SKU_CSS), chain):
+        if class_tokens(node) & _NOT_SKU_WORDS:
+            continue  # VTEX's 'skuBestPrice', 'skuBestInstallmentNumber': the variant's price
         content = node.attributes.get("content")
         text = clean_text(content) or short_text(node, _MAX_VALUE_CHARS)
         value = (_labelled_sku(text, 0) or _plausible_sku(sku_without_label(text))) if text else None
@@ -291,13 +296,21 @@ def _sku_with_digit(value: str) -> str | None:
 
 def _plausible_sku(value: str) -> str | None:
     """The value if it can be a SKU: one word holding a digit, or a code in capitals ('GLOWROLL',
-    'PHLR'; not 'N/A', 'none', 'TBD', 'SKU:')."""
-    if len(value) > _MAX_VALUE_CHARS or " " in value:
+    'PHLR'; not 'N/A', 'none', 'TBD', 'SKU:'); never an EAN-13 a 'Código:' labels (a barcode)."""
+    if len(value) > _MAX_VALUE_CHARS or " " in value or _is_ean13(value):
         return None
     if any(ch.isdigit() for ch in value):
         return value
     capitals = len(value) >= _MIN_LETTER_CODE and value.isascii() and value.isupper() and value.isalpha()
     return value if capitals and value not in _NO_CODE else None
+
+
+def _is_ean13(value: str) -> bool:
+    """Thirteen digits whose last is the EAN-13 check digit of the others."""
+    if len(value) != _EAN_DIGITS or not value.isascii() or not value.isdigit():
+        return False
+    weighted = sum(int(digit) * (3 if place % 2 else 1) for place, digit in enumerate(value[:-1]))
+    return (10 - weighted % 10) % 10 == int(value[-1])
 
 
 def _style_code(value: str) -> str | None:

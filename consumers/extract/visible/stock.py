@@ -57,11 +57,10 @@ _NOTIFY_ME = (
     r"|benachrichtig|m'avertir|me prévenir|prévenez-moi|avísame|avvisami|powiadom|houd me op de hoogte"
     r"|avise-me|сообщить о поступлении"  # noqa: RUF001
 )
-_CART = re.compile(
-    rf"{_ADD_TO_CART}|warenkorb|buy[\s_-]?now|kaufen|acheter|comprar|koupit|kúpiť|купить|kup teraz"
-    rf"|购买|sold[\s_-]?out|pre-?order|{_NOTIFY_ME}",
-    re.IGNORECASE,
-)
+# 'Buy' in the shop languages: a button's label, or a script-driven link's ('Comprar').
+_BUY = r"buy[\s_-]?now|kaufen|acheter|comprar|koupit|kúpiť|купить|kup teraz|购买"
+_CART = re.compile(rf"{_ADD_TO_CART}|warenkorb|{_BUY}|sold[\s_-]?out|pre-?order|{_NOTIFY_ME}", re.IGNORECASE)
+_SCRIPTED_BUY = re.compile(rf"{_ADD_TO_CART}|{_BUY}|\bbuy\b", re.IGNORECASE)
 # An add-to-cart link (not a mere 'Warenkorb' or 'Cart (0)' link to the cart).
 _CART_LINK = re.compile(_ADD_TO_CART, re.IGNORECASE)
 # A link labelled 'Add To Cart' that opens a back-in-stock sign-up: the product is out of stock.
@@ -69,6 +68,7 @@ _SIGN_UP_HREF = re.compile(r"back[\s_-]?in[\s_-]?stock|notify", re.IGNORECASE)
 # A link that puts the product in the cart, whatever its label ('Buy'): Shopify's and Magento's
 # '/cart/add', WooCommerce's '?add-to-cart=', '/basket/add'.
 _CART_HREF = re.compile(r"(?:cart|basket)/add\b|add[_-]?to[_-]?(?:cart|basket)", re.IGNORECASE)
+_PRODUCT_BUTTONS = 2  # buy links a product shows at most: 'Add to cart' and 'Buy now'
 _STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
 _STOCK_LINE_CHARS = 60
 _IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
@@ -252,23 +252,25 @@ def _linked_stock(tree: LexborHTMLParser, chain: dict[int, int]) -> Availability
 
 def _the_products(links: list[LexborNode], chain: dict[int, int]) -> bool:
     """Whether one of `links` shares a block with the heading within CART_LINK_STEPS steps up, or
-    is the only one shown on the page (old table layouts nest deeper): the product's own, not
-    one of the recommendation tiles'."""
-    shown = 0
+    the shown ones are the product's one or two buttons, each labelled its own way ('Add to cart',
+    'Buy now'; old table layouts nest deeper): the product's own, not the recommendation tiles'
+    (which repeat one label)."""
+    labels: list[str] = []
     for node in links:
         walk = walk_up(node, chain)
         if walk.passed and not walk.hidden:
             if walk.distance <= CART_LINK_STEPS:
                 return True
-            shown += 1
-    return shown == 1
+            labels.append((short_text(node, 100) or "").casefold())
+    return 0 < len(labels) <= _PRODUCT_BUTTONS and len(set(labels)) == len(labels)
 
 
 def _cart_links(tree: LexborHTMLParser) -> tuple[list[LexborNode], list[LexborNode]]:
     """The first MAX_CANDIDATES add-to-cart links and image buttons (image buttons first; not a
     disabled one), and those of them that open a back-in-stock sign-up. Every link is read: a
-    page's menus hold hundreds of links before the product's own. A link without an href or an
-    element with role=button counts too: script-driven shops render their buy button so."""
+    page's menus hold hundreds of links before the product's own. A link without an href (or to
+    '#' or 'javascript:') or an element with role=button counts too, labelled 'Buy' as well:
+    script-driven shops render their buy button so (VTEX's <a class="buy-button">Comprar</a>)."""
     buy_links: list[LexborNode] = []
     sign_ups: list[LexborNode] = []
     # One match an element: lexbor reports an <a role=button> once per selector it matches.
@@ -288,7 +290,11 @@ def _cart_links(tree: LexborHTMLParser) -> tuple[list[LexborNode], list[LexborNo
             )
         )
         href = attributes.get("href") or ""
-        if not (_CART_LINK.search(label) or _CART_HREF.search(href)) or _disabled(attributes):
+        scripted = node.tag != "a" or not href.strip("#") or href.startswith("javascript:")
+        buys = (
+            _CART_LINK.search(label) or _CART_HREF.search(href) or (scripted and _SCRIPTED_BUY.search(label))
+        )
+        if not buys or _disabled(attributes):
             continue
         (sign_ups if _SIGN_UP_HREF.search(href) else buy_links).append(node)
         if len(buy_links) + len(sign_ups) == MAX_CANDIDATES:
