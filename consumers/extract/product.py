@@ -183,9 +183,10 @@ def _merge(page: Page, sources: list[tuple[str, Source]]) -> ProductData | None:
 
 def _take_fields(page: Page, sources: list[tuple[str, Source]]) -> _Merge:
     """Each field from the first source that gives it (a later one only replaces a placeholder
-    price or refines the stock). Sources may add two private keys: '_currency', a currency they
-    know even without a price, and '_price_value', the raw amount of a price they found without
-    a currency (to read it again once the currency is known)."""
+    price or refines the stock). Sources may add private keys: '_currency', a currency they
+    know even without a price; '_price_value', the raw amount of a price they found without
+    a currency (to read it again once the currency is known); '_orderable', whether the page
+    shows a buy button or link beside the backorder it says (a backorder takes orders)."""
     merge = _Merge()
     merged = merge.fields
     for name, source in sources:
@@ -194,6 +195,7 @@ def _take_fields(page: Page, sources: list[tuple[str, Source]]) -> _Merge:
         found = source(page)
         currency = found.pop("_currency", None)
         value = found.pop("_price_value", None)
+        orderable = found.pop("_orderable", True)
         price = found.get("price")
         if isinstance(price, Price) and price.currency:
             currency = price.currency
@@ -215,7 +217,12 @@ def _take_fields(page: Page, sources: list[tuple[str, Source]]) -> _Merge:
             if item not in _EMPTY and (
                 key not in merged
                 or (key == "price" and _free(merged[key], item))
-                or (key == "availability" and name in _REFINING_SOURCES and _refines(merged[key], item))
+                or (
+                    key == "availability"
+                    and name in _REFINING_SOURCES
+                    and orderable
+                    and _refines(merged[key], item)
+                )
             ):
                 merged[key] = item
                 merge.origin[key] = name

@@ -999,7 +999,10 @@ def test_shown_stock_wording_refines_structured_in_or_out_of_stock(
     structured: str, shown: str, availability: Availability
 ) -> None:
     block = {"@type": "Product", "name": "Kettle", "offers": offer("5", availability=structured)}
-    body = f"<h1>Kettle</h1><p>{shown}</p><span class='price'>5,00 €</span>"  # no brand: the page is read
+    buy = "<button>Add to cart</button>"  # a backorder takes orders
+    body = (
+        f"<h1>Kettle</h1><p>{shown}</p><span class='price'>5,00 €</span>{buy}"  # no brand: the page is read
+    )
     assert product(jsonld_page(block, body=body)).availability is availability
 
 
@@ -1026,6 +1029,8 @@ def test_a_backorder_shown_refines_out_of_stock_even_when_the_markup_gives_every
     assert product(jsonld_page(block, body=body)).availability is Availability.BACKORDER
     sold_out = body.replace(shown, "Sold out")
     assert product(jsonld_page(block, body=sold_out)).availability is Availability.OUT_OF_STOCK
+    no_way_to_buy = body.replace("<button>Add to cart</button>", "")  # not available for backorder
+    assert product(jsonld_page(block, body=no_way_to_buy)).availability is Availability.OUT_OF_STOCK
 
 
 def test_an_og_availability_backorder_refines_json_ld_out_of_stock() -> None:

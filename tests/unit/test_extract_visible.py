@@ -19,10 +19,11 @@ NO_PROFILES = Extractor(Profiles())
 
 
 def visible(html: str, url: str = URL, profiles: Profiles | None = None) -> dict[str, object]:
-    """What the visible source alone finds (None values dropped)."""
+    """What the visible source alone finds (None values and the private keys for the merge dropped)."""
     page = Page(html, url)
     profile = profiles.for_url(url) if profiles is not None else None
-    return {key: value for key, value in visible_fields(page, profile).items() if value is not None}
+    found = visible_fields(page, profile).items()
+    return {key: value for key, value in found if value is not None and not key.startswith("_")}
 
 
 def product_page(body: str, head: str = "") -> str:
@@ -634,8 +635,9 @@ def test_mutated_pages_give_fields_or_nothing(html: str) -> None:
             found = visible_fields(Page(html, URL))
         except ExtractionError:
             return
-    assert set(found) <= {"title", "price", "availability", "sku", "brand"}
-    assert all(value is None or isinstance(value, (str, Price, Availability)) for value in found.values())
+    assert set(found) <= {"title", "price", "availability", "sku", "brand", "_orderable"}
+    kinds = (str, Price, Availability, bool)
+    assert all(value is None or isinstance(value, kinds) for value in found.values())
 
 
 def test_an_add_to_basket_link_near_the_heading_says_in_stock() -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from consumers.extract.availability import Availability
 from consumers.extract.page import Page
 from consumers.extract.schemaorg import of_type
 from consumers.extract.titles import normalised
@@ -68,7 +69,7 @@ from consumers.extract.visible.prices import (
     visible_price,
 )
 from consumers.extract.visible.shared import MAX_CANDIDATES, labelled_value, text_lines
-from consumers.extract.visible.stock import availability, cart_button, one_cart_button
+from consumers.extract.visible.stock import availability, cart_button, one_cart_button, orderable
 
 if TYPE_CHECKING:
     from consumers.extract.profiles import SiteProfile
@@ -136,10 +137,13 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         title = without_badge(heading, title, page_title)
         if (split := brand_over_name(heading, page_title)) is not None:
             brand_line, title = split
+    stock = availability(tree, chain, page_text, after, button)
     return {
         "title": title,
         "price": price,
-        "availability": availability(tree, chain, page_text, after, button),
+        "availability": stock,
+        # A backorder refines a structured out of stock only where the page takes orders.
+        "_orderable": stock is not Availability.BACKORDER or orderable(tree, chain, button),
         "sku": sku
         or product_sku(tree, chain, page_text, after, page.url, profile)
         or shop_number(page_text, after, page.site_names),

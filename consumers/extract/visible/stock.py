@@ -225,6 +225,12 @@ def cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> _CartButton:
     return _CartButton()
 
 
+def orderable(tree: LexborHTMLParser, chain: dict[int, int], button: _CartButton) -> bool:
+    """Whether the page shows a way to buy the product: an enabled add-to-cart button, or the
+    product's buy link (a disabled button a script enables may sit beside it)."""
+    return (button.present and not button.disabled) or _linked_stock(tree, chain) is Availability.IN_STOCK
+
+
 def one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
     """Whether the page shows exactly one add-to-cart button (a listing shows one a tile)."""
     return len(list(islice(_cart_buttons(tree, chain), 2))) == 1
