@@ -332,10 +332,13 @@ def _title(node: Node) -> str | None:
 
 def _brand(node: Node, index: Mapping[str, Node]) -> str | None:
     """`brand` (text, Brand/Organization, a list of them, a reference), else `manufacturer`;
-    a placeholder ('N/A', 'Unbranded') is none."""
+    a placeholder ('N/A', 'Unbranded') is none, and so is a node typed as an offer or a product
+    (parallels.com's brand: an Offer named as the product)."""
     for key in ("brand", "manufacturer"):
         for item in as_list(node.get(key)):
             item = deref(item, index)
+            if isinstance(item, dict) and (has_type(item, "Offer") or is_product(item)):
+                continue
             if isinstance(item, dict) and not item.get("name") and key == "manufacturer":
                 item = deref(first(item.get("brand")), index)  # a maker named only by its brand
             name = clean_text(item.get("name") if isinstance(item, dict) else item)

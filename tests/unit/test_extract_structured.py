@@ -1048,6 +1048,15 @@ def test_a_brand_that_is_the_page_title_is_none() -> None:
     assert product(jsonld_page(block), url="https://www.colins.com.tr/p/1").brand == "Regular Fit"
 
 
+def test_a_brand_typed_as_an_offer_or_a_product_is_none() -> None:
+    for kind in ("Offer", "Product"):
+        misfiled = {"@type": kind, "name": "Desktop 15 for Mac"}
+        block = {"@type": "Product", "name": "Desktop for Mac", "brand": misfiled, "offers": offer("5")}
+        assert product(jsonld_page(block)).brand is None
+    block["brand"] = [misfiled, {"@type": "Brand", "name": "Parallels"}]
+    assert product(jsonld_page(block)).brand == "Parallels"
+
+
 def test_skus_of_related_tiles_inside_the_product_give_way_to_its_offer_s_sku() -> None:
     tiles = "".join(f"<div class='tile'><span itemprop='sku'>C06{n}</span></div>" for n in range(3))
     page = f"""<html><body><div itemscope itemtype="https://schema.org/Product">
