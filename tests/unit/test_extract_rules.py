@@ -696,6 +696,10 @@ def _meta_sku_page(shown: str) -> str:
     [
         ("<p>Item#: 40528810 | Model#: 35SC060</p>", "40528810"),  # the structured SKU is never shown
         ("<p>Item#: 40528810</p><p>Ref. <b>5301079</b></p>", "5301079"),  # shown: it stays
+        (
+            "<p>Item#: 40528810</p><dl><dt>Ref.</dt><dd>\n    5301079\n  </dd></dl>",
+            "5301079",
+        ),  # shown, spaced
         ("<p>Ships in 2 days</p>", "5301079"),  # no label: it stays
     ],
 )

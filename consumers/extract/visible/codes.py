@@ -272,8 +272,8 @@ def labelled_sku_instead(page: Page, sku: str) -> str | None:
     """The SKU the page labels ('Item#: 40528810') when it never shows the structured one as an
     element's text (a microdata meta sku '5301079': a number for machines), else None."""
     html = page.html
-    if f"{sku}<" in html or f"{sku} <" in html:
-        return None  # shown: the shop's own number as the shopper sees it
+    if f"{sku}<" in html or re.search(rf"{re.escape(sku)}\s*<", html):
+        return None  # shown: the shop's own number as the shopper sees it ('5011122876\n  </dd>')
     text = page.visible_text
     labelled = _text_sku(text, 0)
     return labelled if labelled is not None and labelled.casefold() != sku.casefold() else None
