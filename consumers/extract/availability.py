@@ -134,6 +134,22 @@ _UNMISTAKABLE = [
     (value, re.compile(unmistakable, re.IGNORECASE)) for value, unmistakable, _ in _PHRASES if unmistakable
 ]
 _SOLD_OUT = _UNMISTAKABLE[0][1]
+# The unmistakable BACKORDER phrases above, in the spellings pages use (for mentions_backorder).
+_BACKORDER_WORDS = (
+    *(
+        "ackorder",
+        "ack order",
+        "ack-order",
+        "ackOrder",
+        "ack Order",
+        "ack-Order",
+        "ACKORDER",
+        "ACK ORDER",
+        "ACK-ORDER",
+    ),
+    *("ore on the way", "ore on the Way", "ORE ON THE WAY", "tock soon", "tock Soon", "TOCK SOON"),
+    *("icht lagernd", "ICHT LAGERND"),
+)
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 _ONE_STATEMENT_CHARS = 100  # longer text may name several states ('In stock online, sold out in store')
 
@@ -175,6 +191,13 @@ def sold_out_marks(text: str) -> int:
     """How often `text` says sold out in unmistakable words: more than once, it lists sizes or
     colours each marked ('38" sold out 40" sold out'), not the product's stock."""
     return len(_SOLD_OUT.findall(text))
+
+
+def mentions_backorder(html: str) -> bool:
+    """Whether a page's HTML holds the words of a backorder (_PHRASES' unmistakable ones), as
+    pages spell them: a few substring tests, where lower-casing the page or a regex over it would
+    cost more than the rest of its extraction. The visible page then says whether it shows them."""
+    return any(word in html for word in _BACKORDER_WORDS)
 
 
 # How buyable an offer is, for choosing among a product's offers (schemaorg.best_offer): 0 can be

@@ -57,7 +57,7 @@ from functools import cache
 from html import escape
 from urllib.parse import urlsplit
 
-from consumers.extract.availability import Availability
+from consumers.extract.availability import Availability, mentions_backorder
 from consumers.extract.currencies import national_currency
 from consumers.extract.meta import itemprop_fields, meta_fields
 from consumers.extract.model import PRODUCT_FIELDS, Links, ProductData
@@ -518,16 +518,12 @@ def _settled(merged: dict[str, object], page: Page) -> bool:
     return (
         (not isinstance(price, Price) or (price.currency is not None and price.minor != 0))
         and not _title_is_a_code(merged.get("title"), merged)
-        and not (merged.get("availability") is Availability.OUT_OF_STOCK and _shows_backorder(page.html))
+        and not (merged.get("availability") is Availability.OUT_OF_STOCK and mentions_backorder(page.html))
     )
 
 
 def _is_the_title(brand: str, title: object) -> bool:
     return isinstance(title, str) and len(title.split()) >= _NAME_WORDS and spaced(brand) == spaced(title)
-
-
-def _shows_backorder(html: str) -> bool:
-    return any(word in html for word in _BACKORDER_WORDS)
 
 
 def _free(taken: object, found: object) -> bool:
@@ -536,10 +532,6 @@ def _free(taken: object, found: object) -> bool:
     return isinstance(taken, Price) and taken.minor == 0 and isinstance(found, Price) and found.minor != 0
 
 
-# Words of a page that takes orders for what is out of stock (visible/stock.py reads them shown),
-# as pages write them (lower-casing a whole page costs more than looking for each spelling).
-_BACKORDER_WORDS = ("ackorder", "ack order", "ack-order", "ACKORDER", "ACK ORDER", "ackOrder")
-_BACKORDER_WORDS += ("more on the way", "n stock soon", "N STOCK SOON", "n Stock Soon", "icht lagernd")
 # Sources whose availability may refine an earlier one: the page's wording, its product meta tags
 # (og:availability 'BackOrder' beside JSON-LD OutOfStock).
 _REFINING_SOURCES = frozenset({"meta", "visible"})

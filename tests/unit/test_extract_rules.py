@@ -11,7 +11,7 @@ import json
 import pytest
 
 from consumers.extract import Availability, Extractor, Price, Profiles, normalise_availability
-from consumers.extract.availability import unmistakable_availability
+from consumers.extract.availability import mentions_backorder, unmistakable_availability
 from consumers.extract.titles import clean_title, site_names
 
 NO_PROFILES = Extractor(Profiles())
@@ -308,6 +308,26 @@ def test_an_ean13_label_is_no_article_number() -> None:
 
 
 # -- availability ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "Backorder",
+        "On back order",
+        "Back-Order",
+        "BACKORDERED",
+        "BACK-ORDER",
+        "More on the Way",
+        "In Stock Soon",
+        "in stock soon",
+        "Nicht lagernd",
+        "NICHT LAGERND",
+    ],
+)
+def test_each_spelling_of_a_backorder_is_found_in_the_raw_html(wording: str) -> None:
+    assert normalise_availability(wording) is Availability.BACKORDER
+    assert mentions_backorder(f"<p>{wording}</p>")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
