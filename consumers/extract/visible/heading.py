@@ -129,19 +129,27 @@ def name_element(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode | N
         for node in limited(tree.css(_NAME_CSS))
         if node.tag in _NAME_TAGS and _names_element(class_tokens(node))
     ]
-    texts = [node_text(node) for node in candidates]
-    names_by_class: dict[str | None, set[str]] = {}
-    for node, text in zip(candidates, texts, strict=True):
-        names_by_class.setdefault(node.attributes.get("class"), set()).add(normalised(text or ""))
-    for node, text in zip(candidates, texts, strict=True):
-        if not _names_something(text) or normalised(text or "") in site_names:
+    classes = [node.attributes.get("class") for node in candidates]
+    for node, kind in zip(candidates, classes, strict=True):
+        text = node_text(node)
+        key = normalised(text or "")
+        if not _names_something(text) or key in site_names:
             continue
-        kind = node.attributes.get("class")
-        if kind and len(names_by_class[kind]) > 1:
+        if kind and classes.count(kind) > 1 and _names_other(key, kind, candidates, classes):
             continue
         if heading_context(node) in ("", "product"):
             return node
     return None
+
+
+def _names_other(key: str, kind: str, candidates: list[LexborNode], classes: list[str | None]) -> bool:
+    """Whether an element of the same class names something other than `key`: a listing's tiles
+    (read only when a class repeats)."""
+    return any(
+        normalised(node_text(other) or "") != key
+        for other, other_kind in zip(candidates, classes, strict=True)
+        if other_kind == kind
+    )
 
 
 def _names_element(tokens: frozenset[str]) -> bool:
