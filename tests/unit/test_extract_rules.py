@@ -158,6 +158,8 @@ def test_a_badge_before_the_name_in_the_h1_is_not_part_of_it() -> None:
     assert extract(page, "https://www.cyberport.at/p/1").title == "Lenovo L24i-40 FHD Monitor"
     shown = page.replace("<title>", "<title>Neuheit ")  # the page's title says it too: part of the name
     assert extract(shown, "https://www.cyberport.at/p/1").title == "Neuheit Lenovo L24i-40 FHD Monitor"
+    commented = page.replace("<h1>", "<h1><!-- badge -->")  # a comment before the badge shows nothing
+    assert extract(commented, "https://www.cyberport.at/p/1").title == "Lenovo L24i-40 FHD Monitor"
 
 
 def test_a_byline_inside_the_h1_is_the_author_not_the_name() -> None:

@@ -32,6 +32,7 @@ from consumers.extract.visible.shared import (
     labelled_value,
     limited,
     short_text,
+    shown_from,
 )
 
 if TYPE_CHECKING:
@@ -370,7 +371,7 @@ def _row_value(label: LexborNode) -> str | None:
     after a bold label, up to the next element; else the next element's text (a key-value list's
     '<div class=label>Marke</div><div class=value>Acer</div>')."""
     if label.tag in _BOLD_TAGS:
-        after = label.next
+        after = shown_from(label.next)
         text = clean_text(after.text().lstrip(" :")) if after is not None and after.tag == "-text" else None
         return text if text and len(text) <= _MAX_VALUE_CHARS else None
     cell = label.next
@@ -378,7 +379,7 @@ def _row_value(label: LexborNode) -> str | None:
         while cell is not None and cell.tag not in _CELL_TAGS:
             cell = cell.next
     else:  # the next element
-        while cell is not None and cell.tag == "-text":
+        while cell is not None and cell.tag in ("-text", "-comment"):
             cell = cell.next
     return short_text(cell, 2 * _MAX_VALUE_CHARS) if cell is not None else None
 

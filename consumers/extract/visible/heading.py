@@ -16,7 +16,7 @@ from consumers.extract.page import Page
 from consumers.extract.titles import WORD_BREAK, clean_title, normalised, site_names, spaced
 from consumers.extract.values import clean_text, is_hidden, node_text, shown_text
 from consumers.extract.visible.nearness import NOT_WORD, class_and_id, class_tokens, lineage
-from consumers.extract.visible.shared import element_beside, limited
+from consumers.extract.visible.shared import element_beside, limited, shown_from
 
 _MAX_TITLE_CHARS = 300
 _MAX_BRAND_WORDS = 3  # of an <h1> that is a brand over the name ('Buster + Punch')
@@ -248,11 +248,9 @@ def _without_byline(heading: LexborNode, text: str | None) -> str | None:
 
 
 def _end_element_text(node: LexborNode, last: bool) -> str | None:
-    """The text of the element `node` starts (or ends) with, blank text aside; None when it starts
-    (or ends) with text of its own."""
-    child = node.last_child if last else node.child
-    while child is not None and child.tag == "-text" and not (child.text() or "").strip():
-        child = child.prev if last else child.next
+    """The text of the element `node` starts (or ends) with, blank text and comments aside; None
+    when it starts (or ends) with text of its own."""
+    child = shown_from(node.last_child if last else node.child, backwards=last)
     return node_text(child) if child is not None and child.tag != "-text" else None
 
 

@@ -84,9 +84,19 @@ def text_lines(node: LexborNode | None) -> str:
     return node.text(deep=True, separator="\n", strip=True, skip_empty=True) if node is not None else ""
 
 
+def shown_from(node: LexborNode | None, backwards: bool = False) -> LexborNode | None:
+    """`node`, or its first sibling after it (before it, `backwards`) that shows something: blank
+    text and comments aside ('<b>Marke</b><!-- brand --> Acer')."""
+    while node is not None and _shows_nothing(node):
+        node = node.prev if backwards else node.next
+    return node
+
+
+def _shows_nothing(node: LexborNode) -> bool:
+    return node.tag == "-comment" or (node.tag == "-text" and not (node.text() or "").strip())
+
+
 def element_beside(node: LexborNode, before: bool) -> LexborNode | None:
-    """The element just before (or after) `node` among its siblings, blank text aside."""
-    sibling = node.prev if before else node.next
-    while sibling is not None and sibling.tag == "-text" and not (sibling.text() or "").strip():
-        sibling = sibling.prev if before else sibling.next
+    """The element just before (or after) `node` among its siblings, blank text and comments aside."""
+    sibling = shown_from(node.prev if before else node.next, backwards=before)
     return sibling if sibling is not None and sibling.tag != "-text" else None
