@@ -208,6 +208,46 @@ def test_a_price_split_into_parts_is_read_whole() -> None:
     assert visible(page)["price"] == Price(4999, "USD")
 
 
+@pytest.mark.parametrize(
+    ("markup", "minor"),
+    [
+        ("<p class='product-new-price'>2.999<sup>99</sup> <span>Lei</span></p>", 299999),  # emag.ro
+        ("<span class='price'><sup>$</sup>19<sup>97</sup></span>", 1997),
+        (
+            "<span class='price'><span class='price__currency'>$</span><span class='price__dollars'>31</span>"
+            "<span class='price__cents'>57</span></span>",
+            3157,
+        ),
+        (
+            "<div class='price'><span class='price__number'>208,</span>\n"
+            " <span class='price__decimal'>60</span> €</div>",
+            20860,
+        ),
+        ("<span class='price'>1,299<sup>00</sup> $</span>", 129900),
+        ("<span class='price'>$19.99<sup>12</sup></span>", 1999),  # a footnote after whole decimals
+        ("<span class='price'>€\u00a010,<sup>83*</sup></span>", 1083),
+        ("<span class='price'>69<sup>€99</sup></span>", 6999),  # cdiscount.com
+        ("<span class='price'>$49<sup>1</sup></span>", 4900),  # a one-digit footnote
+    ],
+)
+def test_minor_units_shown_apart_join_the_amount(markup: str, minor: int) -> None:
+    page = product_page(f"<h1>Steel Kettle</h1>{markup}")
+    assert visible(page, "https://shop.example.ro/p/1")["price"].minor == minor
+
+
+def test_minor_units_in_the_element_after_a_price_element_join_it() -> None:
+    markup = (
+        "<div class='price-box'><span class='price-number'>208,</span> <span class='price-decimal'>60</span>"
+        "<span class='currency'>€</span><div class='tooltip'>"
+        + "Unsere Preise sind in Euro ausgewiesen. " * 20
+        + "</div></div>"
+    )
+    assert (
+        visible(product_page(f"<h1>Monitor</h1>{markup}"), "https://shop.example.de/p/1")["price"].minor
+        == 20860
+    )
+
+
 def test_savings_shipping_and_unit_prices_are_not_the_price() -> None:
     page = product_page(
         "<h1>Steel Kettle</h1><span class='price-savings'>Save $10.00</span>"
@@ -549,6 +589,8 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<dl><dt>Výrobce</dt><dd>Brew</dd></dl>", "Brew"),
         ("<b><small>Hersteller </small></b> Brew<br><b>Hersteller Nr.</b> 60005830<br>", "Brew"),
         ("<p><strong>Brand</strong> Brew</p>", "Brew"),
+        ("<p><strong>Brand</strong><!-- brand --> Brew</p>", "Brew"),  # a comment shows nothing
+        ("<dl><dt>Marke</dt><!-- brand --><dd>Brew</dd></dl>", "Brew"),
         ("<div class='labels'><span>Marke</span></div> <div class='values'><span>Brew</span></div>", "Brew"),
         ("<div class='product-brand'>Производители Brew</div>", "Brew"),
         ("<a class='brand' href='/b/brew'>Mehr von Brew</a>", "Brew"),

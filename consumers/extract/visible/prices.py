@@ -18,7 +18,16 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from consumers.extract.page import Page
 from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
 from consumers.extract.values import clean_text
-from consumers.extract.visible.nearness import EXCLUDED, PLAIN, REGULAR, SALE, Walk, class_tier, walk_up
+from consumers.extract.visible.nearness import (
+    EXCLUDED,
+    PLAIN,
+    REGULAR,
+    SALE,
+    Walk,
+    class_tier,
+    class_tokens,
+    walk_up,
+)
 from consumers.extract.visible.shared import (
     LABEL_WINDOW,
     element_beside,
@@ -61,6 +70,13 @@ _SALE_WORD = re.compile(
     r"\s*(?:now|sale|jetzt|nu|maintenant|ahora|ora|teraz|agora|şimdi|сейчас)\b", re.IGNORECASE
 )
 _CROSSED_CSS = "del, s, strike"
+# Minor units shown apart from the whole amount: a superscript, or an element named for them.
+_MINOR_WORDS = frozenset({"cents", "cent", "decimal", "decimals", "fraction", "minor"})
+_MINOR_PART_CSS = "sup, " + ", ".join(f"[class*={word} i]" for word in sorted(_MINOR_WORDS))
+_MINOR_DIGITS = re.compile(r"\d{2,3}\*?")  # and a footnote's asterisk
+_MINOR_MARK = "\x01"
+_MINOR_PART = re.compile(r"(\d(?:[\d.,' \u00a0\u202f]*\d)?)([.,]?)\s*\x01(\d{2,3})")
+_GROUP_SEPARATOR = re.compile(r"[.,' \u00a0\u202f]")
 # A list price's label ('Retail Price:', 'List Price:', 'Was:') is no price label: the sale price follows.
 _PRICE_LABEL = label_pattern(
     r"(?<!retail )(?<!list )(?<!regular )(?<!original )(?<!compare at )(?<!type )"
@@ -288,13 +304,66 @@ def _price_text(candidate: _Candidate) -> str | None:
     text = node.text(deep=True, separator="")
     if len(text) > 4 * _MAX_PRICE_CHARS:
         return _own_price_text(node)
+    text = (
+        _marked_text(node) if node.css_first(_MINOR_PART_CSS) is not None else text + _minor_units_after(node)
+    )
     removed = [inner.node for inner in candidate.inner if inner.walk.tier == EXCLUDED]
     for inner in [*removed, *node.css(_CROSSED_CSS)]:
-        text = text.replace(inner.text(deep=True, separator=""), " ", 1)
-    cleaned = clean_text(_without_list_prices(node, text))
+        text = text.replace(_marked_text(inner), " ", 1)
+    cleaned = clean_text(_with_minor_units(_without_list_prices(node, text)))
     if cleaned is None or not _short(cleaned):
         return _own_price_text(node)  # a sentence ('30 € coupon and no annual fee...'), not a price
     return cleaned
+
+
+def _marked_text(node: LexborNode) -> str:
+    """The node's text, each part showing minor units apart ('2.999<sup>99</sup> Lei', '<span
+    class=dollars>31</span><span class=cents>57</span>') marked for _with_minor_units."""
+    texts = (inner for inner in node.traverse(include_text=True) if inner.tag == "-text")
+    return "".join(_marked(inner.text(deep=False), inner.parent) for inner in texts)
+
+
+def _marked(text: str, parent: LexborNode | None) -> str:
+    """A text of a price element: minor units marked; a footnote's number set apart ('$49<sup>1</sup>');
+    a sign with the minor units stays ('69<sup>€99</sup>')."""
+    if not _shows_minor_units(parent):
+        return text
+    if _MINOR_DIGITS.fullmatch(text.strip()):  # '99', '83*'
+        return f"{_MINOR_MARK}{text.strip()}"
+    return f" {text}" if parent is not None and parent.tag == "sup" and text.strip().isdigit() else text
+
+
+def _minor_units_after(node: LexborNode) -> str:
+    """The minor units the next element shows, marked ('<span class=number>208,</span> <span
+    class=decimal>60</span>'), or ''."""
+    after = element_beside(node, before=False)
+    if after is None or not _shows_minor_units(after):
+        return ""
+    text = after.text(deep=True, separator="")
+    return f"{_MINOR_MARK}{text}" if _MINOR_DIGITS.fullmatch(text.strip()) else ""
+
+
+def _shows_minor_units(node: LexborNode | None) -> bool:
+    return node is not None and (node.tag == "sup" or not class_tokens(node).isdisjoint(_MINOR_WORDS))
+
+
+def _with_minor_units(text: str) -> str:
+    """Marked minor units joined to the whole amount before them: '2.999 99 Lei' -> '2999.99 Lei',
+    '208, 60' -> '208,60'; not after an amount with decimals of its own ('19,99<sup>12</sup>' is a
+    footnote)."""
+    if _MINOR_MARK not in text:
+        return text
+
+    def joined(match: re.Match[str]) -> str:
+        whole, mark, minor = match.groups()
+        if mark:
+            return f"{whole}{mark}{minor}"
+        groups = _GROUP_SEPARATOR.split(whole)
+        if len(groups) > 1 and len(groups[-1]) != 3:
+            return f"{whole} {minor}"
+        return f"{''.join(groups)}.{minor}"
+
+    return _MINOR_PART.sub(joined, text).replace(_MINOR_MARK, " ")
 
 
 def _short(text: str) -> bool:
