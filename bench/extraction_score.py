@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m bench.extraction_score [--corpus DIR] [--field title] [--show-misses] [--json]
      [--demo-pages 200] [--price-strings TSV] [--real-price-strings TSV] [--split dev|holdout|all]
-     [--baseline]
+     [--baseline] [--stripped]
 
 --split guards against tuning to the corpus: a site is held out when the blake2b hash of its name
 is 3 modulo 4 (`in_holdout`), so whole sites are either dev or holdout. Tune while reading `--split dev`
@@ -14,7 +14,8 @@ Three page sets, one table each:
   demo shop  static product pages of the demo shop's microdata and JSON-LD shops, truth from the
              catalogue (the JS shop needs a browser: not here);
   demo shop, structured data stripped  the same pages without JSON-LD, microdata and meta tags:
-             what the visible-markup fallback (consumers/extract/visible/) finds on its own.
+             what the visible-markup fallback (consumers/extract/visible/) finds on its own
+             (with --stripped, the corpus too: bench.markup_variants.WITHOUT_STRUCTURED_DATA).
 With --baseline, a fourth table: the same corpus pages through the baseline the issue names, a few
 lines of extruct + price-parser with no tuning (bench/extruct_baseline.py).
 Then the price strings: every row of --price-strings (text, amount, currency, hint, note: the
@@ -41,12 +42,13 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from price_parser import Price as BaselinePrice
 
+from bench.markup_variants import WITHOUT_STRUCTURED_DATA, rewritten
 from consumers.extract import ExtractionError, ProductData, extract_product, parse_price_or_none
 from consumers.extract.page import Page
 from consumers.extract.values import currency_code
@@ -69,13 +71,6 @@ DEMO_AVAILABILITY = {
 }
 _SPACES = re.compile(r"\s+")
 Extractor = Callable[[str, str], dict[str, object]]  # (html, url) -> the scored fields
-# Structured data in the demo shop's markup, for the stripped variant.
-_STRUCTURED = [
-    re.compile(r'<script type="application/ld\+json">.*?</script>', re.DOTALL),
-    re.compile(r'<meta (?:property|itemprop)="[^"]*" content="[^"]*">'),
-    re.compile(r'<link itemprop="[^"]*" href="[^"]*">'),
-    re.compile(r'\s(?:itemprop|itemtype)="[^"]*"|\sitemscope'),
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +222,8 @@ def demo_pages(count: int, structured: bool = True) -> list[LabelledPage]:
 
 
 def strip_structured(page_html: str) -> str:
-    """The demo page without JSON-LD, microdata and meta tags: only what a shopper sees is left."""
-    for pattern in _STRUCTURED:
-        page_html = pattern.sub("", page_html)
-    return page_html
+    """The page without JSON-LD, microdata, RDFa and product meta tags: what a shopper sees."""
+    return rewritten(page_html, WITHOUT_STRUCTURED_DATA)
 
 
 # -- comparing -------------------------------------------------------------------------------------
@@ -473,6 +466,9 @@ def run(args: argparse.Namespace) -> Outcome:
     if args.demo_pages:
         sets["demo shop"] = demo_pages(args.demo_pages)
         sets["demo shop, structured data stripped"] = demo_pages(args.demo_pages, structured=False)
+    if getattr(args, "stripped", False):
+        stripped = [replace(page, html=strip_structured(page.html)) for page in corpus]
+        sets[f"{label}, structured data stripped"] = stripped
     scores = {title: score_pages(pages, fields, title) for title, pages in sets.items()}
     if getattr(args, "baseline", False):
         from bench.extruct_baseline import baseline_fields  # rdflib under extruct loads for seconds
@@ -614,6 +610,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also score the corpus with the issue's baseline, extruct + price-parser without tuning "
         "(bench/extruct_baseline.py; ~30 s more)",
+    )
+    parser.add_argument(
+        "--stripped",
+        action="store_true",
+        help="also score the corpus without its structured data: the visible fallback alone on real pages",
     )
     parser.add_argument("--demo-pages", type=int, default=200, help="demo shop pages to score; 0 skips them")
     parser.add_argument(

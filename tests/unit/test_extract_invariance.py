@@ -1,8 +1,8 @@
 """Extraction reads the document, not its spelling: every corpus page written another way a browser
-renders identically (tests/unit/markup_variants.py) gives the same product.
+renders identically (bench/markup_variants.py) gives the same product.
 
 Each page is checked in two of the variants, taken in turn, so that every variant meets pages of
-every kind of markup; `python -m tests.unit.markup_variants` checks every page in every variant.
+every kind of markup; `python -m bench.markup_variants` checks every page in every variant.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bench.extraction_score import DEFAULT_CORPUS, LabelledPage, load_corpus, our_fields
-from tests.unit.markup_variants import VARIANTS, rewritten
+from bench.markup_variants import VARIANTS, rewritten
 
 PAGES = load_corpus(DEFAULT_CORPUS)
 NAMES = list(VARIANTS)

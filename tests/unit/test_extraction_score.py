@@ -24,6 +24,7 @@ from bench.extraction_score import (
     score_pages,
     split_pages,
     split_real_strings,
+    strip_structured,
 )
 from bench.extruct_baseline import baseline_fields
 
@@ -290,3 +291,37 @@ def test_real_price_strings_split_by_source_repository_and_score_apart(tmp_path:
     groups = price_groups(results)
     assert [len(groups[label]) for label in groups] == [0, 40, 0]  # tsv, real, corpus
     assert all(item.right for item in groups["price strings (real, scraped)"])
+
+
+def test_stripping_structured_data_leaves_what_a_shopper_sees() -> None:
+    page = (
+        "<html><head><title>Kettle</title><meta property='og:title' content='Kettle'>"
+        "<meta name='twitter:title' content='Kettle'><meta name='viewport' content='width=device-width'>"
+        '<script type="application/ld+json">{"@type": "Product", "name": "Kettle"}</script>'
+        "<script>var cart = 1;</script></head><body><div itemscope itemtype='https://schema.org/Product'>"
+        "<h1 itemprop='name'>Kettle</h1><link itemprop='availability' href='https://schema.org/InStock'>"
+        "<p vocab='https://schema.org/' typeof='Offer' class='price'>"
+        "<span property='price'>12,50</span> €</p>"
+        "</div></body></html>"
+    )
+    stripped = strip_structured(page)
+    for gone in (
+        "og:title",
+        "twitter:title",
+        "ld+json",
+        "itemscope",
+        "itemprop",
+        "vocab",
+        "typeof",
+        "property",
+    ):
+        assert gone not in stripped, gone
+    for kept in (
+        "<title>Kettle</title>",
+        "viewport",
+        "var cart = 1;",
+        "<h1>Kettle</h1>",
+        'class="price"',
+        "12,50</span> €",
+    ):
+        assert kept in stripped, kept

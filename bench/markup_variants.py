@@ -8,6 +8,11 @@ through `html.parser` with one spelling changed; the extractor's output must not
 Script and style bodies are kept byte for byte (they are not HTML). Attribute names keep their
 case: upper-case microdata and RDFa attributes (`ITEMPROP`) are not read (the extractor looks for
 them in the raw HTML first, and none of the corpus's real pages spells them so).
+
+One more spelling is no variant: WITHOUT_STRUCTURED_DATA leaves only what a shopper sees (no
+JSON-LD, microdata, RDFa or product meta tags), to score the visible fallback on real pages.
+
+Run: .venv/bin/python -m bench.markup_variants  (every corpus page in every variant: what changes)
 """
 
 from __future__ import annotations
@@ -19,8 +24,6 @@ from dataclasses import dataclass, replace
 from html import escape
 from html.parser import HTMLParser
 
-from bench.extraction_score import DEFAULT_CORPUS, load_corpus, our_fields
-
 # Elements whose surrounding whitespace a browser collapses: a newline around them shows nothing.
 _BLOCKS = {
     *("html", "head", "body", "meta", "link", "script", "style", "noscript", "div", "section", "article"),
@@ -31,6 +34,10 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 _RAW = {"script", "style"}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NEEDS_NO_QUOTES = re.compile(r"[^\s\"'=<>`]+")
+_STRUCTURED_ATTRIBUTES = {"itemscope", "itemprop", "itemtype", "itemref", "itemid"} | {
+    *("vocab", "typeof", "property", "resource", "about", "prefix"),  # RDFa
+}
+_STRUCTURED_META_NAMES = ("og:", "product:", "twitter:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,7 @@ class Spelling:
     comments: bool = False  # an empty comment before each block element's start tag
     escaped_json: bool = False  # JSON-LD as PHP's json_encode writes it: '\\u00e9', '\\/'
     reversed_order: bool = False  # each tag's attributes and each JSON-LD object's keys backwards
+    structured: bool = True  # False: without JSON-LD, microdata/RDFa attributes, product meta tags
 
 
 class _Writer(HTMLParser):
@@ -54,6 +62,7 @@ class _Writer(HTMLParser):
         self.parts: list[str] = []
         self.raw_depth = 0
         self.in_jsonld = False
+        self.dropping = False  # inside a JSON-LD block left out
 
     def _text(self, value: str) -> str:
         written = escape(value, quote=False)
@@ -83,6 +92,8 @@ class _Writer(HTMLParser):
             self.parts.append("<!-- -->")
 
     def _start(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        if not self.spelling.structured:
+            attrs = [(name, value) for name, value in attrs if name not in _STRUCTURED_ATTRIBUTES]
         self._around_block(tag, start=True)
         # backwards, each name once: HTML keeps an attribute's first value, JSON an object's last
         ordered = (
@@ -93,7 +104,20 @@ class _Writer(HTMLParser):
         attributes = "".join(self._attribute(name, value) for name, value in ordered)
         self.parts.append(f"<{self._tag(tag)}{attributes}{' /' if closed else ''}>")
 
+    def _left_out(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        """Whether the tag is structured data the spelling leaves out (a JSON-LD block: with its body)."""
+        if self.spelling.structured:
+            return False
+        named = dict(attrs)
+        if tag == "script" and named.get("type") == "application/ld+json":
+            self.dropping = True
+            return True
+        structured_name = (named.get("name") or "").startswith(_STRUCTURED_META_NAMES)
+        return tag in ("meta", "link") and ("itemprop" in named or "property" in named or structured_name)
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._left_out(tag, attrs):
+            return
         self._start(tag, attrs, closed=self.spelling.close_void and tag in _VOID)
         if tag in _RAW:
             self.raw_depth += 1
@@ -102,9 +126,14 @@ class _Writer(HTMLParser):
             self.parts.append("\n    ")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._start(tag, attrs, closed=True)  # as written: '<div/>' opens a div in HTML
+        if not self._left_out(tag, attrs):
+            self._start(tag, attrs, closed=True)  # as written: '<div/>' opens a div in HTML
+        self.dropping = False
 
     def handle_endtag(self, tag: str) -> None:
+        if self.dropping:
+            self.dropping = tag != "script"
+            return
         if tag in _RAW:
             self.raw_depth = max(0, self.raw_depth - 1)
         if tag in _VOID:
@@ -113,6 +142,8 @@ class _Writer(HTMLParser):
         self.parts.append(f"</{self._tag(tag)}>")
 
     def handle_data(self, data: str) -> None:
+        if self.dropping:
+            return
         if not self.raw_depth:
             self.parts.append(self._text(data))
         elif self.in_jsonld:
@@ -171,10 +202,13 @@ VARIANTS: dict[str, Spelling] = {
     "escaped JSON-LD": replace(PLAIN, escaped_json=True),
     "reversed order": replace(PLAIN, reversed_order=True),
 }
+WITHOUT_STRUCTURED_DATA = replace(PLAIN, structured=False)
 
 
 def main() -> None:
     """Every corpus page in every variant: the fields that change, and a count per variant."""
+    from bench.extraction_score import DEFAULT_CORPUS, load_corpus, our_fields  # it strips pages with ours
+
     pages = load_corpus(DEFAULT_CORPUS)
     changed = dict.fromkeys(VARIANTS, 0)
     for done, page in enumerate(pages, 1):
