@@ -70,6 +70,13 @@ def test_a_heading_calling_itself_a_title_beats_other_headings() -> None:
     assert visible(page)["title"] == "Steel Kettle"
 
 
+def test_of_several_h1_the_one_the_page_title_starts_with_is_the_product_s() -> None:
+    widget = "<div class='bv'><h1 class='qa-title'>Community Q&amp;A</h1></div>"
+    body = f"<div><h1>Dream On Pillow</h1><span class='price'>$15.00</span></div>{widget}"
+    assert visible(product_page(body, "<title>Dream On Pillow - Acme</title>"))["title"] == "Dream On Pillow"
+    assert visible(product_page(body))["title"] == "Community Q&A"  # no <title>: the class ranks
+
+
 def test_headings_in_recommendations_or_without_letters_are_passed_over() -> None:
     page = product_page(
         "<h1 class='isbn'>9780586068960</h1><section class='related-products'><h1>You may also like</h1>"

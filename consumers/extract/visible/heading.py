@@ -53,24 +53,39 @@ def product_heading(tree: LexborHTMLParser, site_names: set[str]) -> LexborNode 
     hidden one (class="hidden" may be undone by a media query). Never one that is the shop's logo
     or name. Page order breaks ties. With no <h1>, an element marked or styled as one (ARIA's
     level-1 heading, Bootstrap's and Magento's class "h1") by the same ranks."""
-    return _ranked_heading(tree.css("h1"), site_names) or _ranked_heading(
-        tree.css(_H1_STYLED_CSS), site_names
+    return _ranked_heading(tree, tree.css("h1"), site_names) or _ranked_heading(
+        tree, tree.css(_H1_STYLED_CSS), site_names
     )
 
 
-def _ranked_heading(nodes: list[LexborNode], site_names: set[str]) -> LexborNode | None:
-    ranked: list[tuple[int, int, LexborNode]] = []
+def _ranked_heading(
+    tree: LexborHTMLParser, nodes: list[LexborNode], site_names: set[str]
+) -> LexborNode | None:
+    """The first of the best rank; of several, one the page's <title> names first ('Pillow -
+    JCPenney' names the plain <h1> 'Pillow', not a reviews widget's <h1 class=BVQATitle>)."""
+    ranked: list[tuple[int, int, LexborNode, str]] = []
     for order, node in enumerate(limited(nodes)):
-        text = node_text(node)
-        if not _names_something(text) or normalised(text or "") in site_names:
+        text = node_text(node) or ""
+        if not _names_something(text) or normalised(text) in site_names:
             continue
         inside = heading_context(node)
         if inside == "logo" or node.css_first('a[href="/"]') is not None:
             continue
         named = bool(class_tokens(node) & _TITLE_TOKENS)
         rank = {"aside": 4, "hidden": 5, "product": 0 if named else 2}.get(inside, 1 if named else 3)
-        ranked.append((rank, order, node))
+        ranked.append((rank, order, node, text))
+    if len(ranked) > 1:
+        titled = _titled(tree, [text for *_, text in ranked])
+        ranked = [entry for entry in ranked if entry[3] == titled] or ranked
     return min(ranked, key=lambda item: item[:2])[2] if ranked else None
+
+
+def _titled(tree: LexborHTMLParser, texts: list[str]) -> str | None:
+    """Of the headings' texts, the one the page's <title> starts with (two words or more)."""
+    title = tree.css_first("title")
+    page_title = spaced(node_text(title) or "") if title is not None else ""
+    named = [text for text in texts if len(text.split()) >= 2 and page_title.startswith(spaced(text))]
+    return max(named, key=len) if named else None
 
 
 def echoed(text: str | None, tree: LexborHTMLParser, tags: dict[str, str]) -> bool:
