@@ -52,7 +52,7 @@ _PHRASES: list[tuple[Availability, str, str]] = [
         r"out[ -]of[ -]stock|(?<!almost )sold ?out|no longer available|currently unavailable"
         r"|ausverkauft|nicht (?:mehr )?(?:auf lager|verfügbar|lieferbar)|épuisé|rupture de stock"
         r"|agotado|esaurito|non disponibile|uitverkocht|niet (?:op voorraad|leverbaar)|niedostępn"
-        r"|esgotado|нет в (?:наличии|продаже)|немає в (?:наявності|продажу)|tükendi|stokta yok"
+        r"|esgotado|нет в (?:наличии|продаже)|немає в (?:наявності|продажу)|tükendi|tükenmiş|stokta yok"
         r"|slutsåld|udsolgt|utsolgt|loppuunmyyty|vyprodáno|není skladem|elfogyott"
         r"|在庫切れ|売り切れ|品切れ|缺货|售罄|无货",
         "|".join(

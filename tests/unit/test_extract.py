@@ -273,6 +273,7 @@ def test_generic_links_fall_back_to_product_like_hrefs_and_honour_base_href() ->
         ("Available on back order", Availability.BACKORDER),
         ("available for order", Availability.BACKORDER),
         ("Auf Lager", Availability.IN_STOCK),
+        ("Ürün stoklarımızda tükenmiştir.", Availability.OUT_OF_STOCK),  # a101.com.tr  # noqa: RUF001
         ("Discontinued", Availability.DISCONTINUED),
         ("Ask in store", None),
         ("", None),

@@ -783,6 +783,8 @@ def test_the_only_add_to_cart_link_counts_once_however_deep_even_with_role_butto
     [
         "<a class='buy-button' href=\"javascript:alert('Choose a size')\">Comprar</a>",  # VTEX
         "<a href='#'>ADD</a><a href='#' class='add-to-cart'>Buy</a>",  # side by side in one block
+        "<div class='button' onclick='AddProductToBasket(this, 1)'><span>Plaats in winkelwagen</span></div>",
+        "<div class='btn blue add-to-cart'>Add to cart <span class='hover'>Select a colour</span></div>",
     ],
 )
 def test_a_script_driven_buy_link_however_deep_says_in_stock(links: str) -> None:
@@ -847,7 +849,7 @@ def test_a_members_only_price_is_not_the_price(kind: str) -> None:
 _BUTTONS = {
     "IN_STOCK": "Add to Trolley|In den Korb|Jetzt kaufen|Adicionar ao carrinho|Agregar al carrito|В корзину"  # noqa: RUF001
     "|カートに入れる|加入购物车|Lägg i varukorgen|Læg i kurv|Legg i handlekurv|Lisää ostoskoriin"
-    "|Do košíku|Kosárba",
+    "|Do košíku|Kosárba|Προσθήκη στο καλάθι",
     "OUT_OF_STOCK": "Email me when available|Join the waitlist|Benachrichtigen, wenn verfügbar|Prévenez-moi"
     "|Avísame cuando esté disponible|Avvisami|Powiadom o dostępności",
 }

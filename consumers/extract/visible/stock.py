@@ -45,6 +45,7 @@ _ADD_TO_CART = (
     r"|aggiungi al carrello|in winkelwagen|do koszyka|sepete ekle|adicionar ao carrinho"
     r"|adicionar à sacola|в корзину|у кошик|カートに(?:入れる|追加)|購入する|加入购物车|加入購物車"  # noqa: RUF001
     r"|lägg i (?:varukorg|kundvagn)|læg i kurv|legg i handlekurv|lisää ostoskoriin|do košíku|kosárba"
+    r"|(?:προσθήκη )?στο καλάθι"
 )
 # Out-of-stock sign-ups: 'Notify me', 'Email me when available', 'Benachrichtigen', 'Avvisami'.
 _NOTIFY_ME = (
@@ -63,6 +64,12 @@ _SIGN_UP_HREF = re.compile(r"back[\s_-]?in[\s_-]?stock|notify", re.IGNORECASE)
 # A link that puts the product in the cart, whatever its label ('Buy'): Shopify's and Magento's
 # '/cart/add', WooCommerce's '?add-to-cart=', '/basket/add'.
 _CART_HREF = re.compile(r"(?:cart|basket)/add\b|add[_-]?to[_-]?(?:cart|basket)", re.IGNORECASE)
+# Links and what scripts make buttons of: role=button, an onclick, a 'btn'/'button' class
+# ('<div class="button koopbutton" onclick="AddProductToBasket(...)">'); each element once.
+_SCRIPTED_CONTROL_CSS = (
+    "a, [role=button]:not(a), [onclick]:not(a):not([role=button]):not(button):not(input),"
+    " div:is([class~=btn], [class~=button]):not([role=button]):not([onclick])"
+)
 _PRODUCT_BUTTONS = 2  # buy links a product shows at most: 'Add to cart' and 'Buy now'
 _STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
 _STOCK_LINE_CHARS = 60
@@ -264,12 +271,13 @@ def _cart_links(tree: LexborHTMLParser) -> tuple[list[LexborNode], list[LexborNo
     """The first MAX_CANDIDATES add-to-cart links and image buttons (image buttons first; not a
     disabled one), and those of them that open a back-in-stock sign-up. Every link is read: a
     page's menus hold hundreds of links before the product's own. A link without an href (or to
-    '#' or 'javascript:') or an element with role=button counts too, labelled 'Buy' as well:
-    script-driven shops render their buy button so (VTEX's <a class="buy-button">Comprar</a>)."""
+    '#' or 'javascript:') or a control made by a script (role=button, an onclick, a 'btn' class)
+    counts too, labelled 'Buy' as well: script-driven shops render their buy button so (VTEX's
+    <a class="buy-button">Comprar</a>)."""
     buy_links: list[LexborNode] = []
     sign_ups: list[LexborNode] = []
     # One match an element: lexbor reports an <a role=button> once per selector it matches.
-    for node in [*tree.css("input[type=image]"), *tree.css("a, [role=button]:not(a)")]:
+    for node in [*tree.css("input[type=image]"), *tree.css(_SCRIPTED_CONTROL_CSS)]:
         attributes = node.attributes
         image = node.css_first("img[alt]") if node.tag == "a" else None
         label = " ".join(
