@@ -23,14 +23,14 @@ BRAND_LABEL_WORDS = (
     *("merk", "marchio", "značka", "márka", "merkki", "märke", "mærke", "merke", "бренд", "марка"),
     *("ブランド", "品牌", "manufacturer", "hersteller", "fabricant", "fabricante", "produttore"),
     *("fabrikant", "producent", "výrobce", "производитель", "производители", "виробник", "メーカー"),
-    *("制造商", "製造商"),
+    *("制造商", "製造商", "κατασκευαστής", "μάρκα"),
 )
 BRAND_WORDS_PATTERN = "|".join(re.escape(word) for word in sorted(BRAND_LABEL_WORDS, key=len, reverse=True))
 # Page labels and links around a brand name: "Brand: Sony", "Marke Sony", "by Sony", "Mehr von
 # Sony", "Visit the Sony Store", "Besuche den Sony-Store" (the one home of brand labels).
 _BRAND_LABEL = re.compile(
     rf"^(?:(?:{BRAND_WORDS_PATTERN})(?:\s*[:\uff1a]\s*|\s+)"
-    r"|(?:by|von|par|from|more from|more by|mehr von)\s+"
+    r"|(?:by|von|par|(?-i:[Aa]v)|from|more from|more by|mehr von)\s+"  # 'Av PNY' (Norwegian), not 'AV Link'
     r"|(?P<store>visit the|besuche den|visiter la boutique|visita la tienda de|visita lo store di"
     r"|bezoek de|visite a loja(?: da| de| do)?)\s+)"
     r"(?P<rest>.+)$",

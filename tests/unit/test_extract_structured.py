@@ -611,6 +611,9 @@ def test_page_locale_and_tld_resolve_an_ambiguous_currency_sign(url: str, lang: 
         ({"brand": "by Sony"}, "Sony"),
         ({"brand": "Marke: Sony"}, "Sony"),
         ({"brand": "Mehr von Sony"}, "Sony"),
+        ({"brand": "Av Sony"}, "Sony"),  # Norwegian 'by'
+        ({"brand": "AV Link"}, "AV Link"),
+        ({"brand": "Κατασκευαστής: Sony"}, "Sony"),  # Greek 'Manufacturer'
         ({"brand": "Visite a loja Black+Decker"}, "Black+Decker"),
         ({"brand": "Gymshark | We Do Gym"}, "Gymshark"),
         ({"brand": "Meryl Arnett - Atlanta Meditation teacher"}, "Meryl Arnett"),
