@@ -162,6 +162,18 @@ def test_a_badge_before_the_name_in_the_h1_is_not_part_of_it() -> None:
     assert extract(commented, "https://www.cyberport.at/p/1").title == "Lenovo L24i-40 FHD Monitor"
 
 
+def test_a_brand_line_over_a_name_that_starts_with_the_brand_is_said_once() -> None:
+    heading = "<h1><span class='brand'>Michael Kors</span> Michael Kors Gorgeous Gift Set</h1>"
+    body = f"{heading}<p class='price'>$124.00</p>"
+    head = "<title>Michael Kors Gorgeous Gift Set | Sephora</title>"
+    page = f"<html><head>{head}</head><body><main>{body}</main></body></html>"
+    assert extract(page, "https://www.sephora.com/p/1").title == "Michael Kors Gorgeous Gift Set"
+    plain = page.replace(
+        " Michael Kors Gorgeous", " Gorgeous"
+    )  # brand over the name: the page's whole heading
+    assert extract(plain, "https://www.sephora.com/p/1").title == "Michael Kors Gorgeous Gift Set"
+
+
 def test_a_byline_inside_the_h1_is_the_author_not_the_name() -> None:
     body = (
         "<h1>Crash <em>by <a href='/author/js'>Jerry Spinelli</a></em></h1><span class='price'>$7.99</span>"

@@ -243,12 +243,22 @@ def _joined_at_word_breaks(heading: LexborNode) -> LexborNode:
 
 def without_badge(heading: LexborNode, text: str, page_title: str) -> str:
     """A heading's text without the badge its first element shows ('<span>Neuheit</span> Lenovo
-    L24i-40'): a word or two the page's title leaves out before a name it repeats whole."""
+    L24i-40'): a word or two the page's title leaves out before a name it repeats whole; or
+    without a brand line over a name that starts with the brand ('<span>Michael Kors</span>
+    Michael Kors Gorgeous Gift Set')."""
     badge = _end_element_text(heading, last=False)
-    if not badge or len(badge.split()) > 2 or not text.startswith(badge):
+    if not badge or not text.startswith(badge):
         return text
-    titled, rest = normalised(page_title), text[len(badge) :].strip()
-    if normalised(badge) in titled or len(rest.split()) < 2 or normalised(rest) not in titled:
+    rest = text[len(badge) :].strip()
+    if spaced(rest).startswith(f"{spaced(badge)} "):
+        return rest
+    titled = normalised(page_title)
+    if (
+        len(badge.split()) > 2
+        or normalised(badge) in titled
+        or len(rest.split()) < 2
+        or normalised(rest) not in titled
+    ):
         return text
     return rest
 
