@@ -179,6 +179,10 @@ def test_a_price_deeper_in_the_same_block_loses_to_the_shallower_one() -> None:
         "<div class='purchase-price'><ul class='price-list3'><li><div class='listPrice priceOff'>"
         "<span class='listPriceValue'>$59.99</span> List price</div><div class='onlinePrice'>"
         "<span class='onlinePriceValue2'>$49.99</span> Online Price</div></li></ul></div>",
+        # H&M's shops: a deprecated price beside the reduced one
+        "<div class='m-product-price'><span class='is-deprecated'>$59.99</span> <span>$49.99</span></div>",
+        # Shopware: a price struck through by its class
+        "<div class='product--price'><span class='price--line-through'>$59.99</span> <b>$49.99</b></div>",
     ],
 )
 def test_the_sale_price_beats_the_crossed_out_one(markup: str) -> None:

@@ -35,6 +35,7 @@ _TIER_WORDS = {
     },
     EXCLUDED: {
         *("old", "was", "compare", "strike", "strikethrough", "crossed", "before", "previous", "pseudo"),
+        *("deprecated", "through", "linethrough"),  # 'is-deprecated' (H&M's shops), 'price--line-through'
         *("save", "saving", "savings", "shipping", "delivery", "installment", "instalment"),
         *("monthly", "total", "subtotal", "minicart", "filter", "range", "slider"),
         *("club", "member", "members", "membership"),  # members-only prices
