@@ -238,6 +238,7 @@ def test_a_price_split_into_parts_is_read_whole() -> None:
         ("<span class='price'>$19.99<sup>12</sup></span>", 1999),  # a footnote after whole decimals
         ("<span class='price'>€\u00a010,<sup>83*</sup></span>", 1083),
         ("<span class='price'>69<sup>€99</sup></span>", 6999),  # cdiscount.com
+        ("<div class='price'><span class='was'>$59<sup>99</sup></span> $49<sup>99</sup></div>", 4999),
         ("<span class='price'>$49<sup>1</sup></span>", 4900),  # a one-digit footnote
     ],
 )

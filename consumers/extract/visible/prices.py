@@ -384,8 +384,10 @@ def _without_list_prices(node: LexborNode, text: str) -> str:
     without digits stays (its currency: '1,320<span class="info-unit">円</span>')."""
     rest = text
     for part in node.css("[class]")[:_MAX_PRICE_PARTS]:
-        shown = part.text(deep=True, separator="")
-        if class_tier(part.attributes) in (REGULAR, EXCLUDED) and any(ch.isdigit() for ch in shown):
+        if class_tier(part.attributes) not in (REGULAR, EXCLUDED):
+            continue
+        shown = _marked_text(part)  # spelled as the text it is cut from
+        if any(ch.isdigit() for ch in shown):
             rest = rest.replace(shown, " ", 1)
     return rest if rest != text and any(ch.isdigit() for ch in rest) else text
 
