@@ -249,7 +249,8 @@ def test_minor_units_shown_apart_join_the_amount(markup: str, minor: int) -> Non
 
 def test_minor_units_in_the_element_after_a_price_element_join_it() -> None:
     markup = (
-        "<div class='price-box'><span class='price-number'>208,</span> <span class='price-decimal'>60</span>"
+        "<div class='price-box'><span class='price-number'>208,</span>"
+        " <span class='price-decimal'> 60\n</span>"
         "<span class='currency'>€</span><div class='tooltip'>"
         + "Unsere Preise sind in Euro ausgewiesen. " * 20
         + "</div></div>"

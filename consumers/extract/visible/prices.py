@@ -339,8 +339,8 @@ def _minor_units_after(node: LexborNode) -> str:
     after = element_beside(node, before=False)
     if after is None or not _shows_minor_units(after):
         return ""
-    text = after.text(deep=True, separator="")
-    return f"{_MINOR_MARK}{text}" if _MINOR_DIGITS.fullmatch(text.strip()) else ""
+    text = after.text(deep=True, separator="").strip()
+    return f"{_MINOR_MARK}{text}" if _MINOR_DIGITS.fullmatch(text) else ""
 
 
 def _shows_minor_units(node: LexborNode | None) -> bool:
