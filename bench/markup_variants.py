@@ -5,7 +5,9 @@ Real pages spell one document many ways: `&amp;` or `&#38;`, `€` or `&#8364;`,
 elements. An extractor that reads the raw HTML (a cheap substring test before the tree is walked)
 or walks siblings can see one spelling and miss another. Each variant re-serialises a page
 through `html.parser` with one spelling changed; the extractor's output must not change.
-Script and style bodies are kept byte for byte (they are not HTML). Attribute names keep their
+Script and style bodies are kept byte for byte (they are not HTML), but for JSON-LD, which
+three variants write as other sites do: escaped as PHP's json_encode does, keys in reverse
+order, and expanded (one @graph, full type IRIs, offers in lists). Attribute names keep their
 case: upper-case microdata and RDFa attributes (`ITEMPROP`) are not read (the extractor looks for
 them in the raw HTML first, and none of the corpus's real pages spells them so).
 
@@ -52,6 +54,7 @@ class Spelling:
     comments: bool = False  # an empty comment before each block element's start tag
     escaped_json: bool = False  # JSON-LD as PHP's json_encode writes it: '\\u00e9', '\\/'
     reversed_order: bool = False  # each tag's attributes and each JSON-LD object's keys backwards
+    expanded_json: bool = False  # JSON-LD in one @graph, types as full IRIs, each offer in a list
     structured: bool = True  # False: without JSON-LD, microdata/RDFa attributes, product meta tags
 
 
@@ -167,18 +170,48 @@ class _Writer(HTMLParser):
 def _rewritten_json(block: str, spelling: Spelling) -> str:
     """A JSON-LD block in `spelling`; as it was when strict JSON refuses it (the lenient reader's
     cases stay as they are)."""
-    if not (spelling.escaped_json or spelling.reversed_order):
+    if not (spelling.escaped_json or spelling.reversed_order or spelling.expanded_json):
         return block
     try:
         document = json.loads(block, object_pairs_hook=_backwards if spelling.reversed_order else None)
     except ValueError:
         return block
+    if spelling.expanded_json:
+        document = _in_one_graph(_expanded(document))
     written = json.dumps(document, ensure_ascii=spelling.escaped_json)
     return written.replace("/", "\\/") if spelling.escaped_json else written
 
 
 def _backwards(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return dict(reversed(dict(pairs).items()))
+
+
+def _expanded(value: object) -> object:
+    """Every schema.org @type as its full IRI ('Product' -> 'http://schema.org/Product'), every
+    lone offer in a list: what the same data means in other words."""
+    if isinstance(value, list):
+        return [_expanded(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    expanded = {key: _expanded(item) for key, item in value.items()}
+    if isinstance(types := value.get("@type"), (str, list)):
+        names = types if isinstance(types, list) else [types]
+        expanded["@type"] = [f"http://schema.org/{name}" if ":" not in str(name) else name for name in names]
+    if isinstance(value.get("offers"), dict):
+        expanded["offers"] = [expanded["offers"]]
+    return expanded
+
+
+def _in_one_graph(document: object) -> object:
+    """The block's top-level nodes in one @graph under the first node's @context."""
+    nodes = document if isinstance(document, list) else [document]
+    if not all(isinstance(node, dict) for node in nodes) or any("@graph" in node for node in nodes):
+        return document
+    context = next((node["@context"] for node in nodes if "@context" in node), "https://schema.org")
+    return {
+        "@context": context,
+        "@graph": [{k: v for k, v in node.items() if k != "@context"} for node in nodes],
+    }
 
 
 def rewritten(page_html: str, spelling: Spelling) -> str:
@@ -201,6 +234,7 @@ VARIANTS: dict[str, Spelling] = {
     "comments": replace(PLAIN, comments=True),
     "escaped JSON-LD": replace(PLAIN, escaped_json=True),
     "reversed order": replace(PLAIN, reversed_order=True),
+    "expanded JSON-LD": replace(PLAIN, expanded_json=True),
 }
 WITHOUT_STRUCTURED_DATA = replace(PLAIN, structured=False)
 
