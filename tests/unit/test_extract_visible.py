@@ -333,6 +333,16 @@ def test_a_heading_without_a_price_is_no_product() -> None:
     )
 
 
+def test_the_product_s_buy_link_tells_a_product_whose_price_element_names_itself_nothing() -> None:
+    link = "<a href='/cart?add=492398'>Add to Cart</a>"
+    body = f"<div><h1>Laptop Stand</h1><h2 class='cta'>£87.50</h2>{link}</div>"
+    found = visible(f"<html><head><title>Laptop Stand</title></head><body>{body}</body></html>")
+    assert (found["title"], found["price"]) == ("Laptop Stand", Price(8750, "GBP"))
+    tile = "<div><span class='price'>£87.50</span><a href='/cart?add=1'>Add to Cart</a></div>"
+    listing = f"<div><h1>Laptop Stands</h1>{tile * 6}</div>"
+    assert visible(f"<html><body>{listing}</body></html>") == {}  # a listing's tiles each have one
+
+
 def test_a_declared_product_gets_visible_fields_without_a_visible_price() -> None:
     head = "<meta property='og:type' content='product'>"
     page = product_page("<h1>Steel Kettle</h1><p>SKU: K-9</p>", head)

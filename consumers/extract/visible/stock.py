@@ -228,8 +228,10 @@ def orderable(tree: LexborHTMLParser, chain: dict[int, int], button: _CartButton
 
 
 def one_cart_button(tree: LexborHTMLParser, chain: dict[int, int]) -> bool:
-    """Whether the page shows exactly one add-to-cart button (a listing shows one a tile)."""
-    return len(list(islice(_cart_buttons(tree, chain), 2))) == 1
+    """Whether the page shows exactly one add-to-cart button (a listing shows one a tile), or
+    else the product's own buy link (an 'Add to Cart' link beside the heading)."""
+    buttons = len(list(islice(_cart_buttons(tree, chain), 2)))
+    return buttons == 1 or (buttons == 0 and _linked_stock(tree, chain) is Availability.IN_STOCK)
 
 
 def _cart_buttons(tree: LexborHTMLParser, chain: dict[int, int]) -> Iterator[tuple[LexborNode, str]]:
