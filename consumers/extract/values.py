@@ -23,7 +23,7 @@ BRAND_LABEL_WORDS = (
     *("merk", "marchio", "značka", "márka", "merkki", "märke", "mærke", "merke", "бренд", "марка"),
     *("ブランド", "品牌", "manufacturer", "hersteller", "fabricant", "fabricante", "produttore"),
     *("fabrikant", "producent", "výrobce", "производитель", "производители", "виробник", "メーカー"),
-    *("制造商", "製造商", "κατασκευαστής", "μάρκα"),
+    *("制造商", "製造商", "κατασκευαστής", "μάρκα", "produsent", "tillverkare", "valmistaja", "gyártó"),
 )
 BRAND_WORDS_PATTERN = "|".join(re.escape(word) for word in sorted(BRAND_LABEL_WORDS, key=len, reverse=True))
 # Page labels and links around a brand name: "Brand: Sony", "Marke Sony", "by Sony", "Mehr von

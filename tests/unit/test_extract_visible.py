@@ -614,6 +614,13 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<h2>Značka: Brew</h2>", "Brew"),
         ("<table><tr><th>Márka</th><td>Brew</td></tr></table>", "Brew"),
         ("<dl><dt>Výrobce</dt><dd>Brew</dd></dl>", "Brew"),
+        ("<ul><li class='label'>Produsent</li><li>Brew</li></ul>", "Brew"),  # Norwegian
+        (
+            "<table>"
+            + "<tr><td>Size</td><td>1 l</td></tr>" * 60
+            + "<tr><th>Brand</th><td>Brew</td></tr></table>",
+            "Brew",
+        ),
         ("<b><small>Hersteller </small></b> Brew<br><b>Hersteller Nr.</b> 60005830<br>", "Brew"),
         ("<p><strong>Brand</strong> Brew</p>", "Brew"),
         ("<p><strong>Brand</strong><!-- brand --> Brew</p>", "Brew"),  # a comment shows nothing

@@ -121,6 +121,7 @@ _BRAND_LABEL = label_pattern(
 # next cell.
 _BRAND_ROW_LABELS = frozenset(normalised(word) for word in BRAND_LABEL_WORDS)
 _CELL_TAGS = frozenset({"td", "dd", "th"})
+_MAX_ROW_CELLS = 1000  # cells read for a 'Brand' label: a spec table can sit far below the heading
 _BOLD_TAGS = frozenset({"b", "strong"})
 # Links into a shop's brand pages: '/brands/<name>', '/marken/<name>', '/manufacturer/<name>' (the
 # words once, a plural ending allowed).
@@ -353,17 +354,20 @@ def brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: 
 def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
     """A spec table's 'Brand' row, nearest the heading first: the value of the cell after the
     label; a bold label's line ('<b>Hersteller</b> NEC<br>'): the text right after it; a
-    key-value list's label element (class *label*): the element after it. Cells first: each
-    kind's first MAX_CANDIDATES are looked at, and a page's bold words can be many."""
+    key-value list's label element (class *label*): the element after it. Cells first; the
+    labels among each kind's first _MAX_ROW_CELLS are looked at."""
     for kinds in ("th, td, dt", "b, strong, [class*=label i]"):
-        for node in nearest(tree.css(kinds), chain):
-            label = node.text(deep=True, separator=" ")
-            if "#" in label or normalised(label) not in _BRAND_ROW_LABELS:
-                continue  # ('Manufacturer #' labels the maker's part number)
+        labels = [node for node in tree.css(kinds)[:_MAX_ROW_CELLS] if _brand_row_label(node)]
+        for node in nearest(labels, chain):
             value = _clean_brand(_row_value(node))
             if value:
                 return value
     return None
+
+
+def _brand_row_label(node: LexborNode) -> bool:
+    label = node.text(deep=True, separator=" ")
+    return "#" not in label and normalised(label) in _BRAND_ROW_LABELS  # 'Manufacturer #': an MPN
 
 
 def _row_value(label: LexborNode) -> str | None:
