@@ -205,6 +205,13 @@ def test_the_element_marked_itemprop_price_is_the_price_whatever_its_class() -> 
     assert visible(product_page(body))["price"] == Price(25300, "UAH")
 
 
+def test_an_empty_special_price_slot_gives_way_to_the_item_price() -> None:
+    prices = "<dl class='item-price'><dd>$16.99</dd></dl><dl class='special-price'><dd>$0.00</dd></dl>"
+    assert visible(product_page(f"<h1>Seat Cushion</h1>{prices}"))["price"] == Price(1699, "USD")
+    alone = "<dl class='special-price'><dd>$0.00</dd></dl>"  # a sold-out page's placeholder: still shown
+    assert visible(product_page(f"<h1>Seat Cushion</h1>{alone}"))["price"] == Price(0, "USD")
+
+
 def test_a_regular_price_alone_is_the_price() -> None:
     page = product_page("<h1>Steel Kettle</h1><span class='regular-price'>$59.99</span>")
     assert visible(page)["price"] == Price(5999, "USD")

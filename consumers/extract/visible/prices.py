@@ -206,6 +206,7 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     nested = {id(member) for candidate in counted for member in candidate.inner}
     blocks = [candidate for candidate in counted if id(candidate) not in nested]
     bare: tuple[_Candidate, Price] | None = None  # the first block with a number but no currency marker
+    zero: tuple[_Candidate, Price] | None = None  # the first marked zero: an empty 'Special Price: $0.00'
     for block in sorted(
         blocks,
         key=lambda block: (_shown_tier(block) != SALE, len(block.walk.passed), block.walk.tier, block.order),
@@ -213,12 +214,14 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
         price, marked = _block_price(block, hints, budget)
         if price is not None and not marked and bare is None:
             bare = block, price
+        elif price is not None and marked and not price.minor:
+            zero = zero or (block, price)
         elif price is not None and marked:
             return ("listing", None) if _repeated(block, blocks, budget) else ("price", price)
         if budget.left <= 0:
             break
-    if bare is not None:
-        return ("listing", None) if _repeated(bare[0], blocks, budget) else ("price", bare[1])
+    if (found := bare or zero) is not None:
+        return ("listing", None) if _repeated(found[0], blocks, budget) else ("price", found[1])
     return ("spent", None) if budget.left <= 0 else ("undecided", None)
 
 
