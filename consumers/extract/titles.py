@@ -74,8 +74,14 @@ _ITEM_NUMBER = re.compile(
 )
 # A barcode (GTIN-8/12/13/14) after a colon: 'Diners Collage Puzzle: 724819255917'.
 _BARCODE = re.compile(r"\s*:\s*(?:\d{8}|\d{12,14})$")
+# The page's type after the name: 'LEGO Seaside House 7346 product details page' (an <h1>'s words
+# for screen readers), 'Acme Kettle - Product Information'.
+_PAGE_TYPE_TAIL = re.compile(
+    r"\s+(?:[-|:\u2013]\s+)?(?:product|item)\s+(?:details?|information|info)(?:\s+page)?$", re.IGNORECASE
+)
 # Each tag pattern with the characters one of which its tag holds.
 _FORMAT_TAGS = (
+    (("etail", "ETAIL", "nfo", "NFO"), _PAGE_TYPE_TAIL),
     (("#", ":"), _ITEM_NUMBER),
     ((":",), _BARCODE),
     (("]",), _ENERGY_LABEL),
@@ -193,8 +199,8 @@ def _shop_words_after(key: str, start: int) -> bool:
 
 def without_format_tags(title: str) -> str:
     """'Name Hardcover \u2013 7 Apr 2016', 'Name (Paperback)', 'Name (Paperback) By (author) X',
-    'Name Kindle Edition', 'Name [Energy Class B]', 'Name Item # 101095', 'Name: 724819255917'
-    -> 'Name'."""
+    'Name Kindle Edition', 'Name [Energy Class B]', 'Name Item # 101095', 'Name: 724819255917',
+    'Name product details page' -> 'Name'."""
     for marks, pattern in _FORMAT_TAGS:
         if not any(mark in title for mark in marks):
             continue  # cheap: most titles hold none of the characters a tag needs

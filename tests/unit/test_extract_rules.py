@@ -78,6 +78,9 @@ def test_a_product_whose_name_merely_contains_the_shops_name_keeps_it() -> None:
         ("Candy Waschmaschine 8 kg [Energieklasse A]", "Candy Waschmaschine 8 kg"),
         ("Moleskine Notebook, Paperback", "Moleskine Notebook, Paperback"),  # no edition date: kept
         ("Paperback Writer T-Shirt", "Paperback Writer T-Shirt"),
+        ("LEGO Creator Seaside House 7346\u00a0product details page", "LEGO Creator Seaside House 7346"),
+        ("Steel Kettle - Product Information", "Steel Kettle"),
+        ("Product Details Pen", "Product Details Pen"),  # the page type ends the title or is not one
     ],
 )
 def test_store_format_tags_are_dropped_from_titles(title: str, expected: str) -> None:
