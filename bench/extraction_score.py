@@ -16,7 +16,7 @@ Three page sets, one table each:
   demo shop, structured data stripped  the same pages without JSON-LD, microdata and meta tags:
              what the visible-markup fallback (consumers/extract/visible/) finds on its own
              (with --stripped, the corpus too: bench.markup_variants.WITHOUT_STRUCTURED_DATA).
-With --baseline, a fourth table: the same corpus pages through the baseline the issue names, a few
+With --baseline, one more table: the same corpus pages through the baseline the issue names, a few
 lines of extruct + price-parser with no tuning (bench/extruct_baseline.py).
 Then the price strings: every row of --price-strings (text, amount, currency, hint, note: the
 development set), of --real-price-strings (strings copied from real shops' scraped output, split

@@ -200,6 +200,18 @@ def test_the_command_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert document["price_strings"][0]["right"] is False  # $49.99 is not the expected 1.00
 
 
+def test_stripped_scores_the_corpus_again_without_its_structured_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_page(tmp_path, "shop.example", "kettle", KETTLE, {"title": "Steel Kettle", "price": "49.99"})
+    main(
+        ["--corpus", str(tmp_path), "--demo-pages", "0", *no_price_strings(tmp_path), "--json", "--stripped"]
+    )
+    whole, stripped = json.loads(capsys.readouterr().out)["sets"].values()
+    assert whole["fields"]["price"]["tp"] == 1  # from the product meta tags
+    assert stripped["fields"]["price"]["fn"] == 1 and stripped["fields"]["title"]["fn"] == 1  # a bare page
+
+
 def test_the_split_keeps_whole_sites_together_and_is_stable(tmp_path: Path) -> None:
     sites = [f"shop{number}.example" for number in range(40)]
     for site in sites:
