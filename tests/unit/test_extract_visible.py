@@ -516,6 +516,11 @@ def test_in_stock_wording_needs_a_line_of_its_own(line: str) -> None:
         ("<p>Stock code: KT-900</p>", "KT-900"),
         ("<p>Produktnummer: KT-900</p>", "KT-900"),
         ("<p>Varenummer: 55012</p>", "55012"),
+        (
+            "<ul><li>Artikkelnr.</li><li>5011122876</li><li>Prod. art. nr.</li><li>VCQ-5000</li></ul>",
+            "5011122876",
+        ),
+        ("<p>Κωδικός: GREE-GRC/KAM2-N4</p>", "GREE-GRC/KAM2-N4"),  # Greek 'code'
         ("<p>Tuotenumero: 55012</p>", "55012"),
         ("<p>Cikkszám: 55012</p>", "55012"),
         ("<p>Item 3928</p>", "3928"),

@@ -90,7 +90,8 @@ _SKU_LABEL = label_pattern(
     r"|Артикул|Код\s?(?:товара|товару)|商品番号|品番|货号|商品编号|商品編號"
     r"|Catalog\s?(?:#|No\.?|number)|Style\s?(?:#|No\.?|number|code)"
     r"|Stock\s?(?:code|no\.?|number)|Produktnummer|Produkt-?Nr\.?|Varenummer|Varenr\.?|Varunummer"
-    r"|Artikkelnummer|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží|tovaru)|Cikkszám|Termékkód",
+    r"|Artikkel-?(?:nummer|nr\.?)|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží|tovaru)|Cikkszám|Termékkód"
+    r"|Κωδικός(?:\s?προϊόντος)?",
     _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
 )
 # 'Code:' or 'Item:' alone, with its colon: not a promo, voucher, postal or colour code. The weakest
