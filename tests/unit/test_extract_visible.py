@@ -521,6 +521,8 @@ def test_in_stock_wording_needs_a_line_of_its_own(line: str) -> None:
             "5011122876",
         ),
         ("<p>Κωδικός: GREE-GRC/KAM2-N4</p>", "GREE-GRC/KAM2-N4"),  # Greek 'code'
+        ("<dl><dt>Référence interne</dt><dd>MART-00001</dd></dl>", "MART-00001"),
+        ("<p>Waren-Nr.: 3197618</p>", "3197618"),
         ("<p>Tuotenumero: 55012</p>", "55012"),
         ("<p>Cikkszám: 55012</p>", "55012"),
         ("<p>Item 3928</p>", "3928"),
