@@ -26,6 +26,8 @@ from dataclasses import dataclass, replace
 from html import escape
 from html.parser import HTMLParser
 
+from consumers.extract.jsonld import is_jsonld_type
+
 # Elements whose surrounding whitespace a browser collapses: a newline around them shows nothing.
 _BLOCKS = {
     *("html", "head", "body", "meta", "link", "script", "style", "noscript", "div", "section", "article"),
@@ -111,10 +113,10 @@ class _Writer(HTMLParser):
         """Whether the tag is structured data the spelling leaves out (a JSON-LD block: with its body)."""
         if self.spelling.structured:
             return False
-        named = dict(attrs)
-        if tag == "script" and named.get("type") == "application/ld+json":
+        if _is_jsonld(tag, attrs):
             self.dropping = True
             return True
+        named = dict(attrs)
         structured_name = (named.get("name") or "").startswith(_STRUCTURED_META_NAMES)
         return tag in ("meta", "link") and ("itemprop" in named or "property" in named or structured_name)
 
@@ -124,7 +126,7 @@ class _Writer(HTMLParser):
         self._start(tag, attrs, closed=self.spelling.close_void and tag in _VOID)
         if tag in _RAW:
             self.raw_depth += 1
-            self.in_jsonld = dict(attrs).get("type") == "application/ld+json"
+            self.in_jsonld = _is_jsonld(tag, attrs)
         elif tag in _BLOCKS and tag not in _VOID and self.spelling.indent and not self.raw_depth:
             self.parts.append("\n    ")
 
@@ -165,6 +167,11 @@ class _Writer(HTMLParser):
 
     def unknown_decl(self, data: str) -> None:
         self.parts.append(f"<![{data}]>")
+
+
+def _is_jsonld(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    """A JSON-LD block, as the extractor's reader tells one."""
+    return tag == "script" and is_jsonld_type(dict(attrs).get("type"))
 
 
 def _rewritten_json(block: str, spelling: Spelling) -> str:

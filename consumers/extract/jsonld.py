@@ -56,12 +56,16 @@ _CLOSER = {"{": "}", "[": "]"}
 _ENTITY = re.compile(r"&(?:amp;)*(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
+def is_jsonld_type(kind: str | None) -> bool:
+    """Whether a <script> type says JSON-LD ('application/ld+json', any case, maybe '; charset=...')."""
+    return kind is not None and kind.partition(";")[0].strip().lower() == "application/ld+json"
+
+
 def read_jsonld(tree: LexborHTMLParser) -> list[Node]:
     """Every object in every JSON-LD block, each block's breadth first, in page order."""
     nodes: list[Node] = []
     for script in tree.tags("script"):  # tags() avoids the cost of the CSS engine
-        kind = script.attributes.get("type")
-        if not kind or kind.partition(";")[0].strip().lower() != "application/ld+json":
+        if not is_jsonld_type(script.attributes.get("type")):
             continue
         text = script.text(deep=True)
         entities = "&" in text and _ENTITY.search(text) is not None

@@ -310,6 +310,7 @@ def test_stripping_structured_data_leaves_what_a_shopper_sees() -> None:
         "<html><head><title>Kettle</title><meta property='og:title' content='Kettle'>"
         "<meta name='twitter:title' content='Kettle'><meta name='viewport' content='width=device-width'>"
         '<script type="application/ld+json">{"@type": "Product", "name": "Kettle"}</script>'
+        '<script type="application/LD+JSON; charset=utf-8">{"@type": "Offer"}</script>'  # read as JSON-LD
         "<script>var cart = 1;</script></head><body><div itemscope itemtype='https://schema.org/Product'>"
         "<h1 itemprop='name'>Kettle</h1><link itemprop='availability' href='https://schema.org/InStock'>"
         "<p vocab='https://schema.org/' typeof='Offer' class='price'>"
@@ -321,6 +322,7 @@ def test_stripping_structured_data_leaves_what_a_shopper_sees() -> None:
         "og:title",
         "twitter:title",
         "ld+json",
+        "LD+JSON",
         "itemscope",
         "itemprop",
         "vocab",
