@@ -185,6 +185,13 @@ def test_a_byline_inside_the_h1_is_the_author_not_the_name() -> None:
     assert extract(visible_page("<h1>Stand <em>Bye</em></h1><p class='price'>$7.99</p>")).title == "Stand Bye"
 
 
+def test_an_item_number_element_inside_the_h1_is_not_the_name() -> None:
+    body = "<h1>Staple Tee <label class='productView-sku'>5001</label></h1><p class='price'>$20.00</p>"
+    assert extract(visible_page(body)).title == "Staple Tee"
+    skull = body.replace("productView-sku", "skull-icon")  # only the class word 'sku' says so
+    assert extract(visible_page(skull)).title == "Staple Tee 5001"
+
+
 def test_the_h1_with_brand_name_and_a_parenthesised_spec_is_the_title() -> None:
     body = (
         "<main><h1><span>ASUS</span> <span>VZ24EHF</span> <small>(61 cm(24 Zoll), HDMI)</small></h1></main>"

@@ -25,6 +25,7 @@ _MAX_H1 = 5  # <h1> elements compared with a structured name
 # (a <span> or <strong> runs on into the name: "<strong>BenQ</strong> BL3290QT" shows one name).
 _BRAND_LINE_TAGS = frozenset({"a", "div", "p"})
 _BYLINE = re.compile(r"by\s", re.IGNORECASE)  # 'by Jerry Spinelli'
+_SKU_CLASS = re.compile(r"(?:^|[\s_-])sku(?:$|[\s_-])", re.IGNORECASE)  # 'productView-sku', 'item_sku'
 _MIN_ECHO_CHARS = 3  # words of a heading the page title must repeat: not 'of', '7', 'x'
 _MAX_H2 = 10  # <h2> elements looked at on a page without a product <h1>
 _LOGO = re.compile(r"logo|masthead|navbar|site[-_]?(?:title|name|brand)", re.IGNORECASE)
@@ -265,18 +266,27 @@ def without_badge(heading: LexborNode, text: str, page_title: str) -> str:
 
 def _without_byline(heading: LexborNode, text: str | None) -> str | None:
     """A heading's text without the byline its last element adds ('Crash <em>by Jerry
-    Spinelli</em>' is 'Crash'): the author, not the name."""
-    byline = _end_element_text(heading, last=True)
-    if not text or not byline or not _BYLINE.match(byline) or not text.endswith(byline):
+    Spinelli</em>' is 'Crash': the author, not the name) or the item number an element classed
+    as one shows ('Staple Tee <label class="productView-sku">5001</label>')."""
+    last = _end_element(heading, last=True)
+    tail = node_text(last) if last is not None else None
+    if not text or not tail or not text.endswith(tail):
         return text
-    return text[: -len(byline)].strip() or text
+    if _BYLINE.match(tail) or _SKU_CLASS.search(last.attributes.get("class") or ""):  # type: ignore[union-attr]
+        return text[: -len(tail)].strip() or text
+    return text
 
 
 def _end_element_text(node: LexborNode, last: bool) -> str | None:
     """The text of the element `node` starts (or ends) with, blank text and comments aside; None
     when it starts (or ends) with text of its own."""
+    child = _end_element(node, last)
+    return node_text(child) if child is not None else None
+
+
+def _end_element(node: LexborNode, last: bool) -> LexborNode | None:
     child = shown_from(node.last_child if last else node.child, backwards=last)
-    return node_text(child) if child is not None and child.tag != "-text" else None
+    return child if child is not None and child.tag != "-text" else None
 
 
 def heading_text(page: Page, matches: Callable[[str], bool], brand: str | None = None) -> str | None:
