@@ -931,6 +931,13 @@ def test_an_element_named_for_the_tax_alone_holds_no_price() -> None:
     assert visible(product_page(body))["price"] == Price(4999, "USD")
     gross = "<h1>Kettle</h1><div><span class='price-including-tax'>$54.49</span></div>"
     assert visible(product_page(gross))["price"] == Price(5449, "USD")  # named for its basis: a price
+    # BigCommerce's US price, its quantity tiers beside it ('1-9' in a .price span) no price
+    net = (
+        "<h1>Tee</h1><div class='productView-price'><span class='price price--withoutTax'>$20.00</span>"
+        "<ul class='price-list'><li><span class='price'>Qty</span></li>"
+        "<li><span class='price'>1\u20139</span></li></ul></div>"
+    )
+    assert visible(product_page(net))["price"] == Price(2000, "USD")
 
 
 def test_a_price_s_currency_in_an_element_named_unit_stays_with_it() -> None:

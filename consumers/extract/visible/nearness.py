@@ -31,7 +31,7 @@ _TIER_WORDS = {
     },
     REGULAR: {
         *("regular", "list", "original", "rrp", "uvp", "msrp", "unit", "base", "per", "reference"),
-        *("competitor", "competitors", "excluding", "excl", "exkl", "zzgl", "net", "netto"),
+        *("competitor", "competitors", "excluding", "excl", "exkl", "zzgl", "without", "net", "netto"),
     },
     EXCLUDED: {
         *("old", "was", "compare", "strike", "strikethrough", "crossed", "before", "previous", "pseudo"),
@@ -42,9 +42,11 @@ _TIER_WORDS = {
     },
 }
 # A price element named for the tax alone holds the tax amount; one naming its basis too
-# ('price-including-tax', 'price-excl-tax') holds a price.
+# ('price-including-tax', 'price-excl-tax', BigCommerce's 'price--withoutTax') holds a price.
 _TAX_WORDS = frozenset({"tax", "vat", "mwst", "gst"})
-_TAX_BASIS_WORDS = frozenset({"including", "incl", "inkl", "inc", "excluding", "excl", "exkl", "zzgl"})
+_TAX_BASIS_WORDS = frozenset(
+    {"including", "incl", "inkl", "inc", "with", "excluding", "excl", "exkl", "zzgl", "without"}
+)
 _TIER_TAGS = {"del": EXCLUDED, "s": EXCLUDED, "strike": EXCLUDED, "ins": SALE}
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z0-9])")  # 'productTitle' -> 'product Title', 'title1' -> 'title 1'
