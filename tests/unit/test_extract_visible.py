@@ -183,6 +183,12 @@ def test_a_price_deeper_in_the_same_block_loses_to_the_shallower_one() -> None:
         "<div class='m-product-price'><span class='is-deprecated'>$59.99</span> <span>$49.99</span></div>",
         # Shopware: a price struck through by its class
         "<div class='product--price'><span class='price--line-through'>$59.99</span> <b>$49.99</b></div>",
+        # Salesforce Commerce Cloud: the standard price beside the sales price
+        "<div class='product-price'><span class='price-standard'>$59.99</span>"
+        "<span class='price-sales'>$49.99</span></div>",
+        # BigCommerce: the non-sale price is the regular one
+        "<span class='price-wrap'><span class='price price--non-sale'>$59.99</span>"
+        "<span class='price price--withTax'>$49.99</span></span>",
     ],
 )
 def test_the_sale_price_beats_the_crossed_out_one(markup: str) -> None:

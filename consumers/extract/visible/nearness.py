@@ -26,12 +26,13 @@ _FAR = 1_000_000  # distance of an element that shares no ancestor with the head
 SALE, PLAIN, REGULAR, EXCLUDED = range(4)
 _TIER_WORDS = {
     SALE: {
-        *("sale", "special", "current", "now", "final", "offer", "promo", "reduced", "deal", "actual"),
-        *("our", "ours", "discount", "discounted", "online"),  # "Online Price": what the web shop charges
+        *("sale", "sales", "special", "current", "now", "final", "offer", "promo", "reduced", "deal"),
+        *("actual", "our", "ours", "discount", "discounted", "online"),  # "Online Price": the web shop's
     },
     REGULAR: {
         *("regular", "list", "original", "rrp", "uvp", "msrp", "unit", "base", "per", "reference"),
-        *("competitor", "competitors", "excluding", "excl", "exkl", "zzgl", "without", "net", "netto"),
+        *("nonsale", "competitor", "competitors"),  # 'price--non-sale': 'non' joins the word after it
+        *("excluding", "excl", "exkl", "zzgl", "without", "net", "netto"),
     },
     EXCLUDED: {
         *("old", "was", "compare", "strike", "strikethrough", "crossed", "before", "previous", "pseudo"),
@@ -51,6 +52,7 @@ _TIER_TAGS = {"del": EXCLUDED, "s": EXCLUDED, "strike": EXCLUDED, "ins": SALE}
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z0-9])")  # 'productTitle' -> 'product Title', 'title1' -> 'title 1'
 NOT_WORD = re.compile(r"[\W_]+")
+_NEGATED = re.compile(r"\bnon[\W_]+")  # 'non-sale' is one word, not 'sale'
 
 
 # -- nearness to the heading -----------------------------------------------------------------------
@@ -125,7 +127,7 @@ def _words(raw: str) -> frozenset[str]:
     """Words of a class and id: 'price--old oldPrice' -> {'price', 'old'}; 'oldprice' -> 'old'."""
     if not raw.strip():
         return frozenset()
-    words = set(NOT_WORD.split(_CAMEL.sub(" ", raw).lower())) - {""}
+    words = set(NOT_WORD.split(_NEGATED.sub("non", _CAMEL.sub(" ", raw).lower()))) - {""}
     for word in list(words):
         for affix in ("price", "preis", "prix"):
             if word != affix and (word.startswith(affix) or word.endswith(affix)):
