@@ -218,6 +218,16 @@ def test_an_empty_special_price_slot_gives_way_to_the_item_price() -> None:
     assert visible(product_page(f"<h1>Seat Cushion</h1>{alone}"))["price"] == Price(0, "USD")
 
 
+def test_a_hidden_amount_inside_the_price_element_is_not_read() -> None:
+    prices = (
+        "<div class='pp__price'><span class='currency'>$</span><span class='value'>15</span>"
+        "<span class='value hide'>15</span></div>"
+    )
+    assert visible(product_page(f"<h1>Pillow</h1>{prices}"))["price"] == Price(1500, "USD")
+    styled = prices.replace("class='value hide'", "style='display: none'")
+    assert visible(product_page(f"<h1>Pillow</h1>{styled}"))["price"] == Price(1500, "USD")
+
+
 def test_a_regular_price_alone_is_the_price() -> None:
     page = product_page("<h1>Steel Kettle</h1><span class='regular-price'>$59.99</span>")
     assert visible(page)["price"] == Price(5999, "USD")

@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from consumers.extract.page import Page
 from consumers.extract.price import ISO_CODES, Price, parse_price_or_none
-from consumers.extract.values import clean_text
+from consumers.extract.values import clean_text, is_hidden
 from consumers.extract.visible.nearness import (
     EXCLUDED,
     PLAIN,
@@ -311,12 +311,18 @@ def _price_text(candidate: _Candidate) -> str | None:
         _marked_text(node) if node.css_first(_MINOR_PART_CSS) is not None else text + _minor_units_after(node)
     )
     removed = [inner.node for inner in candidate.inner if inner.walk.tier == EXCLUDED]
-    for inner in [*removed, *node.css(_CROSSED_CSS)]:
+    for inner in [*removed, *node.css(_CROSSED_CSS), *_hidden_inside(node)]:
         text = text.replace(_marked_text(inner), " ", 1)
     cleaned = clean_text(_with_minor_units(_without_list_prices(node, text)))
     if cleaned is None or not _short(cleaned):
         return _own_price_text(node)  # a sentence ('30 € coupon and no annual fee...'), not a price
     return cleaned
+
+
+def _hidden_inside(node: LexborNode) -> list[LexborNode]:
+    """The hidden elements inside a price element ('<span class="hide">15</span>', a list price
+    kept for scripts beside the shown '$15')."""
+    return [inner for inner in node.traverse() if inner is not node and is_hidden(inner.attributes)]
 
 
 def _marked_text(node: LexborNode) -> str:
