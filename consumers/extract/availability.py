@@ -54,7 +54,8 @@ _PHRASES: list[tuple[Availability, str, str]] = [
         r"|agotado|esaurito|non disponibile|uitverkocht|niet (?:op voorraad|leverbaar)|niedostępn"
         r"|esgotado|нет в (?:наличии|продаже)|немає в (?:наявності|продажу)|tükendi|tükenmiş|stokta yok"
         r"|slutsåld|udsolgt|utsolgt|loppuunmyyty|vyprodáno|není skladem|elfogyott"
-        r"|在庫切れ|売り切れ|品切れ|缺货|售罄|无货",
+        r"|在庫切れ|売り切れ|品切れ|缺货|缺貨|售罄|无货|無貨|품절|hết hàng|stok habis|نفدت الكمية|نفذت الكمية"
+        r"|εξαντλημέν|εξαντλήθηκε|สินค้าหมด|אזל מהמלאי",
         "|".join(
             [
                 r"unavailable|not (?:currently )?(?:in stock|available)|we don't know when or if",
@@ -67,9 +68,10 @@ _PHRASES: list[tuple[Availability, str, str]] = [
                 r"indisponível|sem estoque|fora de estoque|não disponível",
                 r"распродан|закончил|відсутн|закінчи",
                 r"stokta bulunmamaktadır|temin edilemiyor|satışta değil",  # noqa: RUF001
-                r"slutsålt|(?:ej|inte|ikke) (?:i|på) lager|ei varastossa|vypredané|nie je skladom"
-                r"|nincs készleten|stoc epuizat",
-                r"在庫なし|已售完",
+                r"slutsålt|slut i lager|tillfälligt slut|(?:ej|inte|ikke) (?:i|på) lager|ei varastossa"
+                r"|loppu varastosta|vypredané|nie je skladom|nincs készleten|stoc epuizat|indisponibil",
+                r"在庫なし|已售完|售完|재고 없음|غير متوفر|غير متاح|tidak tersedia",
+                r"μη διαθέσιμ|δεν είναι διαθέσιμ",
             ]
         ),
     ),
@@ -77,7 +79,7 @@ _PHRASES: list[tuple[Availability, str, str]] = [
         Availability.DISCONTINUED,
         r"nicht mehr erhältlich",
         r"discontinued|fuori produzione|descatalogado|снят с производства"  # noqa: RUF001
-        r"|üretimi durduruldu|生産終了|停产",
+        r"|üretimi durduruldu|生産終了|販売終了|停产",
     ),
     # A count left says LIMITED whatever follows ('Only 2 left in stock (more on the way)').
     (
@@ -94,7 +96,8 @@ _PHRASES: list[tuple[Availability, str, str]] = [
     (
         Availability.BACKORDER,
         r"back[- ]?order|more on the way|in stock soon|nicht lagernd",
-        r"nachbestell|on order|bientôt (?:en stock|disponible)|demnächst (?:wieder )?(?:verfügbar|lieferbar)",
+        r"nachbestell|on order|bientôt (?:en stock|disponible)|demnächst (?:wieder )?(?:verfügbar|lieferbar)"
+        r"|под заказ|під замовлення",
     ),
     (
         Availability.LIMITED,
@@ -119,7 +122,8 @@ _PHRASES: list[tuple[Availability, str, str]] = [
                 r"auf lager|lieferbar|verfügbar|sofort versandfertig",
                 r"en stock|disponible|disponibile|in magazzino|disponibilità immediata",
                 r"op voorraad|leverbaar|dostępn|w magazynie|em estoque|disponível",
-                r"в наличии|є в наявності|в наявності|stokta(?: var)?|在庫あり|有货|现货",
+                r"в наличии|є в наявності|в наявності|stokta(?: var)?|在庫あり|有货|有貨|现货|現貨",
+                r"재고 있음|구매 가능|còn hàng|tersedia|متوفر|متاح|διαθέσιμ|σε απόθεμα|มีสินค้า|במלאי",
                 r"\b(?:i|på) lager\b|varastossa|skladem|na skladě|skladom|na sklade|raktáron|készleten"
                 r"|în stoc",
             ]

@@ -274,6 +274,27 @@ def test_generic_links_fall_back_to_product_like_hrefs_and_honour_base_href() ->
         ("available for order", Availability.BACKORDER),
         ("Auf Lager", Availability.IN_STOCK),
         ("Ürün stoklarımızda tükenmiştir.", Availability.OUT_OF_STOCK),  # a101.com.tr  # noqa: RUF001
+        ("Slut i lager", Availability.OUT_OF_STOCK),  # not 'i lager'
+        ("品切れ", Availability.OUT_OF_STOCK),
+        ("缺貨", Availability.OUT_OF_STOCK),
+        ("품절", Availability.OUT_OF_STOCK),
+        ("재고 있음", Availability.IN_STOCK),
+        ("Hết hàng", Availability.OUT_OF_STOCK),
+        ("Còn hàng", Availability.IN_STOCK),
+        ("Stok habis", Availability.OUT_OF_STOCK),
+        ("Tidak tersedia", Availability.OUT_OF_STOCK),  # not 'tersedia'
+        ("Tersedia", Availability.IN_STOCK),
+        ("نفدت الكمية", Availability.OUT_OF_STOCK),
+        ("غير متوفر", Availability.OUT_OF_STOCK),  # not 'متوفر'
+        ("متوفر", Availability.IN_STOCK),
+        ("Εξαντλημένο", Availability.OUT_OF_STOCK),
+        ("Μη διαθέσιμο", Availability.OUT_OF_STOCK),  # not 'διαθέσιμο'
+        ("Άμεσα διαθέσιμο", Availability.IN_STOCK),
+        ("สินค้าหมด", Availability.OUT_OF_STOCK),
+        ("אזל מהמלאי", Availability.OUT_OF_STOCK),
+        ("Indisponibil", Availability.OUT_OF_STOCK),
+        ("Под заказ", Availability.BACKORDER),
+        ("販売終了", Availability.DISCONTINUED),
         ("Discontinued", Availability.DISCONTINUED),
         ("Ask in store", None),
         ("", None),
