@@ -902,7 +902,9 @@ def test_a_members_only_price_is_not_the_price(kind: str) -> None:
 _BUTTONS = {
     "IN_STOCK": "Add to Trolley|In den Korb|Jetzt kaufen|Adicionar ao carrinho|Agregar al carrito|В корзину"  # noqa: RUF001
     "|カートに入れる|加入购物车|Lägg i varukorgen|Læg i kurv|Legg i handlekurv|Lisää ostoskoriin"
-    "|Do košíku|Kosárba|Προσθήκη στο καλάθι",
+    "|Do košíku|Kosárba|Προσθήκη στο καλάθι|Añadir a la cesta|Toevoegen aan winkelwagen|In winkelmand"
+    "|Tilføj til kurv|Adaugă în coș|장바구니 담기|Thêm vào giỏ hàng|Tambah ke Keranjang|أضف إلى السلة"
+    "|หยิบใส่ตะกร้า|הוסף לסל|Satın Al|바로구매|Mua ngay",  # noqa: RUF001
     "OUT_OF_STOCK": "Email me when available|Join the waitlist|Benachrichtigen, wenn verfügbar|Prévenez-moi"
     "|Avísame cuando esté disponible|Avvisami|Powiadom o dostępności",
 }

@@ -45,7 +45,10 @@ _ADD_TO_CART = (
     r"|aggiungi al carrello|in winkelwagen|do koszyka|sepete ekle|adicionar ao carrinho"
     r"|adicionar à sacola|в корзину|у кошик|カートに(?:入れる|追加)|購入する|加入购物车|加入購物車"  # noqa: RUF001
     r"|lägg i (?:varukorg|kundvagn)|læg i kurv|legg i handlekurv|lisää ostoskoriin|do košíku|kosárba"
-    r"|(?:προσθήκη )?στο καλάθι"
+    r"|(?:προσθήκη )?στο καλάθι|añadir a la cesta|adicionar ao cesto|aan (?:de )?winkelwagen"
+    r"|in (?:de )?winkelmand|tilføj til kurv|legg i handlevogn|adaugă în coș|adauga in cos"
+    r"|장바구니|thêm vào giỏ|tambah(?:kan)? ke keranjang|masukkan keranjang|أضف إلى السلة|أضف للسلة"
+    r"|إضافة إلى السلة|ใส่ตะกร้า|เพิ่มลงตะกร้า|הוסף לסל|הוספה לסל"
 )
 # Out-of-stock sign-ups: 'Notify me', 'Email me when available', 'Benachrichtigen', 'Avvisami'.
 _NOTIFY_ME = (
@@ -54,7 +57,10 @@ _NOTIFY_ME = (
     r"|avise-me|сообщить о поступлении"  # noqa: RUF001
 )
 # 'Buy' in the shop languages: a button's label, or a script-driven link's ('Comprar').
-_BUY = r"buy[\s_-]?now|kaufen|acheter|comprar|koupit|kúpiť|купить|kup teraz|购买"
+_BUY = (
+    r"buy[\s_-]?now|kaufen|acheter|comprar|koupit|kúpiť|купить|kup teraz|购买|acquista ora|satın al"  # noqa: RUF001
+    r"|바로 ?구매|mua ngay|beli sekarang|اشتر الآن|ซื้อเลย|ซื้อทันที|קנה עכשיו"
+)
 _CART = re.compile(rf"{_ADD_TO_CART}|warenkorb|{_BUY}|sold[\s_-]?out|pre-?order|{_NOTIFY_ME}", re.IGNORECASE)
 _SCRIPTED_BUY = re.compile(rf"{_ADD_TO_CART}|{_BUY}|\bbuy\b", re.IGNORECASE)
 # An add-to-cart link (not a mere 'Warenkorb' or 'Cart (0)' link to the cart).
