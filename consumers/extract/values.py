@@ -24,6 +24,8 @@ BRAND_LABEL_WORDS = (
     *("ブランド", "品牌", "manufacturer", "hersteller", "fabricant", "fabricante", "produttore"),
     *("fabrikant", "producent", "výrobce", "производитель", "производители", "виробник", "メーカー"),
     *("制造商", "製造商", "κατασκευαστής", "μάρκα", "produsent", "tillverkare", "valmistaja", "gyártó"),
+    *("marcă", "producător", "üretici", "브랜드", "제조사", "thương hiệu", "merek", "แบรนด์", "ยี่ห้อ"),
+    *("العلامة التجارية", "الماركة", "الشركة المصنعة", "מותג", "יצרן"),
 )
 BRAND_WORDS_PATTERN = "|".join(re.escape(word) for word in sorted(BRAND_LABEL_WORDS, key=len, reverse=True))
 # Page labels and links around a brand name: "Brand: Sony", "Marke Sony", "by Sony", "Mehr von

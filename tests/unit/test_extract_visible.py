@@ -541,6 +541,11 @@ def test_in_stock_wording_needs_a_line_of_its_own(line: str) -> None:
         ("<p>Waren-Nr.: 3197618</p>", "3197618"),
         ("<p>Tuotenumero: 55012</p>", "55012"),
         ("<p>Cikkszám: 55012</p>", "55012"),
+        ("<p>Mã sản phẩm: SM-A256</p>", "SM-A256"),  # Vietnamese
+        ("<p>Kode produk: KT-900</p>", "KT-900"),  # Indonesian
+        ("<p>상품번호: 1234567</p>", "1234567"),  # Korean
+        ("<p>رمز المنتج: KT-900</p>", "KT-900"),  # Arabic
+        ('<p>מק"ט: 55012</p>', "55012"),  # Hebrew  # noqa: RUF001
         ("<p>Item 3928</p>", "3928"),
         ("<div>Item E-2-474-3D</div>", "E-2-474-3D"),
         ("<span class='item-id'>#00076723</span>", "00076723"),
@@ -659,6 +664,10 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<div class='product-brand'>Производители Brew</div>", "Brew"),
         ("<a class='brand' href='/b/brew'>Mehr von Brew</a>", "Brew"),
         ("<p class='product-brand'>De Beers</p>", "De Beers"),
+        ("<table><tr><th>Thương hiệu</th><td>Brew</td></tr></table>", "Brew"),  # Vietnamese
+        ("<p>Merek: Brew</p>", "Brew"),  # Indonesian
+        ("<p>브랜드: Brew</p>", "Brew"),  # Korean
+        ("<dl><dt>الماركة</dt><dd>Brew</dd></dl>", "Brew"),  # Arabic
     ],
 )
 def test_visible_brands(markup: str, brand: str) -> None:
@@ -677,6 +686,7 @@ def test_visible_brands(markup: str, brand: str) -> None:
         "<p><a href='/brands/'>All brands</a></p>",  # the brands' directory
         "<p>Brand: Unbranded</p>",  # a placeholder
         "<div class='brand'>Powered by <img src='/dealer-logo.png'></div>",  # an attribution
+        "<div>Brand:</div><div></div><div>Condition:</div><div></div>",  # an empty value: not the next label
     ],
 )
 def test_not_a_brand(markup: str) -> None:

@@ -92,7 +92,8 @@ _SKU_LABEL = label_pattern(
     r"|Catalog\s?(?:#|No\.?|number)|Style\s?(?:#|No\.?|number|code)"
     r"|Stock\s?(?:code|no\.?|number)|Produktnummer|Produkt-?Nr\.?|Varenummer|Varenr\.?|Varunummer"
     r"|Artikkel-?(?:nummer|nr\.?)|Tuotenumero|Tuotekoodi|Kód\s?(?:produktu|zboží|tovaru)|Cikkszám|Termékkód"
-    r"|Κωδικός(?:\s?προϊόντος)?",
+    r"|Κωδικός(?:\s?προϊόντος)?|상품\s?(?:번호|코드)|품번|Mã\s?(?:sản phẩm|hàng)|Kode\s?produk"
+    r"|رمز المنتج|رقم المنتج|รหัสสินค้า|מק[\"״]ט",  # noqa: RUF001
     _LABEL_SEPARATOR + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,63})",
 )
 # 'Code:' or 'Item:' alone, with its colon: not a promo, voucher, postal or colour code. The weakest
@@ -475,8 +476,8 @@ def _one_of_a_list(node: LexborNode) -> bool:
 
 
 def _clean_brand(text: str | None) -> str | None:
-    if not text:
-        return None
+    if not text or text.rstrip().endswith((":", "\uff1a")):
+        return None  # the next label ('Condition:' after an empty 'Brand:')
     value = _TRAILING_NUMBER.sub("", without_brand_label(text.strip())).strip(" :-\u2013|")
     if not value or len(value) > _MAX_VALUE_CHARS or value.casefold() in NO_BRAND:
         return None
