@@ -623,6 +623,26 @@ def test_a_profile_takes_the_sku_from_the_url() -> None:
     assert visible(product_page(KETTLE), profiles=profiles)["sku"] == "kettle-9"
 
 
+def test_the_url_sku_comes_after_the_sku_the_page_labels() -> None:
+    profiles = Profiles.parse("[\"www.acme-outlet.example\"]\nsku_from_url = '/p/([a-z]+-[0-9]+)$'\n")
+    labelled = product_page(KETTLE + "<p>SKU: KT-9 blue</p>")  # the variant the page shows
+    assert visible(labelled, profiles=profiles)["sku"] == "KT-9"
+
+
+@pytest.mark.parametrize(
+    ("url", "sku"),
+    [
+        ("https://www.amazon.com/Canon-PowerShot-SD1300/dp/B0035FZJKI", "B0035FZJKI"),
+        ("https://www.amazon.de/dp/tech-data/B001QFZM9W?th=1", "B001QFZM9W"),
+        ("https://www.amazon.co.uk/gp/product/B003OO17EW/ref=x", "B003OO17EW"),
+        ("https://www.amazon.com/Official-Guide-GMAT-Review/dp/0470449748", None),  # an ISBN, no SKU
+        ("https://www.amazon.com/s?k=B0035FZJKI", None),  # a search, no product URL
+    ],
+)
+def test_the_shipped_amazon_profile_reads_the_asin_from_the_url(url: str, sku: str | None) -> None:
+    assert Extractor().product(f"<html><body>{KETTLE}</body></html>", url).sku == sku
+
+
 @pytest.mark.parametrize("pattern", ["/p/[a-z]+", "/(p)/([a-z]+)", "/p/([a-z"])
 def test_sku_from_url_needs_one_group(pattern: str) -> None:
     with pytest.raises(ProfileError, match="sku_from_url"):

@@ -45,6 +45,7 @@ from consumers.extract.visible.codes import (
     product_sku,
     shop_number,
     sku_without_label,
+    url_sku,
 )
 from consumers.extract.visible.heading import (
     brand_over_name,
@@ -119,7 +120,7 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
     if price is None and not _declares_product(page, tags):
         if heading is None or heading_context(heading) not in ("", "product"):
             return {}
-        sku = product_sku(tree, chain, page_text, after, page.url, profile)
+        sku = product_sku(tree, chain, page_text, after)
         code = sku or labelled_value(CODE_LABEL, page_text, after, str)  # an ISBN tells a product, too
         # Near a listing's prices (or recommendation tiles), only a single labelled SKU tells one product.
         single = code is not None and not labelled_twice(page_text)
@@ -145,8 +146,9 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         # A backorder refines a structured out of stock only where the page takes orders.
         "_orderable": stock is not Availability.BACKORDER or orderable(tree, chain, button),
         "sku": sku
-        or product_sku(tree, chain, page_text, after, page.url, profile)
-        or shop_number(page_text, after, page.site_names),
+        or product_sku(tree, chain, page_text, after)
+        or shop_number(page_text, after, page.site_names)
+        or url_sku(page.url, profile),
         "brand": brand(tree, chain, page_text, after)
         or brand_line
         or car_make(title)

@@ -191,17 +191,10 @@ def product_sku(
     chain: dict[int, int],
     page_text: str,
     after: int,
-    url: str,
-    profile: SiteProfile | None,
 ) -> str | None:
-    """The profile's sku_from_url, else itemprop=sku / .sku elements, else a labelled value: an
-    ASIN first, then a SKU label in the page's language. Never an ISBN or EAN: a GTIN is no
-    shop's own item number (as `gtin*` in schema.org is no `sku`)."""
-    pattern = profile.sku_from_url if profile is not None else None
-    if pattern is not None:
-        match = pattern.search(url)
-        if match and match.group(1):
-            return match.group(1)
+    """itemprop=sku / .sku elements, else a labelled value: an ASIN first, then a SKU label in the
+    page's language. Never an ISBN or EAN: a GTIN is no shop's own item number (as `gtin*` in
+    schema.org is no `sku`)."""
     for node in nearest(tree.css(_SKU_CSS), chain):
         if class_tokens(node) & _NOT_SKU_WORDS:
             continue  # VTEX's 'skuBestPrice', 'skuBestInstallmentNumber': the variant's price
@@ -211,6 +204,14 @@ def product_sku(
         if value:
             return value
     return _text_sku(page_text, after)
+
+
+def url_sku(url: str, profile: SiteProfile | None) -> str | None:
+    """The SKU the site profile's sku_from_url finds in the page's URL (the last resort: a URL may
+    name the product's parent while the page labels the variant's number)."""
+    pattern = profile.sku_from_url if profile is not None else None
+    match = pattern.search(url) if pattern is not None else None
+    return match.group(1) if match and match.group(1) else None
 
 
 def _text_sku(page_text: str, after: int) -> str | None:
