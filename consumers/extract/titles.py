@@ -51,8 +51,8 @@ _FORMAT_DATED = re.compile(
     rf"\s+(?:{_PRINT_FORMATS})\s+[\u2013\u2014-]\s+[^\u2013\u2014|]{{1,40}}$", re.IGNORECASE
 )
 # A format in parentheses at the end, or before a byline ('Title (Paperback) By (author) ...').
-_FORMAT_PARENTHESISED = re.compile(
-    rf"\s*\((?:{_PRINT_FORMATS}|Hardback|Softcover|Softback|Book|eBook|DVD|Blu-ray|CD|Vinyl)\)"
+_FORMAT_PARENTHESISED = re.compile(  # '(Paperback)', Amazon's '[Hardcover]' of 2010
+    rf"\s*(?:\(|\[)(?:{_PRINT_FORMATS}|Hardback|Softcover|Softback|Book|eBook|DVD|Blu-ray|CD|Vinyl)(?:\)|\])"
     r"(?:\s+(?:by|von|de|par)\b.*)?$",
     re.IGNORECASE,
 )
@@ -86,7 +86,7 @@ _FORMAT_TAGS = (
     ((":",), _BARCODE),
     (("]",), _ENERGY_LABEL),
     (("-", "\u2013", "\u2014"), _FORMAT_DATED),
-    ((")",), _FORMAT_PARENTHESISED),
+    ((")", "]"), _FORMAT_PARENTHESISED),
     (("indle", "INDLE", "eBook"), _EBOOK),
 )
 # Headings that name the page's type, not the product.

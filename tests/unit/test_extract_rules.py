@@ -448,6 +448,8 @@ def test_a_company_name_is_cut_to_the_brand_the_title_starts_with() -> None:
     [
         ("Shreveport Chronicles (Paperback)", "Shreveport Chronicles"),
         ("Season of Migration (Paperback) By (author) Tayeb Salih", "Season of Migration"),
+        ("Fancy Nancy and the Babysitter [Paperback]", "Fancy Nancy and the Babysitter"),  # Amazon, 2010
+        ("Thriller [Explicit]", "Thriller [Explicit]"),  # a label, not a print format
         ("Kettle (Blue)", "Kettle (Blue)"),
     ],
 )
