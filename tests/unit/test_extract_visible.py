@@ -186,6 +186,9 @@ def test_a_price_deeper_in_the_same_block_loses_to_the_shallower_one() -> None:
         # Salesforce Commerce Cloud: the standard price beside the sales price
         "<div class='product-price'><span class='price-standard'>$59.99</span>"
         "<span class='price-sales'>$49.99</span></div>",
+        # a list price said in words before its amount, in an element like the price's (Waterstones)
+        "<p class='price'>RRP $59.99</p><p class='price'><span class='priceStandard'>$49.99</span></p>",
+        "<div class='price'>List Price: $59.99</div><div class='price'>$49.99</div>",
         # BigCommerce: the non-sale price is the regular one
         "<span class='price-wrap'><span class='price price--non-sale'>$59.99</span>"
         "<span class='price price--withTax'>$49.99</span></span>",

@@ -69,6 +69,11 @@ _PRICE_CSS = ", ".join(
 _SALE_WORD = re.compile(
     r"\s*(?:now|sale|jetzt|nu|maintenant|ahora|ora|teraz|agora|şimdi|сейчас)\b", re.IGNORECASE
 )
+# A list price's words before its amount: 'RRP £8.99', 'UVP 19,99 €', 'List Price: $59.99'.
+_LIST_WORD = re.compile(
+    r"\s*(?:rrp|uvp|msrp|list price|was|reg(?:ular)?\.?(?: price)?|statt|prix conseillé|pvp|pvpr)\b",
+    re.IGNORECASE,
+)
 _CROSSED_CSS = "del, s, strike"
 # Minor units shown apart from the whole amount: a superscript, or an element named for them.
 _MINOR_WORDS = frozenset({"cents", "cent", "decimal", "decimals", "fraction", "minor"})
@@ -207,10 +212,7 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     blocks = [candidate for candidate in counted if id(candidate) not in nested]
     bare: tuple[_Candidate, Price] | None = None  # the first block with a number but no currency marker
     zero: tuple[_Candidate, Price] | None = None  # the first marked zero: an empty 'Special Price: $0.00'
-    for block in sorted(
-        blocks,
-        key=lambda block: (_shown_tier(block) != SALE, len(block.walk.passed), block.walk.tier, block.order),
-    ):
+    for block in sorted(blocks, key=_block_rank):
         price, marked = _block_price(block, hints, budget)
         if price is not None and not marked and bare is None:
             bare = block, price
@@ -225,12 +227,21 @@ def _group_price(group: list[_Candidate], hints: _PriceHints, budget: _Budget) -
     return ("spent", None) if budget.left <= 0 else ("undecided", None)
 
 
+def _block_rank(block: _Candidate) -> tuple[bool, int, int, int]:
+    """Sale blocks first, then the highest in the tree, the best tier, page order."""
+    tier = _shown_tier(block)
+    return tier != SALE, len(block.walk.passed), tier, block.order
+
+
 def _shown_tier(block: _Candidate) -> int:
-    """The block's tier, or SALE when a plain block's text starts with a sale word ('Now $52.00')."""
+    """The block's tier, or the one its text says when it is a plain block's: SALE when it starts
+    with a sale word ('Now $52.00'), REGULAR with a list-price word ('RRP £8.99')."""
     if block.walk.tier != PLAIN:
         return block.walk.tier
     text = _price_text(block)
-    return SALE if text and _SALE_WORD.match(text) else PLAIN
+    if text and _SALE_WORD.match(text):
+        return SALE
+    return REGULAR if text and _LIST_WORD.match(text) else PLAIN
 
 
 def _repeated(block: _Candidate, blocks: list[_Candidate], budget: _Budget) -> bool:
