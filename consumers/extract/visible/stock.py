@@ -77,7 +77,7 @@ _SCRIPTED_CONTROL_CSS = (
     " div:is([class~=btn], [class~=button]):not([role=button]):not([onclick])"
 )
 _PRODUCT_BUTTONS = 2  # buy links a product shows at most: 'Add to cart' and 'Buy now'
-_STOCK_LINES = 40  # non-blank lines of page text after the heading searched for stock wording
+_STOCK_LINES = 40  # lines of page text after the heading searched for stock wording, blank ones too
 _STOCK_LINE_CHARS = 60
 _IN_STOCK_CHARS = 40  # "In stock" is said briefly; longer text merely saying "available" is not it
 # Messages about the shopper's choice of size, colour or other variant, or about a missing
@@ -180,7 +180,7 @@ def _stock_wording_after_heading(
 ) -> Availability | None:
     """Short lines just after the heading that say more than "in stock" ('Only 2 left',
     'Backordered'), or with `in_stock` also that ('72 in stock', 'Usually ships within 24 hours'):
-    the first _STOCK_LINES non-blank lines, each of at most _STOCK_LINE_CHARS (a longer line is
+    the first _STOCK_LINES lines (blank ones count), each of at most _STOCK_LINE_CHARS (a longer line is
     prose), in unmistakable words only (free text says 'Limited Edition' and 'This combination is
     not available'), and shown (not a hidden 'SOLD OUT' a script reveals). Different lines saying
     sold out ('38" sold out', '40" sold out') mark sizes, not the product."""
