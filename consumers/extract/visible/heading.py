@@ -222,7 +222,7 @@ def product_title(
 ) -> str | None:
     if heading is not None:
         heading = _joined_at_word_breaks(heading)
-        return _without_byline(heading, shown_text(heading))
+        return _without_tail(heading, shown_text(heading))
     names = site_names(tags, url)
     for text in page_titles(tree, tags):
         if len(text) <= _MAX_TITLE_CHARS:
@@ -264,15 +264,15 @@ def without_badge(heading: LexborNode, text: str, page_title: str) -> str:
     return rest
 
 
-def _without_byline(heading: LexborNode, text: str | None) -> str | None:
+def _without_tail(heading: LexborNode, text: str | None) -> str | None:
     """A heading's text without the byline its last element adds ('Crash <em>by Jerry
     Spinelli</em>' is 'Crash': the author, not the name) or the item number an element classed
     as one shows ('Staple Tee <label class="productView-sku">5001</label>')."""
     last = _end_element(heading, last=True)
     tail = node_text(last) if last is not None else None
-    if not text or not tail or not text.endswith(tail):
+    if last is None or not text or not tail or not text.endswith(tail):
         return text
-    if _BYLINE.match(tail) or _SKU_CLASS.search(last.attributes.get("class") or ""):  # type: ignore[union-attr]
+    if _BYLINE.match(tail) or _SKU_CLASS.search(last.attributes.get("class") or ""):
         return text[: -len(tail)].strip() or text
     return text
 
