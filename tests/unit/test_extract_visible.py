@@ -691,6 +691,8 @@ def test_sku_from_url_needs_one_group(pattern: str) -> None:
         ("<p>Merek: Brew</p>", "Brew"),  # Indonesian
         ("<p>브랜드: Brew</p>", "Brew"),  # Korean
         ("<dl><dt>الماركة</dt><dd>Brew</dd></dl>", "Brew"),  # Arabic
+        ("<p>Brand: Brew (Home Appliances)</p>", "Brew"),  # what the label adds in parentheses
+        ("<div class='brand'><a href='/brew-co'><img alt='brew-co' src='/b.png'></a></div>", "Brew Co"),
     ],
 )
 def test_visible_brands(markup: str, brand: str) -> None:
@@ -710,6 +712,7 @@ def test_visible_brands(markup: str, brand: str) -> None:
         "<p>Brand: Unbranded</p>",  # a placeholder
         "<div class='brand'>Powered by <img src='/dealer-logo.png'></div>",  # an attribution
         "<div>Brand:</div><div></div><div>Condition:</div><div></div>",  # an empty value: not the next label
+        "<p>Zum Hersteller: www.brew.com/</p>",  # the maker's website
     ],
 )
 def test_not_a_brand(markup: str) -> None:

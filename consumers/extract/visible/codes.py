@@ -182,6 +182,8 @@ _NOT_A_BRAND = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_NUMBER = re.compile(r"\s+[0-9]{5,}$")  # 'NEC Display 60005830': the maker's article number after it
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+_DESCRIPTION = re.compile(r"\s+\([^()]*\)$")  # what a brand's label adds after it in parentheses
 _NOT_IN_NAMES = re.compile(r'[{}<>"\[\]\\]')  # markup, JSON or a template caught by a label, not a name
 
 
@@ -345,7 +347,7 @@ def brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: 
         text = clean_text(node.attributes.get("content")) or short_text(inner or node, 2 * _MAX_VALUE_CHARS)
         value = _clean_brand(text)
         if not value and (logo := node.css_first("img[alt]")) is not None:
-            value = _clean_brand(clean_text(logo.attributes.get("alt")))  # <a class=brand><img alt=Sony>
+            value = _clean_brand(_unslugged(clean_text(logo.attributes.get("alt"))))  # <img alt=Sony>
         if value:
             return value
     return (
@@ -353,6 +355,13 @@ def brand(tree: LexborHTMLParser, chain: dict[int, int], page_text: str, after: 
         or _brand_row(tree, chain)
         or _brand_link(tree, chain)
     )
+
+
+def _unslugged(text: str | None) -> str | None:
+    """A logo's alt text written as a URL slug ('michael-kors', a file's name) in words: 'Michael Kors'."""
+    if text and _SLUG.fullmatch(text):
+        return " ".join(part.capitalize() for part in text.split("-"))
+    return text
 
 
 def _brand_row(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
@@ -484,6 +493,9 @@ def _clean_brand(text: str | None) -> str | None:
         return None
     if _NOT_A_BRAND.search(value) or ":" in value:  # a block of labelled values ('EAN: 08879...')
         return None
+    if value.casefold().startswith("www."):
+        return None  # the maker's website ('Zum Hersteller: www.msi.com/')
+    value = _DESCRIPTION.sub("", value) or value  # 'Tesla (Οικιακά Κλιματιστικά)': the brand
     if sum(word in _NOT_BRAND_WORDS for word in value.casefold().split()) >= 2:
         return None  # 'View all brand products', 'See all brands'
     return value if any(ch.isalpha() for ch in value) and not _NOT_IN_NAMES.search(value) else None
