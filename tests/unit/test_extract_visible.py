@@ -231,6 +231,14 @@ def test_a_hidden_amount_inside_the_price_element_is_not_read() -> None:
     assert visible(product_page(f"<h1>Pillow</h1>{styled}"))["price"] == Price(1500, "USD")
 
 
+def test_an_indented_price_element_reads_as_a_compact_one() -> None:
+    parts = ["<dt>You Pay:</dt>", "<dd><strong>$49.99</strong></dd>", "<dt>Combo:</dt>", "<dd>$59.99</dd>"]
+    compact = "<h1>Kettle</h1><dl class='price'>" + "".join(parts) + "</dl>"
+    indent = "\n" + " " * 160
+    indented = "<h1>Kettle</h1><dl class='price'>" + "".join(indent + part for part in parts) + "</dl>"
+    assert visible(product_page(indented))["price"] == visible(product_page(compact))["price"]
+
+
 def test_a_regular_price_alone_is_the_price() -> None:
     page = product_page("<h1>Steel Kettle</h1><span class='regular-price'>$59.99</span>")
     assert visible(page)["price"] == Price(5999, "USD")
