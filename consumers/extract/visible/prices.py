@@ -316,7 +316,7 @@ def _price_text(candidate: _Candidate) -> str | None:
     if attributes.get("itemprop") == "price" and clean_text(attributes.get("content")):
         return clean_text(attributes.get("content"))
     text = node.text(deep=True, separator="")
-    if len(text) > 4 * _MAX_PRICE_CHARS and len(" ".join(text.split())) > 4 * _MAX_PRICE_CHARS:
+    if len(text) > 4 * _MAX_PRICE_CHARS and len(clean_text(text) or "") > 4 * _MAX_PRICE_CHARS:
         return _own_price_text(node)  # (indentation is no text: a page indented reads the same)
     text = (
         _marked_text(node) if node.css_first(_MINOR_PART_CSS) is not None else text + _minor_units_after(node)
