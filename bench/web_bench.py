@@ -47,11 +47,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -73,8 +72,8 @@ from webworld import (
     Ceiling,
     DomainProfile,
     WorldConfig,
+    WorldProcess,
     politeness_ceiling,
-    profiles_from_json,
 )
 from webworld.catalog import CURRENCIES, make_product
 
@@ -108,60 +107,6 @@ class Run:
     world: dict[str, Any]  # the world's /stats at the end
 
 
-# -- the world -------------------------------------------------------------------------------
-class World:
-    """`python -m webworld` in a process of its own, its ground truth and its admin endpoint."""
-
-    def __init__(self, config: WorldConfig, logs_dir: Path) -> None:
-        self.config = config
-        logs_dir.mkdir(parents=True, exist_ok=True)
-        self._ready = logs_dir / "world.ready"
-        self._ready.unlink(missing_ok=True)
-        with (logs_dir / "world.log").open("wb") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "webworld", *world_flags(config), "--ready-file", str(self._ready)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        summary = self._wait_until_ready(logs_dir / "world.log")
-        self.network: str = summary["network"]
-        self._stats_url: str = summary["stats_url"]
-        self.profiles = profiles_from_json(get_json(summary["profiles_url"]))
-
-    def _wait_until_ready(self, log: Path, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while not self._ready.exists():
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                self._process.kill()
-                raise RuntimeError(f"the web world did not start; see {log}:\n{log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        return json.loads(self._ready.read_text())
-
-    def urls(self) -> list[str]:
-        return [profile.base_url + path for profile in self.profiles for path in profile.products]
-
-    def truth(self) -> dict[str, Reading]:
-        """URL -> what its product page shows, for the product pages of non-tarpit domains."""
-        return {
-            profile.base_url + path: expected_reading(self.config.seed, profile, number)
-            for profile in self.profiles
-            if not profile.tarpit
-            for number, path in enumerate(profile.products)
-        }
-
-    def stats(self) -> dict[str, Any]:
-        return get_json(self._stats_url)
-
-    def reset(self) -> None:
-        """Zero the counters and forget past arrivals, so a contender is not blamed for the last one's."""
-        reset_url = self._stats_url.removesuffix("/stats") + "/reset"
-        with urllib.request.urlopen(urllib.request.Request(reset_url, method="POST"), timeout=30):
-            pass
-
-    def stop(self) -> None:
-        self._process.terminate()
-        self._process.wait(30)
-
-
 def world_config(args: argparse.Namespace) -> WorldConfig:
     """The bench's world: its flags, the world's defaults for everything else."""
     return WorldConfig(
@@ -176,18 +121,14 @@ def world_config(args: argparse.Namespace) -> WorldConfig:
     )
 
 
-def world_flags(config: WorldConfig) -> list[str]:
-    """Every field of `config` as a flag of `python -m webworld`, so it serves exactly this world."""
-    return [
-        flag
-        for item in fields(config)
-        for flag in (f"--{item.name.replace('_', '-')}", str(getattr(config, item.name)))
-    ]
-
-
-def get_json(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=30) as answer:
-        return json.load(answer)
+def world_truth(world: WorldProcess) -> dict[str, Reading]:
+    """URL -> what its product page shows, for the product pages of non-tarpit domains."""
+    return {
+        profile.base_url + path: expected_reading(world.config.seed, profile, number)
+        for profile in world.profiles
+        if not profile.tarpit
+        for number, path in enumerate(profile.products)
+    }
 
 
 def expected_reading(seed: int, profile: DomainProfile, number: int) -> Reading:
@@ -208,14 +149,18 @@ def world_line(stats: dict[str, Any]) -> str:
 
 
 def watch(
-    label: str, world: World, deadline: float, finished: Callable[[], bool], progress: Callable[[], str]
+    label: str,
+    world: WorldProcess,
+    deadline: float,
+    finished: Callable[[], bool],
+    progress: Callable[[], str],
 ) -> None:
     """Wait until `finished()` or the deadline, with a status line every STATUS_SECONDS."""
     started = next_line = time.monotonic()
     while not finished() and time.monotonic() < deadline:
         if time.monotonic() >= next_line:
             elapsed = time.monotonic() - started
-            show_status(f"[{label} {elapsed:5.0f} s] {progress()} | {world_line(world.stats())}")
+            show_status(f"[{label} {elapsed:5.0f} s] {progress()} | {world_line(world.stats().to_json())}")
             next_line += STATUS_SECONDS
         time.sleep(0.5)
 
@@ -241,7 +186,9 @@ class TimedFollower(LedgerFollower):
         super()._on_dead_letter(value)
 
 
-def run_pipeline(settings: Settings, world: World, args: argparse.Namespace, workers: int, label: str) -> Run:
+def run_pipeline(
+    settings: Settings, world: WorldProcess, args: argparse.Namespace, workers: int, label: str
+) -> Run:
     demo = DemoEnvironment(
         f"bench.web.{uuid.uuid4().hex[:6]}.", {}, f"http://127.0.0.1:{free_port()}", secrets.token_urlsafe(16)
     )
@@ -251,7 +198,7 @@ def run_pipeline(settings: Settings, world: World, args: argparse.Namespace, wor
         "SCRAPESTREAM_SCRAPER_DOMAIN_RATE": str(args.rate),
         "SCRAPESTREAM_SCRAPER_DOMAIN_CONCURRENCY": str(args.concurrency),
     }
-    urls = world.urls()
+    urls = world.product_urls()
     with contextlib.redirect_stdout(sys.stderr):  # the migrations' messages: stdout is for the table
         prepare(settings, demo.prefix)
     try:
@@ -284,7 +231,7 @@ def run_pipeline(settings: Settings, world: World, args: argparse.Namespace, wor
             follower.stop()
     finally:
         delete_topics(settings, demo.prefix)
-    return pipeline_run(follower, len(urls), scrapers, peaks, first_request, world.stats())
+    return pipeline_run(follower, len(urls), scrapers, peaks, first_request, world.stats().to_json())
 
 
 def pipeline_run(
@@ -322,9 +269,9 @@ def product_reading(product: dict[str, Any]) -> Reading:
 
 
 # -- Scrapy ----------------------------------------------------------------------------------
-def run_scrapy(settings: Settings, world: World, args: argparse.Namespace, logs_dir: Path) -> Run:
+def run_scrapy(settings: Settings, world: WorldProcess, args: argparse.Namespace, logs_dir: Path) -> Run:
     """bench/scrapy_web_baseline.py over the world's URLs; at the timeout it is asked to stop (SIGINT)."""
-    urls = world.urls()
+    urls = world.product_urls()
     with tempfile.TemporaryDirectory() as scratch:
         listing, output = Path(scratch) / "urls.txt", Path(scratch) / "scrapy.json"
         listing.write_text("\n".join(urls))
@@ -356,7 +303,7 @@ def run_scrapy(settings: Settings, world: World, args: argparse.Namespace, logs_
         peak_mib=[figures["peak_mib"]],
         first_request=figures["opened"],
         last_result=figures["last"],
-        world=world.stats(),
+        world=world.stats().to_json(),
     )
 
 
@@ -411,7 +358,11 @@ def violation_text(violations: dict[str, int]) -> str:
 
 
 def report(
-    args: argparse.Namespace, world: World, truth: dict[str, Reading], ceiling: Ceiling, runs: dict[str, Run]
+    args: argparse.Namespace,
+    world: WorldProcess,
+    truth: dict[str, Reading],
+    ceiling: Ceiling,
+    runs: dict[str, Run],
 ) -> str:
     columns = {label: column(run, truth, ceiling) for label, run in runs.items()}
     columns["politeness ceiling"] = ceiling_column(ceiling)
@@ -476,7 +427,7 @@ def main() -> None:
     settings = load_settings()
     logs_dir = settings.logs_dir / "web_bench"
     config = world_config(args)
-    world = World(config, logs_dir)
+    world = WorldProcess(config, logs_dir)
     try:
         ceiling = politeness_ceiling(world.profiles, config)
         args.timeout = args.timeout or 3 * ceiling.seconds + 120
@@ -489,7 +440,7 @@ def main() -> None:
             runs["Scrapy"] = run_scrapy(settings, world, args, logs_dir)
     finally:
         world.stop()
-    truth = world.truth()
+    truth = world_truth(world)
     plot(runs, truth, ceiling)
     print(report(args, world, truth, ceiling, runs))
     print(f"\nPlot: {PLOT.relative_to(ROOT)}")

@@ -10,7 +10,8 @@ its own latency and politeness limits, which the server enforces (strict domains
     server.py     WebWorld: the domains' server and the admin endpoint (/stats, /profiles, /reset)
     answers.py    how a domain answers the n-th request for a path (latency, a flaky 503)
     ceiling.py    politeness_ceiling: the best rate a polite scraper can reach
-    threaded.py   RunningWorld: a world in a background thread
+    threaded.py   RunningWorld: a world in a background thread (unit tests with a fake clock)
+    process.py    WorldProcess: a world in a process of its own (integration tests, benchmarks)
     draws.py      seeded randomness
     __main__.py   `python -m webworld`: serve until SIGTERM/SIGINT
 """
@@ -19,6 +20,7 @@ from webworld.catalog import Expected
 from webworld.ceiling import Ceiling, politeness_ceiling
 from webworld.config import WorldConfig, WorldConfigError
 from webworld.ledger import VIOLATION_KINDS, DomainStats, WorldStats
+from webworld.process import WorldProcess
 from webworld.profiles import DomainProfile, profiles_from_json
 from webworld.robots import USER_AGENT
 from webworld.server import WebWorld
@@ -35,6 +37,7 @@ __all__ = [
     "WebWorld",
     "WorldConfig",
     "WorldConfigError",
+    "WorldProcess",
     "WorldStats",
     "politeness_ceiling",
     "profiles_from_json",

@@ -2,7 +2,8 @@
 
     VIOLATION_KINDS                 concurrency, rate, crawl_delay, retry_after, robots
     DomainLedger                    one domain's in-flight count, windows and counters
-    DomainStats, WorldStats         snapshots of the counters (`WorldStats.to_json()` is /stats)
+    DomainStats, WorldStats         snapshots of the counters (`WorldStats.to_json()` is /stats,
+                                    `WorldStats.from_json` reads it back)
 
 Times are whatever the world's clock returns (time.monotonic by default: the same clock in every
 process of the machine, so a benchmark can compare its own readings with them).
@@ -66,6 +67,11 @@ class WorldStats:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorldStats:
+        """The stats of a GET /stats answer."""
+        return cls(**{**data, "domains": tuple(DomainStats(**row) for row in data["domains"])})
 
 
 class Arrival(NamedTuple):

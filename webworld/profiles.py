@@ -4,6 +4,7 @@
     domain_hosts(config)                the address of every domain, in domain order
     build_profiles(config, port)        every domain of the world a config describes
     profiles_from_json(data)            the profiles of GET /profiles
+    expected_at(seed, profiles, url)    what the product page at a URL shows (ground truth)
 
 Everything is drawn from the config's seed, so the same config builds the same profiles.
 """
@@ -11,10 +12,12 @@ Everything is drawn from the config's seed, so the same config builds the same p
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from webworld.catalog import domain_currency, make_product
+from webworld.catalog import Expected, domain_currency, make_product
 from webworld.config import WorldConfig
 from webworld.draws import chosen, rng, split
 from webworld.robots import disallows, robots_txt
@@ -102,6 +105,16 @@ def build_profiles(config: WorldConfig, port: int) -> tuple[DomainProfile, ...]:
 def profiles_from_json(data: dict[str, Any]) -> tuple[DomainProfile, ...]:
     """The profiles in a GET /profiles answer (so another process can compute the ceiling)."""
     return tuple(DomainProfile.from_json(domain) for domain in data["domains"])
+
+
+def expected_at(seed: int, profiles: Sequence[DomainProfile], url: str) -> Expected:
+    """The title, price and currency the product page at `url` shows. KeyError if it is none."""
+    parts = urlsplit(url)
+    for profile in profiles:
+        if (parts.hostname, parts.port) == (profile.host, profile.port) and parts.path in profile.products:
+            number = profile.products.index(parts.path)
+            return make_product(seed, profile.index, number, profile.currency).expected
+    raise KeyError(f"{url} is not a product page of this world")
 
 
 def _profile(

@@ -24,7 +24,6 @@ import socket
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -33,7 +32,7 @@ from webworld.catalog import Expected, Product, make_product
 from webworld.config import WorldConfig
 from webworld.ledger import DomainLedger, WorldStats
 from webworld.pages import home_page, product_page
-from webworld.profiles import DomainProfile, build_profiles, domain_hosts
+from webworld.profiles import DomainProfile, build_profiles, domain_hosts, expected_at
 from webworld.robots import USER_AGENT
 
 Clock = Callable[[], float]
@@ -144,11 +143,7 @@ class WebWorld:
 
     def expected(self, url: str) -> Expected:
         """The title, price and currency the product page at `url` shows. KeyError if it is none."""
-        parts = urlsplit(url)
-        domain = self._domains.get(parts.hostname or "")
-        if domain is None or parts.port != self.port or parts.path not in domain.numbers:
-            raise KeyError(f"{url} is not a product page of this world")
-        return domain.product(domain.numbers[parts.path]).expected
+        return expected_at(self.config.seed, self.profiles, url)
 
     def stats(self) -> WorldStats:
         return WorldStats.of(tuple(domain.ledger.stats() for domain in self._domains.values()))

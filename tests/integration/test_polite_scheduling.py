@@ -3,7 +3,10 @@
 The world counts every limit a request breaks, so politeness is judged by the sites themselves:
 strict domains see no violation, a Retry-After pauses its whole domain, a tarpit slows only
 itself, and the worker's queued requests stay under their bound. Nothing here bounds how long a
-step takes beyond generous time-outs: a loaded machine only makes a polite scraper slower.
+step takes beyond generous time-outs: a loaded machine only makes a polite scraper slower. The
+world runs in a process of its own (webworld.WorldProcess), as a site on another machine: a stall
+of the test's process (the worker's thread holding the GIL, a garbage collection) must not delay the
+world reading an arrival, which would make the next one look early.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +33,7 @@ from tests.scraper_harness import (
     scraper_settings,
     task,
 )
-from webworld import DomainProfile, RunningWorld, WebWorld, WorldConfig
+from webworld import DomainProfile, WorldConfig, WorldProcess
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +53,7 @@ def polite_settings(stack: Settings, prefix: str, world: WorldConfig, **changes:
     return scraper_settings(stack, **limits | changes)
 
 
-def domain_tasks(world: WebWorld, per_task: int) -> list[dict[str, Any]]:
+def domain_tasks(world: WorldProcess, per_task: int) -> list[dict[str, Any]]:
     """Every product page of the world, as tasks of up to `per_task` requests of one domain."""
     tasks = []
     for profile in world.profiles:
@@ -60,7 +64,7 @@ def domain_tasks(world: WebWorld, per_task: int) -> list[dict[str, Any]]:
     return tasks
 
 
-def scrape_world(settings: Settings, prefix: str, world: WebWorld, per_task: int = 50) -> list[Found]:
+def scrape_world(settings: Settings, prefix: str, world: WorldProcess, per_task: int = 50) -> list[Found]:
     topics = create_test_topics(settings, prefix)
     tasks = domain_tasks(world, per_task)
     publish_tasks(settings, topics.tasks["NORMAL"], tasks)
@@ -68,18 +72,18 @@ def scrape_world(settings: Settings, prefix: str, world: WebWorld, per_task: int
         return read_all(settings, topics.results, "ScrapeResult", sum(len(t["requests"]) for t in tasks), 180)
 
 
-def profile_of(world: WebWorld, url: str) -> DomainProfile:
+def profile_of(world: WorldProcess, url: str) -> DomainProfile:
     return next(profile for profile in world.profiles if url.startswith(profile.base_url + "/"))
 
 
 def test_strict_domains_see_no_violation_and_every_page_ends_as_it_should(
-    stack: Settings, prefix: str
+    stack: Settings, prefix: str, tmp_path: Path
 ) -> None:
     config = WorldConfig(
         seed=3, domains=24, products_per_domain=6, rate=2.0, concurrency=2, strict_share=1.0, tolerance=0.3,
         **QUIET,
     )  # fmt: skip
-    with RunningWorld(config) as world:
+    with WorldProcess(config, tmp_path) as world:
         results = scrape_world(polite_settings(stack, prefix, config), prefix, world, per_task=4)
         stats = world.stats()
         assert any(profile.crawl_delay for profile in world.profiles)  # the world exercises Crawl-delay
@@ -100,14 +104,14 @@ def test_strict_domains_see_no_violation_and_every_page_ends_as_it_should(
     assert stats.sent_429 == 0 and stats.pages == sum(len(p.allowed_products) for p in world.profiles)
 
 
-def test_a_retry_after_pauses_its_whole_domain(stack: Settings, prefix: str) -> None:
+def test_a_retry_after_pauses_its_whole_domain(stack: Settings, prefix: str, tmp_path: Path) -> None:
     config = WorldConfig(
         seed=4, domains=8, products_per_domain=6, rate=10.0, concurrency=2, strict_share=0.0, tolerance=0.3,
         robots_missing_share=1.0, robots_allow_all_share=0.0, robots_disallow_share=0.0,
         robots_crawl_delay_share=0.0, **QUIET | {"flaky_share": 1.0, "flaky_error_share": 0.4},
     )  # fmt: skip
     settings = polite_settings(stack, prefix, config, scraper_retries=8, scraper_breaker_failures=100)
-    with RunningWorld(config) as world:
+    with WorldProcess(config, tmp_path) as world:
         results = scrape_world(settings, prefix, world, per_task=6)
         stats = world.stats()
     assert stats.sent_503 >= 5  # many answers asked for a pause...
@@ -116,13 +120,13 @@ def test_a_retry_after_pauses_its_whole_domain(stack: Settings, prefix: str) -> 
     assert {found.record["status"] for found in results} == {"OK"}
 
 
-def test_a_tarpit_domain_slows_only_itself(stack: Settings, prefix: str) -> None:
+def test_a_tarpit_domain_slows_only_itself(stack: Settings, prefix: str, tmp_path: Path) -> None:
     config = WorldConfig(
         seed=5, domains=12, products_per_domain=8, rate=5.0, concurrency=1, tolerance=0.3,
         robots_missing_share=1.0, robots_allow_all_share=0.0, robots_disallow_share=0.0,
         robots_crawl_delay_share=0.0, **QUIET | {"tarpit_share": 0.2},
     )  # fmt: skip
-    with RunningWorld(config) as world:
+    with WorldProcess(config, tmp_path) as world:
         tarpits = {profile.domain for profile in world.profiles if profile.tarpit}
         assert tarpits
         # As many fetch slots as tarpits plus two: requests waiting for a tarpit must hold none.
@@ -140,10 +144,12 @@ def test_a_tarpit_domain_slows_only_itself(stack: Settings, prefix: str) -> None
     assert stats.violations == dict.fromkeys(stats.violations, 0), stats.violations
 
 
-def test_queued_requests_stay_under_their_bound_and_nothing_is_lost(stack: Settings, prefix: str) -> None:
+def test_queued_requests_stay_under_their_bound_and_nothing_is_lost(
+    stack: Settings, prefix: str, tmp_path: Path
+) -> None:
     config = WorldConfig(seed=6, domains=4, products_per_domain=15, rate=4.0, concurrency=1, **QUIET)
     settings_changes = {"scraper_max_queued_requests": 10}
-    with RunningWorld(config) as world:
+    with WorldProcess(config, tmp_path) as world:
         settings = polite_settings(stack, prefix, config, **settings_changes)
         topics = create_test_topics(settings, prefix)
         tasks = domain_tasks(world, per_task=5)

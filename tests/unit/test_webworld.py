@@ -11,6 +11,7 @@ import json
 import re
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,7 @@ from webworld import (
     WebWorld,
     WorldConfig,
     WorldConfigError,
+    WorldProcess,
     politeness_ceiling,
     profiles_from_json,
 )
@@ -499,6 +501,33 @@ def test_the_cli_announces_itself_and_serves_until_sigterm(tmp_path: Path) -> No
         finally:
             process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+
+
+def test_a_world_process_serves_its_config_and_counts_over_its_admin_endpoint(tmp_path: Path) -> None:
+    config = quiet_config(domains=3, products_per_domain=2, network="127.25.0.0/24")
+    with WorldProcess(config, tmp_path) as world:
+        assert world.profiles == build_profiles(config, world.profiles[0].port)
+        url = world.product_urls()[-1]
+        assert url.startswith("http://127.25.0.3:")
+        assert f"<h1>{world.expected(url).title}</h1>" in fetch(url).text
+        stats = world.stats()
+        assert (stats.requests, stats.pages, [row.requests for row in stats.domains]) == (1, 1, [0, 0, 1])
+        assert stats.violations == dict.fromkeys(VIOLATION_KINDS, 0)
+        world.reset()
+        assert world.stats().requests == 0
+        with pytest.raises(KeyError, match="is not a product page of this world"):
+            world.expected(world.profiles[0].base_url + "/")
+    with pytest.raises(OSError):
+        fetch(url)  # stopped with the block
+
+
+def test_a_world_process_that_cannot_start_quotes_its_output(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.26.0.1", 0))
+        taken.listen()
+        config = quiet_config(domains=2, network="127.26.0.0/24", port=taken.getsockname()[1])
+        with pytest.raises(RuntimeError, match=r"did not start(.|\n)*cannot listen on 127\.26\.0\.1"):
+            WorldProcess(config, tmp_path)
 
 
 def test_the_cli_names_a_bad_flag() -> None:
