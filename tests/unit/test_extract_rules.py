@@ -324,6 +324,13 @@ def test_an_asin_beats_the_makers_article_number() -> None:
     assert extract(visible_page(body), "https://www.shop.example/dp/B08R3YHPK1").sku == "B08R3YHPK1"
 
 
+@pytest.mark.parametrize("measurement", ["60W", "2.5mm", "512GB", "1kHz", "12V", "500ml"])
+def test_a_measurement_after_ref_in_a_spec_sheet_is_no_sku(measurement: str) -> None:
+    spec = f"<p>S/N Ratio: 110dB, ref. {measurement} @ 8</p>"
+    body = f"<h1>Alesis M1Active</h1><span class='price'>€430,00</span>{spec}"
+    assert extract(visible_page(body)).sku is None
+
+
 def test_an_ean13_label_is_no_article_number() -> None:
     body = (
         "<h1>La légende de Darkseid</h1><span class='price'>22,50 €</span><p>EAN13 :</p><p>9782365775717</p>"

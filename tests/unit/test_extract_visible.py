@@ -901,6 +901,15 @@ def test_the_only_add_to_cart_image_button_is_the_product_s_however_deep() -> No
     assert visible(product_page(body))["availability"] is Availability.IN_STOCK
 
 
+def test_an_image_buy_link_with_italian_cart_wording_tells_a_product_page_without_a_price_element() -> None:
+    link = (
+        "<a href='ordina.asp?id=1093'><img src='compra.jpg' alt='Acquista - compra - metti nel carrello'></a>"
+    )
+    body = f"<h1>Alesis M1Active MK2</h1><p>Prezzo: &euro; 430,00</p><p>{link}</p>"
+    found = visible(product_page(body))
+    assert (found["price"], found["availability"]) == (Price(43000, "EUR"), Availability.IN_STOCK)
+
+
 def test_a_missing_picture_says_nothing_about_stock() -> None:
     body = "<div class='variationUnavailable'>Bild nicht verfügbar</div><button>In den Warenkorb</button>"
     assert availability(body) == "IN_STOCK"
@@ -947,6 +956,7 @@ _BUTTONS = {
     "IN_STOCK": "Add to Trolley|In den Korb|Jetzt kaufen|Adicionar ao carrinho|Agregar al carrito|В корзину"  # noqa: RUF001
     "|カートに入れる|加入购物车|Lägg i varukorgen|Læg i kurv|Legg i handlekurv|Lisää ostoskoriin"
     "|Do košíku|Kosárba|Προσθήκη στο καλάθι|Añadir a la cesta|Toevoegen aan winkelwagen|In winkelmand"
+    "|Metti nel carrello"
     "|Tilføj til kurv|Adaugă în coș|장바구니 담기|Thêm vào giỏ hàng|Tambah ke Keranjang|أضف إلى السلة"
     "|หยิบใส่ตะกร้า|הוסף לסל|Satın Al|바로구매|Mua ngay",  # noqa: RUF001
     "OUT_OF_STOCK": "Email me when available|Join the waitlist|Benachrichtigen, wenn verfügbar|Prévenez-moi"

@@ -136,6 +136,10 @@ _MIN_LETTER_CODE = 4  # letters of a SKU without digits ('PHLR')
 # Words of a class naming a variant's (SKU's) price or instalments, not its number.
 _NOT_SKU_WORDS = frozenset({"price", "installment", "instalment"})
 _EAN_DIGITS = 13  # a barcode, not the shop's number, when its check digit fits
+# A quantity and its unit ('60W', '2.5mm', '512GB', '1kHz'): a spec value, not an item number.
+_MEASUREMENT = re.compile(
+    r"\d+(?:[.,]\d+)?(?:[kMG]?(?:W|V|Hz)|m?A|mAh|Wh|dB|[mck]?m|k?g|m?l|[KMGT]B|in|inch)", re.IGNORECASE
+)
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
 _SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
 _CHROME_TOKENS = frozenset({"menu", "nav", "navbar", "navigation", "header", "footer", "megamenu"})
@@ -304,8 +308,9 @@ def _sku_with_digit(value: str) -> str | None:
 
 def _plausible_sku(value: str) -> str | None:
     """The value if it can be a SKU: one word holding a digit, or a code in capitals ('GLOWROLL',
-    'PHLR'; not 'N/A', 'none', 'TBD', 'SKU:'); never an EAN-13 a 'Código:' labels (a barcode)."""
-    if len(value) > _MAX_VALUE_CHARS or " " in value or _is_ean13(value):
+    'PHLR'; not 'N/A', 'none', 'TBD', 'SKU:'); never an EAN-13 a 'Código:' labels (a barcode), nor
+    a measurement ('ref. 60W' in a spec sheet)."""
+    if len(value) > _MAX_VALUE_CHARS or " " in value or _is_ean13(value) or _MEASUREMENT.fullmatch(value):
         return None
     if any(ch.isdigit() for ch in value):
         return value

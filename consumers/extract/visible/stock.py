@@ -42,7 +42,7 @@ _BADGE_CSS = "[class*=sold-out i], [class*=soldout i], [class*=out-of-stock i], 
 _ADD_TO_CART = (
     r"add[\s_-]?(?:\w+[\s_-]){0,2}to[\s_-]?(?:\w+[\s_-])?(?:cart|bag|basket|trolley)|addtocart"
     r"|in den (?:warenkorb|einkaufswagen|korb)|ajouter au panier|añadir al carrito|agregar al carrito"
-    r"|aggiungi al carrello|in winkelwagen|do koszyka|sepete ekle|adicionar ao carrinho"
+    r"|aggiungi al carrello|metti nel carrello|in winkelwagen|do koszyka|sepete ekle|adicionar ao carrinho"
     r"|adicionar à sacola|в корзину|у кошик|カートに(?:入れる|追加)|購入する|加入购物车|加入購物車"  # noqa: RUF001
     r"|lägg i (?:varukorg|kundvagn)|læg i kurv|legg i handlekurv|lisää ostoskoriin|do košíku|kosárba"
     r"|(?:προσθήκη )?στο καλάθι|añadir a la cesta|adicionar ao cesto|aan (?:de )?winkelwagen"
