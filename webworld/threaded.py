@@ -1,4 +1,6 @@
-"""A web world served by an event loop of its own in a background thread (tests, sync benchmarks).
+"""A web world served by an event loop of its own in a background thread: for unit tests that time
+arrivals by a fake clock they move. Whatever judges a real crawler's timing uses webworld.process
+(a stall of the crawler's process would delay the world's reading of an arrival).
 
 RunningWorld(config, clock=...)    `with RunningWorld(config) as world:` -> the started WebWorld
 """
