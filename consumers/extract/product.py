@@ -40,7 +40,8 @@ field and leave the rest to structured data. Except:
   backorders.
 - a title loses the SKU a bar sets after it ('Staple Tee | 5001').
 - a SKU loses its label ('SKU: KT-9'); a structured one gives way to the SKU the page labels when
-  that extends it or when the page never shows the structured one; with no SKU from any source,
+  that extends it or when the page never shows the structured one (not to the maker's part
+  number the structured data names, unless the shop makes the product); with no SKU from any source,
   the product ID stands for it unless it is a GTIN, a platform's long number, a prefixed
   identifier or a URL.
 Later sources are only read while a field is missing. A page where no source finds a title or
@@ -163,6 +164,7 @@ class _Merge:
     currencies: list[tuple[str, str]] = field(default_factory=list)
     brands: list[str] = field(default_factory=list)
     price_value: object = None  # the raw amount of a price taken without a currency
+    maker_number: str | None = None  # the first structured MPN
     companies: int = 0  # whether the brand taken was a company's name ('Casio Computer Co., Ltd.')
 
 
@@ -196,6 +198,8 @@ def _take_fields(page: Page, sources: list[tuple[str, Source]]) -> _Merge:
         currency = found.pop("_currency", None)
         value = found.pop("_price_value", None)
         orderable = found.pop("_orderable", True)
+        maker_number = found.pop("_mpn", None)
+        merge.maker_number = merge.maker_number or maker_number
         price = found.get("price")
         if isinstance(price, Price) and price.currency:
             currency = price.currency
@@ -274,7 +278,13 @@ def _settle_sku(page: Page, merge: _Merge) -> None:
     left after a bar in the title."""
     merged, origin = merge.fields, merge.origin
     if isinstance(sku := merged.get("sku"), str) and sku and origin.get("sku") in _STRUCTURED_SOURCES:
-        merged["sku"] = labelled_sku_extending(page, sku) or labelled_sku_instead(page, sku) or sku
+        maker_number = merge.maker_number
+        brand = merged.get("brand")
+        if maker_number and isinstance(brand, str) and normalised(brand) in page.site_names:
+            maker_number = None  # the shop makes it: its part number is its item number
+        merged["sku"] = (
+            labelled_sku_extending(page, sku) or labelled_sku_instead(page, sku, maker_number) or sku
+        )
     if not merged.get("sku") and (code := _id_as_sku(merged.get("product_id"))) is not None:
         merged["sku"], origin["sku"] = code, origin["product_id"]
     if isinstance(title := merged.get("title"), str) and isinstance(sku := merged.get("sku"), str) and sku:

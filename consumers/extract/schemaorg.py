@@ -271,8 +271,9 @@ def product_fields(
     lets Offers that name the product as itemOffered count; `index` resolves @id references;
     `page_url` may name the variant the page shows.
 
-    Besides the fields, two private keys for the merge (product.py): '_currency', the offers'
-    main currency, and '_price_value', the raw amount of a price that came without a currency."""
+    Besides the fields, three private keys for the merge (product.py): '_currency', the offers'
+    main currency, '_price_value', the raw amount of a price that came without a currency, and
+    '_mpn', the maker's part number (a label showing it names the maker's number, not the shop's)."""
     index = index or {}
     offers = _product_offers(node, nodes or [], index)
     choice = best_offer(offers, index=index, hints=hints, page_url=page_url)
@@ -286,6 +287,7 @@ def product_fields(
         "availability": choice.availability or _availability_of(node.get("availability")),
         "_currency": choice.currency,
         "_price_value": choice.raw_amount,
+        "_mpn": clean_text(node.get("mpn")),
     }
     rating = deref(first(node.get("aggregateRating")), index)
     if isinstance(rating, dict):

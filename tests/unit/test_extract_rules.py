@@ -758,3 +758,27 @@ def _meta_sku_page(shown: str) -> str:
 )
 def test_a_structured_sku_the_page_never_shows_gives_way_to_the_labelled_one(shown: str, sku: str) -> None:
     assert extract(_meta_sku_page(shown)).sku == sku
+
+
+@pytest.mark.parametrize(
+    ("brand", "sku"),
+    [
+        ("INNO3D", "9520706"),  # the shop labels the maker's part number: the structured SKU stays
+        ("Multicom", "N1030-1SDV-E5BL"),  # its own label: its part number is its item number
+    ],
+)
+def test_a_labelled_maker_part_number_is_no_sku_unless_the_shop_makes_it(brand: str, sku: str) -> None:
+    product = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "GeForce GT 1030 0dB",
+        "sku": "9520706",
+        "mpn": "N1030-1SDV-E5BL",
+        "brand": {"@type": "Brand", "name": brand},
+        "offers": {"@type": "Offer", "price": "1152.00", "priceCurrency": "NOK"},
+    }
+    html = (
+        f'<html><head><script type="application/ld+json">{json.dumps(product)}</script></head><body>'
+        "<h1>GeForce GT 1030 0dB</h1><p>Varenummer: N1030-1SDV-E5BL</p></body></html>"
+    )
+    assert extract(html, "https://www.multicom.no/p9520706").sku == sku

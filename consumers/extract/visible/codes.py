@@ -280,15 +280,18 @@ def labelled_sku_extending(page: Page, sku: str) -> str | None:
     return None
 
 
-def labelled_sku_instead(page: Page, sku: str) -> str | None:
+def labelled_sku_instead(page: Page, sku: str, maker_number: str | None = None) -> str | None:
     """The SKU the page labels ('Item#: 40528810') when it never shows the structured one as an
-    element's text (a microdata meta sku '5301079': a number for machines), else None."""
+    element's text (a microdata meta sku '5301079': a number for machines), else None. A label
+    showing the structured `maker_number` (MPN) names the maker's number, not the shop's."""
     html = page.html
     if f"{sku}<" in html or re.search(rf"{re.escape(sku)}\s*<", html):
         return None  # shown: the shop's own number as the shopper sees it ('5011122876\n  </dd>')
     text = page.visible_text
     labelled = _text_sku(text, 0)
-    return labelled if labelled is not None and labelled.casefold() != sku.casefold() else None
+    if labelled is None or labelled.casefold() in (sku.casefold(), (maker_number or "").casefold()):
+        return None
+    return labelled
 
 
 def labelled_twice(page_text: str) -> bool:
