@@ -17,6 +17,7 @@ in JSON-LD and OpenGraph names as often as in <title>:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -163,7 +164,12 @@ def without_site_name(title: str, names: set[str]) -> str:
 
 def _is_site_name(key: str, names: set[str]) -> bool:
     """Whether a title's part is the shop's name, maybe with a country or 'Online Shop' after it
-    ('Acme Outlet UK', 'Acme Outlet Online Shop', 'Acme Official Store')."""
+    ('Acme Outlet UK', 'Acme Outlet Online Shop', 'Acme Official Store'), also written with the
+    accents its domain cannot hold ('Chá Sexy Shop' on chasexy.com.br)."""
+    return _names_site(key, names) or (not key.isascii() and _names_site(_without_accents(key), names))
+
+
+def _names_site(key: str, names: set[str]) -> bool:
     if key in names:
         return True
     return any(
@@ -171,6 +177,10 @@ def _is_site_name(key: str, names: set[str]) -> bool:
         for name in names
         if len(name) >= _MIN_SITE_NAME
     )
+
+
+def _without_accents(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
 def shop_name_before_shop_words(name: str, names: set[str]) -> str | None:

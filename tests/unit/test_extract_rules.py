@@ -684,6 +684,13 @@ def test_a_title_part_that_only_starts_like_the_shop_stays(title: str) -> None:
     assert clean_title(title, site_names({}, "https://www.acme-outlet.com/p/1")) == title
 
 
+def test_the_shops_name_written_with_accents_its_domain_cannot_hold_goes() -> None:
+    names = site_names({}, "https://www.chasexy.com.br/p/1")
+    assert clean_title("Calcinha com bolso - Chá Sexy Shop", names) == "Calcinha com bolso"
+    accented = site_names({"og:site_name": "Chá Sexy"}, "https://www.example.com.br/p/1")
+    assert clean_title("Calcinha com bolso - Chá Sexy Shop", accented) == "Calcinha com bolso"
+
+
 def test_a_short_shop_name_needs_the_whole_part() -> None:
     names = site_names({}, "https://www.hm.com/p/1")
     assert clean_title("Cotton Shirt - HM Store", names) == "Cotton Shirt - HM Store"

@@ -1029,6 +1029,31 @@ def test_repeated_name_elements_are_a_listings_tiles() -> None:
     assert visible(product_page(tiles)) == {}
 
 
+@pytest.mark.parametrize(
+    "other",
+    [
+        "<div id='title-main-menu'>Buy Online</div>",  # a menu's title
+        "<div class='product-detail-also-purchased-title'>Customers who bought this item also bought</div>",
+    ],
+)
+def test_a_menu_s_or_a_cross_sell_block_s_title_is_not_the_name(other: str) -> None:
+    body = (
+        f"{other}<table><tr><td class='pageHeading'>Glenfarclas 105 - 35cl 60%</td></tr></table>"
+        "<div class='product-detail-left-price'>Our price: £31.99</div>"
+    )
+    head = "<title>Glenfarclas 105 - 35cl 60% </title>"
+    data = NO_PROFILES.product(f"<html><head>{head}</head><body>{body}</body></html>", URL)
+    assert data is not None and data.title == "Glenfarclas 105 - 35cl 60%"
+
+
+def test_a_category_link_in_a_run_together_menu_is_no_brand() -> None:
+    menu = "<ul id='categorymenu'><li><a href='/Silikonformen:::6.html'>Silikonformen</a></li></ul>"
+    body = f"{menu}<h1>Silikonformen rund 8er Set</h1><span class='price'>4,90 EUR</span>"
+    assert "brand" not in visible(product_page(body))
+    shown = "<p><a href='/marken/lego'>LEGO</a></p><h1>LEGO Batcave</h1><span class='price'>$9.99</span>"
+    assert visible(product_page(shown))["brand"] == "LEGO"  # a link by the product, outside menus
+
+
 def test_a_bare_price_after_the_heading_of_a_known_product() -> None:
     body = (
         "<h1>La légende de Darkseid</h1><p>EAN: 9791026807597</p><ul><li><div>Neuf</div>"

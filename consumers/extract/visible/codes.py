@@ -143,6 +143,7 @@ _MEASUREMENT = re.compile(
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
 _SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
 _CHROME_TOKENS = frozenset({"menu", "nav", "navbar", "navigation", "header", "footer", "megamenu"})
+_CHROME_ENDINGS = ("menu", "nav")  # run-together names: 'categorymenu', 'mainmenu', 'topnav'
 _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
     | {"todos", "ver", "marcas", "marques", "tutti"}
@@ -452,9 +453,12 @@ def linked_title_start(tree: LexborHTMLParser, title: str | None) -> str | None:
 def _in_site_chrome(node: LexborNode) -> bool:
     """Whether an element sits in the site's header, navigation, menus or footer."""
     return any(
-        current.tag in UNSEEN_TAGS or class_tokens(current) & _CHROME_TOKENS
-        for current in lineage(node.parent)
+        current.tag in UNSEEN_TAGS or _chrome(class_tokens(current)) for current in lineage(node.parent)
     )
+
+
+def _chrome(tokens: frozenset[str]) -> bool:
+    return bool(tokens & _CHROME_TOKENS) or any(token.endswith(_CHROME_ENDINGS) for token in tokens)
 
 
 def _links_home(node: LexborNode) -> bool:

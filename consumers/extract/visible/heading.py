@@ -40,10 +40,13 @@ _NAME_TAGS = frozenset(
 )
 _ASIDE_TOKENS = frozenset(
     {"recs", "recommendation", "recommendations", "related", "similar", "carousel"}
+    | {"also", "upsell", "upsells", "crosssell", "crosssells"}  # 'also-purchased', Magento's 'upsell'
     | {"modal", "popover", "dialog"}
     | {"breadcrumb", "breadcrumbs"}  # '<h1>Monitors</h1>' as the breadcrumbs' last step
 )
 _PRODUCT_TOKENS = frozenset({"product", "pdp", "item", "artikel", "produkt", "produit", "producto"})
+# A menu's or navigation bar's title ('title-main-menu': 'Buy Online') names no product.
+_NAVIGATION_TOKENS = frozenset({"menu", "nav", "navbar", "navigation"})
 
 
 # -- the heading and the title ---------------------------------------------------------------------
@@ -169,7 +172,7 @@ def _names_other(key: str, kind: str, candidates: list[LexborNode], classes: lis
 
 
 def _names_element(tokens: frozenset[str]) -> bool:
-    return (
+    return not tokens & _NAVIGATION_TOKENS and (
         bool(tokens & _PRODUCT_TOKENS and tokens & {"name", "title"})
         or bool(tokens & _NAMED_TOKENS)
         or tokens >= {"main", "title"}
