@@ -25,6 +25,7 @@ from consumers.extract.visible.shared import (
     CART_LINK_STEPS,
     LABEL_WINDOW,
     MAX_CANDIDATES,
+    NAVIGATION_TOKENS,
     UNSEEN_TAGS,
     css_string,
     label_pattern,
@@ -142,7 +143,7 @@ _MEASUREMENT = re.compile(
 )
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
 _SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
-_CHROME_TOKENS = frozenset({"menu", "nav", "navbar", "navigation", "header", "footer", "megamenu"})
+_CHROME_TOKENS = NAVIGATION_TOKENS | {"header", "footer"}
 _CHROME_ENDINGS = ("menu", "nav")  # run-together names: 'categorymenu', 'mainmenu', 'topnav'
 _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}

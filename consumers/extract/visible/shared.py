@@ -19,6 +19,8 @@ from consumers.extract.values import clean_text, node_text
 MAX_CANDIDATES = 100  # elements of one kind (price, stock, button, brand, heading) looked at
 # Elements never shown (Page.visible_text leaves them out), and site chrome (mini-cart totals, menus).
 UNSEEN_TAGS = NOT_TEXT_TAGS | {"header", "nav", "footer", "select"}
+# Class or id words of a menu or navigation bar: its titles and links name no product.
+NAVIGATION_TOKENS = frozenset({"menu", "nav", "navbar", "navigation", "megamenu"})
 CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
 LABEL_WINDOW = 60_000  # characters of visible text searched for labels
 _LABEL_REACH = 300  # characters a label and its value span at most
