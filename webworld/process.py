@@ -24,7 +24,7 @@ from typing import Any
 from webworld.catalog import Expected
 from webworld.config import WorldConfig
 from webworld.ledger import WorldStats
-from webworld.profiles import expected_at, profiles_from_json
+from webworld.profiles import expected_at, product_urls, profiles_from_json
 
 _START_SECONDS = 120.0  # 65,000 domains take a while to bind
 _STOP_SECONDS = 30.0
@@ -71,7 +71,7 @@ class WorldProcess:
 
     def product_urls(self) -> list[str]:
         """Every product URL of every domain (robots.txt-disallowed ones included), in domain order."""
-        return [profile.base_url + path for profile in self.profiles for path in profile.products]
+        return product_urls(self.profiles)
 
     def expected(self, url: str) -> Expected:
         """The title, price and currency the product page at `url` shows. KeyError if it is none."""

@@ -4,6 +4,7 @@
     domain_hosts(config)                the address of every domain, in domain order
     build_profiles(config, port)        every domain of the world a config describes
     profiles_from_json(data)            the profiles of GET /profiles
+    product_urls(profiles)              every product page's URL, in domain order
     expected_at(seed, profiles, url)    what the product page at a URL shows (ground truth)
 
 Everything is drawn from the config's seed, so the same config builds the same profiles.
@@ -105,6 +106,11 @@ def build_profiles(config: WorldConfig, port: int) -> tuple[DomainProfile, ...]:
 def profiles_from_json(data: dict[str, Any]) -> tuple[DomainProfile, ...]:
     """The profiles in a GET /profiles answer (so another process can compute the ceiling)."""
     return tuple(DomainProfile.from_json(domain) for domain in data["domains"])
+
+
+def product_urls(profiles: Sequence[DomainProfile]) -> list[str]:
+    """Every product URL of every domain (robots.txt-disallowed ones included), in domain order."""
+    return [profile.base_url + path for profile in profiles for path in profile.products]
 
 
 def expected_at(seed: int, profiles: Sequence[DomainProfile], url: str) -> Expected:

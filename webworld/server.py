@@ -32,7 +32,7 @@ from webworld.catalog import Expected, Product, make_product
 from webworld.config import WorldConfig
 from webworld.ledger import DomainLedger, WorldStats
 from webworld.pages import home_page, product_page
-from webworld.profiles import DomainProfile, build_profiles, domain_hosts, expected_at
+from webworld.profiles import DomainProfile, build_profiles, domain_hosts, expected_at, product_urls
 from webworld.robots import USER_AGENT
 
 Clock = Callable[[], float]
@@ -139,7 +139,7 @@ class WebWorld:
 
     def product_urls(self) -> list[str]:
         """Every product URL of every domain (robots.txt-disallowed ones included), in domain order."""
-        return [profile.base_url + path for profile in self.profiles for path in profile.products]
+        return product_urls(self.profiles)
 
     def expected(self, url: str) -> Expected:
         """The title, price and currency the product page at `url` shows. KeyError if it is none."""
