@@ -22,7 +22,8 @@ Then the price strings: every row of --price-strings (text, amount, currency, hi
 development set), of --real-price-strings (strings copied from real shops' scraped output, split
 by source repository like the corpus's sites) and every corpus page's price_text, scored as the
 share parsed to the right amount and currency, beside price-parser 0.5.1 (the baseline the issue
-names) on the same strings.
+names) on the same strings. Last, the amounts every territorial locale of CLDR writes in its
+currency (bench/cldr_prices.py): conventions beyond our samples.
 
 Per field and page: TP = predicted equals expected; FP = predicted non-null and not equal; FN =
 expected non-null and predicted not equal (a wrong value is both an FP and an FN). Titles and
@@ -476,7 +477,9 @@ def run(args: argparse.Namespace) -> Outcome:
         title = f"{label}, extruct + price-parser baseline (no tuning)"
         scores[title] = score_pages(corpus, fields, title, extract=baseline_fields)
     real = split_real_strings(read_price_strings(args.real_price_strings, "real"), split)
-    cases = read_price_strings(args.price_strings) + real + corpus_price_cases(corpus)
+    from bench.cldr_prices import cldr_price_cases  # (it reads PriceCase from here)
+
+    cases = read_price_strings(args.price_strings) + real + corpus_price_cases(corpus) + cldr_price_cases()
     return Outcome(scores, [PriceResult(case, *price_case_result(case)) for case in cases], fields)
 
 
@@ -509,7 +512,11 @@ def misses_text(score: Score, fields: list[str]) -> Iterator[str]:
 
 
 def price_groups(prices: list[PriceResult]) -> dict[str, list[PriceResult]]:
-    labels = {"tsv": "price strings (tsv)", "real": "price strings (real, scraped)"}
+    labels = {
+        "tsv": "price strings (tsv)",
+        "real": "price strings (real, scraped)",
+        "cldr": "price strings (CLDR formats)",
+    }
     groups: dict[str, list[PriceResult]] = {label: [] for label in labels.values()}
     groups["price strings (corpus price_text)"] = []
     for item in prices:

@@ -50,12 +50,21 @@ ANY, BEFORE, AFTER = 0, 1, 2  # where a marker may stand relative to its amount
 class Marker:
     """What a currency marker may mean. `adjacent`: counts only next to an amount. `side`: ANY, or
     only BEFORE / AFTER the amount ('R 99' but not '99 R'). `scale`: 0, or -2 for cent signs
-    (99¢, 99p: hundredths of the currency)."""
+    (99¢, 99p: hundredths of the currency). `local`: see `fits`."""
 
     candidates: tuple[str, ...]
     adjacent: bool
     side: int = ANY
     scale: int = 0
+    local: bool = False  # counts only on a page that hints at a country paying in a candidate (fits)
+
+    def fits(self, default: str | None, countries: tuple[str, ...]) -> bool:
+        """Whether the marker may count on a page of `default` currency hinting at `countries`:
+        a local one ('K' in Papua New Guinea, 'Le' in Sierra Leone: a letter or a word elsewhere)
+        only where it is the money."""
+        if not self.local or default in self.candidates:
+            return True
+        return any(COUNTRY_CURRENCY.get(country) in self.candidates for country in countries)
 
 
 _DOLLARS = (
@@ -91,6 +100,8 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     ("Bds$", "BBD", {}),
     ("EC$", "XCD", {}),
     ("FJ$", "FJD", {}),
+    ("T$", "TOP", {}),
+    ("WS$", "WST", {}),
     ("N$", "NAD", {}),
     ("B$", "BND BSD", {}),
     ("MOP$", "MOP", {}),
@@ -124,6 +135,7 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     ("din|din.|Din|Din.", _DINARS, {}),
     ("дин|дин.|Дин.|динара|динар", "RSD MKD", {}),
     ("ден|ден.|Ден.|ДЕН|денари", "MKD", {}),
+    ("den|den.", "MKD", {"local": True}),
     ("KM|КМ", "BAM", {}),
     ("Lek|lek|Lekë|lekë|LEK", "ALL", {}),
     ("L", "HNL ALL MDL LSL", {"side": BEFORE}),
@@ -148,21 +160,25 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     ("د.إ|د.إ.|Dhs|Dhs.|dhs|Dirham|dirham|dirhams|درهم", "AED MAD", {}),
     ("DH|Dh|dh", "MAD AED", {}),
     ("د.م.|د.م", "MAD", {}),
-    ("ر.س|ر.س.|SR|ريال سعودي", "SAR", {}),
+    ("ر.س|ر.س.|ريال سعودي", "SAR", {}),
+    ("SR", "SAR SCR", {}),
     ("ر.ق|ر.ق.|QR|QR.", "QAR", {}),
     ("ر.ع.|ر.ع|RO|R.O.", "OMR", {}),
     ("ريال|﷼|riyal|rial|Riyal|Rial", _RIYALS, {}),
     ("د.ك|د.ك.|KD|K.D.", "KWD", {}),
     ("د.ب|د.ب.|BD|B.D.", "BHD", {}),
     ("د.ا|د.أ|JD|J.D.", "JOD", {}),
-    ("ع.د|د.ع", "IQD", {}),
-    ("ل.د|LD", "LYD", {}),
+    ("ع.د|د.ع|د.ع.", "IQD", {}),
+    ("ل.د|د.ل|د.ل.|LD", "LYD", {}),
+    ("ر.ي|ر.ي.", "YER", {}),
+    ("أ.م|أ.م.", "MRU", {}),
     ("د.ج|DA", "DZD", {}),
     ("د.ت|DT", "TND", {}),
     ("dinar|dinars|Dinar|دينار", _DINARS, {}),
     ("ج.م|ج.م.|E£|£E|LE|L.E.|L.E|جنيه", "EGP", {}),
     ("ل.ل|ل.ل.|L£", "LBP", {}),
     ("ل.س|ل.س.", "SYP", {}),
+    ("LS", "SYP", {"local": True}),
     ("ج.س", "SDG", {}),
     ("؋|Afs|AFS", "AFN", {}),
     ("ریال|تومان", "IRR", {}),
@@ -175,7 +191,7 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     ("PRs", "PKR", {}),
     ("৳|Tk|Tk.|TK|টাকা|Taka|taka", "BDT", {}),
     ("Nu.", "BTN", {}),
-    ("Rf", "MVR", {}),
+    ("Rf|ރ.", "MVR", {}),
     # -- East and South-East Asia
     ("¥|￥|JP¥", "JPY CNY", {}),
     ("円|日元|yen|Yen|YEN", "JPY", {}),
@@ -202,8 +218,8 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     ("GH₵|GH¢|₵|GHC|GH¢.|Ghc", "GHS", {}),
     ("R", "ZAR", {"side": BEFORE}),
     ("Rand|rand", "ZAR", {}),
-    ("FCFA|CFA|F CFA|F.CFA|Fcfa", "XOF XAF", {}),
-    ("CFP|F CFP", "XPF", {}),
+    ("FCFA|CFA|F CFA|F\u00a0CFA|F\u202fCFA|F.CFA|Fcfa", "XOF XAF", {}),
+    ("CFP|F CFP|FCFP", "XPF", {}),
     ("Kz|KZ|Kz.", "AOA", {}),
     ("MT|Mt|MTn", "MZN", {}),
     ("ZK|Zk|ZMK", "ZMW", {}),
@@ -211,8 +227,20 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     ("FRw|RF|Frw", "RWF", {}),
     ("FBu|Fbu", "BIF", {}),
     ("Fdj", "DJF", {}),
-    ("FC", "CDF", {"side": BEFORE}),
+    ("FC", "CDF", {"local": True}),
     ("Ariary|ariary", "MGA", {}),
+    ("Ar", "MGA", {"local": True}),
+    ("Nfk", "ERN", {}),
+    ("D", "GMD", {"local": True}),
+    ("E", "SZL", {"local": True}),
+    ("K", "PGK ZMW MMK", {"local": True}),
+    ("S", "SOS", {"local": True}),
+    ("Le", "SLE SLL", {"local": True}),
+    ("UM", "MRU", {"local": True}),
+    ("CF", "KMF", {"local": True}),
+    ("FG", "GNF", {"local": True}),
+    ("Db", "STN", {"local": True}),
+    ("VT", "VUV", {"local": True}),
     ("Birr|birr|ብር", "ETB", {}),
     ("P", "PHP BWP", {"side": BEFORE}),
     ("Pula", "BWP", {}),
@@ -226,6 +254,11 @@ _TABLE: list[tuple[str, str, dict[str, object]]] = [
     ("₲|Gs|Gs.", "PYG", {}),
     ("B/.|B/", "PAB", {}),
     ("gourdes|Gourdes", "HTG", {}),
+    ("G", "HTG", {"local": True}),
+    ("ƒ", "AWG ANG XCG", {}),
+    ("Afl.|Afl", "AWG", {}),
+    ("NAf.|NAf|NAƒ", "ANG XCG", {}),
+    ("Cg.|Cg", "XCG", {}),
     ("reais|Reais", "BRL", {}),
 ]
 
@@ -247,6 +280,7 @@ def _build() -> dict[str, Marker]:
                         adjacent=letters_only or side_for.get(variant, options.get("side", ANY)) != ANY,
                         side=side_for.get(variant, options.get("side", ANY)),  # type: ignore[arg-type]
                         scale=options.get("scale", 0),  # type: ignore[arg-type]
+                        local=bool(options.get("local")),
                     ),
                 )
     for code in ISO_CODES:
@@ -288,7 +322,7 @@ COUNTRY_CURRENCY: dict[str, str] = {
     "AZ": "AZN", "BA": "BAM", "BB": "BBD", "BD": "BDT", "BH": "BHD", "BI": "BIF", "BM": "BMD",
     "BN": "BND", "BO": "BOB", "BR": "BRL", "BS": "BSD", "BT": "BTN", "BW": "BWP", "BY": "BYN",
     "BZ": "BZD", "CA": "CAD", "CD": "CDF", "CL": "CLP", "CN": "CNY", "CO": "COP", "CR": "CRC",
-    "CU": "CUP", "CV": "CVE", "CW": "ANG", "CZ": "CZK", "DJ": "DJF", "DO": "DOP", "DZ": "DZD",
+    "CU": "CUP", "CV": "CVE", "CW": "XCG", "CZ": "CZK", "DJ": "DJF", "DO": "DOP", "DZ": "DZD",
     "EG": "EGP", "ER": "ERN", "ET": "ETB", "FJ": "FJD", "FK": "FKP", "GE": "GEL", "GH": "GHS",
     "GI": "GIP", "GM": "GMD", "GN": "GNF", "GT": "GTQ", "GY": "GYD", "HK": "HKD", "HN": "HNL",
     "HT": "HTG", "HU": "HUF", "ID": "IDR", "IN": "INR", "IQ": "IQD", "IR": "IRR", "IS": "ISK",
@@ -299,7 +333,7 @@ COUNTRY_CURRENCY: dict[str, str] = {
     "MX": "MXN", "MY": "MYR", "MZ": "MZN", "NA": "NAD", "NG": "NGN", "NI": "NIO", "NO": "NOK",
     "NP": "NPR", "OM": "OMR", "PE": "PEN", "PG": "PGK", "PH": "PHP", "PK": "PKR", "PL": "PLN",
     "PY": "PYG", "QA": "QAR", "RO": "RON", "RS": "RSD", "RU": "RUB", "RW": "RWF", "SA": "SAR",
-    "SB": "SBD", "SC": "SCR", "SD": "SDG", "SE": "SEK", "SG": "SGD", "SH": "SHP", "SL": "SLE",
+    "SB": "SBD", "SC": "SCR", "SD": "SDG", "SX": "XCG", "SE": "SEK", "SG": "SGD", "SH": "SHP", "SL": "SLE",
     "SO": "SOS", "SR": "SRD", "SS": "SSP", "ST": "STN", "SY": "SYP", "SZ": "SZL", "TH": "THB",
     "TJ": "TJS", "TM": "TMT", "TN": "TND", "TO": "TOP", "TR": "TRY", "TT": "TTD", "TW": "TWD",
     "TZ": "TZS", "UA": "UAH", "UG": "UGX", "UY": "UYU", "UZ": "UZS", "VE": "VES", "VN": "VND",

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF002  (currency spellings in Cyrillic, Arabic, full-width... are the point here)
+# ruff: noqa: RUF002, RUF003  (currency spellings in Cyrillic, Arabic, full-width... are the point here)
 """Price parsing: human price text or a machine value -> Price(minor units, ISO 4217 code or None).
 
 Exact arithmetic only (Decimal, never float). Rules, in the order they apply:
@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -142,6 +143,10 @@ _NORMALIZE = str.maketrans(
         },
         "\u066b": ".",  # Arabic decimal separator
         "\u066c": ",",  # Arabic thousands separator
+        "\u060c": ",",  # Arabic comma: some locales group with it ('1،234٫56')
+        "\u2e41": ",",  # reversed comma: Adlam's grouping ('1⹁234.56')
+        # Direction marks and zero-width spaces around Arabic and Hebrew prices: spaces.
+        **dict.fromkeys(("\u200b", "\u200e", "\u200f", "\u061c"), " "),
         "\uff0c": ",",
         "\uff0e": ".",
         "\u3000": " ",
@@ -285,9 +290,12 @@ def parse_price(
     if not text.isascii():
         text = _unmangled(text).translate(_NORMALIZE)
     markers = _find_markers(text)
+    if any(marker.local for _, _, _, marker in markers):
+        countries = hint_countries(locale, tld) if locale or tld else ()
+        markers = [found for found in markers if found[3].fits(default_currency, countries)]
     marker_ends = {end for _, end, _, _ in markers}
     nums: list[_Num] = [
-        (match.start(), match.end(), match.group(), None)
+        _amount(text, match)
         for match in _AMOUNT.finditer(text)
         if not _glued_to_word(text, match.start(), marker_ends)
     ]
@@ -522,6 +530,15 @@ def _join_cents_after_sign(nums: list[_Num], markers: list[_Found]) -> list[_Num
     if not joined:
         return nums
     return [joined.get(i, num) for i, num in enumerate(nums) if i not in tails]
+
+
+def _amount(text: str, match: re.Match[str]) -> _Num:
+    """The amount a match found. A point it starts with that ends a marker in a script with vowel
+    signs ('රු.19.99', 'रु.5') is the marker's: _AMOUNT's \\w does not take the sign for a letter."""
+    start, token = match.start(), match.group()
+    if token[0] in ".," and start and unicodedata.category(text[start - 1]) == "Mn":
+        return (start + 1, match.end(), token[1:], None)
+    return (start, match.end(), token, None)
 
 
 def _glued_to_word(text: str, start: int, marker_ends: set[int]) -> bool:

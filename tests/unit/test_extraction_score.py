@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.cldr_prices import cldr_price_cases
 from bench.extraction_score import (
     Counts,
     LabelledPage,
@@ -301,7 +302,7 @@ def test_real_price_strings_split_by_source_repository_and_score_apart(tmp_path:
     assert split_real_strings(cases, "all") == cases
     results = [PriceResult(case, *price_case_result(case)) for case in cases]
     groups = price_groups(results)
-    assert [len(groups[label]) for label in groups] == [0, 40, 0]  # tsv, real, corpus
+    assert [len(groups[label]) for label in groups] == [0, 40, 0, 0]  # tsv, real, CLDR, corpus
     assert all(item.right for item in groups["price strings (real, scraped)"])
 
 
@@ -339,3 +340,20 @@ def test_stripping_structured_data_leaves_what_a_shopper_sees() -> None:
         "12,50</span> €",
     ):
         assert kept in stripped, kept
+
+
+def test_cldr_cases_are_each_territory_s_own_format_at_cldr_s_precision() -> None:
+    cases = cldr_price_cases((Decimal("1234.56"),))
+    by_locale = {case.source: case for case in cases}  # a format many locales share: the first's
+    swiss = by_locale["cldr:de_CH"]
+    assert (swiss.text, swiss.amount, swiss.currency, swiss.hints) == (
+        "CHF\u00a01'234.56",
+        "1234.56",
+        "CHF",
+        {"locale": "de-CH"},
+    )
+    japanese = by_locale["cldr:ja_JP"]
+    assert (japanese.text, japanese.amount, japanese.currency) == ("￥1,235", "1235", "JPY")  # no sen
+    assert len({(case.text, case.currency) for case in cases}) == len(cases)  # each format once
+    assert len({case.currency for case in cases}) > 140
+    assert price_case_result(swiss)[0] and price_case_result(japanese)[0]

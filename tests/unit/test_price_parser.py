@@ -474,6 +474,62 @@ def test_non_latin_digits_are_read() -> None:
     assert parse_price("￥１２，８００") == Price(12800, "JPY")
 
 
+def test_arabic_and_adlam_grouping_and_direction_marks() -> None:
+    assert parse_price("OMR\u00a01\u060c234\u066b560") == Price(1234560, "OMR")  # Arabic comma groups
+    assert parse_price("\u20b91\u060c234\u060c567.89") == Price(123456789, "INR")
+    assert parse_price("GH\u20b5\u00a01\u2e41234.56") == Price(123456, "GHS")
+    assert parse_price("\u200f1.234,560\u00a0\u062f.\u0644.\u200f") == Price(1234560, "LYD")
+    assert parse_price("\u062f.\u0639.\u200f\u00a01,235") == Price(1235000, "IQD")
+    assert parse_price("\u200f20\u00a0\u0631.\u064a.\u200f") == Price(2000, "YER")
+
+
+def test_a_point_ending_a_marker_with_a_vowel_sign_is_the_marker_s() -> None:
+    assert parse_price("\u0dbb\u0dd4.19.99") == Price(1999, "LKR")  # රු.19.99
+    assert parse_price("\u0930\u0941.1,234.56") == Price(123456, "INR")  # रु.1,234.56
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "minor", "currency"),
+    [
+        ("K1,234.56", "en-PG", 123456, "PGK"),
+        ("K19.99", "bem-ZM", 1999, "ZMW"),
+        ("20\u00a0K", "my-MM", 2000, "MMK"),
+        ("Le 5.00", "en-SL", 500, "SLE"),
+        ("1 234,56 L", "ro-MD", 123456, None),  # 'L' counts before the amount only (Honduran lempiras)
+        ("19,99\u00a0G", "fr-HT", 1999, "HTG"),
+        ("E19.99", "en-SZ", 1999, "SZL"),
+        ("D5.00", "en-GM", 500, "GMD"),
+        ("FC 1.234,56", "fr-CD", 123456, "CDF"),
+        ("1.234,56FC", "lu-CD", 123456, "CDF"),
+        ("5,00\u00a0den", "sq-MK", 500, "MKD"),
+    ],
+)
+def test_local_letters_mean_the_money_of_the_country_the_page_hints_at(
+    text: str, locale: str, minor: int, currency: str | None
+) -> None:
+    assert parse_price(text, locale=locale) == Price(minor, currency)
+
+
+@pytest.mark.parametrize("text", ["K1,234.56", "Le 20 mai", "D5.00", "S 20", "E19.99", "den 20."])
+def test_local_letters_mean_nothing_on_a_page_of_another_country(text: str) -> None:
+    for hints in ({}, {"locale": "fr-FR"}, {"tld": "de"}, {"locale": "en-US", "tld": "com"}):
+        found = parse_price_or_none(text, **hints)  # (digits glued to a letter that is no marker: a code)
+        assert found is None or found.currency is None, (text, hints)
+        found = parse_price_or_none(text, "EUR", **hints)
+        assert found is None or found.currency == "EUR", (text, hints)  # the site's own currency
+
+
+def test_signs_and_abbreviations_of_smaller_currencies() -> None:
+    assert parse_price("T$19.99") == Price(1999, "TOP")  # not US dollars
+    assert parse_price("Nfk1,234.56") == Price(123456, "ERN")
+    assert parse_price("Cg.\u00a01,234.56") == Price(123456, "XCG")
+    assert parse_price("Afl.\u00a05,00") == Price(500, "AWG")
+    assert parse_price("1\u202f235\u00a0F\u202fCFA") == Price(1235, "XOF")
+    assert parse_price("20\u00a0FCFP") == Price(20, "XPF")
+    assert parse_price("SR19.99") == Price(1999, "SAR")  # Saudi shops' riyal...
+    assert parse_price("SR19.99", locale="en-SC") == Price(1999, "SCR")  # ...and the Seychelles rupee
+
+
 def test_machine_values_with_unknown_or_symbolic_currency() -> None:
     assert price_from_value("12.50", None) == Price(1250, None)
     assert price_from_value("12.50", "") == Price(1250, None)
