@@ -47,10 +47,14 @@ class WorldProcess:
                 [sys.executable, "-m", "webworld", *world_flags(config), "--ready-file", str(ready)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )  # fmt: skip
-        summary = self._wait_until_ready(ready)
-        self.network: str = summary["network"]
-        self.admin_url: str = summary["stats_url"].removesuffix("/stats")
-        self.profiles = profiles_from_json(_get_json(summary["profiles_url"]))
+        try:
+            summary = self._wait_until_ready(ready)
+            self.network: str = summary["network"]
+            self.admin_url: str = summary["stats_url"].removesuffix("/stats")
+            self.profiles = profiles_from_json(_get_json(summary["profiles_url"]))
+        except BaseException:  # no world left running behind a start that failed half-way
+            self._stop_now()
+            raise
 
     def __enter__(self) -> WorldProcess:
         return self
@@ -62,8 +66,7 @@ class WorldProcess:
         deadline = time.monotonic() + _START_SECONDS
         while not ready.exists():
             if self._process.poll() is not None or time.monotonic() > deadline:
-                self._process.kill()
-                self._process.wait(_STOP_SECONDS)
+                self._stop_now()
                 output = self._log.read_text()[-2000:]
                 raise RuntimeError(f"the web world did not start; the end of {self._log}:\n{output}")
             time.sleep(0.1)
@@ -88,6 +91,10 @@ class WorldProcess:
 
     def stop(self) -> None:
         self._process.terminate()
+        self._process.wait(_STOP_SECONDS)
+
+    def _stop_now(self) -> None:
+        self._process.kill()
         self._process.wait(_STOP_SECONDS)
 
 

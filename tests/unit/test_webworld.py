@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from protego import Protego
 
+import webworld.process
 from consumers.extract import extract_links, extract_product
 from tests.unit.shop_runner import Fetched, fetch
 from webworld import (
@@ -528,6 +529,26 @@ def test_a_world_process_that_cannot_start_quotes_its_output(tmp_path: Path) -> 
         config = quiet_config(domains=2, network="127.26.0.0/24", port=taken.getsockname()[1])
         with pytest.raises(RuntimeError, match=r"did not start(.|\n)*cannot listen on 127\.26\.0\.1"):
             WorldProcess(config, tmp_path)
+
+
+def test_a_world_process_failing_after_its_start_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    popen = subprocess.Popen
+
+    def recording_popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    def refused(url: str) -> object:
+        raise OSError(f"{url}: refused")
+
+    monkeypatch.setattr(webworld.process.subprocess, "Popen", recording_popen)
+    monkeypatch.setattr(webworld.process, "_get_json", refused)  # /profiles cannot be read
+    with pytest.raises(OSError, match="refused"):
+        WorldProcess(quiet_config(domains=1, network="127.27.0.0/24"), tmp_path)
+    assert len(started) == 1 and started[0].poll() is not None  # no world left running
 
 
 def test_the_cli_names_a_bad_flag() -> None:
