@@ -24,8 +24,9 @@ EXPONENTS = {
     **dict.fromkeys(("CLF", "UYW"), 4),
 }
 # Decimals shops actually write where that differs from the exponent: Iraqi fils are not used, so
-# "25,000 IQD" is twenty-five thousand (for KWD, "1,250" is one dinar 250 fils).
-WRITTEN_DECIMALS = {"IQD": 0}
+# "25,000 IQD" is twenty-five thousand (for KWD, "1,250" is one dinar 250 fils); nor are the minor
+# units of these currencies, which CLDR writes without decimals ('Rp 1.235', '$ 19.990' in Colombia).
+WRITTEN_DECIMALS = dict.fromkeys("AFN ALL COP IDR IQD IRR KPW LAK LBP MGA MMK SLL SOS SYP YER".split(), 0)
 
 # Active ISO 4217 codes (plus a few withdrawn ones that old pages still show: HRK, VEF, SLL, ZWL).
 ISO_CODES = frozenset(

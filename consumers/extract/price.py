@@ -266,6 +266,12 @@ def exponent(currency: str | None) -> int:
     return EXPONENTS.get(currency, 2) if currency else 2
 
 
+def written_decimals(currency: str | None) -> int:
+    """Digits shops write after the decimal point in `currency`: its exponent, or 0 where nobody
+    writes the minor units (WRITTEN_DECIMALS: IQD, IDR, COP...)."""
+    return WRITTEN_DECIMALS.get(currency, exponent(currency)) if currency else 2
+
+
 def check_currency(currency: str) -> str:
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isascii() and currency.isupper()):
         raise PriceError(f"currency {currency!r} is not an ISO 4217 code like 'USD'")
@@ -313,7 +319,7 @@ def parse_price(
     if span[0] is nums[0] and _is_negative(text, span[0][0], markers):
         raise PriceError(f"negative price in {text[:80]!r}")
     currency, scale, attached = _currency(text, markers, chosen, default_currency, locale, tld)
-    decimals = WRITTEN_DECIMALS.get(currency, exponent(currency))  # type: ignore[arg-type]
+    decimals = written_decimals(currency)
     amount = min(_value(num, decimals, attached and decimals == 2) * _magnitude(text, num[1]) for num in span)
     return Price.from_amount(amount.scaleb(scale) if scale else amount, currency)
 
@@ -357,15 +363,16 @@ def price_from_value(
 
     `currency` is an ISO code, or a sign or word sites put there instead ('€', '$', 'руб.': resolved
     like a marker in text, with the `locale` and `tld` hints); None or an unrecognised one gives a
-    price of unknown currency. In a currency without minor units a dot before three digits groups
-    them ('19.990' CLP, quoted or a JSON number, is 19990: shops' locale formatting in a machine
-    field). Sites sometimes put locale text ('1.234,56 €') in machine fields, so a non-numeric
+    price of unknown currency. In a currency without minor units, or whose minor units nobody
+    writes (WRITTEN_DECIMALS: IDR, COP...), a dot before three digits groups them ('19.990' CLP,
+    quoted or a JSON number, is 19990; '150.000' IDR is 150000: shops' locale formatting in a
+    machine field). Sites sometimes put locale text ('1.234,56 €') in machine fields, so a non-numeric
     string falls back to `parse_price` with `currency` as the default.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise PriceError(f"price must be text or a number, got {type(value).__name__}")
     code = _currency_code(currency, locale, tld)
-    if code is not None and exponent(code) == 0 and _GROUPED.fullmatch(str(value)):
+    if code is not None and written_decimals(code) == 0 and _GROUPED.fullmatch(str(value)):
         value = str(value).replace(".", "")  # '19.990' CLP, quoted or not: the shop's grouping
     if isinstance(value, str) and not _MACHINE_NUMBER.fullmatch(value):
         if not text_fallback:

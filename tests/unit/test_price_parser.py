@@ -578,6 +578,10 @@ def test_a_chinese_discount_ratio_is_no_price() -> None:
         (Decimal("19.990"), "CLP", 19990),  # a JSON number, read as Decimal
         ("1.280", "JPY", 1280),
         ("1280.0", "JPY", 1280),
+        ("150.000", "IDR", 15000000),  # rupiah have sen that nobody writes: 150,000 rupiah
+        ("19.990", "COP", 1999000),
+        ("1.235", "LBP", 123500),
+        ("19.99", "IDR", 1999),  # not three digits after the dot: a decimal point
         ("19.990", "USD", 1999),
     ],
 )
