@@ -50,6 +50,7 @@ from consumers.extract.values import (
     clean_text,
     currency_code,
     first,
+    is_blank,
     same_amount,
     split_category,
     structured_price,
@@ -511,20 +512,20 @@ def _read_offer(
     if selling is not None and listed is not None and same_amount(amount, first(listed.get("price"))):
         amount = None  # `price` repeats the list price: the sale price wins
     spec = selling
-    if amount in (None, ""):
+    if is_blank(amount):
         amount = first(selling.get("price")) if selling is not None else None
-    if amount in (None, ""):
+    if is_blank(amount):
         amount, spec = first(offer.get("lowPrice")), None
-    if amount in (None, "") and listed is not None:
+    if is_blank(amount) and listed is not None:
         amount, spec = first(listed.get("price")), listed
-    if amount in (None, "") and free:
+    if is_blank(amount) and free:
         amount, spec = price, None
     found_currency = currency_code(offer.get("priceCurrency") or offer.get("currency"), hints)
     for other in (spec, selling, listed):
         if found_currency is None and other is not None:
             found_currency = currency_code(other.get("priceCurrency"), hints)
     return _Offer(
-        amount=None if amount in (None, "") or isinstance(amount, (dict, list)) else amount,
+        amount=None if is_blank(amount) or isinstance(amount, (dict, list)) else amount,
         currency=found_currency or currency,
         availability=_availability_of(offer.get("availability")) or availability,
         sku=clean_text(offer.get("sku")),
@@ -560,7 +561,7 @@ def _specifications(value: object) -> tuple[Node | None, Node | None]:
         part for spec in specs for part in as_list(spec.get("priceComponent")) if isinstance(part, dict)
     ]
     for spec in specs[:_MAX_OFFERS]:
-        if spec.get("price") in (None, ""):
+        if is_blank(spec.get("price")):
             continue
         kind = (clean_text(spec.get("priceType")) or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower()
         if spec.get("referenceQuantity") is not None:
