@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import consumers.extract.page as page_module
 from consumers.extract import Availability, ExtractionError, Extractor, Price, ProfileError, Profiles
 from consumers.extract.page import Page
 from consumers.extract.visible import visible_fields
@@ -1271,3 +1272,11 @@ def test_a_price_in_the_buy_box_form_is_the_price_the_cart_total_is_not() -> Non
     cart = "<div class='cart-total'>0,00 €</div>"
     body = f"<h1>12 Wege zu guter Pflege</h1><div>{buy_box}<div>{other}</div></div>{cart}"
     assert visible(product_page(body))["price"] == Price(1895, "EUR")
+
+
+def test_a_page_reads_each_of_its_values_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    monkeypatch.setattr(page_module, "read_jsonld", lambda tree: reads.append("jsonld") or [])
+    page = Page('<script type="application/ld+json">{"@type": "Product"}</script>', "https://shop.example/a")
+    assert page.jsonld == [] and page.jsonld == [] and reads == ["jsonld"]
+    assert Page.jsonld.__doc__ == Page.__dict__["jsonld"].compute.__doc__  # the class sees the descriptor
