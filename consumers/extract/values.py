@@ -53,7 +53,7 @@ NO_BRAND = frozenset(
 _BRAND_STORE = re.compile(r"^(?P<name>.+?)[\s-](?:store|shop|storefront|winkel)$", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _HIDING_CLASS = re.compile(
-    r"(?!visually-)(?:[a-z]+-)?(?:hidden|hide|hdn)|d-none|display-?none|invisible", re.IGNORECASE
+    r"(?!visually-)(?:[a-z]+-)?(?:hidden|hide|hdn|d-none|display-?none|invisible)", re.IGNORECASE
 )
 _COUNT = re.compile(r"[0-9][0-9,.\u00a0\u202f ]*")
 _CATEGORY_SEPARATOR = re.compile(r"\s*[>/|\u203a\u00bb]\s*")

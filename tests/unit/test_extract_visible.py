@@ -1112,7 +1112,7 @@ def test_text_for_screen_readers_is_not_hidden(reader_only: str) -> None:
     assert availability(body) == "OUT_OF_STOCK"
 
 
-@pytest.mark.parametrize("hiding", ["displaynone", "display-none", "g-hdn"])
+@pytest.mark.parametrize("hiding", ["displaynone", "display-none", "g-hdn", "u-display-none", "is-d-none"])
 def test_elements_hidden_by_class_say_nothing(hiding: str) -> None:
     body = f"<button class='btn-soldout {hiding}'>SOLD OUT</button><button>Add to cart</button>"
     assert availability(body) == "IN_STOCK"
