@@ -297,7 +297,7 @@ def parse_price(
         text = _unmangled(text).translate(_NORMALIZE)
     markers = _find_markers(text)
     if any(marker.local for _, _, _, marker in markers):
-        countries = hint_countries(locale, tld) if locale or tld else ()
+        countries = hint_countries(locale, tld)
         markers = [found for found in markers if found[3].fits(default_currency, countries)]
     marker_ends = {end for _, end, _, _ in markers}
     nums: list[_Num] = [
@@ -676,7 +676,7 @@ def _currency(
         position = chosen[0] if chosen is not None else 0
         marker = min(markers, key=lambda found: abs(found[0] - position))[3]
         candidates = marker.candidates
-    currency = resolve(candidates, default, hint_countries(locale, tld) if locale or tld else ())
+    currency = resolve(candidates, default, hint_countries(locale, tld))
     return currency, marker.scale, bool(attached)
 
 
@@ -691,4 +691,4 @@ def _currency_code(currency: str | None, locale: str | None, tld: str | None) ->
     found = MARKERS.get(text)
     if found is None:
         return None
-    return resolve(found.candidates, None, hint_countries(locale, tld) if locale or tld else ())
+    return resolve(found.candidates, None, hint_countries(locale, tld))
