@@ -21,7 +21,7 @@ from itertools import product
 from babel import Locale, UnknownLocaleError, localedata
 from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
 
-from bench.extraction_score import PriceCase
+from bench.price_strings import PriceCase
 
 AMOUNTS = (Decimal("1234.56"), Decimal("19.99"), Decimal("1234567.89"), Decimal(5))
 LABEL = "cldr"

@@ -36,7 +36,6 @@ url is null (its source did not record it) is extracted as https://<site>/<slug>
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import html
 import json
@@ -47,18 +46,21 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from price_parser import Price as BaselinePrice
-
+from bench.cldr_prices import cldr_price_cases
 from bench.markup_variants import WITHOUT_STRUCTURED_DATA, rewritten
-from consumers.extract import ExtractionError, ProductData, extract_product, parse_price_or_none
+from bench.price_strings import (
+    DEFAULT_PRICE_STRINGS,
+    DEFAULT_REAL_PRICE_STRINGS,
+    PriceCase,
+    price_case_result,
+    read_price_strings,
+)
+from consumers.extract import ExtractionError, ProductData, extract_product
 from consumers.extract.page import Page
-from consumers.extract.values import currency_code
 from consumers.extract.visible import page_currency
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "tests/fixtures/extraction/pages"
-DEFAULT_PRICE_STRINGS = ROOT / "tests/fixtures/extraction/price_strings.tsv"
-DEFAULT_REAL_PRICE_STRINGS = ROOT / "tests/fixtures/extraction/price_strings_real.tsv"
 FIELDS = ("title", "price", "currency", "availability", "sku", "brand")
 DEMO_SHOPS = ("microdata", "jsonld")  # static HTML; the JS shop renders in a browser
 DEMO_EPOCH = 17
@@ -299,98 +301,6 @@ def score_pages(
 
 
 # -- price strings ---------------------------------------------------------------------------------
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-HINT_KEYS = ("locale", "tld", "default")
-
-
-@dataclass(frozen=True, slots=True)
-class PriceCase:
-    """One price string and what parse_price must make of it.
-
-    `hints` are parse_price's keyword hints (`locale`, `tld`); `default` is its default_currency
-    (the site's own currency), the TSV's `default=` hint."""
-
-    source: str  # '<tsv file>:<line>' or the corpus page
-    text: str
-    amount: str | None
-    currency: str | None
-    hints: dict[str, str]
-    default: str | None = None
-    note: str = ""
-
-    def expected(self) -> tuple[Decimal, str | None] | None:
-        """(amount, currency), or None for a text without a price. Amounts compare as numbers
-        ('12.5' is '12.50'), every digit counting: '84.0973' is not 84.10."""
-        if self.amount is None:
-            return None
-        return Decimal(self.amount), self.currency
-
-    def parse(self) -> tuple[Decimal, str | None] | None:
-        """What parse_price gives with this case's hints: (amount, currency), None when it finds no price."""
-        price = parse_price_or_none(self.text, self.default, **self.hints)
-        return None if price is None else (price.amount, price.currency)
-
-    def parse_with_price_parser(self) -> tuple[Decimal, str | None] | None:
-        """The baseline: what price-parser 0.5.1 gives (its default currency hint) with its currency
-        sign read as an ISO code the way structured data is read, so that only the parsing differs."""
-        found = BaselinePrice.fromstring(self.text, currency_hint=self.default)
-        if found.amount is None:
-            return None
-        currency = currency_code(found.currency, self.hints) if found.currency else None
-        return found.amount, currency
-
-
-def decode_escapes(text: str) -> str:
-    """The TSV's `\\uXXXX` escapes (no-break spaces and other invisible characters) as characters."""
-    return _ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
-
-
-def read_price_strings(path: Path, label: str = "tsv") -> list[PriceCase]:
-    """Rows of the price-strings TSV; none if the file is missing. The one loader of that file:
-    tests/unit/test_price_strings.py reads it through here too.
-
-    Columns: text (`\\uXXXX` stands for an invisible character), amount (empty: no price),
-    currency, hint ('locale=..;tld=..;default=..', any subset; an unknown key is an error), note.
-    A first row starting with 'text' is a header; rows starting with '#' are comments."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    cases = []
-    for number, row in enumerate(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
-        if not row or row[0].startswith("#") or (number == 1 and row[0].strip().lower() == "text"):
-            continue
-        cells = [*row, "", "", "", ""]
-        hints = parse_hints(cells[3], f"{path.name}:{number}")
-        default = hints.pop("default", None)
-        cases.append(
-            PriceCase(
-                f"{label}:{number}",
-                decode_escapes(cells[0]),
-                cells[1].strip() or None,
-                cells[2].strip() or None,
-                hints,
-                default,
-                cells[4].strip(),
-            )
-        )
-    return cases
-
-
-def parse_hints(text: str, where: str = "hint") -> dict[str, str]:
-    """'locale=en-CA;tld=ca;default=CAD' as a dict; empty values are left out."""
-    hints = {}
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        key, equals, value = part.partition("=")
-        if not equals or key.strip() not in HINT_KEYS:
-            raise ValueError(f"{where}: unknown hint {part.strip()!r} (expected {', '.join(HINT_KEYS)})")
-        if value.strip():
-            hints[key.strip()] = value.strip()
-    return hints
-
-
 def corpus_price_cases(pages: list[LabelledPage]) -> list[PriceCase]:
     """Each corpus page's price_text with its expected price, hinted as extraction hints it: the
     page's <html lang> and domain (Page.price_hints) and, as the default currency, the one the
@@ -418,25 +328,6 @@ def corpus_price_cases(pages: list[LabelledPage]) -> list[PriceCase]:
             )
         )
     return cases
-
-
-def price_case_result(case: PriceCase) -> tuple[bool, str, bool]:
-    """(amount and currency both right, what the parser gave, whether price-parser got both right)."""
-    expected = case.expected() if case.amount is None or _is_decimal(case.amount) else ("bad", None)
-    got = case.parse()
-    return (
-        got == expected,
-        "None" if got is None else f"{got[0]} {got[1]}",
-        case.parse_with_price_parser() == expected,
-    )
-
-
-def _is_decimal(text: str) -> bool:
-    try:
-        Decimal(text)
-    except InvalidOperation:
-        return False
-    return True
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -477,7 +368,6 @@ def run(args: argparse.Namespace) -> Outcome:
         title = f"{label}, extruct + price-parser baseline (no tuning)"
         scores[title] = score_pages(corpus, fields, title, extract=baseline_fields)
     real = split_real_strings(read_price_strings(args.real_price_strings, "real"), split)
-    from bench.cldr_prices import cldr_price_cases  # (it reads PriceCase from here)
 
     cases = read_price_strings(args.price_strings) + real + corpus_price_cases(corpus) + cldr_price_cases()
     return Outcome(scores, [PriceResult(case, *price_case_result(case)) for case in cases], fields)

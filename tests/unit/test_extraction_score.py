@@ -18,9 +18,7 @@ from bench.extraction_score import (
     in_holdout,
     load_corpus,
     main,
-    price_case_result,
     price_groups,
-    read_price_strings,
     score_page,
     score_pages,
     split_pages,
@@ -28,6 +26,7 @@ from bench.extraction_score import (
     strip_structured,
 )
 from bench.extruct_baseline import baseline_fields
+from bench.price_strings import price_case_result, read_price_strings
 
 FIELDS = ["title", "price", "currency", "availability", "sku", "brand"]
 KETTLE = """<html><head><meta property="og:type" content="product">

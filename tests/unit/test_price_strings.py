@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import pytest
 
-from bench.extraction_score import (
+from bench.price_strings import (
     DEFAULT_PRICE_STRINGS,
     DEFAULT_REAL_PRICE_STRINGS,
     PriceCase,
