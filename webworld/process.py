@@ -53,7 +53,7 @@ class WorldProcess:
             self.admin_url: str = summary["stats_url"].removesuffix("/stats")
             self.profiles = profiles_from_json(_get_json(summary["profiles_url"]))
         except BaseException:  # no world left running behind a start that failed half-way
-            self._stop_now()
+            self.stop()
             raise
 
     def __enter__(self) -> WorldProcess:
@@ -66,7 +66,7 @@ class WorldProcess:
         deadline = time.monotonic() + _START_SECONDS
         while not ready.exists():
             if self._process.poll() is not None or time.monotonic() > deadline:
-                self._stop_now()
+                self.stop()
                 output = self._log.read_text()[-2000:]
                 raise RuntimeError(f"the web world did not start; the end of {self._log}:\n{output}")
             time.sleep(0.1)
@@ -90,12 +90,13 @@ class WorldProcess:
             pass
 
     def stop(self) -> None:
+        """Ask the world to end (it closes its listeners); kill it if it has not within _STOP_SECONDS."""
         self._process.terminate()
-        self._process.wait(_STOP_SECONDS)
-
-    def _stop_now(self) -> None:
-        self._process.kill()
-        self._process.wait(_STOP_SECONDS)
+        try:
+            self._process.wait(_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(_STOP_SECONDS)
 
 
 def world_flags(config: WorldConfig) -> list[str]:
