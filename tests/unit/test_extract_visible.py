@@ -1034,6 +1034,7 @@ def test_repeated_name_elements_are_a_listings_tiles() -> None:
     "other",
     [
         "<div id='title-main-menu'>Buy Online</div>",  # a menu's title
+        "<div id='main-title-topnav'>Buy Online</div>",  # a menu's, its words run together ('topnav')
         "<div class='product-detail-also-purchased-title'>Customers who bought this item also bought</div>",
     ],
 )

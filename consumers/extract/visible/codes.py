@@ -25,13 +25,13 @@ from consumers.extract.visible.shared import (
     CART_LINK_STEPS,
     LABEL_WINDOW,
     MAX_CANDIDATES,
-    NAVIGATION_TOKENS,
     UNSEEN_TAGS,
     css_string,
     label_pattern,
     label_windows,
     labelled_value,
     limited,
+    navigational,
     short_text,
     shown_from,
 )
@@ -143,8 +143,7 @@ _MEASUREMENT = re.compile(
 )
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
 _SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
-_CHROME_TOKENS = NAVIGATION_TOKENS | {"header", "footer"}
-_CHROME_ENDINGS = ("menu", "nav")  # run-together names: 'categorymenu', 'mainmenu', 'topnav'
+_CHROME_TOKENS = frozenset({"header", "footer"})
 _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
     | {"todos", "ver", "marcas", "marques", "tutti"}
@@ -459,7 +458,7 @@ def _in_site_chrome(node: LexborNode) -> bool:
 
 
 def _chrome(tokens: frozenset[str]) -> bool:
-    return bool(tokens & _CHROME_TOKENS) or any(token.endswith(_CHROME_ENDINGS) for token in tokens)
+    return bool(tokens & _CHROME_TOKENS) or navigational(tokens)
 
 
 def _links_home(node: LexborNode) -> bool:

@@ -16,7 +16,7 @@ from consumers.extract.page import Page
 from consumers.extract.titles import WORD_BREAK, clean_title, normalised, site_names, spaced
 from consumers.extract.values import clean_text, is_hidden, node_text, shown_text
 from consumers.extract.visible.nearness import NOT_WORD, class_and_id, class_tokens, lineage
-from consumers.extract.visible.shared import NAVIGATION_TOKENS, element_beside, limited, shown_from
+from consumers.extract.visible.shared import element_beside, limited, navigational, shown_from
 
 _MAX_TITLE_CHARS = 300
 _MAX_BRAND_WORDS = 3  # of an <h1> that is a brand over the name ('Buster + Punch')
@@ -170,7 +170,7 @@ def _names_other(key: str, kind: str, candidates: list[LexborNode], classes: lis
 
 
 def _names_element(tokens: frozenset[str]) -> bool:
-    return not tokens & NAVIGATION_TOKENS and (  # a menu's title ('title-main-menu': 'Buy Online')
+    return not navigational(tokens) and (  # a menu's title ('title-main-menu': 'Buy Online')
         bool(tokens & _PRODUCT_TOKENS and tokens & {"name", "title"})
         or bool(tokens & _NAMED_TOKENS)
         or tokens >= {"main", "title"}

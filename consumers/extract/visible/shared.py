@@ -20,10 +20,16 @@ MAX_CANDIDATES = 100  # elements of one kind (price, stock, button, brand, headi
 # Elements never shown (Page.visible_text leaves them out), and site chrome (mini-cart totals, menus).
 UNSEEN_TAGS = NOT_TEXT_TAGS | {"header", "nav", "footer", "select"}
 # Class or id words of a menu or navigation bar: its titles and links name no product.
-NAVIGATION_TOKENS = frozenset({"menu", "nav", "navbar", "navigation", "megamenu"})
+_NAVIGATION_TOKENS = frozenset({"menu", "nav", "navbar", "navigation", "megamenu"})
+_NAVIGATION_ENDINGS = ("menu", "nav")  # run-together names: 'categorymenu', 'mainmenu', 'topnav'
 CART_LINK_STEPS = 4  # steps up from the heading to the block an add-to-cart link shares with it
 LABEL_WINDOW = 60_000  # characters of visible text searched for labels
 _LABEL_REACH = 300  # characters a label and its value span at most
+
+
+def navigational(tokens: frozenset[str]) -> bool:
+    """Whether an element's class or id words (nearness.class_tokens) name a menu or navigation bar."""
+    return bool(tokens & _NAVIGATION_TOKENS) or any(token.endswith(_NAVIGATION_ENDINGS) for token in tokens)
 
 
 def label_pattern(words: str, value: str) -> re.Pattern[str]:
