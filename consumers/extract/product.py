@@ -74,7 +74,13 @@ from consumers.extract.schemaorg import (
     of_type,
     product_fields,
 )
-from consumers.extract.titles import clean_title, normalised, shop_name_before_shop_words, spaced
+from consumers.extract.titles import (
+    clean_title,
+    is_site_name,
+    normalised,
+    shop_name_before_shop_words,
+    spaced,
+)
 from consumers.extract.values import (
     absolute_url,
     clean_brand,
@@ -280,7 +286,7 @@ def _settle_sku(page: Page, merge: _Merge) -> None:
     if isinstance(sku := merged.get("sku"), str) and sku and origin.get("sku") in _STRUCTURED_SOURCES:
         maker_number = merge.maker_number
         brand = merged.get("brand")
-        if maker_number and isinstance(brand, str) and normalised(brand) in page.site_names:
+        if maker_number and isinstance(brand, str) and is_site_name(normalised(brand), page.site_names):
             maker_number = None  # the shop makes it: its part number is its item number
         merged["sku"] = (
             labelled_sku_extending(page, sku) or labelled_sku_instead(page, sku, maker_number) or sku

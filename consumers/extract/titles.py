@@ -154,15 +154,15 @@ def without_site_name(title: str, names: set[str]) -> str:
     (also as prefix: 'Acme Outlet | Kettle')."""
     ends = list(_LAST_SEPARATORS.finditer(title))
     last = ends[-1] if ends else None
-    if last is not None and _is_site_name(normalised(title[last.end() :]), names):
+    if last is not None and is_site_name(normalised(title[last.end() :]), names):
         return title[: last.start()].strip() or title
     first = _SEPARATORS.search(title)
-    if first is not None and _is_site_name(normalised(title[: first.start()]), names):
+    if first is not None and is_site_name(normalised(title[: first.start()]), names):
         return title[first.end() :].strip() or title
     return title
 
 
-def _is_site_name(key: str, names: set[str]) -> bool:
+def is_site_name(key: str, names: set[str]) -> bool:
     """Whether a title's part is the shop's name, maybe with a country or 'Online Shop' after it
     ('Acme Outlet UK', 'Acme Outlet Online Shop', 'Acme Official Store'), also written with the
     accents its domain cannot hold ('Chá Sexy Shop' on chasexy.com.br)."""
@@ -187,7 +187,7 @@ def shop_name_before_shop_words(name: str, names: set[str]) -> str | None:
     """The words a name starts with that are the shop's name, when only shop words or a country
     follow them ('Sony Store Thailand' on sony.co.th -> 'Sony'); else None."""
     key = normalised(name)
-    if key in names or not _is_site_name(key, names):
+    if key in names or not is_site_name(key, names):
         return None  # the usual brand: not the shop's name (the words are split only when it is)
     words = name.split()
     for count in range(1, len(words)):

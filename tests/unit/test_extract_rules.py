@@ -772,6 +772,7 @@ def test_a_structured_sku_the_page_never_shows_gives_way_to_the_labelled_one(sho
     [
         ("INNO3D", "9520706"),  # the shop labels the maker's part number: the structured SKU stays
         ("Multicom", "N1030-1SDV-E5BL"),  # its own label: its part number is its item number
+        ("Multicóm", "N1030-1SDV-E5BL"),  # the shop's name with an accent its domain cannot hold
     ],
 )
 def test_a_labelled_maker_part_number_is_no_sku_unless_the_shop_makes_it(brand: str, sku: str) -> None:
