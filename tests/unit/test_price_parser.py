@@ -275,6 +275,31 @@ def test_local_currency_words_and_signs_map_to_iso_codes(text: str, minor: int, 
     assert parse_price(text) == Price(minor, currency)
 
 
+@pytest.mark.parametrize(
+    ("text", "hints", "minor", "currency"),
+    [
+        ("1 200,50 zlotych", {}, 120050, "PLN"),  # written without the Polish letter
+        ("120 leva", {}, 12000, "BGN"),
+        ("50 francs", {"locale": "fr-CH"}, 5000, "CHF"),
+        ("5 000 francs", {"locale": "fr-SN"}, 5000, "XOF"),  # no minor unit
+        ("100 shekels", {}, 10000, "ILS"),
+        ("£100 sterling", {}, 10000, "GBP"),
+        ("250 liras", {}, 25000, "TRY"),
+        ("100 долларов", {}, 10000, "USD"),
+        ("700 юаней", {}, 70000, "CNY"),
+        ("35 манат", {}, 3500, "AZN"),
+        ("1.500 dinara", {"tld": "rs"}, 150000, "RSD"),
+        ("25 Australian dollars", {}, 2500, "AUD"),
+        ("1,234.56 Singapore dollars", {}, 123456, "SGD"),
+        ("12.990 pesos chilenos", {}, 12990, "CLP"),
+    ],
+)
+def test_currency_names_in_plural_and_with_a_nationality(
+    text: str, hints: dict[str, str], minor: int, currency: str
+) -> None:
+    assert parse_price(text, **hints) == Price(minor, currency)
+
+
 def test_the_marker_table_covers_the_most_traded_currencies_with_local_spellings() -> None:
     most_traded = (
         "USD EUR JPY GBP CNY AUD CAD CHF HKD SGD SEK KRW NOK NZD INR MXN TWD ZAR BRL DKK PLN THB ILS IDR "
