@@ -36,7 +36,6 @@ url is null (its source did not record it) is extracted as https://<site>/<slug>
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import json
 import re
@@ -47,7 +46,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from bench.cldr_prices import cldr_price_cases
-from bench.markup_variants import WITHOUT_STRUCTURED_DATA, rewritten
+from bench.corpus import (
+    DEFAULT_CORPUS,
+    FIELDS,
+    SPLITS,
+    LabelledPage,
+    in_holdout,
+    load_corpus,
+    our_fields,
+    predicted,
+    split_pages,
+)
+from bench.demo_pages import demo_pages
+from bench.markup_variants import strip_structured
 from bench.price_strings import (
     DEFAULT_PRICE_STRINGS,
     DEFAULT_REAL_PRICE_STRINGS,
@@ -55,37 +66,12 @@ from bench.price_strings import (
     price_case_result,
     read_price_strings,
 )
-from consumers.extract import ExtractionError, ProductData, extract_product
+from consumers.extract import ExtractionError
 from consumers.extract.page import Page
 from consumers.extract.visible import page_currency
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT / "tests/fixtures/extraction/pages"
-FIELDS = ("title", "price", "currency", "availability", "sku", "brand")
-DEMO_SHOPS = ("microdata", "jsonld")  # static HTML; the JS shop renders in a browser
-DEMO_EPOCH = 17
-DEMO_CATALOGUE = 10_000
-DEMO_AVAILABILITY = {
-    "InStock": "IN_STOCK",
-    "OutOfStock": "OUT_OF_STOCK",
-    "LimitedAvailability": "LIMITED",
-    "PreOrder": "PREORDER",
-    "BackOrder": "BACKORDER",
-}
 _SPACES = re.compile(r"\s+")
 Extractor = Callable[[str, str], dict[str, object]]  # (html, url) -> the scored fields
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledPage:
-    """A page and what a person (or the demo catalogue) says extraction should find on it."""
-
-    name: str
-    url: str
-    html: str
-    expected: dict[str, object]
-    price_text: str | None = None
-    site: str = ""
 
 
 @dataclass(slots=True)
@@ -131,120 +117,7 @@ class Score:
         return Counts(*(sum(getattr(part, key) for part in parts) for key in ("tp", "fp", "fn", "labelled")))
 
 
-# -- loading ---------------------------------------------------------------------------------------
-def load_corpus(directory: Path) -> list[LabelledPage]:
-    """Every <slug>.json under `directory` that has its <slug>.html, in path order."""
-    pages = []
-    for path in sorted(directory.rglob("*.json")):
-        page_html = path.with_suffix(".html")
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            text = page_html.read_text(encoding="utf-8", errors="replace")
-        except (OSError, ValueError) as error:
-            print(f"skipping {path}: {error}", file=sys.stderr)
-            continue
-        if not isinstance(document, dict):
-            print(f"skipping {path}: not a JSON object", file=sys.stderr)
-            continue
-        pages.append(
-            LabelledPage(
-                name=str(path.relative_to(directory).with_suffix("")),
-                url=document.get("url") or f"https://{document.get('site') or path.parent.name}/{path.stem}",
-                html=text,
-                expected=dict(document.get("expected") or {}),
-                price_text=document.get("price_text"),
-                site=str(document.get("site") or path.parent.name),
-            )
-        )
-    return pages
-
-
-SPLITS = ("all", "dev", "holdout")
-
-
-def in_holdout(site: str) -> bool:
-    """Whether a site's pages are held out: a stable hash of its name (lower case, no 'www.') is 3
-    modulo 4. (Until round 5 every odd hash was held out; round 6 moved the sites of hash 1 into
-    dev, see docs/extraction.md.)
-
-    Whole sites go one way, so rules tuned on the dev pages are measured on sites they never saw."""
-    name = site.strip().lower().removeprefix("www.")
-    return hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()[-1] % 4 == 3
-
-
-def split_pages(pages: list[LabelledPage], split: str) -> list[LabelledPage]:
-    """The pages of `split`: 'dev', 'holdout' (`in_holdout`) or 'all'."""
-    if split == "all":
-        return pages
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}")
-    return [page for page in pages if in_holdout(page.site) == (split == "holdout")]
-
-
-def demo_pages(count: int, structured: bool = True) -> list[LabelledPage]:
-    """`count` product pages of the demo shop's static shops (alternating), with the catalogue's truth.
-
-    Rendered directly by the shops' templates, no server: the same HTML the shop serves. The
-    expected offer is the one extraction must take from the structured data (`taken_offer`: the
-    cheapest buyable one); with the structured data stripped, the shop's own offer, the one the
-    page shows.
-    """
-    from demoshop.catalog import Catalog
-    from demoshop.server import SITE_CLASSES
-    from demoshop.sites.common import PageContext
-
-    per_shop = -(-count // len(DEMO_SHOPS))
-    catalog = Catalog(seed=42, size=max(DEMO_CATALOGUE, per_shop))
-    step = catalog.size // max(per_shop, 1)  # spread over the catalogue: every price range and stock state
-    base_url = "http://127.0.0.1:8600"
-    context = PageContext(catalog, DEMO_EPOCH, base_url)
-    pages = []
-    for index in range(count):
-        shop = DEMO_SHOPS[index % len(DEMO_SHOPS)]
-        number = 1 + index // len(DEMO_SHOPS) * step
-        site = SITE_CLASSES[shop](catalog)
-        truth = catalog.product(number, DEMO_EPOCH, shop)
-        offer = truth.taken_offer if structured else truth.offers[0]
-        text = site.render_product(truth, context)
-        pages.append(
-            LabelledPage(
-                name=f"demo/{shop}/{number}",
-                url=base_url + site.product_path(catalog.get(number)),
-                html=text if structured else strip_structured(text),
-                expected={
-                    "title": truth.title,
-                    "price": f"{Decimal(offer.price_minor).scaleb(-2)}",
-                    "currency": truth.currency,
-                    "availability": DEMO_AVAILABILITY[offer.availability],
-                    "sku": truth.sku,
-                    "brand": truth.brand,
-                },
-            )
-        )
-    return pages
-
-
-def strip_structured(page_html: str) -> str:
-    """The page without JSON-LD, microdata, RDFa and product meta tags: what a shopper sees."""
-    return rewritten(page_html, WITHOUT_STRUCTURED_DATA)
-
-
 # -- comparing -------------------------------------------------------------------------------------
-def predicted(data: ProductData | None) -> dict[str, object]:
-    """The scored fields of an extraction result (all None for no product)."""
-    if data is None:
-        return dict.fromkeys(FIELDS)
-    price = data.price
-    return {
-        "title": data.title,
-        "price": price.amount if price is not None else None,
-        "currency": price.currency if price is not None else None,
-        "availability": str(data.availability) if data.availability is not None else None,
-        "sku": data.sku,
-        "brand": data.brand,
-    }
-
-
 def comparable(name: str, value: object) -> object:
     """`value` as compared for field `name` (see the module docstring); None stays None."""
     if value is None or value == "":
@@ -276,10 +149,6 @@ def score_page(page: LabelledPage, got: dict[str, object], score: Score, fields:
         counts.fn += expected is not None
         if value is not None or expected is not None:
             score.misses.append(Miss(page.name, name, page.expected[name], got.get(name)))
-
-
-def our_fields(page_html: str, url: str) -> dict[str, object]:
-    return predicted(extract_product(page_html, url))
 
 
 def score_pages(

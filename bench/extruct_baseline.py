@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import extruct
 from price_parser import Price
 
-from bench.extraction_score import FIELDS
+from bench.corpus import FIELDS
 
 SYNTAXES = ("json-ld", "microdata", "rdfa")
 PRODUCT_TYPES = {"Product", "ProductModel", "IndividualProduct", "SomeProducts", "Book", "Vehicle", "Car"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.extraction_score import DEFAULT_CORPUS, LabelledPage, load_corpus, our_fields
+from bench.corpus import DEFAULT_CORPUS, LabelledPage, load_corpus, our_fields
 from bench.markup_variants import VARIANTS, rewritten
 
 PAGES = load_corpus(DEFAULT_CORPUS)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.extraction_score import DEFAULT_CORPUS, FIELDS
+from bench.corpus import DEFAULT_CORPUS, FIELDS
 from consumers.extract import Availability
 from consumers.extract.price import ISO_CODES
 

@@ -9,23 +9,20 @@ from pathlib import Path
 import pytest
 
 from bench.cldr_prices import cldr_price_cases
+from bench.corpus import LabelledPage, in_holdout, load_corpus, split_pages
 from bench.extraction_score import (
     Counts,
-    LabelledPage,
     PriceResult,
     Score,
     comparable,
-    in_holdout,
-    load_corpus,
     main,
     price_groups,
     score_page,
     score_pages,
-    split_pages,
     split_real_strings,
-    strip_structured,
 )
 from bench.extruct_baseline import baseline_fields
+from bench.markup_variants import strip_structured
 from bench.price_strings import price_case_result, read_price_strings
 
 FIELDS = ["title", "price", "currency", "availability", "sku", "brand"]
