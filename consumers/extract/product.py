@@ -59,6 +59,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from consumers.extract.availability import Availability, mentions_backorder
+from consumers.extract.brands import brand_in_title
 from consumers.extract.currencies import national_currency
 from consumers.extract.meta import itemprop_fields, meta_fields
 from consumers.extract.model import PRODUCT_FIELDS, Links, ProductData
@@ -261,8 +262,8 @@ def _settle_title(page: Page, merge: _Merge) -> None:
 
 
 def _settle_brand(page: Page, merge: _Merge) -> None:
-    """The brand as the shop spells and titles it; with none, the shop's own name or a
-    trademarked start of the title."""
+    """The brand as the shop spells and titles it; with none, the brand the title starts with: the
+    shop's own name, a trademarked word, a known brand (brands.py)."""
     merged, origin = merge.fields, merge.origin
     if isinstance(brand := merged.get("brand"), str):
         brand = _brand_as_spelled(brand, merge.brands)
@@ -273,10 +274,14 @@ def _settle_brand(page: Page, merge: _Merge) -> None:
         # A brand that is the product's whole name is a page title misfiled as one ('Regular Fit
         # Mont - Tüm ürünler | Colin's' as microdata Brand.name).
         merged["brand"] = None if _is_the_title(brand, merged.get("title")) else brand
-    if not merged.get("brand") and (own := _shop_name_in_title(merged.get("title"), page.site_names)):
-        merged["brand"], origin["brand"] = own, origin["title"]
-    if not merged.get("brand") and (marked := _trademarked_start(merged.get("title"))):
-        merged["brand"], origin["brand"] = marked, origin["title"]
+    if not merged.get("brand"):
+        title = merged.get("title")
+        if (
+            named := _shop_name_in_title(title, page.site_names)
+            or _trademarked_start(title)
+            or brand_in_title(title)
+        ):
+            merged["brand"], origin["brand"] = named, origin["title"]
 
 
 def _settle_sku(page: Page, merge: _Merge) -> None:

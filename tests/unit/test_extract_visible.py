@@ -922,24 +922,35 @@ def test_a_missing_picture_says_nothing_about_stock() -> None:
         ("2010 Maybach 57", "Maybach"),
         ("2011 Land Rover Range Rover Sport", "Land Rover"),
         ("New 2021 mercedes-benz C 300", "Mercedes-Benz"),
+        ("Miele TCF620 WP Eco Wärmepumpentrockner", "Miele"),  # a known maker first
     ],
 )
-def test_a_car_title_gives_its_make(heading: str, brand: str) -> None:
-    body = f"<h1>{heading}</h1><p>MSRP: $405,500</p>"
-    assert visible(product_page(body))["brand"] == brand
+def test_a_title_starting_with_a_known_brand_or_car_make_gives_the_brand(heading: str, brand: str) -> None:
+    data = NO_PROFILES.product(product_page(f"<h1>{heading}</h1><p>Price: $405,500</p>"), URL)
+    assert data is not None and data.brand == brand
 
 
 @pytest.mark.parametrize(
-    "heading", ["2010 Maybachs Guide", "Fordham Sweater", "1984 Orwell Paperback", "2011 Hondas"]
+    "heading", ["2010 Maybachs Guide", "Fordham Sweater", "1984 Orwell Paperback", "2011 Hondas", "Lotus Mug"]
 )
-def test_no_make_without_a_model_year_and_a_known_make(heading: str) -> None:
-    body = f"<h1>{heading}</h1><p>Price: $49.99</p>"
-    assert "brand" not in visible(product_page(body))
+def test_no_brand_from_a_title_without_a_known_brand(heading: str) -> None:
+    data = NO_PROFILES.product(product_page(f"<h1>{heading}</h1><p>Price: $49.99</p>"), URL)
+    assert data is not None and data.brand is None
 
 
 def test_a_labelled_brand_beats_the_car_make_of_the_title() -> None:
     body = "<h1>2011 Honda Accord floor mats</h1><p>Price: $49.99</p><p>Brand: WeatherTech</p>"
-    assert visible(product_page(body))["brand"] == "WeatherTech"
+    data = NO_PROFILES.product(product_page(body), URL)
+    assert data is not None and data.brand == "WeatherTech"
+
+
+def test_a_heading_in_noscript_is_never_shown() -> None:
+    body = (
+        "<noscript><h1>Für ein optimales Einkaufserlebnis aktivieren Sie bitte Javascript.</h1></noscript>"
+        "<table><tr><td><h1>MSI PRO MP273A 27 Zoll</h1></td></tr></table><p>Preis: 225,00 €</p>"
+    )
+    data = NO_PROFILES.product(product_page(body), URL)
+    assert data is not None and data.title == "MSI PRO MP273A 27 Zoll"
 
 
 @pytest.mark.parametrize("kind", ["club-price", "member-price", "price--members"])

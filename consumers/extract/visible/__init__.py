@@ -37,7 +37,6 @@ from consumers.extract.values import node_text
 from consumers.extract.visible.codes import (
     CODE_LABEL,
     brand,
-    car_make,
     labelled_sku_extending,
     labelled_sku_instead,
     labelled_twice,
@@ -149,10 +148,7 @@ def visible_fields(page: Page, profile: SiteProfile | None = None) -> dict[str, 
         or product_sku(tree, chain, page_text, after)
         or shop_number(page_text, after, page.site_names)
         or url_sku(page.url, profile),
-        "brand": brand(tree, chain, page_text, after)
-        or brand_line
-        or car_make(title)
-        or linked_title_start(tree, title),
+        "brand": brand(tree, chain, page_text, after) or brand_line or linked_title_start(tree, title),
     }
 
 

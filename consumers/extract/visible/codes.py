@@ -148,37 +148,6 @@ _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
     | {"todos", "ver", "marcas", "marques", "tutti"}
 )
-# Car makes, for a vehicle title that starts with its model year ('2010 Maybach 57 S').
-_CAR_MAKES = {
-    normalised(make): make
-    for make in (
-        *("Acura", "Alfa Romeo", "Aston Martin", "Audi", "Bentley", "BMW", "Bugatti", "Buick", "BYD"),
-        *("Cadillac", "Chevrolet", "Chrysler", "Citroën", "Cupra", "Dacia", "Daewoo", "Daihatsu", "Dodge"),
-        *("Ferrari", "Fiat", "Fisker", "Ford", "Genesis", "GMC", "Honda", "Hummer", "Hyundai", "Infiniti"),
-        *(
-            "Isuzu",
-            "Jaguar",
-            "Jeep",
-            "Kia",
-            "Lada",
-            "Lamborghini",
-            "Lancia",
-            "Land Rover",
-            "Lexus",
-            "Lincoln",
-        ),
-        *("Lotus", "Lucid", "Maserati", "Maybach", "Mazda", "McLaren", "Mercedes-Benz", "Mercury", "MINI"),
-        *("Mitsubishi", "Nissan", "Oldsmobile", "Opel", "Peugeot", "Plymouth", "Polestar", "Pontiac"),
-        *("Porsche", "RAM", "Renault", "Rivian", "Rolls-Royce", "Saab", "Saturn", "Scion", "SEAT", "Škoda"),
-        *("Smart", "Subaru", "Suzuki", "Tesla", "Toyota", "Vauxhall", "Volkswagen", "Volvo"),
-    )
-}
-_CAR_TITLE = re.compile(
-    r"(?:New |Used |Certified )?(?:19[5-9]\d|20[0-4]\d)\s+("
-    + "|".join(re.escape(make) for make in sorted(_CAR_MAKES.values(), key=len, reverse=True))
-    + r")(?![\w-])",
-    re.IGNORECASE,
-)
 # Bylines of books and social buttons caught by a .byline or .brand element: no brand.
 _NOT_A_BRAND = re.compile(
     r"\((?:author|autor|auteur|autore|editor|illustrator|translator|narrator|photographer|contributor"
@@ -425,13 +394,6 @@ def _brand_link(tree: LexborHTMLParser, chain: dict[int, int]) -> str | None:
         if walk.passed and not walk.hidden and walk.distance <= CART_LINK_STEPS:
             return _clean_brand(text)
     return None
-
-
-def car_make(title: str | None) -> str | None:
-    """A car's make, the brand of a vehicle page that labels none: the word after the model year
-    that starts its title ('2011 Honda Accord EX' -> 'Honda'), when it is a known make."""
-    match = _CAR_TITLE.match(title or "")
-    return _CAR_MAKES.get(normalised(match.group(1))) if match else None
 
 
 def linked_title_start(tree: LexborHTMLParser, title: str | None) -> str | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from consumers.extract.page import Page
+from consumers.extract.page import NOT_TEXT_TAGS, Page
 from consumers.extract.titles import WORD_BREAK, clean_title, normalised, site_names, spaced
 from consumers.extract.values import clean_text, is_hidden, node_text, shown_text
 from consumers.extract.visible.nearness import NOT_WORD, class_and_id, class_tokens, lineage
@@ -193,7 +193,8 @@ def heading_context(node: LexborNode) -> str:
             break
         attributes = current.attributes
         tokens = class_tokens(current)
-        hidden = hidden or is_hidden(attributes)
+        # Never shown: hidden, or in a <noscript> ("<h1>Please enable JavaScript</h1>") or <template>.
+        hidden = hidden or is_hidden(attributes) or current.tag in NOT_TEXT_TAGS
         logo = logo or bool(_LOGO.search(class_and_id(attributes)))
         header = header or current.tag == "header"
         aside = aside or current.tag in ("aside", "dialog") or bool(tokens & _ASIDE_TOKENS)
