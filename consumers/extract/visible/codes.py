@@ -143,7 +143,7 @@ _MEASUREMENT = re.compile(
 )
 _NO_CODE = frozenset({"NONE", "NULL", "TBD", "TBA", "SIZE", "COLOR", "COLOUR", "FREE", "SALE", "NEW"})
 _SIBLINGS_LOOKED_AT = 2  # on each side, to tell one of a list
-_CHROME_TOKENS = frozenset({"header", "footer"})
+_CHROME_TOKENS = frozenset({"header", "footer"})  # class words of site chrome besides menus (navigational)
 _NOT_BRAND_WORDS = frozenset(
     {"all", "more", "see", "shop", "view", "visit", "brands", "alle", "mehr", "marken", "voir", "tous"}
     | {"todos", "ver", "marcas", "marques", "tutti"}
