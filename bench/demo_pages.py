@@ -8,20 +8,13 @@ from decimal import Decimal
 
 from bench.corpus import LabelledPage
 from bench.markup_variants import strip_structured
-from demoshop.catalog import Catalog
+from demoshop.catalog import CONTRACT_AVAILABILITY, Catalog
 from demoshop.server import SITE_CLASSES
 from demoshop.sites.common import PageContext
 
 DEMO_SHOPS = ("microdata", "jsonld")  # static HTML; the JS shop renders in a browser
 DEMO_EPOCH = 17
 DEMO_CATALOGUE = 10_000
-DEMO_AVAILABILITY = {
-    "InStock": "IN_STOCK",
-    "OutOfStock": "OUT_OF_STOCK",
-    "LimitedAvailability": "LIMITED",
-    "PreOrder": "PREORDER",
-    "BackOrder": "BACKORDER",
-}
 
 
 def demo_pages(count: int, structured: bool = True) -> list[LabelledPage]:
@@ -54,7 +47,7 @@ def demo_pages(count: int, structured: bool = True) -> list[LabelledPage]:
                     "title": truth.title,
                     "price": f"{Decimal(offer.price_minor).scaleb(-2)}",
                     "currency": truth.currency,
-                    "availability": DEMO_AVAILABILITY[offer.availability],
+                    "availability": CONTRACT_AVAILABILITY[offer.availability],
                     "sku": truth.sku,
                     "brand": truth.brand,
                 },

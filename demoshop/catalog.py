@@ -39,6 +39,15 @@ AVAILABILITY_WEIGHTS = {
     "PreOrder": 4,
     "BackOrder": 4,
 }
+# Each availability as the event contract names it (schemas' Availability enum): what extraction
+# must read from a page showing it.
+CONTRACT_AVAILABILITY = {
+    "InStock": "IN_STOCK",
+    "OutOfStock": "OUT_OF_STOCK",
+    "LimitedAvailability": "LIMITED",
+    "PreOrder": "PREORDER",
+    "BackOrder": "BACKORDER",
+}
 
 # top level -> sub level -> leaf -> singular noun used in titles.
 _CATEGORY_TREE: dict[str, dict[str, dict[str, str]]] = {

@@ -17,7 +17,7 @@ from consumers.extract import (
     extract_product,
 )
 from consumers.scraper.browser import CHROMIUM_ARGS
-from demoshop.catalog import Catalog, ProductSnapshot
+from demoshop.catalog import CONTRACT_AVAILABILITY, Catalog, ProductSnapshot
 from demoshop.server import SITE_CLASSES
 from scrapestream.config import load_settings
 from tests.unit.shop_runner import RunningShop
@@ -25,13 +25,6 @@ from tests.unit.shop_runner import RunningShop
 CATALOG = Catalog(seed=42, size=10_000)
 SAMPLE = range(1, CATALOG.size + 1, 50)  # 200 products spread over the catalogue
 EPOCH = 17
-AVAILABILITY = {
-    "InStock": Availability.IN_STOCK,
-    "OutOfStock": Availability.OUT_OF_STOCK,
-    "LimitedAvailability": Availability.LIMITED,
-    "PreOrder": Availability.PREORDER,
-    "BackOrder": Availability.BACKORDER,
-}
 PRODUCT_PATHS = {"microdata": "/product/{}/x", "jsonld": "/artikel/x-{}.html", "js": "/app/product/{}"}
 
 
@@ -51,7 +44,7 @@ def expected_fields(truth: ProductSnapshot, base_url: str) -> dict[str, object]:
         "title": truth.title,
         "brand": truth.brand,
         "price": Price(offer.price_minor, truth.currency),
-        "availability": AVAILABILITY[offer.availability],
+        "availability": Availability(CONTRACT_AVAILABILITY[offer.availability]),
         "rating": float(truth.rating) if rated else None,
         "review_count": truth.review_count if rated else None,
         "image_url": base_url + truth.image_path,
@@ -91,7 +84,7 @@ def test_every_field_of_200_products_matches_the_catalogue(
 
 def test_the_sample_covers_the_awkward_cases() -> None:
     truths = [CATALOG.product(number, EPOCH, "jsonld") for number in SAMPLE]
-    assert {truth.availability for truth in truths} == set(AVAILABILITY)
+    assert {truth.availability for truth in truths} == set(CONTRACT_AVAILABILITY)
     assert any(truth.rating is None for truth in truths)
     assert any(len(truth.offers) > 1 for truth in truths)  # JSON-LD offer lists
     assert any(truth.taken_offer is not truth.offers[0] for truth in truths)  # own one sold out

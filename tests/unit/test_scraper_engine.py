@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from consumers.scraper.breaker import BreakerState
 from consumers.scraper.engine import ScrapeEngine, scrape_engine
-from demoshop.catalog import Catalog, ProductSnapshot
+from demoshop.catalog import CONTRACT_AVAILABILITY, Catalog, ProductSnapshot
 from demoshop.config import FaultConfig
 from demoshop.server import SITE_CLASSES
 from scrapestream.config import Settings, load_settings
@@ -24,13 +24,6 @@ from tests.unit.shop_runner import RunningShop
 CATALOG = Catalog(seed=42, size=10_000)
 SAMPLE = range(1, CATALOG.size + 1, 50)  # 200 products spread over the catalogue
 EPOCH = 17
-AVAILABILITY = {
-    "InStock": "IN_STOCK",
-    "OutOfStock": "OUT_OF_STOCK",
-    "LimitedAvailability": "LIMITED",
-    "PreOrder": "PREORDER",
-    "BackOrder": "BACKORDER",
-}
 SETTINGS = scraper_settings(load_settings())
 
 
@@ -53,7 +46,7 @@ def expected_product(truth: ProductSnapshot, base_url: str) -> dict[str, Any]:
         "title": truth.title,
         "brand": truth.brand,
         "price": {"amount_minor": truth.taken_offer.price_minor, "currency": truth.currency},
-        "availability": AVAILABILITY[truth.taken_offer.availability],
+        "availability": CONTRACT_AVAILABILITY[truth.taken_offer.availability],
         "rating": float(truth.rating) if rated else None,
         "review_count": truth.review_count if rated else None,
         "image_url": base_url + truth.image_path,
