@@ -1,7 +1,7 @@
 """The labelled product pages extraction is scored on: the corpus on disk (real pages and what a
 person read off them, tests/fixtures/extraction/ANNOTATING.md), its split into dev and holdout
 sites, and the fields scored, as extract_product's result gives them. Read by
-bench.extraction_score, bench.markup_variants and bench.demo_pages.
+bench.extraction_score, bench.markup_variants, bench.demo_pages and bench.price_strings.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 
 from consumers.extract import ProductData, extract_product
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT / "tests/fixtures/extraction/pages"
+# Extraction's fixtures: the corpus pages and the price-string sets (bench.price_strings).
+FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/extraction"
+DEFAULT_CORPUS = FIXTURES / "pages"
 FIELDS = ("title", "price", "currency", "availability", "sku", "brand")
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from price_parser import Price as BaselinePrice
 
+from bench.corpus import FIXTURES
 from consumers.extract import parse_price_or_none
 from consumers.extract.values import currency_code
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PRICE_STRINGS = ROOT / "tests/fixtures/extraction/price_strings.tsv"
-DEFAULT_REAL_PRICE_STRINGS = ROOT / "tests/fixtures/extraction/price_strings_real.tsv"
+DEFAULT_PRICE_STRINGS = FIXTURES / "price_strings.tsv"
+DEFAULT_REAL_PRICE_STRINGS = FIXTURES / "price_strings_real.tsv"
 
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 HINT_KEYS = ("locale", "tld", "default")
